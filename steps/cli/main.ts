@@ -1,0 +1,97 @@
+import { parseArgs } from "node:util";
+import { ExitCode, SeedError, clauseOf } from "../core/errors.js";
+import { guardProcessOutput } from "../core/runtime.js";
+import { Redactor } from "../core/redact.js";
+import { registry } from "../kinds/registry.js";
+import { loadFile, loadFilesOrThrow } from "./load.js";
+import { evidenceTable, runUnits } from "./run.js";
+import { jsonSchema, registryKinds } from "./schema.js";
+
+const usage = `reseed — failfast, deterministic, self-healing seeding units
+
+Usage:
+  reseed lint <file>...               check unit files or chart values files; every problem, with field paths
+  reseed schema [unit|values]         print the JSON Schema (values: the chart's values.schema.json)
+  reseed run <file>... [options]      run every unit (or every enabled unit of a values file) through
+                                      validate-inputs, wait-deps, ensure-state and verify, in this process
+      --kubeconfig <path>             default: KUBECONFIG, then ~/.kube/config
+      --namespace <ns>                namespace for units that name none (default: the context's)
+      --json                          print the evidence as JSON instead of a table
+  reseed kinds                        list the registered unit kinds
+
+Exit codes: 0 ok, 10 invalid spec, 11 missing input, 12 dependency timeout, 13 ensure failed,
+14 verify failed, 1 internal error.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      kubeconfig: { type: "string" },
+      namespace: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command, ...files] = positionals;
+  if (values.help || !command) {
+    console.log(usage);
+    return command || values.help ? ExitCode.ok : ExitCode.invalidSpec;
+  }
+  const namespace = values.namespace ?? process.env.RESEED_NAMESPACE ?? "default";
+  switch (command) {
+    case "lint": {
+      if (!files.length) throw new SeedError(ExitCode.invalidSpec, "lint needs at least one file", "reseed lint units/*.yaml");
+      let failed = false;
+      for (const f of files) {
+        const r = await loadFile(f, registry, namespace);
+        if (r.problems.length) {
+          failed = true;
+          for (const p of r.problems) console.log(`${f}: ${p.subject || "(document)"}: ${p.message}`);
+        } else {
+          console.log(`${f}: ok (${r.units.length} unit${r.units.length === 1 ? "" : "s"}: ${r.units.map((u) => u.unit.metadata.name).join(", ")})`);
+        }
+      }
+      return failed ? ExitCode.invalidSpec : ExitCode.ok;
+    }
+    case "schema": {
+      const target = files[0] ?? "unit";
+      if (target !== "unit" && target !== "values") throw new SeedError(ExitCode.invalidSpec, `unknown schema "${target}"`, "use unit or values");
+      console.log(JSON.stringify(jsonSchema(target, registryKinds(registry)), null, 2));
+      return ExitCode.ok;
+    }
+    case "kinds": {
+      for (const k of registryKinds(registry)) console.log(`${k.kind.padEnd(22)} ${k.authority.padEnd(18)} ${k.patterns.join("|").padEnd(20)} ${k.description}`);
+      return ExitCode.ok;
+    }
+    case "run": {
+      if (!files.length) throw new SeedError(ExitCode.invalidSpec, "run needs at least one file", "reseed run unit.yaml");
+      const redactor = new Redactor();
+      guardProcessOutput(redactor);
+      const units = await loadFilesOrThrow(files, registry, namespace);
+      const env = values.namespace ? { ...process.env, RESEED_NAMESPACE: values.namespace } : process.env;
+      const evidence = await runUnits(units, { kubeconfig: values.kubeconfig, env, redactor });
+      console.log(values.json ? JSON.stringify(evidence, null, 2) : `\n${evidenceTable(evidence)}`);
+      return evidence.find((e) => e.exitCode !== ExitCode.ok)?.exitCode ?? ExitCode.ok;
+    }
+    default:
+      throw new SeedError(ExitCode.invalidSpec, `unknown command "${command}"`, "reseed --help lists the commands");
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof SeedError) {
+      console.error(`reseed: ${err.reason} (${clauseOf[err.code]})`);
+      for (const p of err.problems) console.error(`  ${p.subject}: ${p.message}`);
+      console.error(`hint: ${err.hint}`);
+      process.exitCode = err.code;
+    } else {
+      console.error(`reseed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = ExitCode.internal;
+    }
+  },
+);

@@ -1,0 +1,92 @@
+// Every failure a step can report is a SeedError: a reason an operator can act on, a hint
+// that names the fix, and the exit code that tells the Argo UI which contract clause broke.
+
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  invalidSpec: 10,
+  missingInput: 11,
+  dependencyTimeout: 12,
+  ensureFailed: 13,
+  verifyFailed: 14,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Which clause of the seeding contract a failure reports on, for humans reading the summary. */
+export const clauseOf: Record<ExitCode, string> = {
+  0: "",
+  1: "internal error (a bug in reseed: please report it)",
+  10: "C5 clean wiring: the unit spec is invalid",
+  11: "C1 failfast: a required input is missing",
+  12: "C1 failfast: a dependency did not become ready in time",
+  13: "C2 idempotent ensure: the desired state could not be applied",
+  14: "C3 self-healing: the desired state does not hold after ensure",
+};
+
+export interface Problem {
+  /** Where the problem is: an input name, a field path, a dependency, a check. */
+  subject: string;
+  message: string;
+}
+
+export class SeedError extends Error {
+  readonly code: ExitCode;
+  readonly reason: string;
+  readonly hint: string;
+  readonly problems: Problem[];
+
+  constructor(code: ExitCode, reason: string, hint: string, problems: Problem[] = []) {
+    super(problems.length ? `${reason}: ${problems.map((p) => `${p.subject}: ${p.message}`).join("; ")}` : reason);
+    this.name = "SeedError";
+    this.code = code;
+    this.reason = reason;
+    this.hint = hint;
+    this.problems = problems;
+  }
+}
+
+export function invalidSpec(problems: Problem[], hint = "fix the unit spec (reseed lint <file> shows every problem)"): SeedError {
+  return new SeedError(ExitCode.invalidSpec, "invalid unit spec", hint, problems);
+}
+
+export function missingInputs(problems: Problem[]): SeedError {
+  return new SeedError(
+    ExitCode.missingInput,
+    `${problems.length} required input${problems.length === 1 ? "" : "s"} missing or unusable`,
+    "provide every input listed from its authority (secrets pipeline, ConfigMap, environment); nothing was written",
+    problems,
+  );
+}
+
+/** Turns anything thrown into a SeedError, keeping only its message (never a stack or request body). */
+export function asSeedError(err: unknown, code: ExitCode, reason: string, hint: string): SeedError {
+  if (err instanceof SeedError) return err;
+  return new SeedError(code, reason, hint, [{ subject: "cause", message: describeError(err) }]);
+}
+
+/**
+ * One line about a failure. For HTTP client errors (Kubernetes ApiException and alikes) the
+ * server's own message is used, never the raw body: bodies of Secret requests carry data.
+ */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const { code, body } = err as { code?: unknown; body?: unknown };
+  if (typeof code !== "number") return firstLine(err.message);
+  // @kubernetes/client-node hands the Status over as an object, a JSON string, or a JSON
+  // string of a JSON string, depending on the call.
+  let parsed: unknown = body;
+  for (let i = 0; i < 2 && typeof parsed === "string"; i++) {
+    try {
+      parsed = JSON.parse(parsed);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  const message = (parsed as { message?: unknown } | undefined)?.message;
+  return `HTTP ${code}${typeof message === "string" ? `: ${firstLine(message)}` : ""}`;
+}
+
+function firstLine(s: string): string {
+  const line = s.split("\n", 1)[0] ?? "";
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+}

@@ -1,0 +1,135 @@
+import { ExitCode, SeedError, asSeedError, missingInputs, type Problem } from "./errors.js";
+import type { Action, KindContext, ResolvedInputs } from "./kind.js";
+import type { Kube } from "./kube.js";
+
+import type { Logger } from "./log.js";
+import type { Redactor } from "./redact.js";
+import type { InputValue } from "./spec.js";
+import type { LoadedUnit } from "./unit.js";
+import { resolveInputs } from "../inputs/index.js";
+import { waitForDependencies } from "../probes/index.js";
+
+export const phaseNames = ["validate-inputs", "wait-deps", "ensure-state", "verify"] as const;
+export type Phase = (typeof phaseNames)[number];
+
+export interface RunContext {
+  loaded: LoadedUnit;
+  namespace: string;
+  redactor: Redactor;
+  log: Logger;
+  kube(): Kube;
+  env: NodeJS.ProcessEnv;
+  /** Bounds one input read or probe attempt; the unit's waitTimeoutSeconds bounds the whole wait. */
+  requestTimeoutMs?: number;
+}
+
+export interface PhaseReport {
+  phase: Phase;
+  action?: Action;
+  /** Argo output parameters besides result/summary; never secret. */
+  outputs: Record<string, string>;
+  summary: Record<string, unknown>;
+}
+
+type PhaseFn = (ctx: RunContext) => Promise<PhaseReport>;
+
+async function resolveAll(ctx: RunContext) {
+  const { unit } = ctx.loaded;
+  return resolveInputs(unit.spec.inputs, {
+    env: { namespace: ctx.namespace, kube: ctx.kube, env: ctx.env, timeoutMs: ctx.requestTimeoutMs ?? 10_000 },
+    redactor: ctx.redactor,
+    managed: unit.spec.managed,
+  });
+}
+
+/** Later phases read inputs again from their authorities: secrets never travel between steps. */
+async function requireInputs(ctx: RunContext): Promise<ResolvedInputs> {
+  const r = await resolveAll(ctx);
+  if (r.problems.length) throw missingInputs(r.problems);
+  return r.inputs;
+}
+
+function kindContext(ctx: RunContext, inputs: ResolvedInputs): KindContext {
+  return {
+    unit: ctx.loaded.unit,
+    namespace: ctx.namespace,
+    inputs,
+    kube: ctx.kube,
+    log: ctx.log,
+    redactor: ctx.redactor,
+    value: (v: InputValue) => {
+      if (typeof v === "string") return v;
+      const resolved = inputs.get(v.input);
+      if (resolved === undefined) throw new SeedError(ExitCode.missingInput, `input ${v.input} has no value`, "declare and provide the input");
+      return resolved;
+    },
+  };
+}
+
+const validateInputs: PhaseFn = async (ctx) => {
+  const r = await resolveAll(ctx);
+  const declared = Object.keys(ctx.loaded.unit.spec.inputs);
+  for (const name of declared) {
+    if (r.inputs.get(name) !== undefined) ctx.log.info({ event: "input.resolved", input: name, secret: r.inputs.isSecret(name) }, "input resolved");
+  }
+  if (r.problems.length) throw missingInputs(r.problems);
+  return {
+    phase: "validate-inputs",
+    outputs: { fingerprint: ctx.loaded.fingerprint, facts: JSON.stringify(r.facts) },
+    summary: { inputs: declared.length, facts: Object.keys(r.facts) },
+  };
+};
+
+const waitDeps: PhaseFn = async (ctx) => {
+  const { unit, kind, settings } = ctx.loaded;
+  const deps = [...unit.spec.dependencies, ...kind.dependencies(settings, ctx.namespace)];
+  const { waitedMs, attempts } = await waitForDependencies(deps, {
+    env: { kube: ctx.kube, namespace: ctx.namespace, attemptTimeoutMs: ctx.requestTimeoutMs ?? 10_000 },
+    timeoutSeconds: unit.spec.waitTimeoutSeconds,
+    log: ctx.log,
+  });
+  return { phase: "wait-deps", outputs: {}, summary: { dependencies: deps.length, waitedMs, attempts } };
+};
+
+const ensureState: PhaseFn = async (ctx) => {
+  const { unit, kind, settings } = ctx.loaded;
+  if (unit.spec.pattern === "operator") {
+    ctx.log.info({ event: "ensure.skipped" }, "operator-managed unit (P3): the operator is the authority, nothing to write");
+    return { phase: "ensure-state", action: "none", outputs: { action: "none" }, summary: { action: "none", changes: [] } };
+  }
+  const inputs = await requireInputs(ctx);
+  let outcome;
+  try {
+    outcome = await kind.ensure(kindContext(ctx, inputs), settings);
+  } catch (err) {
+    throw asSeedError(err, ExitCode.ensureFailed, `ensure failed for kind ${kind.kind}`, "read the cause; the next scheduled run retries from the current state");
+  }
+  for (const change of outcome.changes) ctx.log.info({ event: "state.changed", change }, change);
+  ctx.log.info({ event: "ensure.done", action: outcome.action }, `state ${outcome.action}`);
+  return { phase: "ensure-state", action: outcome.action, outputs: { action: outcome.action }, summary: { action: outcome.action, changes: outcome.changes } };
+};
+
+const verify: PhaseFn = async (ctx) => {
+  const { kind, settings } = ctx.loaded;
+  const inputs = await requireInputs(ctx);
+  let checks;
+  try {
+    checks = await kind.verify(kindContext(ctx, inputs), settings);
+  } catch (err) {
+    throw asSeedError(err, ExitCode.verifyFailed, `verify could not read the state for kind ${kind.kind}`, "check the unit's Role and the authority's availability");
+  }
+  for (const c of checks) ctx.log.info({ event: "check", check: c.name, ok: c.ok, detail: c.detail }, `${c.ok ? "ok" : "FAILED"} ${c.name}`);
+  const failed: Problem[] = checks.filter((c) => !c.ok).map((c) => ({ subject: c.name, message: c.detail }));
+  if (failed.length) {
+    throw new SeedError(ExitCode.verifyFailed, `${failed.length} of ${checks.length} checks failed`, "the next run's ensure-state repairs drift it owns; see each check", failed);
+  }
+  return { phase: "verify", outputs: {}, summary: { checks: checks.length, passed: checks.length } };
+};
+
+export const phases: Record<Phase, PhaseFn> = {
+  "validate-inputs": validateInputs,
+  "wait-deps": waitDeps,
+  "ensure-state": ensureState,
+  verify,
+};
+

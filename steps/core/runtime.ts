@@ -1,0 +1,147 @@
+import { readFile } from "node:fs/promises";
+import { ExitCode, SeedError, clauseOf, describeError, invalidSpec, type Problem } from "./errors.js";
+import { emitEvent, workflowRefFromEnv } from "./evidence.js";
+import { connectKube, type Kube } from "./kube.js";
+import { createLogger, type Logger } from "./log.js";
+import { writeOutputs } from "./outputs.js";
+import { phases, type Phase, type PhaseReport, type RunContext } from "./phases.js";
+import { Redactor } from "./redact.js";
+import { loadUnit, parseDocuments, type KindRegistry, type LoadedUnit } from "./unit.js";
+
+/** Wraps stdout and stderr so that even a library's console output cannot carry a secret. */
+export function guardProcessOutput(redactor: Redactor): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) =>
+      write(typeof chunk === "string" || Buffer.isBuffer(chunk) ? redactor.mask(chunk.toString()) : chunk, ...rest)) as typeof stream.write;
+  }
+}
+
+export function lazyKube(kubeconfig?: string): () => Kube {
+  let kube: Kube | undefined;
+  return () => (kube ??= connectKube(kubeconfig));
+}
+
+export async function readUnitFromEnv(env: NodeJS.ProcessEnv): Promise<unknown> {
+  const text = env.RESEED_UNIT ?? (env.RESEED_UNIT_FILE ? await readFile(env.RESEED_UNIT_FILE, "utf8") : undefined);
+  if (!text) throw invalidSpec([{ subject: "RESEED_UNIT", message: "is not set: the step needs the unit document (JSON or YAML)" }], "run the step through the reseed-unit WorkflowTemplate");
+  const docs = parseDocuments(text, "RESEED_UNIT");
+  if (docs.length !== 1) throw invalidSpec([{ subject: "RESEED_UNIT", message: `holds ${docs.length} documents, expected exactly one unit` }]);
+  return docs[0];
+}
+
+export function unitNamespace(loaded: LoadedUnit, env: NodeJS.ProcessEnv, kube: () => Kube): string {
+  return loaded.unit.spec.namespace ?? env.RESEED_NAMESPACE ?? kube().contextNamespace ?? "default";
+}
+
+export interface StepResult {
+  code: ExitCode;
+  report?: PhaseReport;
+  error?: SeedError;
+}
+
+/** The summary line that closes every step's log: the evidence an operator reads first. */
+export function summarize(r: StepResult): Record<string, unknown> {
+  if (!r.error) return { result: "succeeded", ...r.report?.summary };
+  return {
+    result: "failed",
+    exitCode: r.error.code,
+    clause: clauseOf[r.error.code],
+    reason: r.error.reason,
+    hint: r.error.hint,
+    problems: r.error.problems satisfies Problem[],
+  };
+}
+
+export function toSeedError(err: unknown): SeedError {
+  return err instanceof SeedError
+    ? err
+    : new SeedError(ExitCode.internal, "unexpected error", "this is a bug in reseed; the message below is all it printed", [
+        { subject: "error", message: describeError(err) },
+      ]);
+}
+
+/** Runs one phase as a step container: the whole life of a step image's process. */
+export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+  const redactor = new Redactor();
+  guardProcessOutput(redactor);
+  const kube = lazyKube();
+  let log: Logger = createLogger({ redactor, phase });
+  let loaded: LoadedUnit | undefined;
+  let namespace: string | undefined;
+  let result: StepResult;
+  try {
+    loaded = loadUnit(await readUnitFromEnv(env), registry);
+    log = createLogger({ redactor, phase, unit: loaded.unit.metadata.name });
+    if (env.RESEED_FINGERPRINT && env.RESEED_FINGERPRINT !== loaded.fingerprint) {
+      throw invalidSpec(
+        [{ subject: "RESEED_FINGERPRINT", message: `validate-inputs checked spec ${env.RESEED_FINGERPRINT}, this step got ${loaded.fingerprint}` }],
+        "the unit changed during the run; the next run uses the new spec",
+      );
+    }
+    namespace = unitNamespace(loaded, env, kube);
+    const ctx: RunContext = { loaded, namespace, redactor, log, kube, env };
+    result = { code: ExitCode.ok, report: await phases[phase](ctx) };
+  } catch (err) {
+    const error = toSeedError(err);
+    result = { code: error.code, error };
+  }
+
+  const summary = summarize(result);
+  if (result.error) log.error({ event: "step.summary", ...summary }, `${phase} failed: ${result.error.message}`);
+  else log.info({ event: "step.summary", ...summary }, `${phase} succeeded`);
+
+  if (env.RESEED_OUTPUT_DIR) {
+    await writeOutputs(
+      env.RESEED_OUTPUT_DIR,
+      {
+        ...result.report?.outputs,
+        result: result.error ? "failed" : "succeeded",
+        summary: JSON.stringify({ phase, unit: loaded?.unit.metadata.name, ...summary }),
+      },
+      redactor,
+    ).catch((err: unknown) => log.warn({ event: "outputs.failed", reason: describeError(err) }, "could not write output parameters"));
+  }
+  // The Event lives beside the Workflow it is about, which may differ from the unit's namespace.
+  const ref = workflowRefFromEnv(env, env.RESEED_NAMESPACE ?? namespace ?? "default");
+  if (ref && loaded) {
+    await emitEvent(
+      kube(),
+      ref,
+      {
+        phase,
+        unit: loaded.unit.metadata.name,
+        ok: !result.error,
+        reason: result.error ? eventReason[result.error.code] : phase === "ensure-state" ? `State${capitalize(result.report?.action ?? "none")}` : "Succeeded",
+        note: result.error ? `${phase}: ${result.error.message}` : `${phase} succeeded: ${JSON.stringify(result.report?.summary ?? {})}`,
+      },
+      redactor,
+      log,
+    );
+  }
+  return result.code;
+}
+
+const eventReason: Record<ExitCode, string> = {
+  0: "Succeeded",
+  1: "InternalError",
+  10: "InvalidSpec",
+  11: "MissingInput",
+  12: "DependencyTimeout",
+  13: "EnsureFailed",
+  14: "VerifyFailed",
+};
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The whole main of a step image. */
+export function stepMain(phase: Phase, registry: KindRegistry): void {
+  runStep(phase, registry).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    () => {
+      process.exitCode = ExitCode.internal;
+    },
+  );
+}

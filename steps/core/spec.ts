@@ -1,0 +1,130 @@
+import { z } from "zod";
+
+// Kubernetes object names: RFC 1123 subdomain, the rule Secret/ConfigMap names follow.
+export const k8sName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a lowercase RFC 1123 name");
+
+// Unit names become CronWorkflow names, which Argo caps at 52 characters.
+export const unitName = z
+  .string()
+  .min(1)
+  .max(52)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a lowercase DNS label of at most 52 characters");
+
+const keyRef = z.strictObject({
+  name: k8sName,
+  key: z.string().min(1).regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret/ConfigMap key"),
+  namespace: k8sName.optional(),
+});
+
+const common = {
+  optional: z.boolean().optional().describe("A missing optional input is not an error (C1 still rejects placeholders)."),
+  secret: z.boolean().optional().describe("Override whether the value is treated as secret material."),
+};
+
+export const inputRef = z.union([
+  z.strictObject({ secretKeyRef: keyRef, ...common }),
+  z.strictObject({ configMapKeyRef: keyRef, ...common }),
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), ...common }),
+  z.strictObject({ file: z.string().startsWith("/", "must be an absolute path"), ...common }),
+  z.strictObject({
+    httpJson: z.strictObject({
+      url: z.url(),
+      field: z.string().min(1).describe("Dot path into the JSON document, e.g. issuer or keys.0.kid"),
+      caFile: z.string().startsWith("/").optional().describe("CA bundle to trust, e.g. the service-account ca.crt in a pod."),
+      bearerTokenFile: z.string().startsWith("/").optional().describe("Token sent as Bearer, e.g. the pod's service-account token."),
+    }),
+    ...common,
+  }),
+  z.strictObject({ value: z.string().describe("A literal non-secret value, e.g. a namespace or a URL."), ...common }),
+]);
+export type InputRef = z.infer<typeof inputRef>;
+
+export const httpProbe = z.strictObject({
+  http: z.strictObject({
+    url: z.url(),
+    expectStatus: z.array(z.number().int().min(100).max(599)).optional(),
+  }),
+});
+export const tcpProbe = z.strictObject({
+  tcp: z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }),
+});
+export const kubernetesProbe = z.strictObject({
+  kubernetes: z.strictObject({
+    apiVersion: z.string().min(1),
+    kind: z.string().min(1),
+    resource: z.string().min(1).optional().describe("Plural resource name for RBAC; defaults to the lowercased kind + s."),
+    namespace: k8sName.optional(),
+    name: k8sName,
+    condition: z.string().min(1).optional().describe("A status condition type that must be True; omitted means the object only has to exist."),
+  }),
+});
+export const dependency = z.union([httpProbe, tcpProbe, kubernetesProbe]);
+export type Dependency = z.infer<typeof dependency>;
+
+export const patterns = ["reconciler", "hook", "operator", "extraction"] as const;
+export type Pattern = (typeof patterns)[number];
+
+export const unitSpecFields = z.strictObject({
+    pattern: z.enum(patterns).describe("reconciler (P1), hook (P2, needs runId), operator (P3, verify only), extraction (P4)"),
+    managed: z
+      .boolean()
+      .default(true)
+      .describe("Managed environment: placeholder input values are errors, never fallbacks (C1)."),
+    runId: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .max(20)
+      .optional()
+      .describe("Required for hook units: changing it in Git forces a deterministic rerun (P2)."),
+    namespace: k8sName.optional().describe("Default namespace for the unit's Kubernetes references."),
+    inputs: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "input names are identifiers"), inputRef).default({}),
+    dependencies: z.array(dependency).default([]),
+    waitTimeoutSeconds: z.number().int().min(1).max(3600).default(300),
+    ensure: z.strictObject({
+      kind: z.string().min(1),
+      with: z.record(z.string(), z.unknown()).default({}),
+    }),
+});
+
+export function requireRunIdForHooks(spec: { pattern: Pattern; runId?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (spec.pattern === "hook" && !spec.runId) {
+    ctx.addIssue({ code: "custom", path: ["runId"], message: "hook units need a runId so Git can force a rerun (P2)" });
+  }
+}
+
+export const unitSpec = unitSpecFields.superRefine(requireRunIdForHooks);
+
+export const seedingUnit = z.strictObject({
+  apiVersion: z.literal("reseed.dev/v1alpha1"),
+  kind: z.literal("SeedingUnit"),
+  metadata: z.strictObject({
+    name: unitName,
+    labels: z.record(z.string(), z.string()).optional(),
+  }),
+  spec: unitSpec,
+});
+export type SeedingUnit = z.infer<typeof seedingUnit>;
+export type UnitSpec = SeedingUnit["spec"];
+
+/** A value in a kind's `with` block: a literal, or a reference to a declared input. */
+export const inputValue = z.union([z.string(), z.strictObject({ input: z.string().min(1) })]);
+export type InputValue = z.infer<typeof inputValue>;
+
+export function isSecretSource(ref: InputRef): boolean {
+  if (ref.secret !== undefined) return ref.secret;
+  return "secretKeyRef" in ref;
+}
+
+export function describeRef(ref: InputRef, defaultNamespace: string): string {
+  if ("secretKeyRef" in ref) return `Secret ${ref.secretKeyRef.namespace ?? defaultNamespace}/${ref.secretKeyRef.name} key ${ref.secretKeyRef.key}`;
+  if ("configMapKeyRef" in ref)
+    return `ConfigMap ${ref.configMapKeyRef.namespace ?? defaultNamespace}/${ref.configMapKeyRef.name} key ${ref.configMapKeyRef.key}`;
+  if ("env" in ref) return `environment variable ${ref.env}`;
+  if ("file" in ref) return `file ${ref.file}`;
+  if ("httpJson" in ref) return `field ${ref.httpJson.field} of ${ref.httpJson.url}`;
+  return "literal value";
+}

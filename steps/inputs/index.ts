@@ -1,0 +1,90 @@
+import type { Problem } from "../core/errors.js";
+import type { ResolvedInputs } from "../core/kind.js";
+import { placeholderReason } from "../core/placeholder.js";
+import { MIN_SECRET_LENGTH, type Redactor } from "../core/redact.js";
+import { describeRef, isSecretSource, type InputRef } from "../core/spec.js";
+import { httpJsonSource } from "./http-json.js";
+import { configMapKeySource, secretKeySource } from "./kubernetes.js";
+import { envSource, fileSource, literalSource } from "./local.js";
+import type { InputSource, ResolveEnv } from "./source.js";
+
+export type { ResolveEnv } from "./source.js";
+
+// One entry per input source; a new source is one module and one line here.
+const sources: InputSource<never>[] = [secretKeySource, configMapKeySource, envSource, fileSource, httpJsonSource, literalSource];
+
+function sourceFor(ref: InputRef): InputSource<InputRef> {
+  const source = sources.find((s) => s.key in ref);
+  if (!source) throw new Error(`no input source for ${JSON.stringify(Object.keys(ref))}`);
+  return source as InputSource<InputRef>;
+}
+
+export interface InputResolution {
+  inputs: ResolvedInputs;
+  problems: Problem[];
+  /** Non-secret values, safe to publish as the `facts` output parameter. */
+  facts: Record<string, string>;
+}
+
+/**
+ * Resolves every declared input concurrently and reports every problem at once (C1), so an
+ * operator fixes them in one round. Secret values are registered with the redactor the
+ * moment they are read, before any check can mention them.
+ */
+export async function resolveInputs(
+  declared: Record<string, InputRef>,
+  opts: { env: ResolveEnv; redactor: Redactor; managed: boolean },
+): Promise<InputResolution> {
+  const values = new Map<string, string>();
+  const secret = new Set<string>();
+  const problems: Problem[] = [];
+  const facts: Record<string, string> = {};
+
+  await Promise.all(
+    Object.entries(declared).map(async ([name, ref]) => {
+      const where = describeRef(ref, opts.env.namespace);
+      const isSecret = isSecretSource(ref);
+      let result;
+      try {
+        result = await sourceFor(ref).resolve(ref, opts.env);
+      } catch (err) {
+        result = { absent: `could not be resolved: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      if ("absent" in result) {
+        if (!ref.optional) problems.push({ subject: name, message: `${where} ${result.absent}` });
+        return;
+      }
+      const value = result.value;
+      if (isSecret) {
+        opts.redactor.register(value);
+        secret.add(name);
+      }
+      const problem = checkValue(value, isSecret, opts.managed);
+      if (problem) {
+        problems.push({ subject: name, message: `${where} ${problem}` });
+        return;
+      }
+      values.set(name, value);
+      if (!isSecret) facts[name] = value;
+    }),
+  );
+
+  problems.sort((a, b) => a.subject.localeCompare(b.subject));
+  return {
+    problems,
+    facts: Object.fromEntries(Object.entries(facts).sort(([a], [b]) => a.localeCompare(b))),
+    inputs: { get: (name) => values.get(name), isSecret: (name) => secret.has(name) },
+  };
+}
+
+function checkValue(value: string, isSecret: boolean, managed: boolean): string | undefined {
+  if (value.trim() === "") return "is empty";
+  if (isSecret && value.length < MIN_SECRET_LENGTH) {
+    return `is shorter than ${MIN_SECRET_LENGTH} characters, too short to be a secret (and to be masked in logs)`;
+  }
+  if (managed) {
+    const reason = placeholderReason(value);
+    if (reason) return `${reason}; managed environments take no placeholders (C1)`;
+  }
+  return undefined;
+}

@@ -1,0 +1,48 @@
+import { isNotFound, kubeErrorMessage, httpStatus } from "../core/kube.js";
+import type { InputRef } from "../core/spec.js";
+import type { InputSource, Resolution, ResolveEnv } from "./source.js";
+
+type SecretRef = Extract<InputRef, { secretKeyRef: unknown }>;
+type ConfigMapRef = Extract<InputRef, { configMapKeyRef: unknown }>;
+
+async function readKey(
+  kind: "Secret" | "ConfigMap",
+  read: () => Promise<Record<string, string> | undefined>,
+  key: string,
+): Promise<Resolution> {
+  let data: Record<string, string> | undefined;
+  try {
+    data = await read();
+  } catch (err) {
+    if (isNotFound(err)) return { absent: `${kind} does not exist` };
+    if (httpStatus(err) === 403) return { absent: `${kind} cannot be read: forbidden for this service account (check the unit's Role)` };
+    return { absent: `${kind} could not be read: ${kubeErrorMessage(err)}` };
+  }
+  const value = data?.[key];
+  return value === undefined ? { absent: `${kind} has no key ${key}` } : { value };
+}
+
+export const secretKeySource: InputSource<SecretRef> = {
+  key: "secretKeyRef",
+  resolve: ({ secretKeyRef: ref }, env: ResolveEnv) =>
+    readKey(
+      "Secret",
+      async () => {
+        const s = await env.kube().core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace ?? env.namespace });
+        const out: Record<string, string> = {};
+        for (const [k, v] of Object.entries(s.data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8");
+        return out;
+      },
+      ref.key,
+    ),
+};
+
+export const configMapKeySource: InputSource<ConfigMapRef> = {
+  key: "configMapKeyRef",
+  resolve: ({ configMapKeyRef: ref }, env: ResolveEnv) =>
+    readKey(
+      "ConfigMap",
+      async () => (await env.kube().core.readNamespacedConfigMap({ name: ref.name, namespace: ref.namespace ?? env.namespace })).data,
+      ref.key,
+    ),
+};

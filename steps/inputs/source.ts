@@ -1,0 +1,18 @@
+import type { Kube } from "../core/kube.js";
+import type { InputRef } from "../core/spec.js";
+
+export interface ResolveEnv {
+  namespace: string;
+  kube(): Kube;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+}
+
+/** `absent` says why nothing was found, in words that name the reference, never a value. */
+export type Resolution = { value: string } | { absent: string };
+
+export interface InputSource<Ref extends InputRef = InputRef> {
+  /** The key that selects this source in an input reference, e.g. `secretKeyRef`. */
+  key: string;
+  resolve(ref: Ref, env: ResolveEnv): Promise<Resolution>;
+}

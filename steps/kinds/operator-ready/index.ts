@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { defineKind } from "../../core/kind.js";
+import { apiGroupOf, pluralOf } from "../../core/permissions.js";
+import { k8sName } from "../../core/spec.js";
+import { describeObject, readCondition } from "../../probes/kubernetes.js";
+
+const resource = z.strictObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  resource: z.string().min(1).optional().describe("Plural resource name for RBAC; defaults to the lowercased kind + s."),
+  namespace: k8sName.optional(),
+  name: k8sName,
+  condition: z.string().min(1).default("Ready"),
+});
+const settings = z.strictObject({ resources: z.array(resource).min(1) });
+type Settings = z.infer<typeof settings>;
+
+/** P3: the operator is the authority; reseed only proves its custom resources report ready. */
+export const operatorReady = defineKind<Settings>({
+  kind: "operator-ready",
+  authority: "cluster-managed",
+  description: "Verify-only (P3): named custom resources report a Ready (or named) condition.",
+  patterns: ["operator"],
+  spec: settings,
+  inputs: () => [],
+  dependencies: () => [],
+  permissions: (s, ns) =>
+    s.resources.map((r) => ({
+      namespace: r.namespace ?? ns,
+      apiGroups: [apiGroupOf(r.apiVersion)],
+      resources: [pluralOf(r)],
+      verbs: ["get"],
+      resourceNames: [r.name],
+    })),
+  ensure: async () => ({ action: "none", changes: [] }),
+  verify: (ctx, s) =>
+    Promise.all(
+      s.resources.map(async (r) => {
+        const ref = { ...r, namespace: r.namespace ?? ctx.namespace };
+        const { ok, detail } = await readCondition(ctx.kube(), ref, r.condition);
+        return { name: `${describeObject(ref)} ${r.condition}`, ok, detail };
+      }),
+    ),
+});

@@ -1,0 +1,94 @@
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import { z } from "zod";
+import { defineKind, type InputUse, type KindContext } from "../../core/kind.js";
+import { isNotFound } from "../../core/kube.js";
+import { inputValue, k8sName } from "../../core/spec.js";
+import { managedMetadata } from "../metadata.js";
+
+const settings = z.strictObject({
+  configMap: z.strictObject({
+    name: k8sName,
+    namespace: k8sName.optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+  facts: z
+    .record(z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a valid ConfigMap key"), inputValue)
+    .refine((f) => Object.keys(f).length > 0, "list at least one fact"),
+});
+type Settings = z.infer<typeof settings>;
+
+function desired(ctx: KindContext, s: Settings): Record<string, string> {
+  return Object.fromEntries(Object.entries(s.facts).map(([k, v]) => [k, ctx.value(v)]));
+}
+
+/** The infrastructure is the authority: facts that differ are corrected; keys not listed are left alone. */
+export const runtimeFacts = defineKind<Settings>({
+  kind: "runtime-facts",
+  authority: "runtime-fact",
+  description: "Publishes infra-derived runtime facts (issuer URL, resource group, …) into a ConfigMap.",
+  patterns: ["reconciler", "hook"],
+  spec: settings,
+  inputs: (s) =>
+    Object.values(s.facts).flatMap((v): InputUse[] => (typeof v === "string" ? [] : [{ name: v.input, mustBe: "non-secret" }])),
+  dependencies: () => [],
+  permissions: (s, ns) => {
+    const namespace = s.configMap.namespace ?? ns;
+    return [
+      { namespace, apiGroups: [""], resources: ["configmaps"], verbs: ["get", "update", "patch"], resourceNames: [s.configMap.name] },
+      { namespace, apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
+    ];
+  },
+
+  async ensure(ctx, s) {
+    const namespace = s.configMap.namespace ?? ctx.namespace;
+    const { core } = ctx.kube();
+    const want = desired(ctx, s);
+    let current: V1ConfigMap | undefined;
+    try {
+      current = await core.readNamespacedConfigMap({ name: s.configMap.name, namespace });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const meta = managedMetadata(ctx.unit.metadata.name, s.configMap);
+    if (!current) {
+      await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: s.configMap.name, namespace, ...meta }, data: want } });
+      return { action: "created", changes: Object.keys(want).map((k) => `published fact ${k}=${want[k]}`) };
+    }
+    const data = current.data ?? {};
+    const changes = Object.entries(want)
+      .filter(([k, v]) => data[k] !== v)
+      .map(([k, v]) => (k in data ? `corrected fact ${k}: ${data[k]} -> ${v}` : `published fact ${k}=${v}`));
+    if (!changes.length) return { action: "unchanged", changes: [] };
+    await core.replaceNamespacedConfigMap({
+      name: s.configMap.name,
+      namespace,
+      body: {
+        ...current,
+        metadata: {
+          ...current.metadata,
+          labels: { ...current.metadata?.labels, ...meta.labels },
+          annotations: { ...current.metadata?.annotations, ...meta.annotations },
+        },
+        data: { ...data, ...want },
+      },
+    });
+    return { action: "updated", changes };
+  },
+
+  async verify(ctx, s) {
+    const namespace = s.configMap.namespace ?? ctx.namespace;
+    const name = `ConfigMap ${namespace}/${s.configMap.name}`;
+    let cm: V1ConfigMap;
+    try {
+      cm = await ctx.kube().core.readNamespacedConfigMap({ name: s.configMap.name, namespace });
+    } catch (err) {
+      if (isNotFound(err)) return [{ name, ok: false, detail: "does not exist" }];
+      throw err;
+    }
+    return Object.entries(desired(ctx, s)).map(([k, v]) => {
+      const got = cm.data?.[k];
+      return { name: `${name} fact ${k}`, ok: got === v, detail: got === v ? v : `is ${got ?? "missing"}, want ${v}` };
+    });
+  },
+});

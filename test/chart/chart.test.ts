@@ -1,0 +1,598 @@
+// The chart, rendered by a real helm, checked as parsed YAML: the P1/P2/P3 settings that
+// protect the contract, the unit document each step receives, and least-privilege RBAC
+// derived from each unit. The real API server / Argo dry-run lives in the e2e harness.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { z } from "zod";
+import { inputRef, seedingUnit, type SeedingUnit } from "../../steps/core/spec.js";
+import { unitValues, type UnitValues } from "../../steps/core/values.js";
+import { jsonSchema, registryKinds } from "../../steps/cli/schema.js";
+import { unitFromValues } from "../../steps/core/values-units.js";
+import { chartDir, examples, helmPath, KUBE_VERSION, NS, render, root, run, template, type Obj } from "../support/helm.js";
+import { registry } from "../../steps/kinds/registry.js";
+
+let scratch = "";
+let counter = 0;
+/** Writes extra values (JSON is YAML) to a scratch file and returns its path. */
+function valuesFile(values: unknown): string {
+  const file = path.join(scratch, `values-${++counter}.yaml`);
+  writeFileSync(file, JSON.stringify(values));
+  return file;
+}
+
+function only(objs: Obj[], kind: string, name: string, namespace = NS): Obj {
+  const found = objs.filter((o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? NS) === namespace);
+  if (found.length !== 1) throw new Error(`expected one ${kind} ${namespace}/${name}, found ${found.length}`);
+  return found[0]!;
+}
+
+const unitOf = (o: Obj) => o.metadata.labels?.["reseed.dev/unit"];
+
+/** Every key path in a value, for "nowhere in the output" assertions. */
+function keyPaths(v: unknown, at = ""): string[] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => keyPaths(x, `${at}[${i}]`));
+  if (v && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => [`${at}.${k}`, ...keyPaths(x, `${at}.${k}`)]);
+  return [];
+}
+
+function loadValues(file: string): { units: Record<string, UnitValues> } {
+  const raw = parse(readFileSync(file, "utf8")) as { units?: Record<string, unknown> };
+  return { units: Object.fromEntries(Object.entries(raw.units ?? {}).map(([n, u]) => [n, unitValues.parse(u)])) };
+}
+
+// Loose shapes of the rendered Argo objects, as far as the assertions need them.
+const param = z.object({ name: z.string(), value: z.string().optional() });
+const workflowSpec = z.looseObject({
+  workflowTemplateRef: z.object({ name: z.string() }),
+  entrypoint: z.string(),
+  serviceAccountName: z.string(),
+  activeDeadlineSeconds: z.number(),
+  podGC: z.object({ strategy: z.string() }),
+  ttlStrategy: z.object({ secondsAfterSuccess: z.number(), secondsAfterFailure: z.number() }),
+  podMetadata: z.object({ labels: z.record(z.string(), z.string()) }).optional(),
+  arguments: z.object({ parameters: z.array(param) }),
+});
+const cronSpec = z.looseObject({
+  schedules: z.array(z.string()),
+  timezone: z.string(),
+  concurrencyPolicy: z.string(),
+  startingDeadlineSeconds: z.number(),
+  successfulJobsHistoryLimit: z.number(),
+  failedJobsHistoryLimit: z.number(),
+  suspend: z.boolean(),
+  workflowMetadata: z.object({ labels: z.record(z.string(), z.string()) }),
+  workflowSpec,
+});
+const rule = z.strictObject({
+  apiGroups: z.array(z.string()),
+  resources: z.array(z.string()),
+  verbs: z.array(z.string()),
+  resourceNames: z.array(z.string()).optional(),
+});
+
+function workflowSpecOf(o: Obj): z.infer<typeof workflowSpec> {
+  return o.kind === "CronWorkflow" ? cronSpec.parse(o.spec).workflowSpec : workflowSpec.parse(o.spec);
+}
+
+function unitParameter(o: Obj): unknown {
+  const p = workflowSpecOf(o).arguments.parameters.find((x) => x.name === "unit");
+  if (!p?.value) throw new Error(`${o.kind} ${o.metadata.name} has no unit parameter`);
+  return JSON.parse(p.value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The RBAC the chart must render, derived independently: the base rules, what inputs and
+// dependencies read, and what each kind declares in steps/kinds (its `permissions`).
+
+type Grant = string; // namespace|apiGroup|resource|verb|name ("*" = not limited by name)
+
+function expectedGrants(name: string, v: UnitValues): Set<Grant> {
+  const unit = seedingUnit.parse(unitFromValues(name, v, NS));
+  const ns = unit.spec.namespace ?? NS;
+  const out = new Set<Grant>();
+  const add = (namespace: string, group: string, resource: string, verbs: string[], names?: string[]) => {
+    for (const verb of verbs) for (const n of names ?? ["*"]) out.add([namespace, group, resource, verb, n].join("|"));
+  };
+  const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0]! : "");
+  add(NS, "events.k8s.io", "events", ["create"]);
+  add(NS, "argoproj.io", "workflowtaskresults", ["create", "patch"]);
+  for (const ref of Object.values(unit.spec.inputs)) {
+    if ("secretKeyRef" in ref) add(ref.secretKeyRef.namespace ?? ns, "", "secrets", ["get"], [ref.secretKeyRef.name]);
+    if ("configMapKeyRef" in ref) add(ref.configMapKeyRef.namespace ?? ns, "", "configmaps", ["get"], [ref.configMapKeyRef.name]);
+  }
+  const kind = registry.get(unit.spec.ensure.kind);
+  if (!kind) throw new Error(`example unit ${name} uses unknown kind ${unit.spec.ensure.kind}`);
+  const settings = kind.spec.parse(unit.spec.ensure.with);
+  for (const dep of [...unit.spec.dependencies, ...kind.dependencies(settings, ns)]) {
+    if ("kubernetes" in dep) {
+      const k = dep.kubernetes;
+      add(k.namespace ?? ns, groupOf(k.apiVersion), k.resource ?? `${k.kind.toLowerCase()}s`, ["get"], [k.name]);
+    }
+  }
+  for (const r of kind.permissions(settings, ns)) {
+    for (const g of r.apiGroups) for (const res of r.resources) add(r.namespace, g, res, r.verbs, r.resourceNames);
+  }
+  return out;
+}
+
+function renderedGrants(objs: Obj[], name: string): Set<Grant> {
+  const out = new Set<Grant>();
+  for (const role of objs.filter((o) => o.kind === "Role" && o.metadata.name === `reseed-${name}`)) {
+    for (const r of z.array(rule).parse(role.rules)) {
+      for (const g of r.apiGroups)
+        for (const res of r.resources)
+          for (const verb of r.verbs) for (const n of r.resourceNames ?? ["*"]) out.add([role.metadata.namespace, g, res, verb, n].join("|"));
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const rendered: Record<keyof typeof examples, Obj[]> = { dev: [], prod: [] };
+
+beforeAll(() => {
+  scratch = mkdtempSync(path.join(tmpdir(), "reseed-chart-"));
+  rendered.dev = render(examples.dev);
+  rendered.prod = render(examples.prod);
+});
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("helm", () => {
+  it.each(Object.entries(examples))("lint --strict passes with examples/values-%s.yaml", (_env, file) => {
+    const r = run(helmPath(), ["lint", "--strict", chartDir, "--namespace", NS, "--kube-version", KUBE_VERSION, "--values", file]);
+    expect(r.err + r.out).toContain("0 chart(s) failed");
+    expect(r.ok).toBe(true);
+  });
+
+  it("renders with the chart's default values: only the WorkflowTemplate", () => {
+    const objs = render();
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["WorkflowTemplate/reseed-unit"]);
+  });
+
+  it("renders the same bytes every time and nothing volatile", () => {
+    const a = template([examples.dev]);
+    const b = template([examples.dev]);
+    expect(a.out).toBe(b.out);
+    expect(a.out).not.toMatch(/helm\.sh\/chart|app\.kubernetes\.io\/version|app\.kubernetes\.io\/instance|creationTimestamp:|checksum\//);
+  });
+
+  it("values.schema.json is the one generated from chartValues and the kinds (never hand-edited)", () => {
+    const file = path.join(chartDir, "values.schema.json");
+    if (!existsSync(file)) throw new Error("charts/reseed/values.schema.json is missing: run `make generate`");
+    expect(JSON.parse(readFileSync(file, "utf8")), "values.schema.json is stale: run `make generate`").toEqual(
+      JSON.parse(JSON.stringify(jsonSchema("values", registryKinds(registry)))),
+    );
+  });
+
+  it("the values schema rejects what chartValues rejects", () => {
+    const bad: [string, unknown][] = [
+      ["unknown top-level key", { extra: true }],
+      ["unknown unit field", { units: { x: { enabled: true, pattern: "reconciler", ensure: { kind: "generated-secret" }, retries: 3 } } }],
+      ["bad pattern", { units: { x: { enabled: true, pattern: "job", ensure: { kind: "generated-secret" } } } }],
+      ["input that is not a reference", { units: { x: { enabled: true, pattern: "reconciler", inputs: { p: "hunter2" }, ensure: { kind: "generated-secret" } } } }],
+      ["unit name too long for a CronWorkflow", { units: { ["x".repeat(53)]: { enabled: false, pattern: "reconciler", ensure: { kind: "k" } } } }],
+      ["short failure TTL (C4)", { defaults: { ttlSecondsAfterFailure: 60 } }],
+    ];
+    for (const [why, values] of bad) {
+      const r = template([valuesFile(values)]);
+      expect(r.ok, why).toBe(false);
+      expect(r.err, why).toMatch(/schema/i);
+    }
+  });
+});
+
+describe("P1 reconciler and P4 extraction: CronWorkflow", () => {
+  it.each(["dev", "prod"] as const)("%s: coder-db-password protects the contract", (env) => {
+    const cron = only(rendered[env], "CronWorkflow", "coder-db-password");
+    const spec = cronSpec.parse(cron.spec);
+    expect(spec.concurrencyPolicy).toBe("Forbid"); // P1
+    expect(spec.successfulJobsHistoryLimit).toBe(1); // P1
+    expect(spec.failedJobsHistoryLimit).toBe(3); // C4
+    expect(spec.schedules).toEqual(["*/10 * * * *"]); // C3
+    expect(spec.timezone).toBe("UTC");
+    expect(spec.startingDeadlineSeconds).toBe(300);
+    expect(spec.suspend).toBe(false);
+    expect(spec.workflowMetadata.labels["reseed.dev/unit"]).toBe("coder-db-password");
+    const wf = spec.workflowSpec;
+    expect(wf.workflowTemplateRef.name).toBe("reseed-unit");
+    expect(wf.entrypoint).toBe("reconcile");
+    expect(wf.serviceAccountName).toBe("reseed-coder-db-password");
+    expect(wf.activeDeadlineSeconds).toBe(900); // a hung run cannot block Forbid forever
+    expect(wf.podGC.strategy).toBe("OnPodSuccess"); // C4: failed pods stay
+    expect(wf.ttlStrategy).toEqual({ secondsAfterSuccess: 3600, secondsAfterFailure: 259200 });
+    expect(wf.arguments.parameters.find((p) => p.name === "cron-workflow")?.value).toBe("coder-db-password");
+    expect(wf.podMetadata?.labels).toEqual({ "reseed.dev/unit": "coder-db-password" });
+  });
+
+  it("has no retryStrategy anywhere: the internal bounded retry is the retry (P1)", () => {
+    for (const objs of Object.values(rendered)) {
+      expect(keyPaths(objs).filter((p) => /retryStrategy|backoffLimit/.test(p))).toEqual([]);
+    }
+  });
+
+  it("takes the unit's schedule, suspend and podLabels", () => {
+    const objs = render(
+      examples.dev,
+      valuesFile({ units: { "cluster-facts": { schedule: "7 * * * *", suspend: true, podLabels: { "azure.workload.identity/use": "true" } } } }),
+    );
+    const spec = cronSpec.parse(only(objs, "CronWorkflow", "cluster-facts").spec);
+    expect(spec.schedules).toEqual(["7 * * * *"]);
+    expect(spec.suspend).toBe(true);
+    expect(spec.workflowSpec.podMetadata?.labels).toEqual({ "azure.workload.identity/use": "true", "reseed.dev/unit": "cluster-facts" });
+  });
+
+  it("an extraction unit is a CronWorkflow running the full DAG", () => {
+    const objs = render(
+      valuesFile({ units: { "kc-extract": { enabled: true, pattern: "extraction", ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } } } } }),
+    );
+    expect(workflowSpecOf(only(objs, "CronWorkflow", "kc-extract")).entrypoint).toBe("reconcile");
+  });
+
+  it("refuses a waitTimeoutSeconds the workflow deadline would cut off", () => {
+    const r = template([examples.dev, valuesFile({ units: { "cluster-facts": { waitTimeoutSeconds: 900 } } })]);
+    expect(r.ok).toBe(false);
+    expect(r.err).toContain("units.cluster-facts.waitTimeoutSeconds (900) must be below defaults.activeDeadlineSeconds (900)");
+  });
+});
+
+describe("P2 hook: Argo CD hook Workflow", () => {
+  it("is named after the unit and its runId, as a PostSync hook that keeps failures", () => {
+    const wf = only(rendered.dev, "Workflow", "dev-data-seed-2026-01-21");
+    expect(wf.metadata.name).toContain("2026-01-21");
+    expect(wf.metadata.annotations).toEqual({
+      "argocd.argoproj.io/hook": "PostSync",
+      "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+    });
+    expect(wf.metadata.labels?.["reseed.dev/unit"]).toBe("dev-data-seed");
+    const spec = workflowSpecOf(wf);
+    expect(spec.entrypoint).toBe("reconcile");
+    expect(spec.podGC.strategy).toBe("OnPodSuccess");
+    expect(spec.ttlStrategy.secondsAfterFailure).toBe(259200);
+    expect(spec.arguments.parameters.map((p) => p.name)).toEqual(["unit"]); // no CronWorkflow to name
+    expect(rendered.dev.filter((o) => o.kind === "CronWorkflow" && unitOf(o) === "dev-data-seed")).toEqual([]);
+  });
+
+  it("a new runId is a new Workflow", () => {
+    const objs = render(examples.dev, valuesFile({ units: { "dev-data-seed": { runId: "2026-02-01" } } }));
+    expect(objs.filter((o) => o.kind === "Workflow").map((o) => o.metadata.name)).toEqual(["dev-data-seed-2026-02-01"]);
+  });
+
+  it("fails rendering without a runId", () => {
+    const r = template([valuesFile({ units: { seed: { enabled: true, pattern: "hook", ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } } } } })]);
+    expect(r.ok).toBe(false);
+    expect(r.err).toContain("units.seed.runId is required for a hook unit");
+  });
+
+  it("fails rendering when <name>-<runId> exceeds Argo's 63 characters", () => {
+    const name = "a".repeat(50);
+    const r = template([valuesFile({ units: { [name]: { enabled: true, pattern: "hook", runId: "r".repeat(20), ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } } } } })]);
+    expect(r.ok).toBe(false);
+    expect(r.err).toContain("longer than Argo's 63 characters");
+  });
+});
+
+describe("P3 operator: verify-only CronWorkflow", () => {
+  it("cnpg-ready runs verify-only on its own schedule in prod", () => {
+    const spec = cronSpec.parse(only(rendered.prod, "CronWorkflow", "cnpg-ready").spec);
+    expect(spec.workflowSpec.entrypoint).toBe("verify-only");
+    expect(spec.concurrencyPolicy).toBe("Forbid");
+    expect(spec.schedules).toEqual(["*/5 * * * *"]);
+  });
+});
+
+describe("environment overlays (C5)", () => {
+  it("disabled units render nothing", () => {
+    expect(rendered.dev.filter((o) => unitOf(o) === "cnpg-ready")).toEqual([]);
+    expect(rendered.prod.filter((o) => unitOf(o) === "dev-data-seed")).toEqual([]);
+    const off = render(examples.dev, valuesFile({ units: { "coder-db-password": { enabled: false } } }));
+    expect(off.filter((o) => unitOf(o) === "coder-db-password" || o.metadata.name.includes("coder-db-password"))).toEqual([]);
+  });
+
+  it("each environment renders the units it enables, and only those", () => {
+    const units = (objs: Obj[]) => [...new Set(objs.map(unitOf).filter(Boolean))].sort();
+    expect(units(rendered.dev)).toEqual(["cluster-facts", "coder-db-password", "dev-data-seed"]);
+    expect(units(rendered.prod)).toEqual(["cluster-facts", "cnpg-ready", "coder-db-password"]);
+  });
+});
+
+describe("the unit document each step receives", () => {
+  for (const env of ["dev", "prod"] as const) {
+    it(`${env}: is a valid SeedingUnit equal to steps/core unitFromValues`, () => {
+      const values = loadValues(examples[env]);
+      const runs = rendered[env].filter((o) => o.kind === "CronWorkflow" || o.kind === "Workflow");
+      expect(runs.length).toBeGreaterThan(0);
+      for (const run of runs) {
+        const name = unitOf(run)!;
+        const doc = seedingUnit.parse(unitParameter(run));
+        expect(doc).toEqual(unitFromValues(name, values.units[name]!, NS));
+        expect(doc.spec.namespace).toBe(values.units[name]!.namespace ?? NS);
+        const kind = registry.get(doc.spec.ensure.kind);
+        expect(kind?.patterns, `${name}: kind ${doc.spec.ensure.kind} runs under pattern ${doc.spec.pattern}`).toContain(doc.spec.pattern);
+        expect(kind!.spec.safeParse(doc.spec.ensure.with).success, `${name}: ensure.with parses`).toBe(true);
+      }
+    });
+
+    it(`${env}: carries references only, never a literal secret (C5)`, () => {
+      const secretish = /pass(word)?|token|secret|credential|api[-_]?key|private/i;
+      for (const run of rendered[env].filter((o) => o.kind === "CronWorkflow" || o.kind === "Workflow")) {
+        const raw = unitParameter(run);
+        const doc: SeedingUnit = seedingUnit.parse(raw);
+        const leaks: string[] = [];
+        const walk = (v: unknown, at: string) => {
+          if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${at}[${i}]`));
+          if (!v || typeof v !== "object") return;
+          for (const [k, x] of Object.entries(v)) {
+            const literal = typeof x === "string" || (x && typeof x === "object" && typeof (x as { value?: unknown }).value === "string");
+            if (secretish.test(k) && literal) leaks.push(`${at}.${k}`);
+            walk(x, `${at}.${k}`);
+          }
+        };
+        walk(raw, "unit");
+        for (const [name, ref] of Object.entries(doc.spec.inputs)) {
+          const parsed = inputRef.parse(ref);
+          if ("value" in parsed) expect(parsed.secret, `literal input ${name} must not be marked secret`).not.toBe(true);
+        }
+        expect(leaks, `${run.metadata.name}`).toEqual([]);
+      }
+    });
+  }
+});
+
+describe("RBAC: least privilege derived from each unit", () => {
+  for (const env of ["dev", "prod"] as const) {
+    it(`${env}: every enabled unit has its ServiceAccount and exactly the derived rules`, () => {
+      const values = loadValues(examples[env]);
+      for (const [name, v] of Object.entries(values.units).filter(([, u]) => u.enabled)) {
+        only(rendered[env], "ServiceAccount", `reseed-${name}`);
+        expect([...renderedGrants(rendered[env], name)].sort(), name).toEqual([...expectedGrants(name, v)].sort());
+        for (const role of rendered[env].filter((o) => o.kind === "Role" && o.metadata.name === `reseed-${name}`)) {
+          const binding = only(rendered[env], "RoleBinding", `reseed-${name}`, role.metadata.namespace);
+          expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `reseed-${name}` });
+          expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `reseed-${name}`, namespace: NS }]);
+        }
+      }
+    });
+  }
+
+  it("names every object it may read or change; only create is unlimited; no wildcards", () => {
+    for (const objs of Object.values(rendered)) {
+      for (const role of objs.filter((o) => o.kind === "Role")) {
+        for (const r of z.array(rule).parse(role.rules)) {
+          const where = `${role.metadata.namespace}/${role.metadata.name} ${r.resources.join(",")} ${r.verbs.join(",")}`;
+          expect([...r.verbs, ...r.resources, ...r.apiGroups], where).not.toContain("*");
+          for (const verb of ["list", "watch", "delete", "deletecollection", "escalate", "bind", "impersonate"]) expect(r.verbs, where).not.toContain(verb);
+          if (r.verbs.some((v) => ["get", "update", "patch"].includes(v)) && !(r.resources[0] === "workflowtaskresults")) {
+            expect(r.resourceNames?.length, where).toBeGreaterThan(0);
+          }
+          if (r.verbs.includes("create")) expect(r.resourceNames, where).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it("derives rules from every kind of reference, across namespaces", () => {
+    const unit = {
+      enabled: true,
+      pattern: "reconciler",
+      namespace: "apps",
+      inputs: {
+        adminEmail: { secretKeyRef: { name: "coder-admin", key: "email" } },
+        adminPassword: { secretKeyRef: { name: "coder-admin", key: "password" } },
+        vaultToken: { secretKeyRef: { name: "vault", key: "token", namespace: "vault" } },
+        issuer: { configMapKeyRef: { name: "cluster-facts", key: "oidcIssuer", namespace: "reseed" } },
+        region: { env: "AZURE_REGION" },
+      },
+      dependencies: [
+        { http: { url: "http://coder.coder.svc:8080/healthz" } },
+        { kubernetes: { apiVersion: "apps/v1", kind: "Deployment", name: "coder", namespace: "coder", condition: "Available" } },
+        { kubernetes: { apiVersion: "v1", kind: "Service", name: "coder" } },
+        { kubernetes: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", resource: "ingresses", name: "coder" } },
+      ],
+      ensure: { kind: "generated-secret", with: { secret: { name: "coder-db", namespace: "coder" }, keys: [{ name: "password" }] } },
+    };
+    const objs = render(valuesFile({ units: { wide: unit } }));
+    expect([...renderedGrants(objs, "wide")].sort()).toEqual([...expectedGrants("wide", unitValues.parse(unit))].sort());
+    const apps = only(objs, "Role", "reseed-wide", "apps");
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["coder-admin"] });
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get"], resourceNames: ["coder"] });
+    expect(z.array(rule).parse(only(objs, "Role", "reseed-wide", "coder").rules)).toEqual([
+      { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"], resourceNames: ["coder"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "patch"], resourceNames: ["coder-db"] },
+    ]);
+    expect(z.array(rule).parse(only(objs, "Role", "reseed-wide", "vault").rules)).toEqual([
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["vault"] },
+    ]);
+  });
+
+  it("takes service account annotations and labels from values (workload identity)", () => {
+    const objs = render(
+      examples.prod,
+      valuesFile({ units: { "cluster-facts": { serviceAccount: { annotations: { "azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000" }, labels: { team: "platform" } } } } }),
+    );
+    const sa = only(objs, "ServiceAccount", "reseed-cluster-facts");
+    expect(sa.metadata.annotations).toEqual({ "azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000" });
+    expect(sa.metadata.labels?.team).toBe("platform");
+  });
+
+  it("fails rendering when a kind's target is missing: the schema first, the chart as well", () => {
+    const values = valuesFile({ units: { x: { enabled: true, pattern: "reconciler", ensure: { kind: "runtime-facts", with: {} } } } });
+    const bySchema = template([values]);
+    expect(bySchema.ok).toBe(false);
+    expect(bySchema.err).toMatch(/schema[\s\S]*configMap/);
+    const byChart = template([values], "--skip-schema-validation");
+    expect(byChart.ok).toBe(false);
+    expect(byChart.err).toContain("units.x.ensure.with.configMap.name is required for kind runtime-facts");
+  });
+});
+
+describe("WorkflowTemplate reseed-unit", () => {
+  const steps = ["validate-inputs", "wait-deps", "ensure-state", "verify"] as const;
+  const tmpl = () => only(rendered.dev, "WorkflowTemplate", "reseed-unit");
+  const spec = () =>
+    z
+      .looseObject({
+        templates: z.array(z.looseObject({ name: z.string() })),
+        metrics: z.object({ prometheus: z.array(z.looseObject({ name: z.string(), help: z.string() })) }),
+        arguments: z.object({ parameters: z.array(z.looseObject({ name: z.string() })) }),
+      })
+      .parse(tmpl().spec);
+  const stepTemplate = (name: string) => {
+    const t = spec().templates.find((x) => x.name === name);
+    if (!t) throw new Error(`no template ${name}`);
+    return t as Record<string, unknown>;
+  };
+  const dag = (name: string) =>
+    z.object({ tasks: z.array(z.looseObject({ name: z.string(), template: z.string(), depends: z.string().optional() })) }).parse(stepTemplate(name).dag).tasks;
+
+  it("is the same in every environment", () => {
+    expect(only(rendered.prod, "WorkflowTemplate", "reseed-unit")).toEqual(tmpl());
+  });
+
+  it("reconcile is validate-inputs -> wait-deps -> ensure-state -> verify; verify-only skips ensure", () => {
+    expect(dag("reconcile").map((t) => [t.name, t.depends])).toEqual([
+      ["validate-inputs", undefined],
+      ["wait-deps", "validate-inputs"],
+      ["ensure-state", "wait-deps"],
+      ["verify", "ensure-state"],
+    ]);
+    expect(dag("verify-only").map((t) => [t.name, t.depends])).toEqual([
+      ["validate-inputs", undefined],
+      ["wait-deps", "validate-inputs"],
+      ["verify", "wait-deps"],
+    ]);
+    for (const t of [...dag("reconcile"), ...dag("verify-only")].filter((t) => t.name !== "validate-inputs")) {
+      expect(t.arguments).toEqual({ parameters: [{ name: "fingerprint", value: "{{tasks.validate-inputs.outputs.parameters.fingerprint}}" }] });
+    }
+  });
+
+  it("runs each step from its image under the step contract", () => {
+    const container = z.looseObject({
+      image: z.string(),
+      imagePullPolicy: z.string(),
+      command: z.array(z.string()),
+      env: z.array(z.looseObject({ name: z.string(), value: z.string().optional() })),
+      volumeMounts: z.array(z.object({ name: z.string(), mountPath: z.string() })),
+      securityContext: z.unknown(),
+      resources: z.unknown(),
+    });
+    // The Dockerfile is the authority for each image's entrypoint; the template repeats it so
+    // Argo's emissary executor never has to look it up in a registry.
+    const entrypoints: Record<string, string[]> = {};
+    let target = "";
+    for (const line of readFileSync(path.join(root, "steps/Dockerfile"), "utf8").split("\n")) {
+      const from = /^FROM\s+\S+\s+AS\s+(\S+)/i.exec(line);
+      if (from) target = from[1]!;
+      const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/.exec(line);
+      if (entry) entrypoints[target] = JSON.parse(entry[1]!) as string[];
+    }
+    for (const step of steps) {
+      const t = stepTemplate(step);
+      const c = container.parse(t.container);
+      expect(c.image).toBe(`ghcr.io/reseed-dev/reseed-${step}:0.1.0`);
+      expect(c.imagePullPolicy).toBe("IfNotPresent");
+      expect(t).not.toHaveProperty("script");
+      expect(c.command, `${step}: command is the image's ENTRYPOINT`).toEqual(entrypoints[step]);
+      const env = Object.fromEntries(c.env.map((e) => [e.name, e]));
+      expect(env.RESEED_UNIT?.value).toBe("{{workflow.parameters.unit}}");
+      expect(env.RESEED_WORKFLOW_NAME?.value).toBe("{{workflow.name}}");
+      expect(env.RESEED_WORKFLOW_UID?.value).toBe("{{workflow.uid}}");
+      expect(env.RESEED_CRONWORKFLOW?.value).toBe("{{workflow.parameters.cron-workflow}}");
+      expect(env.RESEED_NAMESPACE?.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.namespace" } });
+      expect(env.RESEED_OUTPUT_DIR?.value).toBe("/tmp/reseed/outputs");
+      expect(env.RESEED_FINGERPRINT?.value).toBe(step === "validate-inputs" ? undefined : "{{inputs.parameters.fingerprint}}");
+      expect(c.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
+      expect(c.securityContext).toEqual({
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } });
+    }
+    expect(tmpl().spec).toMatchObject({ volumes: [{ name: "tmp", emptyDir: {} }] });
+  });
+
+  it("every step reports result and summary, with defaults so a failed step still reports", () => {
+    const extra: Record<(typeof steps)[number], string[]> = {
+      "validate-inputs": ["fingerprint", "facts"],
+      "wait-deps": [],
+      "ensure-state": ["action"],
+      verify: [],
+    };
+    for (const step of steps) {
+      const outputs = z
+        .object({ parameters: z.array(z.object({ name: z.string(), valueFrom: z.object({ path: z.string(), default: z.string() }) })) })
+        .parse(stepTemplate(step).outputs).parameters;
+      expect(outputs.map((o) => o.name)).toEqual(["result", "summary", ...extra[step]]);
+      for (const o of outputs) expect(o.valueFrom.path).toBe(`/tmp/reseed/outputs/${o.name}`);
+      expect(outputs.find((o) => o.name === "result")?.valueFrom.default).toBe("failed");
+      expect(JSON.parse(outputs.find((o) => o.name === "summary")!.valueFrom.default)).toMatchObject({ step, result: "failed" });
+    }
+  });
+
+  it("declares valid Prometheus metrics: last success time and runs by result", () => {
+    const metrics = spec().metrics.prometheus;
+    expect(metrics.map((m) => m.name)).toEqual(["reseed_unit_last_success_timestamp_seconds", "reseed_unit_runs_total"]);
+    for (const m of metrics) {
+      expect(m.name).toMatch(/^[a-zA-Z_][a-zA-Z0-9_]*$/);
+      expect(m.help).not.toBe("");
+    }
+    // Checked against Argo v3.7's template engine: evaluates to creation time + run time in seconds.
+    expect(metrics[0]).toMatchObject({
+      when: "{{workflow.status}} == Succeeded",
+      labels: [{ key: "unit", value: "{{workflow.labels.reseed.dev/unit}}" }],
+      gauge: { realtime: false, value: "{{=asInt(workflow.creationTimestamp.s) + asFloat(workflow.duration)}}" },
+    });
+    expect(metrics[1]).toMatchObject({ counter: { value: "1" }, labels: [{ key: "unit" }, { key: "result", value: "{{workflow.status}}" }] });
+  });
+
+  it("documents the step exit codes", () => {
+    const r = template([examples.dev]);
+    for (const [code, meaning] of [["0", "ok"], ["10", "invalid spec"], ["11", "missing input"], ["12", "dependency timeout"], ["13", "ensure failed"], ["14", "verify failed"], ["1", "internal error"]]) {
+      expect(r.out).toMatch(new RegExp(`^#\\s+${code}\\s+${meaning}`, "m"));
+    }
+  });
+});
+
+describe("generated copies (charts/render.sh)", () => {
+  it("workflowtemplates/ and cronworkflows/ are what the chart renders now", () => {
+    const out = mkdtempSync(path.join(scratch, "render-"));
+    const r = run("bash", [path.join(root, "charts/render.sh"), out], { ...process.env, HELM: helmPath() });
+    expect(r.err).toBe("");
+    expect(r.ok).toBe(true);
+    const files = (dir: string) => readdirSync(path.join(dir, "cronworkflows")).filter((f) => f.endsWith(".yaml")).sort();
+    expect(files(out)).toEqual(["cluster-facts.yaml", "coder-db-password.yaml", "dev-data-seed.yaml"]);
+    for (const f of ["workflowtemplates/reseed-unit.yaml", ...files(out).map((f) => `cronworkflows/${f}`)]) {
+      const fresh = readFileSync(path.join(out, f), "utf8");
+      expect(fresh.startsWith("# Generated by make generate from charts/reseed — do not edit.\n"), f).toBe(true);
+      expect(readFileSync(path.join(root, f), "utf8"), `${f} is stale: run make generate`).toBe(fresh);
+    }
+    expect(files(root)).toEqual(files(out));
+  });
+});
+
+describe("argo lint", () => {
+  it("accepts the generated WorkflowTemplate and units (--offline --strict)", () => {
+    const argo = process.env.RESEED_ARGO;
+    if (!argo || !existsSync(argo)) {
+      throw new Error(`RESEED_ARGO must name an argo CLI binary (got ${JSON.stringify(argo ?? null)}): run \`make servers\` to build it`);
+    }
+    const files = [path.join(root, "workflowtemplates/reseed-unit.yaml"), ...readdirSync(path.join(root, "cronworkflows")).map((f) => path.join(root, "cronworkflows", f))];
+    const prodUnits = mkdtempSync(path.join(scratch, "prod-"));
+    const prod = template([examples.prod]).out;
+    writeFileSync(path.join(prodUnits, "prod.yaml"), prod);
+    for (const set of [files, [path.join(prodUnits, "prod.yaml")]]) {
+      const r = run(argo, ["lint", "--offline", "--strict", "--output", "simple", ...set]);
+      expect(r.ok, r.out + r.err).toBe(true);
+    }
+  });
+});

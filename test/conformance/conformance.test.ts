@@ -1,0 +1,119 @@
+import { randomBytes } from "node:crypto";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { ExitCode } from "../../steps/core/errors.js";
+import { unitPermissions } from "../../steps/core/permissions.js";
+import { loadUnit } from "../../steps/core/unit.js";
+import { kinds, registry } from "../../steps/kinds/registry.js";
+import { connectKube } from "../harness/kube.js";
+import { Admin } from "../support/admin.js";
+import { allText, runDag, type StepRun } from "../support/steps.js";
+import { cases } from "./cases.js";
+
+// The contract, run against every registered kind on the real API server; a kind cannot opt
+// out, and a kind without a case fails here.
+const kube = connectKube(inject("kube"));
+const admin = new Admin(kube.adminKubeconfig);
+
+const stateWrites = async (mark: number, user: string) => (await kube.writesSince(mark, { user })).filter((w) => w.resource !== "events");
+
+describe.each(kinds.map((k) => k.kind))("conformance: %s", (kindName) => {
+  const ns = `conf-${kindName}`;
+  const sa = "unit";
+  const user = `system:serviceaccount:${ns}:${sa}`;
+  const canary = `canary-${randomBytes(12).toString("hex")}`;
+  const c = cases[kindName];
+  let unit: { apiVersion: string; kind: string; metadata: { name: string }; spec: ReturnType<NonNullable<typeof c>["spec"]> & { inputs: Record<string, unknown> } };
+  let kubeconfig: string;
+  const captured: StepRun[] = [];
+  const run = async () => {
+    const runs = await runDag(unit, { kubeconfig, namespace: ns, workflow: { name: `${kindName}-wf`, cronWorkflow: kindName } });
+    captured.push(...runs);
+    return runs;
+  };
+
+  beforeAll(async () => {
+    if (!c) return;
+    await admin.namespace(ns);
+    await admin.putSecret(ns, "reseed-canary", { value: canary });
+    const spec = c.spec(ns);
+    unit = {
+      apiVersion: "reseed.dev/v1alpha1",
+      kind: "SeedingUnit",
+      metadata: { name: `conformance-${kindName}` },
+      spec: { ...spec, inputs: { ...spec.inputs, canary: { secretKeyRef: { name: "reseed-canary", key: "value" } } } },
+    };
+    await c.setup(admin, ns);
+    kubeconfig = await kube.kubeconfigFor(ns, sa);
+    await admin.grant(ns, sa, unitPermissions(loadUnit(unit, registry), ns));
+  });
+
+  it("has a conformance case", () => {
+    expect(c, `add a case for kind ${kindName} to test/conformance/cases.ts`).toBeDefined();
+  });
+  if (!c) return;
+
+  it("runs to verified state with only the permissions it declares", async () => {
+    const runs = await run();
+    expect(runs.map((r) => [r.phase, r.code])).toEqual(runs.map((r) => [r.phase, 0]));
+    expect(runs.at(-1)?.phase).toBe("verify");
+  });
+
+  it("performs zero writes on a second run, counted at the API server (C2)", async () => {
+    const mark = await kube.auditMark();
+    const runs = await run();
+    expect(runs.every((r) => r.code === 0)).toBe(true);
+    const ensure = runs.find((r) => r.phase === "ensure-state");
+    if (ensure) expect(ensure.outputs.action).toBe("unchanged");
+    expect(await stateWrites(mark, user)).toEqual([]);
+  });
+
+  it("fails at validate-inputs naming each missing input, before any write (C1)", async () => {
+    const removals: Record<string, (a: Admin, n: string) => Promise<void>> = {
+      ...c.removeInput,
+      canary: (a, n) => a.deleteSecret(n, "reseed-canary"),
+    };
+    for (const [input, remove] of Object.entries(removals)) {
+      await c.deleteState(admin, ns);
+      await remove(admin, ns);
+      const mark = await kube.auditMark();
+      const runs = await run();
+      expect(runs.map((r) => r.phase)).toEqual(["validate-inputs"]);
+      expect(runs[0]!.code).toBe(ExitCode.missingInput);
+      expect(runs[0]!.stdout).toContain(`"subject":"${input}"`);
+      expect(await stateWrites(mark, user)).toEqual([]);
+      await admin.putSecret(ns, "reseed-canary", { value: canary });
+      await c.setup(admin, ns).catch(() => {});
+      if (c.operatorRestores) await c.operatorRestores(admin, ns).catch(() => {});
+    }
+  });
+
+  it("restores the seeded state after it is deleted (C3)", async () => {
+    await c.deleteState(admin, ns).catch(() => {});
+    if (c.operatorRestores) {
+      const broken = await run();
+      expect(broken.at(-1)).toMatchObject({ phase: "verify", code: ExitCode.verifyFailed });
+      await c.operatorRestores(admin, ns);
+    }
+    const runs = await run();
+    expect(runs.map((r) => r.code)).toEqual(runs.map(() => 0));
+    if (!c.operatorRestores) expect(runs.find((r) => r.phase === "ensure-state")?.outputs.action).toBe("created");
+  });
+
+  it("leaves a Kubernetes Event on the Workflow for every step (C4)", async () => {
+    const events = await admin.events.listNamespacedEvent({ namespace: ns });
+    const ours = events.items.filter((e) => e.regarding?.kind === "Workflow" && e.regarding.name === `${kindName}-wf`);
+    expect(ours.length).toBeGreaterThanOrEqual(captured.length);
+    expect(ours.some((e) => e.type === "Warning" && e.reason === "MissingInput")).toBe(true);
+    expect(ours.every((e) => e.related?.kind === "CronWorkflow" && e.related.name === kindName)).toBe(true);
+  });
+
+  it("never lets a canary or written secret out: logs, outputs and events (C2, C4)", async () => {
+    const secrets = [canary, ...(await c.writtenSecrets(admin, ns))];
+    const text = allText(captured) + (await admin.eventNotes(ns)).join("\n");
+    expect(captured.length).toBeGreaterThan(4);
+    for (const s of secrets) {
+      expect(text).not.toContain(s);
+      expect(text).not.toContain(Buffer.from(s).toString("base64"));
+    }
+  });
+});

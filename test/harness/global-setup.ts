@@ -1,0 +1,17 @@
+import type { TestProject } from "vitest/node";
+import { startKubeServer } from "./kube-server.js";
+
+/** One real API server (with the Argo CRDs) for the whole run; test files reach it with connectKube(inject("kube")). */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started = Date.now();
+  const server = await startKubeServer();
+  try {
+    await server.installArgoCrds();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  console.log(`test kube-apiserver ready at ${server.url} with the Argo CRDs in ${Date.now() - started} ms`);
+  project.provide("kube", server.info);
+  return () => server.stop();
+}

@@ -1,0 +1,95 @@
+import { execFile } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+
+/** Paths of the PEM files a test API server needs; all made fresh per server. */
+export interface Pki {
+  caCert: string;
+  caKey: string;
+  servingCert: string;
+  servingKey: string;
+  adminCert: string;
+  adminKey: string;
+  serviceAccountPublicKey: string;
+  serviceAccountPrivateKey: string;
+}
+
+// A config of our own so the result does not depend on the machine's openssl.cnf.
+const OPENSSL_CONFIG = `[req]
+distinguished_name = dn
+[dn]
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+[client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+`;
+
+/** The user name the admin client cert authenticates as (its CN). */
+export const ADMIN_USER = "reseed-admin";
+
+const KEY_ARGS = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+const DAYS = "7";
+
+async function openssl(args: string[]): Promise<void> {
+  try {
+    await execFileAsync("openssl", args);
+  } catch (err) {
+    const detail = (err as { stderr?: string }).stderr ?? String(err);
+    throw new Error(`openssl ${args[0]} failed (the test harness needs the openssl CLI on PATH): ${detail}`);
+  }
+}
+
+/** Writes a CA, a serving cert for 127.0.0.1, an admin client cert and service account keys into dir. */
+export async function makePki(dir: string): Promise<Pki> {
+  const file = (name: string) => join(dir, name);
+  const config = file("openssl.cnf");
+  await writeFile(config, OPENSSL_CONFIG);
+  const pki: Pki = {
+    caCert: file("ca.crt"),
+    caKey: file("ca.key"),
+    servingCert: file("serving.crt"),
+    servingKey: file("serving.key"),
+    adminCert: file("admin.crt"),
+    adminKey: file("admin.key"),
+    serviceAccountPublicKey: file("sa.pub"),
+    serviceAccountPrivateKey: file("sa.key"),
+  };
+
+  await openssl(["req", "-x509", "-config", config, "-extensions", "ca", ...KEY_ARGS, "-days", DAYS,
+    "-subj", "/CN=reseed-test-ca", "-keyout", pki.caKey, "-out", pki.caCert]);
+
+  const signed = async (cert: string, key: string, subject: string, extensions: string) => {
+    const csr = `${cert}.csr`;
+    await openssl(["req", "-new", "-config", config, ...KEY_ARGS, "-subj", subject, "-keyout", key, "-out", csr]);
+    await openssl(["x509", "-req", "-in", csr, "-CA", pki.caCert, "-CAkey", pki.caKey,
+      "-set_serial", `0x${randomBytes(16).toString("hex")}`, "-days", DAYS,
+      "-extfile", config, "-extensions", extensions, "-out", cert]);
+  };
+  // The O of a client cert is its group: system:masters passes every authorization check.
+  await Promise.all([
+    signed(pki.servingCert, pki.servingKey, "/CN=kube-apiserver", "server"),
+    signed(pki.adminCert, pki.adminKey, `/O=system:masters/CN=${ADMIN_USER}`, "client"),
+  ]);
+
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  });
+  await writeFile(pki.serviceAccountPublicKey, publicKey);
+  await writeFile(pki.serviceAccountPrivateKey, privateKey, { mode: 0o600 });
+  return pki;
+}
