@@ -1,6 +1,23 @@
 import type { Admin } from "../support/admin.js";
 
+/**
+ * Counts writes at an authority other than the Kubernetes API (Vault's audit device,
+ * Keycloak admin events, PostgreSQL statement counts, a loopback proxy in front of a
+ * service): never counted by the code under test.
+ */
+export interface WriteCounter {
+  mark(): Promise<number>;
+  /** Human-readable descriptions of the writes since the mark, e.g. "PUT secret/data/app". */
+  since(mark: number): Promise<string[]>;
+}
+
 export interface ConformanceCase {
+  /** Starts or reaches the external servers the kind needs (once per test file). */
+  servers?(): Promise<void>;
+  /** Environment for the step processes: server addresses, CA bundles (never secret values). */
+  stepEnv?(ns: string): Record<string, string>;
+  /** Writes at the authority the kind writes to, when that is not the Kubernetes API. */
+  authorityWrites?: WriteCounter;
   /** pattern, inputs and ensure of the unit; the suite adds a canary secret input. */
   spec(ns: string): { pattern: string; inputs: Record<string, unknown>; ensure: { kind: string; with: Record<string, unknown> } };
   setup(admin: Admin, ns: string): Promise<void>;

@@ -6,6 +6,7 @@ import { k8sName } from "../../core/spec.js";
 import { charsets, generateValue } from "./generate.js";
 import { ROTATION_ANNOTATION, planSecret } from "./plan.js";
 import { managedMetadata } from "../metadata.js";
+import { kubernetesSecretPermissions } from "../../stores/kubernetes-secret.js";
 
 const settings = z.strictObject({
   secret: z.strictObject({
@@ -43,13 +44,7 @@ export const generatedSecret = defineKind<Settings>({
   spec: settings,
   inputs: () => [],
   dependencies: () => [],
-  permissions: (s, ns) => {
-    const namespace = s.secret.namespace ?? ns;
-    return [
-      { namespace, apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "patch"], resourceNames: [s.secret.name] },
-      { namespace, apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
-    ];
-  },
+  permissions: (s, ns) => kubernetesSecretPermissions(s.secret, ns),
 
   async ensure(ctx, s) {
     const namespace = s.secret.namespace ?? ctx.namespace;

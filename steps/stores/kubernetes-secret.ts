@@ -1,0 +1,61 @@
+import type { V1Secret } from "@kubernetes/client-node";
+import { z } from "zod";
+import type { KindContext, PolicyRule } from "../core/kind.js";
+import { isNotFound } from "../core/kube.js";
+import { k8sName } from "../core/spec.js";
+import { managedMetadata } from "../kinds/metadata.js";
+import type { SecretStore } from "./store.js";
+
+export const kubernetesSecretLocation = z.strictObject({
+  kubernetesSecret: z.strictObject({ name: k8sName, namespace: k8sName.optional() }),
+});
+
+const b64 = (v: string) => Buffer.from(v, "utf8").toString("base64");
+const unb64 = (v: string) => Buffer.from(v, "base64").toString("utf8");
+
+export function kubernetesSecretPermissions(loc: z.infer<typeof kubernetesSecretLocation>["kubernetesSecret"], namespace: string): PolicyRule[] {
+  const ns = loc.namespace ?? namespace;
+  return [
+    { namespace: ns, apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "patch"], resourceNames: [loc.name] },
+    { namespace: ns, apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+  ];
+}
+
+export function kubernetesSecretStore(loc: z.infer<typeof kubernetesSecretLocation>["kubernetesSecret"], ctx: KindContext): SecretStore {
+  const namespace = loc.namespace ?? ctx.namespace;
+  let lastRead: V1Secret | undefined;
+  return {
+    describe: () => `Kubernetes Secret ${namespace}/${loc.name}`,
+    async read() {
+      try {
+        lastRead = await ctx.kube().core.readNamespacedSecret({ name: loc.name, namespace });
+      } catch (err) {
+        if (isNotFound(err)) return (lastRead = undefined);
+        throw err;
+      }
+      const data = Object.fromEntries(Object.entries(lastRead.data ?? {}).map(([k, v]) => [k, unb64(v)]));
+      for (const v of Object.values(data)) ctx.redactor.register(v);
+      return data;
+    },
+    // Writes against the Secret last read (with its resourceVersion), so a concurrent
+    // writer makes the run fail instead of being overwritten.
+    async write(values) {
+      for (const v of Object.values(values)) ctx.redactor.register(v);
+      const meta = managedMetadata(ctx.unit.metadata.name, {});
+      const data = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, b64(v)]));
+      if (!lastRead) {
+        await ctx.kube().core.createNamespacedSecret({ namespace, body: { metadata: { name: loc.name, namespace, ...meta }, type: "Opaque", data } });
+        return;
+      }
+      await ctx.kube().core.replaceNamespacedSecret({
+        name: loc.name,
+        namespace,
+        body: {
+          ...lastRead,
+          metadata: { ...lastRead.metadata, labels: { ...lastRead.metadata?.labels, ...meta.labels }, annotations: { ...lastRead.metadata?.annotations, ...meta.annotations } },
+          data: { ...lastRead.data, ...data },
+        },
+      });
+    },
+  };
+}
