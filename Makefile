@@ -81,6 +81,11 @@ test-unit: $(NODE_DEPS)
 dev: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
 	CACHE=$(CACHE) $(TS_NODE) test/harness/dev.ts charts/reseed/examples/values-dev.yaml
 
+# Forget the local control plane's state: the next make dev seeds from scratch.
+.PHONY: dev-reset
+dev-reset:
+	rm -rf $(CACHE)/dev
+
 .PHONY: bench
 bench: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
 	$(TS_NODE) test/bench/steps.ts

@@ -32,5 +32,3 @@ export function httpStatus(err: unknown): number | undefined {
 }
 
 export const isNotFound = (err: unknown) => httpStatus(err) === 404;
-
-export { describeError as kubeErrorMessage } from "./errors.js";

@@ -1,4 +1,5 @@
-import { isNotFound, kubeErrorMessage, httpStatus } from "../core/kube.js";
+import { describeError } from "../core/errors.js";
+import { httpStatus, isNotFound } from "../core/kube.js";
 import type { InputRef } from "../core/spec.js";
 import type { InputSource, Resolution, ResolveEnv } from "./source.js";
 
@@ -16,7 +17,7 @@ async function readKey(
   } catch (err) {
     if (isNotFound(err)) return { absent: `${kind} does not exist` };
     if (httpStatus(err) === 403) return { absent: `${kind} cannot be read: forbidden for this service account (check the unit's Role)` };
-    return { absent: `${kind} could not be read: ${kubeErrorMessage(err)}` };
+    return { absent: `${kind} could not be read: ${describeError(err)}` };
   }
   const value = data?.[key];
   return value === undefined ? { absent: `${kind} has no key ${key}` } : { value };

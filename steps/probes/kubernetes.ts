@@ -1,5 +1,6 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { isNotFound, kubeErrorMessage, type Kube } from "../core/kube.js";
+import { describeError } from "../core/errors.js";
+import { isNotFound, type Kube } from "../core/kube.js";
 import type { Dependency } from "../core/spec.js";
 import type { Probe, ProbeEnv } from "./probe.js";
 
@@ -22,7 +23,7 @@ export async function readCondition(
   try {
     obj = await kube.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
   } catch (err) {
-    return { ok: false, detail: isNotFound(err) ? "does not exist" : kubeErrorMessage(err) };
+    return { ok: false, detail: isNotFound(err) ? "does not exist" : describeError(err) };
   }
   if (!condition) return { ok: true, detail: "exists" };
   const c = obj.status?.conditions?.find((x) => x.type === condition);

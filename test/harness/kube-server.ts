@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminClient } from "./kube-http.js";
 import { adminKubeconfigYaml, connectKube, type KubeAccess, type KubeInfo } from "./kube.js";
-import { makePki } from "./pki.js";
+import { makePki, reuseOrMakePki } from "./pki.js";
 import { freePorts, ServerProcess, startWatchdog } from "./processes.js";
 
 export interface KubeServer extends KubeAccess {
@@ -18,6 +18,11 @@ export interface KubeServerOptions {
   /** Directory holding etcd and kube-apiserver; defaults to $KUBEBUILDER_ASSETS. */
   assetsDir?: string;
   readyTimeoutMs?: number;
+  /**
+   * Keep etcd data, PKI and logs here across runs instead of a temp dir removed at stop
+   * (`make dev`: a second run sees what the first one seeded).
+   */
+  stateDir?: string;
 }
 
 // Metadata for every request, nothing at RequestReceived: one line per request, so
@@ -34,17 +39,18 @@ const SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local";
 /** Starts etcd and a kube-apiserver with real authentication, RBAC and an audit log. */
 export async function startKubeServer(options: KubeServerOptions = {}): Promise<KubeServer> {
   const assets = await findAssets(options.assetsDir ?? process.env.KUBEBUILDER_ASSETS);
-  const dir = await mkdtemp(join(tmpdir(), "reseed-kube-"));
+  const dir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "reseed-kube-")));
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const started: ServerProcess[] = [];
   let watchdog: { disarm(): void } | undefined;
   const stop = async () => {
     watchdog?.disarm();
     for (const server of [...started].reverse()) await server.stop();
-    await rm(dir, { recursive: true, force: true });
+    if (!options.stateDir) await rm(dir, { recursive: true, force: true });
   };
 
   try {
-    const pki = await makePki(dir);
+    const pki = options.stateDir ? await reuseOrMakePki(dir) : await makePki(dir);
     const [etcdClientPort, etcdPeerPort, apiPort] = await freePorts(3) as [number, number, number];
     const url = `https://127.0.0.1:${apiPort}`;
     const auditPolicy = join(dir, "audit-policy.yaml");
@@ -52,7 +58,7 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
     const adminKubeconfig = join(dir, "admin.kubeconfig");
     await writeFile(auditPolicy, AUDIT_POLICY);
     await writeFile(adminKubeconfig, adminKubeconfigYaml(url, pki.caCert, pki.adminCert, pki.adminKey), { mode: 0o600 });
-    await mkdir(join(dir, "etcd"), { mode: 0o700 });
+    await mkdir(join(dir, "etcd"), { recursive: true, mode: 0o700 });
 
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;

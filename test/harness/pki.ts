@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -53,11 +53,24 @@ async function openssl(args: string[]): Promise<void> {
 }
 
 /** Writes a CA, a serving cert for 127.0.0.1, an admin client cert and service account keys into dir. */
-export async function makePki(dir: string): Promise<Pki> {
+/**
+ * The PKI in dir if a previous run left one that is still valid for a day, else a new one:
+ * `make dev` keeps its API server's state across runs, and its kubeconfigs with it.
+ */
+export async function reuseOrMakePki(dir: string): Promise<Pki> {
+  const existing = pkiPaths(dir);
+  try {
+    await Promise.all(Object.values(existing).map((f) => access(f)));
+    await openssl(["x509", "-checkend", String(24 * 60 * 60), "-noout", "-in", existing.adminCert]);
+    return existing;
+  } catch {
+    return makePki(dir);
+  }
+}
+
+function pkiPaths(dir: string): Pki {
   const file = (name: string) => join(dir, name);
-  const config = file("openssl.cnf");
-  await writeFile(config, OPENSSL_CONFIG);
-  const pki: Pki = {
+  return {
     caCert: file("ca.crt"),
     caKey: file("ca.key"),
     servingCert: file("serving.crt"),
@@ -67,6 +80,12 @@ export async function makePki(dir: string): Promise<Pki> {
     serviceAccountPublicKey: file("sa.pub"),
     serviceAccountPrivateKey: file("sa.key"),
   };
+}
+
+export async function makePki(dir: string): Promise<Pki> {
+  const config = join(dir, "openssl.cnf");
+  await writeFile(config, OPENSSL_CONFIG);
+  const pki = pkiPaths(dir);
 
   await openssl(["req", "-x509", "-config", config, "-extensions", "ca", ...KEY_ARGS, "-days", DAYS,
     "-subj", "/CN=reseed-test-ca", "-keyout", pki.caKey, "-out", pki.caCert]);
