@@ -1,11 +1,34 @@
-/** Labels and annotations that mark an object as seeded by a unit, for `kubectl get -l`. */
-export function managedMetadata(
-  unit: string,
-  target: { labels?: Record<string, string> | undefined; annotations?: Record<string, string> | undefined },
-  extraAnnotations: Record<string, string> = {},
-): { labels: Record<string, string>; annotations: Record<string, string> } {
+import type { V1ObjectMeta } from "@kubernetes/client-node";
+import { z } from "zod";
+import { k8sName } from "../core/spec.js";
+
+/** A Kubernetes object a kind writes, with the labels and annotations the unit wants on it. */
+export const managedObject = z.strictObject({
+  name: k8sName,
+  namespace: k8sName.optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+export type ManagedObject = z.infer<typeof managedObject>;
+
+/**
+ * Metadata for creating or replacing an object a unit seeds: what is already there is kept
+ * (resourceVersion included, so a replace fails on a concurrent change), and the object is
+ * marked for `kubectl get -l app.kubernetes.io/managed-by=reseed`.
+ */
+export function managedMetadata(opts: {
+  unit: string;
+  target: { name: string; labels?: Record<string, string> | undefined; annotations?: Record<string, string> | undefined };
+  namespace: string;
+  current?: V1ObjectMeta | undefined;
+  extraAnnotations?: Record<string, string>;
+}): V1ObjectMeta {
+  const { current, target } = opts;
   return {
-    labels: { ...target.labels, "app.kubernetes.io/managed-by": "reseed" },
-    annotations: { ...target.annotations, "reseed.dev/unit": unit, ...extraAnnotations },
+    ...current,
+    name: target.name,
+    namespace: opts.namespace,
+    labels: { ...current?.labels, ...target.labels, "app.kubernetes.io/managed-by": "reseed" },
+    annotations: { ...current?.annotations, ...target.annotations, "reseed.dev/unit": opts.unit, ...opts.extraAnnotations },
   };
 }

@@ -41,20 +41,16 @@ export function kubernetesSecretStore(loc: z.infer<typeof kubernetesSecretLocati
     // writer makes the run fail instead of being overwritten.
     async write(values) {
       for (const v of Object.values(values)) ctx.redactor.register(v);
-      const meta = managedMetadata(ctx.unit.metadata.name, {});
+      const meta = { unit: ctx.unit.metadata.name, target: loc, namespace };
       const data = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, b64(v)]));
       if (!lastRead) {
-        await ctx.kube().core.createNamespacedSecret({ namespace, body: { metadata: { name: loc.name, namespace, ...meta }, type: "Opaque", data } });
+        await ctx.kube().core.createNamespacedSecret({ namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data } });
         return;
       }
       await ctx.kube().core.replaceNamespacedSecret({
         name: loc.name,
         namespace,
-        body: {
-          ...lastRead,
-          metadata: { ...lastRead.metadata, labels: { ...lastRead.metadata?.labels, ...meta.labels }, annotations: { ...lastRead.metadata?.annotations, ...meta.annotations } },
-          data: { ...lastRead.data, ...data },
-        },
+        body: { ...lastRead, metadata: managedMetadata({ ...meta, current: lastRead.metadata }), data: { ...lastRead.data, ...data } },
       });
     },
   };

@@ -22,6 +22,10 @@ gomod_version = $(shell awk '$$1 == "$(2)" { print $$2 }' $(SERVERS_DIR)/$(1)/go
 # $(call gomod_dir,dir,module): shell text printing the module's source directory,
 # downloading it first if needed.
 gomod_dir = $$(cd $(SERVERS_DIR)/$(1) && go mod download $(2) && go list -m -f '{{.Dir}}' $(2))
+# $(call build_key,dir,extra): a short hash of a wrapper module's go.mod, go.sum and build
+# flags. Built files are named by version and key, never judged by mtime: a fresh clone has
+# new mtimes everywhere and must still find what an earlier clone built.
+build_key = $(shell { cat $(SERVERS_DIR)/$(1)/go.mod $(SERVERS_DIR)/$(1)/go.sum; echo '$(2)'; } | sha256sum | cut -c1-10)
 # $(call semver_word,version,n): major (1) or minor (2) of vX.Y.Z.
 semver_word = $(word $(2),$(subst ., ,$(patsubst v%,%,$(1))))
 
@@ -35,6 +39,7 @@ ARGO_VERSION := $(call gomod_version,argo,$(ARGO_MODULE))
 
 ARGO_SRC := $(CACHE)/src/argo-workflows-$(ARGO_VERSION)
 ARGO_CRDS_DIR := $(CACHE)/argo-$(ARGO_VERSION)/crds
+ARGO_CRDS_STAMP := $(ARGO_CRDS_DIR)/.complete-$(shell cat $(addprefix $(SERVERS_DIR)/argo/,go.mod go.sum crdjson/main.go) | sha256sum | cut -c1-10)
 
 # A value already given (environment or command line) wins and is not built here,
 # so a developer can point the tests at binaries of their own.
@@ -60,7 +65,7 @@ ifdef RESEED_ARGO_CRDS
 SERVERS_ARGO_CRDS :=
 else
 RESEED_ARGO_CRDS := $(ARGO_CRDS_DIR)
-SERVERS_ARGO_CRDS := $(ARGO_CRDS_DIR)/.complete
+SERVERS_ARGO_CRDS := $(ARGO_CRDS_STAMP)
 endif
 export KUBEBUILDER_ASSETS RESEED_HELM RESEED_ARGO RESEED_ARGO_CRDS
 
@@ -79,10 +84,12 @@ endef
 KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
   -X k8s.io/component-base/version.gitMajor=$(call semver_word,$(KUBE_VERSION),1) \
   -X k8s.io/component-base/version.gitMinor=$(call semver_word,$(KUBE_VERSION),2)
-$(BIN)/kube-apiserver-$(KUBE_VERSION): $(SERVERS_DIR)/kube/go.mod $(SERVERS_DIR)/kube/go.sum
+KUBE_APISERVER_FILE := $(BIN)/kube-apiserver-$(KUBE_VERSION)-$(call build_key,kube,$(KUBE_LDFLAGS))
+$(KUBE_APISERVER_FILE):
 	$(call go_tool_build,kube,k8s.io/kubernetes/cmd/kube-apiserver,$(KUBE_LDFLAGS))
 
-$(BIN)/etcd-$(ETCD_VERSION): $(SERVERS_DIR)/etcd/go.mod $(SERVERS_DIR)/etcd/go.sum
+ETCD_FILE := $(BIN)/etcd-$(ETCD_VERSION)-$(call build_key,etcd,)
+$(ETCD_FILE):
 	$(call go_tool_build,etcd,go.etcd.io/etcd/server/v3,)
 
 # Like helm's own Makefile: the default .Capabilities.KubeVersion follows the
@@ -93,13 +100,15 @@ HELM_LDFLAGS := -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
   -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_KUBE_MINOR) \
   -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
   -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_KUBE_MINOR)
-$(BIN)/helm-$(HELM_VERSION): $(SERVERS_DIR)/helm/go.mod $(SERVERS_DIR)/helm/go.sum
+HELM_FILE := $(BIN)/helm-$(HELM_VERSION)-$(call build_key,helm,$(HELM_LDFLAGS))
+$(HELM_FILE):
 	$(call go_tool_build,helm,helm.sh/helm/v3/cmd/helm,$(HELM_LDFLAGS))
 
 # The argo CLI embeds the UI from ui/dist/app, which the module zip lacks and the
 # module cache may not change (nor overlay). As upstream's Makefile does, a
 # placeholder goes into a writable copy that an alternate go.mod points at.
-$(BIN)/argo-$(ARGO_VERSION): $(SERVERS_DIR)/argo/go.mod $(SERVERS_DIR)/argo/go.sum
+ARGO_FILE := $(BIN)/argo-$(ARGO_VERSION)-$(call build_key,argo,$(ARGO_VERSION))
+$(ARGO_FILE):
 	@mkdir -p $(CACHE)/src
 	rm -rf $(ARGO_SRC) && cp -R "$(call gomod_dir,argo,$(ARGO_MODULE))" $(ARGO_SRC)
 	chmod -R u+w $(ARGO_SRC)
@@ -112,19 +121,19 @@ $(BIN)/argo-$(ARGO_VERSION): $(SERVERS_DIR)/argo/go.mod $(SERVERS_DIR)/argo/go.s
 # the symlink's target looks newer than the prerequisite.
 SERVERS_LINKS := $(BIN)/kube-apiserver $(BIN)/etcd $(BIN)/helm $(BIN)/argo
 .PHONY: $(SERVERS_LINKS)
-$(BIN)/kube-apiserver: $(BIN)/kube-apiserver-$(KUBE_VERSION)
-$(BIN)/etcd: $(BIN)/etcd-$(ETCD_VERSION)
-$(BIN)/helm: $(BIN)/helm-$(HELM_VERSION)
-$(BIN)/argo: $(BIN)/argo-$(ARGO_VERSION)
+$(BIN)/kube-apiserver: $(KUBE_APISERVER_FILE)
+$(BIN)/etcd: $(ETCD_FILE)
+$(BIN)/helm: $(HELM_FILE)
+$(BIN)/argo: $(ARGO_FILE)
 $(SERVERS_LINKS):
 	@ln -sfn $(notdir $<) $@
 
 # The full CRDs (with OpenAPI schemas) so that server-side dry-run validates specs;
 # the default install's minimal CRDs accept any spec. Each X.yaml gets an X.json
 # beside it, which is what the test harness applies (see argo/crdjson).
-$(ARGO_CRDS_DIR)/.complete: $(SERVERS_DIR)/argo/go.mod $(SERVERS_DIR)/argo/crdjson/main.go
+$(ARGO_CRDS_STAMP):
 	rm -rf $(@D) $(@D).tmp && mkdir -p $(@D).tmp
 	install -m 0644 "$(call gomod_dir,argo,$(ARGO_MODULE))"/manifests/base/crds/full/argoproj.io_*.yaml $(@D).tmp/
 	cd $(SERVERS_DIR)/argo && go run ./crdjson $(@D).tmp
-	touch $(@D).tmp/.complete
+	touch $(@D).tmp/$(notdir $@)
 	mv $(@D).tmp $(@D)

@@ -2,19 +2,13 @@ import type { V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
 import { defineKind, type Check } from "../../core/kind.js";
 import { isNotFound } from "../../core/kube.js";
-import { k8sName } from "../../core/spec.js";
 import { charsets, generateValue } from "./generate.js";
 import { ROTATION_ANNOTATION, planSecret } from "./plan.js";
-import { managedMetadata } from "../metadata.js";
+import { managedMetadata, managedObject } from "../metadata.js";
 import { kubernetesSecretPermissions } from "../../stores/kubernetes-secret.js";
 
 const settings = z.strictObject({
-  secret: z.strictObject({
-    name: k8sName,
-    namespace: k8sName.optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  }),
+  secret: managedObject,
   keys: z
     .array(
       z.strictObject({
@@ -66,12 +60,13 @@ export const generatedSecret = defineKind<Settings>({
       ctx.redactor.register(value);
       data[key.name] = value;
     }
-    const meta = managedMetadata(ctx.unit.metadata.name, s.secret, s.rotationId ? { [ROTATION_ANNOTATION]: s.rotationId } : {});
+    const extraAnnotations: Record<string, string> = s.rotationId ? { [ROTATION_ANNOTATION]: s.rotationId } : {};
+    const meta = { unit: ctx.unit.metadata.name, target: s.secret, namespace, extraAnnotations };
     const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]));
     if (!current) {
       await core.createNamespacedSecret({
         namespace,
-        body: { metadata: { name: s.secret.name, namespace, ...meta }, type: "Opaque", data: encoded },
+        body: { metadata: managedMetadata(meta), type: "Opaque", data: encoded },
       });
       return { action: "created", changes: plan.changes };
     }
@@ -80,15 +75,7 @@ export const generatedSecret = defineKind<Settings>({
     await core.replaceNamespacedSecret({
       name: s.secret.name,
       namespace,
-      body: {
-        ...current,
-        metadata: {
-          ...current.metadata,
-          labels: { ...current.metadata?.labels, ...meta.labels },
-          annotations: { ...current.metadata?.annotations, ...meta.annotations },
-        },
-        data: encoded,
-      },
+      body: { ...current, metadata: managedMetadata({ ...meta, current: current.metadata }), data: encoded },
     });
     return { action: "updated", changes: plan.changes };
   },

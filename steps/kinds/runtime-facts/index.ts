@@ -2,16 +2,11 @@ import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
 import { defineKind, type InputUse, type KindContext } from "../../core/kind.js";
 import { isNotFound } from "../../core/kube.js";
-import { inputValue, k8sName } from "../../core/spec.js";
-import { managedMetadata } from "../metadata.js";
+import { inputValue } from "../../core/spec.js";
+import { managedMetadata, managedObject } from "../metadata.js";
 
 const settings = z.strictObject({
-  configMap: z.strictObject({
-    name: k8sName,
-    namespace: k8sName.optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  }),
+  configMap: managedObject,
   facts: z
     .record(z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a valid ConfigMap key"), inputValue)
     .refine((f) => Object.keys(f).length > 0, "list at least one fact"),
@@ -50,9 +45,9 @@ export const runtimeFacts = defineKind<Settings>({
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    const meta = managedMetadata(ctx.unit.metadata.name, s.configMap);
+    const meta = { unit: ctx.unit.metadata.name, target: s.configMap, namespace };
     if (!current) {
-      await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: s.configMap.name, namespace, ...meta }, data: want } });
+      await core.createNamespacedConfigMap({ namespace, body: { metadata: managedMetadata(meta), data: want } });
       return { action: "created", changes: Object.keys(want).map((k) => `published fact ${k}=${want[k]}`) };
     }
     const data = current.data ?? {};
@@ -63,15 +58,7 @@ export const runtimeFacts = defineKind<Settings>({
     await core.replaceNamespacedConfigMap({
       name: s.configMap.name,
       namespace,
-      body: {
-        ...current,
-        metadata: {
-          ...current.metadata,
-          labels: { ...current.metadata?.labels, ...meta.labels },
-          annotations: { ...current.metadata?.annotations, ...meta.annotations },
-        },
-        data: { ...data, ...want },
-      },
+      body: { ...current, metadata: managedMetadata({ ...meta, current: current.metadata }), data: { ...data, ...want } },
     });
     return { action: "updated", changes };
   },
