@@ -96,7 +96,8 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
       "--profiling=false",
     ], join(dir, "kube-apiserver.log")));
 
-    watchdog = startWatchdog(started.flatMap((server) => server.pid ?? []), dir);
+    // A state dir outlives the processes by design; only a temp dir goes with them.
+    watchdog = startWatchdog(started.flatMap((server) => server.pid ?? []), options.stateDir ? undefined : dir);
 
     const info: KubeInfo = {
       url,
@@ -126,8 +127,7 @@ async function findAssets(dir: string | undefined): Promise<{ etcd: string; kube
     await access(binary, constants.X_OK).catch(() => missing.push(binary));
   }
   if (missing.length > 0) {
-    throw new Error(`missing executable ${missing.join(" and ")} (KUBEBUILDER_ASSETS=${dir}): ` +
-      "build them with `make servers`");
+    throw new Error(`no executable ${missing.join(" or ")} (KUBEBUILDER_ASSETS=${dir}): build them with \`make servers\``);
   }
   return assets;
 }

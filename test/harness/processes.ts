@@ -58,11 +58,11 @@ export class ServerProcess {
  * A test run can die without its teardown (killed, or a crash in vitest); the servers
  * it started must not outlive it. The watchdog is a shell blocked reading a pipe from
  * this process: when this process dies the pipe closes, and it kills the servers and
- * removes their directory. `disarm` is for an orderly stop.
+ * removes `tempDir` if given. `disarm` is for an orderly stop.
  */
-export function startWatchdog(pids: number[], dir: string): { disarm(): void } {
-  const script = 'dir=$1; shift; read -r _; kill -KILL "$@" 2>/dev/null; sleep 1; rm -rf "$dir"';
-  const watchdog = spawn("sh", ["-c", script, "reseed-watchdog", dir, ...pids.map(String)], { stdio: ["pipe", "ignore", "ignore"] });
+export function startWatchdog(pids: number[], tempDir?: string): { disarm(): void } {
+  const script = 'dir=$1; shift; read -r _; kill -KILL "$@" 2>/dev/null; [ -z "$dir" ] || { sleep 1; rm -rf "$dir"; }';
+  const watchdog = spawn("sh", ["-c", script, "reseed-watchdog", tempDir ?? "", ...pids.map(String)], { stdio: ["pipe", "ignore", "ignore"] });
   watchdog.on("error", () => undefined); // without it the servers still stop through teardown
   // Unreferenced: a process that forgets stop() still exits, and then the watchdog fires.
   watchdog.unref();

@@ -1,19 +1,22 @@
 # Real servers and CLIs for the tests, built from source with Go (no Docker, no
 # prebuilt downloads). Included by the top Makefile, which defines CACHE and BIN.
 #
-# Each wrapper module's go.mod is the single source of a version: the version is read
-# from it and names the built file (a bump builds a new file, an old one stays usable),
-# and a stable symlink points at the current one. Release ldflags are set where the
-# upstream build sets them, because the tools report or default to their version.
+# Each wrapper module's go.mod is the single source of a version. A built file is named
+# by that version and a hash of go.mod, go.sum and the build flags, and never judged by
+# mtime: a bump builds a new file, an old one stays usable, and a fresh clone finds what
+# an earlier clone on the machine built. Release ldflags are set where the upstream
+# build sets them, because the tools report or default to their version.
 #
-# Cold builds measured on the 2-core dev machine, each with an empty Go build cache
-# and the modules already downloaded (a first run also downloads ~1 GB of modules):
-#   kube-apiserver v1.34.4   6m08s
-#   etcd v3.6.16             TBD
-#   helm v3.22.0             TBD
-#   argo v3.7.18             TBD
-# They share most of the build cache, so building all four in a row takes less than
-# the sum. A warm `make servers` (nothing changed) takes well under a second.
+# Cold builds measured on the 2-core dev machine, each with an empty Go build cache and
+# the modules already downloaded. Other work shared the machine (load average 4 to 24),
+# so these are upper bounds; the first kube-apiserver build ran on a quieter machine.
+#   kube-apiserver v1.34.4   6m08s quiet, 22m55s under load
+#   etcd v3.6.16             1m41s
+#   helm v3.22.0             2m16s
+#   argo v3.7.18             6m02s
+#   Argo CRDs (crdjson)      1m03s (compiling the converter)
+# They share much of the build cache, so all of them in a row take less than the sum.
+# A warm `make servers` (nothing changed) takes under a second.
 
 SERVERS_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
@@ -37,61 +40,10 @@ HELM_VERSION := $(call gomod_version,helm,helm.sh/helm/v3)
 HELM_KUBE_VERSION := $(call gomod_version,helm,k8s.io/client-go)
 ARGO_VERSION := $(call gomod_version,argo,$(ARGO_MODULE))
 
-ARGO_SRC := $(CACHE)/src/argo-workflows-$(ARGO_VERSION)
-ARGO_CRDS_DIR := $(CACHE)/argo-$(ARGO_VERSION)/crds
-ARGO_CRDS_STAMP := $(ARGO_CRDS_DIR)/.complete-$(shell cat $(addprefix $(SERVERS_DIR)/argo/,go.mod go.sum crdjson/main.go) | sha256sum | cut -c1-10)
-
-# A value already given (environment or command line) wins and is not built here,
-# so a developer can point the tests at binaries of their own.
-ifdef KUBEBUILDER_ASSETS
-SERVERS_KUBE :=
-else
-KUBEBUILDER_ASSETS := $(BIN)
-SERVERS_KUBE := $(BIN)/kube-apiserver $(BIN)/etcd
-endif
-ifdef RESEED_HELM
-SERVERS_HELM :=
-else
-RESEED_HELM := $(BIN)/helm
-SERVERS_HELM := $(RESEED_HELM)
-endif
-ifdef RESEED_ARGO
-SERVERS_ARGO :=
-else
-RESEED_ARGO := $(BIN)/argo
-SERVERS_ARGO := $(RESEED_ARGO)
-endif
-ifdef RESEED_ARGO_CRDS
-SERVERS_ARGO_CRDS :=
-else
-RESEED_ARGO_CRDS := $(ARGO_CRDS_DIR)
-SERVERS_ARGO_CRDS := $(ARGO_CRDS_STAMP)
-endif
-export KUBEBUILDER_ASSETS RESEED_HELM RESEED_ARGO RESEED_ARGO_CRDS
-
-.PHONY: servers
-servers: $(SERVERS_KUBE) $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS)
-
-# $(call go_tool_build,module dir,package,ldflags[,extra go flags]): build into $@
-# atomically, so an interrupted build never leaves a fresh-looking broken binary.
-define go_tool_build
-@mkdir -p $(@D)
-cd $(SERVERS_DIR)/$(1) && go build $(4) -ldflags '$(3)' -o $@.tmp $(2)
-mv -f $@.tmp $@
-endef
-
 # /version answers with this; clients (helm's .Capabilities, kubectl) read it.
 KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
   -X k8s.io/component-base/version.gitMajor=$(call semver_word,$(KUBE_VERSION),1) \
   -X k8s.io/component-base/version.gitMinor=$(call semver_word,$(KUBE_VERSION),2)
-KUBE_APISERVER_FILE := $(BIN)/kube-apiserver-$(KUBE_VERSION)-$(call build_key,kube,$(KUBE_LDFLAGS))
-$(KUBE_APISERVER_FILE):
-	$(call go_tool_build,kube,k8s.io/kubernetes/cmd/kube-apiserver,$(KUBE_LDFLAGS))
-
-ETCD_FILE := $(BIN)/etcd-$(ETCD_VERSION)-$(call build_key,etcd,)
-$(ETCD_FILE):
-	$(call go_tool_build,etcd,go.etcd.io/etcd/server/v3,)
-
 # Like helm's own Makefile: the default .Capabilities.KubeVersion follows the
 # client-go it was built with (v1.20 otherwise).
 HELM_KUBE_MINOR := $(call semver_word,$(HELM_KUBE_VERSION),2)
@@ -100,14 +52,73 @@ HELM_LDFLAGS := -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
   -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_KUBE_MINOR) \
   -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 \
   -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_KUBE_MINOR)
+ARGO_LDFLAGS := -X $(ARGO_MODULE).version=$(ARGO_VERSION)
+
+KUBE_APISERVER_FILE := $(BIN)/kube-apiserver-$(KUBE_VERSION)-$(call build_key,kube,$(KUBE_LDFLAGS))
+ETCD_FILE := $(BIN)/etcd-$(ETCD_VERSION)-$(call build_key,etcd,)
 HELM_FILE := $(BIN)/helm-$(HELM_VERSION)-$(call build_key,helm,$(HELM_LDFLAGS))
+ARGO_KEY := $(call build_key,argo,$(ARGO_LDFLAGS))
+ARGO_FILE := $(BIN)/argo-$(ARGO_VERSION)-$(ARGO_KEY)
+ARGO_SRC := $(CACHE)/src/argo-workflows-$(ARGO_VERSION)-$(ARGO_KEY)
+ARGO_CRDS_DIR := $(CACHE)/argo-$(ARGO_VERSION)-$(shell cat $(addprefix $(SERVERS_DIR)/argo/,go.mod go.sum crdjson/main.go) | sha256sum | cut -c1-10)/crds
+# KUBEBUILDER_ASSETS must be a directory holding files named etcd and kube-apiserver.
+KUBE_ASSETS := $(CACHE)/assets/$(notdir $(KUBE_APISERVER_FILE))_$(notdir $(ETCD_FILE))
+
+# The tests get the exact files this checkout's go.mod files name, never the stable
+# symlinks in $(BIN): another checkout sharing CACHE may relink those mid-run.
+# A value already given (environment or command line) wins and is not built here,
+# so a developer can point the tests at binaries of their own.
+ifdef KUBEBUILDER_ASSETS
+SERVERS_KUBE :=
+else
+KUBEBUILDER_ASSETS := $(KUBE_ASSETS)
+SERVERS_KUBE := $(KUBE_ASSETS)/.complete $(BIN)/kube-apiserver $(BIN)/etcd
+endif
+ifdef RESEED_HELM
+SERVERS_HELM :=
+else
+RESEED_HELM := $(HELM_FILE)
+SERVERS_HELM := $(HELM_FILE) $(BIN)/helm
+endif
+ifdef RESEED_ARGO
+SERVERS_ARGO :=
+else
+RESEED_ARGO := $(ARGO_FILE)
+SERVERS_ARGO := $(ARGO_FILE) $(BIN)/argo
+endif
+ifdef RESEED_ARGO_CRDS
+SERVERS_ARGO_CRDS :=
+else
+RESEED_ARGO_CRDS := $(ARGO_CRDS_DIR)
+SERVERS_ARGO_CRDS := $(ARGO_CRDS_DIR)/.complete
+endif
+export KUBEBUILDER_ASSETS RESEED_HELM RESEED_ARGO RESEED_ARGO_CRDS
+
+.PHONY: servers
+servers: $(SERVERS_KUBE) $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS)
+
+# Every output is written under a name unique to the recipe's shell, then renamed into
+# place: an interrupted build leaves nothing that looks finished, and two checkouts
+# building the same key at once do not write into one file.
+
+# $(call go_tool_build,module dir,package,ldflags[,extra go flags])
+define go_tool_build
+@mkdir -p $(@D)
+cd $(SERVERS_DIR)/$(1) && go build $(4) -ldflags '$(3)' -o $@.$$$$.tmp $(2) && mv -f $@.$$$$.tmp $@
+endef
+
+$(KUBE_APISERVER_FILE):
+	$(call go_tool_build,kube,k8s.io/kubernetes/cmd/kube-apiserver,$(KUBE_LDFLAGS))
+
+$(ETCD_FILE):
+	$(call go_tool_build,etcd,go.etcd.io/etcd/server/v3,)
+
 $(HELM_FILE):
 	$(call go_tool_build,helm,helm.sh/helm/v3/cmd/helm,$(HELM_LDFLAGS))
 
 # The argo CLI embeds the UI from ui/dist/app, which the module zip lacks and the
 # module cache may not change (nor overlay). As upstream's Makefile does, a
 # placeholder goes into a writable copy that an alternate go.mod points at.
-ARGO_FILE := $(BIN)/argo-$(ARGO_VERSION)-$(call build_key,argo,$(ARGO_VERSION))
 $(ARGO_FILE):
 	@mkdir -p $(CACHE)/src
 	rm -rf $(ARGO_SRC) && cp -R "$(call gomod_dir,argo,$(ARGO_MODULE))" $(ARGO_SRC)
@@ -115,10 +126,17 @@ $(ARGO_FILE):
 	mkdir -p $(ARGO_SRC)/ui/dist/app && touch $(ARGO_SRC)/ui/dist/app/placeholder
 	cp $(SERVERS_DIR)/argo/go.mod $(ARGO_SRC).mod && cp $(SERVERS_DIR)/argo/go.sum $(ARGO_SRC).sum
 	go mod edit -replace=$(ARGO_MODULE)=$(ARGO_SRC) $(ARGO_SRC).mod
-	$(call go_tool_build,argo,$(ARGO_MODULE)/cmd/argo,-X $(ARGO_MODULE).version=$(ARGO_VERSION),-modfile=$(ARGO_SRC).mod)
+	$(call go_tool_build,argo,$(ARGO_MODULE)/cmd/argo,$(ARGO_LDFLAGS),-modfile=$(ARGO_SRC).mod)
+	rm -rf $(ARGO_SRC) $(ARGO_SRC).mod $(ARGO_SRC).sum
 
-# Phony so that going back to an older, still cached version relinks even though
-# the symlink's target looks newer than the prerequisite.
+$(KUBE_ASSETS)/.complete: | $(KUBE_APISERVER_FILE) $(ETCD_FILE)
+	@mkdir -p $(dir $(@D))
+	tmp=$(@D).$$$$.tmp && mkdir $$tmp \
+	  && ln -s $(KUBE_APISERVER_FILE) $$tmp/kube-apiserver && ln -s $(ETCD_FILE) $$tmp/etcd \
+	  && touch $$tmp/.complete && { mv -T $$tmp $(@D) 2>/dev/null || rm -rf $$tmp; } && test -e $@
+
+# Stable names for people (and scripts outside the tests); phony so that going back to
+# an older, still cached build relinks.
 SERVERS_LINKS := $(BIN)/kube-apiserver $(BIN)/etcd $(BIN)/helm $(BIN)/argo
 .PHONY: $(SERVERS_LINKS)
 $(BIN)/kube-apiserver: $(KUBE_APISERVER_FILE)
@@ -131,9 +149,9 @@ $(SERVERS_LINKS):
 # The full CRDs (with OpenAPI schemas) so that server-side dry-run validates specs;
 # the default install's minimal CRDs accept any spec. Each X.yaml gets an X.json
 # beside it, which is what the test harness applies (see argo/crdjson).
-$(ARGO_CRDS_STAMP):
-	rm -rf $(@D) $(@D).tmp && mkdir -p $(@D).tmp
-	install -m 0644 "$(call gomod_dir,argo,$(ARGO_MODULE))"/manifests/base/crds/full/argoproj.io_*.yaml $(@D).tmp/
-	cd $(SERVERS_DIR)/argo && go run ./crdjson $(@D).tmp
-	touch $(@D).tmp/$(notdir $@)
-	mv $(@D).tmp $(@D)
+$(ARGO_CRDS_DIR)/.complete:
+	@mkdir -p $(dir $(@D))
+	tmp=$(@D).$$$$.tmp && mkdir $$tmp \
+	  && install -m 0644 "$(call gomod_dir,argo,$(ARGO_MODULE))"/manifests/base/crds/full/argoproj.io_*.yaml $$tmp/ \
+	  && (cd $(SERVERS_DIR)/argo && go run ./crdjson $$tmp) \
+	  && touch $$tmp/.complete && { mv -T $$tmp $(@D) 2>/dev/null || rm -rf $$tmp; } && test -e $@
