@@ -3,6 +3,7 @@ import { inject } from "vitest";
 import type { Admin } from "../support/admin.js";
 import { KeycloakTestAdmin } from "../support/keycloak.js";
 import { PostgresTestAdmin } from "../support/postgres.js";
+import { startFakeAzure, type FakeAzureSetup } from "../support/fake-azure.js";
 
 /**
  * Counts writes at an authority other than the Kubernetes API (Vault's audit device,
@@ -157,6 +158,51 @@ function postgresBootstrapCase(): ConformanceCase {
   };
 }
 
+/** Against the FAKE ARM and Entra endpoints (no emulator exists); the fake counts the writes. */
+function azureFederatedCredentialCase(): ConformanceCase {
+  let azure: FakeAzureSetup | undefined;
+  const removedEnv = new Set<string>();
+  const fake = () => azure!.fake;
+  return {
+    servers: async () => {
+      azure ??= await startFakeAzure();
+      fake().addIdentity(azure.subscriptionId, "platform", "coder-workspaces");
+    },
+    stepEnv: () => Object.fromEntries(Object.entries(azure!.env()).filter(([k]) => !removedEnv.has(k))),
+    authorityWrites: { mark: () => fake().writeCounter().mark(), since: (m) => fake().writeCounter().since(m) },
+    spec: () => ({
+      pattern: "reconciler",
+      inputs: { issuer: { configMapKeyRef: { name: "cluster-facts", key: "oidcIssuer" } } },
+      ensure: {
+        kind: "azure-federated-credential",
+        with: {
+          subscriptionId: azure!.subscriptionId,
+          resourceGroup: "platform",
+          identityName: "coder-workspaces",
+          name: "conformance-workspaces",
+          issuer: { input: "issuer" },
+          serviceAccount: { name: "coder-workspace" },
+          armEndpoint: fake().url,
+        },
+      },
+    }),
+    setup: async (admin, ns) => {
+      removedEnv.clear();
+      await admin.putConfigMap(ns, "cluster-facts", { oidcIssuer: "https://oidc.conformance.internal/cluster-1" });
+    },
+    removeInput: {
+      issuer: (admin, ns) => admin.putConfigMap(ns, "cluster-facts", {}),
+      AZURE_CLIENT_ID: async () => void removedEnv.add("AZURE_CLIENT_ID"),
+      AZURE_TENANT_ID: async () => void removedEnv.add("AZURE_TENANT_ID"),
+      AZURE_FEDERATED_TOKEN_FILE: async () => void removedEnv.add("AZURE_FEDERATED_TOKEN_FILE"),
+    },
+    deleteState: async () => {
+      fake().credentials(azure!.subscriptionId, "platform", "coder-workspaces")?.delete("conformance-workspaces");
+    },
+    writtenSecrets: async () => [azure!.assertion, ...fake().tokens],
+  };
+}
+
 // One entry per registered kind: the suite fails for a kind that has none.
 export const cases: Record<string, ConformanceCase> = {
   "generated-secret": {
@@ -212,4 +258,5 @@ export const cases: Record<string, ConformanceCase> = {
 
   "keycloak-client-secret": keycloakClientSecretCase(),
   "postgres-bootstrap": postgresBootstrapCase(),
+  "azure-federated-credential": azureFederatedCredentialCase(),
 };
