@@ -2,7 +2,7 @@ import type { ZodType } from "zod";
 import type { Kube } from "./kube.js";
 import type { Logger } from "./log.js";
 import type { Redactor } from "./redact.js";
-import type { Dependency, Pattern, SeedingUnit, InputValue } from "./spec.js";
+import type { Dependency, InputRef, Pattern, SeedingUnit, InputValue } from "./spec.js";
 
 /** Who owns the seeded state (seed/713, Definitions; backlog 462 taxonomy). */
 export type Authority = "external-secret" | "cluster-managed" | "service-generated" | "application-db" | "runtime-fact";
@@ -60,6 +60,12 @@ export interface UnitKind<Spec = unknown> {
   patterns: readonly Pattern[];
   spec: ZodType<Spec>;
   inputs(spec: Spec): InputUse[];
+  /**
+   * Inputs the kind's runtime needs whatever the unit says, e.g. the environment Azure
+   * workload identity injects. validate-inputs resolves them with the unit's own inputs and
+   * reports every missing one in the same failure (C1); a unit cannot declare these names.
+   */
+  implicitInputs?(spec: Spec): Record<string, InputRef>;
   dependencies(spec: Spec, namespace: string): Dependency[];
   permissions(spec: Spec, namespace: string): PolicyRule[];
   /** Idempotent: reads first and writes only what differs. */

@@ -34,8 +34,8 @@ export interface PhaseReport {
 type PhaseFn = (ctx: RunContext) => Promise<PhaseReport>;
 
 async function resolveAll(ctx: RunContext) {
-  const { unit } = ctx.loaded;
-  return resolveInputs(unit.spec.inputs, {
+  const { unit, kind, settings } = ctx.loaded;
+  return resolveInputs({ ...kind.implicitInputs?.(settings), ...unit.spec.inputs }, {
     env: { namespace: ctx.namespace, kube: ctx.kube, env: ctx.env, timeoutMs: ctx.requestTimeoutMs ?? 10_000 },
     redactor: ctx.redactor,
     managed: unit.spec.managed,
@@ -68,7 +68,7 @@ function kindContext(ctx: RunContext, inputs: ResolvedInputs): KindContext {
 
 const validateInputs: PhaseFn = async (ctx) => {
   const r = await resolveAll(ctx);
-  const declared = Object.keys(ctx.loaded.unit.spec.inputs);
+  const declared = [...Object.keys(ctx.loaded.kind.implicitInputs?.(ctx.loaded.settings) ?? {}), ...Object.keys(ctx.loaded.unit.spec.inputs)];
   for (const name of declared) {
     if (r.inputs.get(name) !== undefined) ctx.log.info({ event: "input.resolved", input: name, secret: r.inputs.isSecret(name) }, "input resolved");
   }

@@ -1,4 +1,9 @@
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
 import type { Admin } from "../support/admin.js";
+import { KeycloakTestAdmin } from "../support/keycloak.js";
+import { PostgresTestAdmin } from "../support/postgres.js";
+import { startFakeAzure, type FakeAzureSetup } from "../support/fake-azure.js";
 
 /**
  * Counts writes at an authority other than the Kubernetes API (Vault's audit device,
@@ -65,6 +70,139 @@ async function readyWidget(admin: Admin, ns: string): Promise<void> {
   });
 }
 
+/** Keycloak generates the client secret; the unit signs in as an extractor client of its own. */
+function keycloakClientSecretCase(): ConformanceCase {
+  const realm = "conformance";
+  const extractorSecret = `extractor-${randomBytes(12).toString("hex")}`;
+  let kc: KeycloakTestAdmin | undefined;
+  const keycloak = () => (kc ??= new KeycloakTestAdmin(inject("keycloak")));
+  let counter: WriteCounter | undefined;
+  const writes = () => (counter ??= keycloak().writeCounter([realm, "master"]));
+  return {
+    servers: async () => {
+      await keycloak().enableAdminEvents("master");
+      await keycloak().createRealm(realm);
+      await keycloak().createExtractor(realm, "reseed-extractor", extractorSecret);
+      await keycloak().createClient(realm, "app");
+    },
+    authorityWrites: { mark: () => writes().mark(), since: (m) => writes().since(m) },
+    spec: () => ({
+      pattern: "extraction",
+      inputs: { extractorSecret: { secretKeyRef: { name: "keycloak-extractor", key: "client-secret" } } },
+      ensure: {
+        kind: "keycloak-client-secret",
+        with: {
+          url: keycloak().info.url,
+          realm,
+          clientId: "app",
+          auth: { clientId: "reseed-extractor", clientSecret: { input: "extractorSecret" } },
+          sink: { kubernetesSecret: { name: "app-oidc" } },
+          clientIdKey: "client-id",
+        },
+      },
+    }),
+    setup: (admin, ns) => admin.putSecret(ns, "keycloak-extractor", { "client-secret": extractorSecret }),
+    removeInput: { extractorSecret: (admin, ns) => admin.deleteSecret(ns, "keycloak-extractor") },
+    deleteState: (admin, ns) => admin.deleteSecret(ns, "app-oidc"),
+    writtenSecrets: async () => [await keycloak().clientSecret(realm, "app"), extractorSecret],
+  };
+}
+
+/** A role, a database with an extension, a schema, one SQL file and a seed. */
+function postgresBootstrapCase(): ConformanceCase {
+  const bootstrapPassword = `bootstrap-${randomBytes(12).toString("hex")}`;
+  const appPassword = `app-${randomBytes(12).toString("hex")}`;
+  let pgAdmin: PostgresTestAdmin | undefined;
+  const postgres = () => (pgAdmin ??= new PostgresTestAdmin(inject("postgres")));
+  let counter: WriteCounter | undefined;
+  const writes = () => (counter ??= postgres().writeCounter());
+  return {
+    servers: () => postgres().bootstrapRole("conformance_bootstrap", bootstrapPassword),
+    authorityWrites: { mark: () => writes().mark(), since: (m) => writes().since(m) },
+    spec: () => ({
+      pattern: "reconciler",
+      inputs: {
+        dbPassword: { secretKeyRef: { name: "pg-bootstrap", key: "password" } },
+        appPassword: { secretKeyRef: { name: "app-db", key: "password" } },
+      },
+      ensure: {
+        kind: "postgres-bootstrap",
+        with: {
+          connection: { host: postgres().info.host, port: postgres().info.port, user: "conformance_bootstrap", password: { input: "dbPassword" }, ssl: "disable" },
+          roles: [{ name: "conf_app", password: { input: "appPassword" } }],
+          databases: [
+            {
+              name: "conf_app",
+              owner: "conf_app",
+              extensions: ["pgcrypto"],
+              schemas: [{ name: "billing" }],
+              migrations: { configMap: { name: "app-sql" } },
+              seed: { runId: "r1", files: { configMap: { name: "app-seed" } } },
+            },
+          ],
+        },
+      },
+    }),
+    setup: async (admin, ns) => {
+      await admin.putSecret(ns, "pg-bootstrap", { password: bootstrapPassword });
+      await admin.putSecret(ns, "app-db", { password: appPassword });
+      await admin.putConfigMap(ns, "app-sql", { "001-invoices.sql": "CREATE TABLE billing.invoices (id bigint PRIMARY KEY, token text NOT NULL DEFAULT encode(gen_random_bytes(8), 'hex'));" });
+      await admin.putConfigMap(ns, "app-seed", { "seed.sql": "INSERT INTO billing.invoices (id) VALUES (1), (2) ON CONFLICT DO NOTHING;" });
+    },
+    removeInput: {
+      dbPassword: (admin, ns) => admin.deleteSecret(ns, "pg-bootstrap"),
+      appPassword: (admin, ns) => admin.deleteSecret(ns, "app-db"),
+    },
+    deleteState: () => postgres().drop("conf_app", "conf_app"),
+    writtenSecrets: async () => [bootstrapPassword, appPassword],
+  };
+}
+
+/** Against the FAKE ARM and Entra endpoints (no emulator exists); the fake counts the writes. */
+function azureFederatedCredentialCase(): ConformanceCase {
+  let azure: FakeAzureSetup | undefined;
+  const removedEnv = new Set<string>();
+  const fake = () => azure!.fake;
+  return {
+    servers: async () => {
+      azure ??= await startFakeAzure();
+      fake().addIdentity(azure.subscriptionId, "platform", "coder-workspaces");
+    },
+    stepEnv: () => Object.fromEntries(Object.entries(azure!.env()).filter(([k]) => !removedEnv.has(k))),
+    authorityWrites: { mark: () => fake().writeCounter().mark(), since: (m) => fake().writeCounter().since(m) },
+    spec: () => ({
+      pattern: "reconciler",
+      inputs: { issuer: { configMapKeyRef: { name: "cluster-facts", key: "oidcIssuer" } } },
+      ensure: {
+        kind: "azure-federated-credential",
+        with: {
+          subscriptionId: azure!.subscriptionId,
+          resourceGroup: "platform",
+          identityName: "coder-workspaces",
+          name: "conformance-workspaces",
+          issuer: { input: "issuer" },
+          serviceAccount: { name: "coder-workspace" },
+          armEndpoint: fake().url,
+        },
+      },
+    }),
+    setup: async (admin, ns) => {
+      removedEnv.clear();
+      await admin.putConfigMap(ns, "cluster-facts", { oidcIssuer: "https://oidc.conformance.internal/cluster-1" });
+    },
+    removeInput: {
+      issuer: (admin, ns) => admin.putConfigMap(ns, "cluster-facts", {}),
+      AZURE_CLIENT_ID: async () => void removedEnv.add("AZURE_CLIENT_ID"),
+      AZURE_TENANT_ID: async () => void removedEnv.add("AZURE_TENANT_ID"),
+      AZURE_FEDERATED_TOKEN_FILE: async () => void removedEnv.add("AZURE_FEDERATED_TOKEN_FILE"),
+    },
+    deleteState: async () => {
+      fake().credentials(azure!.subscriptionId, "platform", "coder-workspaces")?.delete("conformance-workspaces");
+    },
+    writtenSecrets: async () => [azure!.assertion, ...fake().tokens],
+  };
+}
+
 // One entry per registered kind: the suite fails for a kind that has none.
 export const cases: Record<string, ConformanceCase> = {
   "generated-secret": {
@@ -117,4 +255,8 @@ export const cases: Record<string, ConformanceCase> = {
     operatorRestores: readyWidget,
     writtenSecrets: async () => [],
   },
+
+  "keycloak-client-secret": keycloakClientSecretCase(),
+  "postgres-bootstrap": postgresBootstrapCase(),
+  "azure-federated-credential": azureFederatedCredentialCase(),
 };

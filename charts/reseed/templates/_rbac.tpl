@@ -15,6 +15,9 @@ which defaults to the release namespace.
   ensure generated-secret              secrets: get, update, patch [with.secret.name]; secrets: create
   ensure runtime-facts                 configmaps: get, update, patch [with.configMap.name]; configmaps: create
   ensure operator-ready                <resource>: get [name] for each with.resources[]
+  ensure keycloak-client-secret        sink.kubernetesSecret: secrets get, update, patch [name]; secrets: create
+  ensure postgres-bootstrap            configmaps: get [name] for each database's migrations and seed.files
+  ensure azure-federated-credential    nothing in Kubernetes (Azure RBAC on the identity, through workload identity)
 
 <resource> is the reference's `resource`, or its lowercased kind + "s".
 `create` cannot be limited by resourceNames (the API server authorizes it before the object
@@ -63,6 +66,20 @@ Cluster-scoped objects are out of scope.
 {{- $ns := $with.configMap.namespace | default $unitNs -}}
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "configmaps" "verbs" "get,update,patch" "name" $configMap) -}}
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "configmaps" "verbs" "create") -}}
+{{- else if eq $kind "keycloak-client-secret" -}}
+{{- with ($with.sink | default dict).kubernetesSecret -}}
+{{- $ns := .namespace | default $unitNs -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" .name) -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
+{{- end -}}
+{{- else if eq $kind "postgres-bootstrap" -}}
+{{- range $db := $with.databases | default list -}}
+{{- range $files := list ($db.migrations | default dict) (($db.seed | default dict).files | default dict) -}}
+{{- with $files.configMap -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" (.namespace | default $unitNs) "group" "" "resource" "configmaps" "verbs" "get" "name" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- else if eq $kind "operator-ready" -}}
 {{- range $ref := required (printf "units.%s.ensure.with.resources is required for kind operator-ready" $name) $with.resources -}}
 {{- include "reseed.rbac.grantRef" (dict "to" $grants "ns" $unitNs "ref" $ref "verbs" "get") -}}

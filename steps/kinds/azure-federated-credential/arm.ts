@@ -1,0 +1,91 @@
+import { readFile } from "node:fs/promises";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
+import { WorkloadIdentityCredential } from "@azure/identity";
+import { ManagedServiceIdentityClient } from "@azure/arm-msi";
+import type { Redactor } from "../../core/redact.js";
+import type { Credential } from "./plan.js";
+
+// The documented GA api-version of federated identity credentials, pinned so the requests
+// do not change with an SDK upgrade.
+const API_VERSION = "2023-01-31";
+
+export interface WorkloadIdentity {
+  clientId: string;
+  tenantId: string;
+  tokenFile: string;
+  authorityHost?: string | undefined;
+}
+
+export interface CredentialRef {
+  resourceGroup: string;
+  identityName: string;
+  name: string;
+}
+
+export interface FederatedCredentials {
+  get(ref: CredentialRef): Promise<Partial<Credential> | undefined>;
+  put(ref: CredentialRef, want: Credential): Promise<void>;
+}
+
+/** Every token the SDK obtains is registered with the redactor before it is used. */
+function redacting(inner: TokenCredential, redactor: Redactor): TokenCredential {
+  return {
+    async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+      const token = await inner.getToken(scopes, options);
+      if (token) redactor.register(token.token);
+      return token;
+    },
+  };
+}
+
+/**
+ * Workload identity only: the pod's projected service-account token is exchanged at Entra
+ * for an ARM token. Never DefaultAzureCredential, whose chain would fall back to whatever
+ * other credential the environment happens to offer (C5).
+ */
+export async function connectArm(identity: WorkloadIdentity, arm: { endpoint: string; subscriptionId: string }, redactor: Redactor): Promise<FederatedCredentials> {
+  let assertion: string;
+  try {
+    assertion = (await readFile(identity.tokenFile, "utf8")).trim();
+  } catch (err) {
+    throw new Error(`the federated token file ${identity.tokenFile} (AZURE_FEDERATED_TOKEN_FILE) cannot be read: ${(err as NodeJS.ErrnoException).code ?? "error"}; is the pod labelled azure.workload.identity/use: "true"?`);
+  }
+  redactor.register(assertion);
+  const credential = new WorkloadIdentityCredential({
+    clientId: identity.clientId,
+    tenantId: identity.tenantId,
+    tokenFilePath: identity.tokenFile,
+    ...(identity.authorityHost ? { authorityHost: identity.authorityHost } : {}),
+    // The authority is the one the workload identity webhook injected; MSAL's instance
+    // discovery would otherwise ask a fixed public host about it first.
+    disableInstanceDiscovery: true,
+  });
+  const fics = new ManagedServiceIdentityClient(redacting(credential, redactor), arm.subscriptionId, { endpoint: arm.endpoint, apiVersion: API_VERSION })
+    .federatedIdentityCredentials;
+  return {
+    async get(ref) {
+      try {
+        const fic = await fics.get(ref.resourceGroup, ref.identityName, ref.name);
+        return { ...(fic.issuer ? { issuer: fic.issuer } : {}), ...(fic.subject ? { subject: fic.subject } : {}), audiences: fic.audiences ?? [] };
+      } catch (err) {
+        // A missing identity also answers 404 here; the PUT that follows then names it.
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw armError(err, `reading federated credential ${ref.name} of identity ${ref.identityName}`);
+      }
+    },
+    async put(ref, want) {
+      try {
+        await fics.createOrUpdate(ref.resourceGroup, ref.identityName, ref.name, { issuer: want.issuer, subject: want.subject, audiences: want.audiences });
+      } catch (err) {
+        throw armError(err, `writing federated credential ${ref.name} of identity ${ref.identityName}`);
+      }
+    },
+  };
+}
+
+/** ARM's own code and message (they never carry a secret); never the request. */
+function armError(err: unknown, what: string): Error {
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  const message = (e.message ?? String(err)).split("\n", 1)[0];
+  return new Error(`${what}: ${e.statusCode ? `HTTP ${e.statusCode} ` : ""}${e.code ? `${e.code}: ` : ""}${message}`);
+}

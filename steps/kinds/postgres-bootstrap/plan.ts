@@ -1,0 +1,95 @@
+// The pure decisions of postgres-bootstrap: what exists is compared with what the unit
+// says, and only the difference becomes a statement. Nothing is dropped: a role, database,
+// schema or extension the unit does not list is left alone.
+import { createHash } from "node:crypto";
+
+export interface Step {
+  /** What changes, for the log: never a value. */
+  change: string;
+  sql: string;
+}
+
+const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+export interface RoleState {
+  name: string;
+  login: boolean;
+}
+
+export function planRole(want: { name: string; login: boolean }, have: RoleState | undefined, verifier: string | undefined, passwordOk: boolean): Step[] {
+  const pw = verifier ? ` PASSWORD '${verifier}'` : "";
+  if (!have) return [{ change: `created role ${want.name}`, sql: `CREATE ROLE ${q(want.name)} WITH ${want.login ? "LOGIN" : "NOLOGIN"}${pw}` }];
+  const steps: Step[] = [];
+  if (have.login !== want.login) steps.push({ change: `set role ${want.name} ${want.login ? "LOGIN" : "NOLOGIN"}`, sql: `ALTER ROLE ${q(want.name)} WITH ${want.login ? "LOGIN" : "NOLOGIN"}` });
+  if (verifier && !passwordOk) steps.push({ change: `set the password of role ${want.name}`, sql: `ALTER ROLE ${q(want.name)} WITH PASSWORD '${verifier}'` });
+  return steps;
+}
+
+export function planDatabase(want: { name: string; owner: string }, haveOwner: string | undefined): Step[] {
+  if (haveOwner === undefined) return [{ change: `created database ${want.name} owned by ${want.owner}`, sql: `CREATE DATABASE ${q(want.name)} OWNER ${q(want.owner)}` }];
+  if (haveOwner !== want.owner) return [{ change: `database ${want.name} owner ${haveOwner} -> ${want.owner}`, sql: `ALTER DATABASE ${q(want.name)} OWNER TO ${q(want.owner)}` }];
+  return [];
+}
+
+export function planInDatabase(
+  db: { name: string; owner: string; extensions: string[]; schemas: Array<{ name: string; owner?: string | undefined }> },
+  have: { extensions: Set<string>; schemaOwners: Map<string, string> },
+): Step[] {
+  const steps: Step[] = [];
+  for (const ext of db.extensions.filter((e) => !have.extensions.has(e))) {
+    steps.push({ change: `created extension ${ext} in ${db.name}`, sql: `CREATE EXTENSION IF NOT EXISTS ${q(ext)}` });
+  }
+  for (const s of db.schemas) {
+    const owner = s.owner ?? db.owner;
+    const current = have.schemaOwners.get(s.name);
+    if (current === undefined) steps.push({ change: `created schema ${db.name}.${s.name} owned by ${owner}`, sql: `CREATE SCHEMA ${q(s.name)} AUTHORIZATION ${q(owner)}` });
+    else if (current !== owner) steps.push({ change: `schema ${db.name}.${s.name} owner ${current} -> ${owner}`, sql: `ALTER SCHEMA ${q(s.name)} OWNER TO ${q(owner)}` });
+  }
+  return steps;
+}
+
+export const checksum = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
+export interface SqlFile {
+  name: string;
+  text: string;
+}
+
+export interface LedgerEntry {
+  file: string;
+  checksum: string;
+  appliedAt: string;
+}
+
+export interface MigrationPlan {
+  apply: SqlFile[];
+  /** Applied files whose text changed since: the run fails and applies nothing. */
+  changed: Array<{ file: string; applied: string; appliedAt: string; now: string }>;
+}
+
+/** Files are applied in name order, each once; an applied file must never change. */
+export function planMigrations(files: SqlFile[], ledger: LedgerEntry[]): MigrationPlan {
+  const byFile = new Map(ledger.map((e) => [e.file, e]));
+  const plan: MigrationPlan = { apply: [], changed: [] };
+  for (const f of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const entry = byFile.get(f.name);
+    const sum = checksum(f.text);
+    if (!entry) plan.apply.push(f);
+    else if (entry.checksum !== sum) plan.changed.push({ file: f.name, applied: entry.checksum, appliedAt: entry.appliedAt, now: sum });
+  }
+  return plan;
+}
+
+/** The checksum of a seed: its files, in order, with their names. */
+export function seedChecksum(files: SqlFile[]): string {
+  return checksum(JSON.stringify([...files].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => [f.name, f.text])));
+}
+
+export type SeedDecision = { run: true; reason: string } | { run: false; filesChanged: boolean };
+
+/** A seed runs when no run with its runId is recorded; a file change alone never reruns it. */
+export function planSeed(runId: string, files: SqlFile[], recorded: { runId: string; checksum: string } | undefined): SeedDecision {
+  if (!recorded) return { run: true, reason: `no seed recorded yet; applying runId ${runId}` };
+  if (recorded.runId !== runId) return { run: true, reason: `runId ${recorded.runId} -> ${runId}` };
+  return { run: false, filesChanged: recorded.checksum !== seedChecksum(files) };
+}
