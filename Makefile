@@ -13,6 +13,7 @@ BIN := $(CACHE)/bin
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 include test/servers/servers.mk
+include test/servers/coder.mk
 
 NODE_DEPS := node_modules/.installed
 STEP_SOURCES := $(shell find steps -name '*.ts' -o -name '*.mjs') package-lock.json

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
@@ -11,10 +11,16 @@ export class ServerProcess {
   private readonly exited: Promise<void>;
   private spawnError: Error | undefined;
 
-  constructor(readonly name: string, binary: string, args: string[], readonly logFile: string) {
+  constructor(
+    readonly name: string,
+    binary: string,
+    args: string[],
+    readonly logFile: string,
+    options: Pick<SpawnOptions, "env" | "uid" | "gid" | "cwd"> = {},
+  ) {
     const log = openSync(logFile, "a");
     try {
-      this.child = spawn(binary, args, { stdio: ["ignore", log, log] });
+      this.child = spawn(binary, args, { ...options, stdio: ["ignore", log, log] });
     } finally {
       closeSync(log);
     }
