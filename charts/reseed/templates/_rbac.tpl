@@ -15,6 +15,7 @@ which defaults to the release namespace.
   ensure generated-secret              secrets: get, update, patch [with.secret.name]; secrets: create
   ensure runtime-facts                 configmaps: get, update, patch [with.configMap.name]; configmaps: create
   ensure operator-ready                <resource>: get [name] for each with.resources[]
+  ensure coder-admin                   secrets: get, update, patch [with.session.kubernetesSecret.name]; secrets: create
 
 <resource> is the reference's `resource`, or its lowercased kind + "s".
 `create` cannot be limited by resourceNames (the API server authorizes it before the object
@@ -63,6 +64,11 @@ Cluster-scoped objects are out of scope.
 {{- $ns := $with.configMap.namespace | default $unitNs -}}
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "configmaps" "verbs" "get,update,patch" "name" $configMap) -}}
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "configmaps" "verbs" "create") -}}
+{{- else if eq $kind "coder-admin" -}}
+{{- $session := required (printf "units.%s.ensure.with.session.kubernetesSecret.name is required for kind coder-admin" $name) ((($with.session | default dict).kubernetesSecret | default dict).name) -}}
+{{- $ns := $with.session.kubernetesSecret.namespace | default $unitNs -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" $session) -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
 {{- else if eq $kind "operator-ready" -}}
 {{- range $ref := required (printf "units.%s.ensure.with.resources is required for kind operator-ready" $name) $with.resources -}}
 {{- include "reseed.rbac.grantRef" (dict "to" $grants "ns" $unitNs "ref" $ref "verbs" "get") -}}
