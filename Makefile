@@ -15,6 +15,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 include test/servers/servers.mk
 include test/servers/postgres.mk
 include test/servers/keycloak.mk
+include test/servers/coder.mk
 
 NODE_DEPS := node_modules/.installed
 STEP_SOURCES := $(shell find steps -name '*.ts' -o -name '*.mjs') package-lock.json

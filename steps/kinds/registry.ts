@@ -1,6 +1,7 @@
 import type { UnitKind } from "../core/kind.js";
 import type { KindRegistry } from "../core/unit.js";
 import { azureFederatedCredential } from "./azure-federated-credential/index.js";
+import { coderAdmin } from "./coder-admin/index.js";
 import { generatedSecret } from "./generated-secret/index.js";
 import { keycloakClientSecret } from "./keycloak-client-secret/index.js";
 import { operatorReady } from "./operator-ready/index.js";
@@ -9,7 +10,15 @@ import { runtimeFacts } from "./runtime-facts/index.js";
 
 // Every unit kind, registered in this one place. Adding a kind is a folder and a line here;
 // the conformance suite (test/conformance) runs against every entry.
-export const kinds: UnitKind<unknown>[] = [generatedSecret, runtimeFacts, operatorReady, keycloakClientSecret, postgresBootstrap, azureFederatedCredential];
+export const kinds: UnitKind<unknown>[] = [
+  generatedSecret,
+  runtimeFacts,
+  operatorReady,
+  keycloakClientSecret,
+  postgresBootstrap,
+  azureFederatedCredential,
+  coderAdmin,
+];
 
 export const registry: KindRegistry = {
   get: (name) => kinds.find((k) => k.kind === name),

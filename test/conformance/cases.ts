@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
+import { startCoderServer, type CoderServer } from "../harness/coder-server.js";
 import type { Admin } from "../support/admin.js";
 import { KeycloakTestAdmin } from "../support/keycloak.js";
 import { PostgresTestAdmin } from "../support/postgres.js";
@@ -19,6 +20,8 @@ export interface WriteCounter {
 export interface ConformanceCase {
   /** Starts or reaches the external servers the kind needs (once per test file). */
   servers?(): Promise<void>;
+  /** Stops what servers() started (after the file's last test). */
+  stopServers?(): Promise<void>;
   /** Environment for the step processes: server addresses, CA bundles (never secret values). */
   stepEnv?(ns: string): Record<string, string>;
   /** Writes at the authority the kind writes to, when that is not the Kubernetes API. */
@@ -259,4 +262,55 @@ export const cases: Record<string, ConformanceCase> = {
   "keycloak-client-secret": keycloakClientSecretCase(),
   "postgres-bootstrap": postgresBootstrapCase(),
   "azure-federated-credential": azureFederatedCredentialCase(),
+  "coder-admin": coderAdminCase(),
 };
+
+// Coder on PostgreSQL, started once for the file; units talk to it through a counting
+// proxy, so the writes counted are the requests Coder received. A "lost state" is what a
+// cluster recreate does: Coder stopped, its database dropped and created empty, Coder started.
+function coderAdminCase(): ConformanceCase {
+  let coder: CoderServer | undefined;
+  const server = () => {
+    if (!coder) throw new Error("Coder is not running: servers() failed");
+    return coder;
+  };
+  const owner = { email: "reseed-bootstrap@corp.internal", username: "reseed-bootstrap", password: `Pw-${randomBytes(18).toString("base64url")}` };
+  const bootstrapSecret = (admin: Admin, ns: string, data: Record<string, string>) => admin.putSecret(ns, "coder-bootstrap-admin", data);
+  const without = (key: keyof typeof owner) => (admin: Admin, ns: string) =>
+    bootstrapSecret(admin, ns, Object.fromEntries(Object.entries(owner).filter(([k]) => k !== key)));
+  return {
+    servers: async () => {
+      coder ??= await startCoderServer();
+    },
+    stopServers: async () => {
+      await coder?.stop();
+      coder = undefined;
+    },
+    authorityWrites: {
+      mark: async () => server().writes.mark(),
+      since: async (mark) => server().writes.since(mark),
+    },
+    spec: () => ({
+      pattern: "reconciler",
+      inputs: {
+        ownerEmail: { secretKeyRef: { name: "coder-bootstrap-admin", key: "email" } },
+        ownerUsername: { secretKeyRef: { name: "coder-bootstrap-admin", key: "username" } },
+        ownerPassword: { secretKeyRef: { name: "coder-bootstrap-admin", key: "password" } },
+        adminEmail: { value: "platform-admin@corp.internal" },
+      },
+      ensure: {
+        kind: "coder-admin",
+        with: {
+          url: server().url,
+          owner: { email: { input: "ownerEmail" }, username: { input: "ownerUsername" }, password: { input: "ownerPassword" } },
+          admin: { email: { input: "adminEmail" }, username: "platform-admin", loginType: "oidc" },
+          session: { kubernetesSecret: { name: "coder-reseed-session" } },
+        },
+      },
+    }),
+    setup: (admin, ns) => bootstrapSecret(admin, ns, owner),
+    removeInput: { ownerEmail: without("email"), ownerUsername: without("username"), ownerPassword: without("password") },
+    deleteState: () => server().resetDatabase(),
+    writtenSecrets: async (admin, ns) => [owner.password, ...Object.values((await admin.readSecret(ns, "coder-reseed-session")) ?? {})],
+  };
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/core/permissions.js";
 import { loadUnit } from "../../steps/core/unit.js";
@@ -61,6 +61,10 @@ describe.each(kinds.map((k) => k.kind))("conformance: %s", (kindName) => {
     await c.setup(admin, ns);
     kubeconfig = await kube.kubeconfigFor(ns, sa);
     await admin.grant(ns, sa, unitPermissions(loadUnit(unit, registry), ns));
+  });
+
+  afterAll(async () => {
+    await c?.stopServers?.();
   });
 
   it("has a conformance case", () => {

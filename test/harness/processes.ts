@@ -11,7 +11,13 @@ export class ServerProcess {
   private readonly exited: Promise<void>;
   private spawnError: Error | undefined;
 
-  constructor(readonly name: string, binary: string, args: string[], readonly logFile: string, options: Pick<SpawnOptions, "env" | "uid" | "gid"> = {}) {
+  constructor(
+    readonly name: string,
+    binary: string,
+    args: string[],
+    readonly logFile: string,
+    options: Pick<SpawnOptions, "env" | "uid" | "gid" | "cwd"> = {},
+  ) {
     const log = openSync(logFile, "a");
     try {
       this.child = spawn(binary, args, { ...options, stdio: ["ignore", log, log] });

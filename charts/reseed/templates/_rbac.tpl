@@ -18,6 +18,7 @@ which defaults to the release namespace.
   ensure keycloak-client-secret        sink.kubernetesSecret: secrets get, update, patch [name]; secrets: create
   ensure postgres-bootstrap            configmaps: get [name] for each database's migrations and seed.files
   ensure azure-federated-credential    nothing in Kubernetes (Azure RBAC on the identity, through workload identity)
+  ensure coder-admin                   secrets: get, update, patch [with.session.kubernetesSecret.name]; secrets: create
 
 <resource> is the reference's `resource`, or its lowercased kind + "s".
 `create` cannot be limited by resourceNames (the API server authorizes it before the object
@@ -80,6 +81,11 @@ Cluster-scoped objects are out of scope.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- else if eq $kind "coder-admin" -}}
+{{- $session := required (printf "units.%s.ensure.with.session.kubernetesSecret.name is required for kind coder-admin" $name) ((($with.session | default dict).kubernetesSecret | default dict).name) -}}
+{{- $ns := $with.session.kubernetesSecret.namespace | default $unitNs -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" $session) -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
 {{- else if eq $kind "operator-ready" -}}
 {{- range $ref := required (printf "units.%s.ensure.with.resources is required for kind operator-ready" $name) $with.resources -}}
 {{- include "reseed.rbac.grantRef" (dict "to" $grants "ns" $unitNs "ref" $ref "verbs" "get") -}}
