@@ -4,7 +4,7 @@ import { defineKind, type Check, type InputUse, type KindContext } from "../../c
 import { inputValue, type InputValue } from "../../core/spec.js";
 import { openStore, secretLocation, storePermissions } from "../../stores/index.js";
 import { coderApi, isStatus, type CoderApi } from "./coder-api.js";
-import { planAdmin, type DesiredAdmin } from "./plan.js";
+import { planAdmin, type AdminPlan, type DesiredAdmin } from "./plan.js";
 import { ownerToken, storedOwnerToken, type Owner } from "./session.js";
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -157,15 +157,24 @@ export const coderAdmin = defineKind<Settings>({
     checks.push({ name: `Coder owner ${o.username}`, ok: isOwner, detail: isOwner ? `login_type ${me.login_type}, role owner` : `token belongs to ${me.username} with roles ${me.roles.map((r) => r.name).join(", ") || "none"}` });
     if (want) {
       const plan = planAdmin(await findAdmin(api, token, want), want, "fail");
-      const ok = plan.action === "none";
-      const detail =
-        plan.action === "none" ? `login_type ${want.loginType}, roles include ${want.roles.join(", ")}`
-        : plan.action === "create" ? "does not exist"
-        : plan.action === "grant" ? `lacks roles ${plan.added.join(", ")}`
-        : plan.action === "fail" ? plan.problem
-        : `has login_type ${plan.user.login_type}`;
-      checks.push({ name: `Coder admin ${want.username}`, ok, detail });
+      checks.push({ name: `Coder admin ${want.username}`, ok: plan.action === "none", detail: describePlan(plan, want) });
     }
     return checks;
   },
 });
+
+/** What verify reports for the admin: the state found, in the words of the plan that would fix it. */
+function describePlan(plan: AdminPlan, want: DesiredAdmin): string {
+  switch (plan.action) {
+    case "none":
+      return `login_type ${want.loginType}, roles include ${want.roles.join(", ")}`;
+    case "create":
+      return "does not exist";
+    case "grant":
+      return `lacks roles ${plan.added.join(", ")}`;
+    case "recreate":
+      return `has login_type ${plan.user.login_type}`;
+    case "fail":
+      return plan.problem;
+  }
+}
