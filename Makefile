@@ -13,6 +13,7 @@ BIN := $(CACHE)/bin
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 include test/servers/servers.mk
+include test/servers/openbao.mk
 
 NODE_DEPS := node_modules/.installed
 STEP_SOURCES := $(shell find steps -name '*.ts' -o -name '*.mjs') package-lock.json
@@ -26,7 +27,7 @@ help:
 	@echo "make bench      step cold start and peak memory (median of runs)"
 	@echo "make build      bundle the step programs and the CLI into dist/"
 	@echo "make generate   regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
-	@echo "make servers    build etcd, kube-apiserver, helm and argo into $(BIN)"
+	@echo "make servers    build etcd, kube-apiserver, helm, argo and OpenBao into $(BIN)"
 
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -1,7 +1,13 @@
 import type { TestProject } from "vitest/node";
+import { configureKubernetesAuth } from "./authorities.js";
 import { startKubeServer } from "./kube-server.js";
+import { startOpenBao } from "./openbao.js";
 
-/** One real API server (with the Argo CRDs) for the whole run; test files reach it with connectKube(inject("kube")). */
+/**
+ * One real API server (with the Argo CRDs) and one real OpenBao (its kubernetes auth
+ * trusting that API server) for the whole run; test files reach them with
+ * connectKube(inject("kube")) and inject("openbao").
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   const server = await startKubeServer();
@@ -12,6 +18,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw err;
   }
   console.log(`test kube-apiserver ready at ${server.url} with the Argo CRDs in ${Date.now() - started} ms`);
+  const baoStarted = Date.now();
+  let bao;
+  try {
+    bao = await startOpenBao();
+    await configureKubernetesAuth(bao.info, server.info);
+  } catch (err) {
+    await bao?.stop();
+    await server.stop();
+    throw err;
+  }
+  console.log(`test OpenBao ready at ${bao.info.address} with kubernetes auth in ${Date.now() - baoStarted} ms`);
   project.provide("kube", server.info);
-  return () => server.stop();
+  project.provide("openbao", bao.info);
+  return async () => {
+    await bao.stop();
+    await server.stop();
+  };
 }

@@ -11,10 +11,10 @@ export class ServerProcess {
   private readonly exited: Promise<void>;
   private spawnError: Error | undefined;
 
-  constructor(readonly name: string, binary: string, args: string[], readonly logFile: string) {
+  constructor(readonly name: string, binary: string, args: string[], readonly logFile: string, env?: NodeJS.ProcessEnv) {
     const log = openSync(logFile, "a");
     try {
-      this.child = spawn(binary, args, { stdio: ["ignore", log, log] });
+      this.child = spawn(binary, args, { stdio: ["ignore", log, log], ...(env ? { env } : {}) });
     } finally {
       closeSync(log);
     }
