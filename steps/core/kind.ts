@@ -1,4 +1,5 @@
 import type { ZodType } from "zod";
+import type { ImplicitInput } from "../inputs/implicit.js";
 import type { Kube } from "./kube.js";
 import type { Logger } from "./log.js";
 import type { Redactor } from "./redact.js";
@@ -48,6 +49,8 @@ export interface KindContext {
   kube(): Kube;
   log: Logger;
   redactor: Redactor;
+  /** The step's environment: where auth material (VAULT_TOKEN, AZURE_*) is read at use. */
+  env: NodeJS.ProcessEnv;
   /** A `with` value: a literal, or the resolved value of the input it names. */
   value(v: InputValue): string;
 }
@@ -60,6 +63,8 @@ export interface UnitKind<Spec = unknown> {
   patterns: readonly Pattern[];
   spec: ZodType<Spec>;
   inputs(spec: Spec): InputUse[];
+  /** Auth material the kind's stores read from the pod; validate-inputs reports it with the declared inputs (C1). */
+  implicitInputs?(spec: Spec): ImplicitInput[];
   dependencies(spec: Spec, namespace: string): Dependency[];
   permissions(spec: Spec, namespace: string): PolicyRule[];
   /** Idempotent: reads first and writes only what differs. */
