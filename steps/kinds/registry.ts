@@ -3,10 +3,11 @@ import type { KindRegistry } from "../core/unit.js";
 import { generatedSecret } from "./generated-secret/index.js";
 import { operatorReady } from "./operator-ready/index.js";
 import { runtimeFacts } from "./runtime-facts/index.js";
+import { secretSync } from "./secret-sync/index.js";
 
 // Every unit kind, registered in this one place. Adding a kind is a folder and a line here;
 // the conformance suite (test/conformance) runs against every entry.
-export const kinds: UnitKind<unknown>[] = [generatedSecret, runtimeFacts, operatorReady];
+export const kinds: UnitKind<unknown>[] = [generatedSecret, runtimeFacts, operatorReady, secretSync];
 
 export const registry: KindRegistry = {
   get: (name) => kinds.find((k) => k.kind === name),

@@ -1,4 +1,5 @@
 import type { Admin } from "../support/admin.js";
+import { generatedSecretAuthorityCases, secretSyncCases } from "./authority-cases.js";
 
 /**
  * Counts writes at an authority other than the Kubernetes API (Vault's audit device,
@@ -12,6 +13,8 @@ export interface WriteCounter {
 }
 
 export interface ConformanceCase {
+  /** Tells apart several cases of one kind, e.g. the store it writes to. */
+  name?: string;
   /** Starts or reaches the external servers the kind needs (once per test file). */
   servers?(): Promise<void>;
   /** Environment for the step processes: server addresses, CA bundles (never secret values). */
@@ -65,9 +68,11 @@ async function readyWidget(admin: Admin, ns: string): Promise<void> {
   });
 }
 
-// One entry per registered kind: the suite fails for a kind that has none.
-export const cases: Record<string, ConformanceCase> = {
-  "generated-secret": {
+// One entry per registered kind (several for a kind with several stores): the suite fails
+// for a kind that has none.
+export const cases: Record<string, ConformanceCase | ConformanceCase[]> = {
+  "secret-sync": secretSyncCases,
+  "generated-secret": [{
     spec: () => ({
       pattern: "reconciler",
       inputs: {},
@@ -77,7 +82,7 @@ export const cases: Record<string, ConformanceCase> = {
     removeInput: {},
     deleteState: (admin, ns) => admin.deleteSecret(ns, "app-credentials"),
     writtenSecrets: async (admin, ns) => Object.values((await admin.readSecret(ns, "app-credentials")) ?? {}),
-  },
+  }, ...generatedSecretAuthorityCases],
 
   "runtime-facts": {
     spec: () => ({
@@ -118,3 +123,8 @@ export const cases: Record<string, ConformanceCase> = {
     writtenSecrets: async () => [],
   },
 };
+
+export function casesOf(kind: string): (ConformanceCase | undefined)[] {
+  const c = cases[kind];
+  return c === undefined ? [undefined] : Array.isArray(c) ? c : [c];
+}
