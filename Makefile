@@ -24,7 +24,7 @@ VITEST := vitest run --config test/vitest.config.ts
 help:
 	@echo "make dev        run the example units on a local API server and print their evidence"
 	@echo "make test       typecheck, generated-file check, unit + integration tests on real servers"
-	@echo "make bench      step cold start and peak memory (median of runs)"
+	@echo "make bench      step cold start and peak memory (median of runs); a 1,000-key secret-sync"
 	@echo "make build      bundle the step programs and the CLI into dist/"
 	@echo "make generate   regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
 	@echo "make servers    build etcd, kube-apiserver, helm, argo and OpenBao into $(BIN)"
@@ -85,6 +85,7 @@ dev: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
 .PHONY: bench
 bench: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
 	$(TS_NODE) test/bench/steps.ts
+	$(TS_NODE) test/bench/sync.ts
 
 .PHONY: clean
 clean:
