@@ -1,8 +1,9 @@
 import type { ZodType } from "zod";
+import type { ImplicitInput } from "../inputs/implicit.js";
 import type { Kube } from "./kube.js";
 import type { Logger } from "./log.js";
 import type { Redactor } from "./redact.js";
-import type { Dependency, InputRef, Pattern, SeedingUnit, InputValue } from "./spec.js";
+import type { Dependency, Pattern, SeedingUnit, InputValue } from "./spec.js";
 
 /** Who owns the seeded state (seed/713, Definitions; backlog 462 taxonomy). */
 export type Authority = "external-secret" | "cluster-managed" | "service-generated" | "application-db" | "runtime-fact";
@@ -48,6 +49,8 @@ export interface KindContext {
   kube(): Kube;
   log: Logger;
   redactor: Redactor;
+  /** The step's environment: where auth material (VAULT_TOKEN, AZURE_*) is read at use. */
+  env: NodeJS.ProcessEnv;
   /** A `with` value: a literal, or the resolved value of the input it names. */
   value(v: InputValue): string;
 }
@@ -60,12 +63,8 @@ export interface UnitKind<Spec = unknown> {
   patterns: readonly Pattern[];
   spec: ZodType<Spec>;
   inputs(spec: Spec): InputUse[];
-  /**
-   * Inputs the kind's runtime needs whatever the unit says, e.g. the environment Azure
-   * workload identity injects. validate-inputs resolves them with the unit's own inputs and
-   * reports every missing one in the same failure (C1); a unit cannot declare these names.
-   */
-  implicitInputs?(spec: Spec): Record<string, InputRef>;
+  /** Auth material the kind's stores read from the pod; validate-inputs reports it with the declared inputs (C1). */
+  implicitInputs?(spec: Spec): ImplicitInput[];
   dependencies(spec: Spec, namespace: string): Dependency[];
   permissions(spec: Spec, namespace: string): PolicyRule[];
   /** Idempotent: reads first and writes only what differs. */

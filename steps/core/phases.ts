@@ -6,7 +6,8 @@ import type { Logger } from "./log.js";
 import type { Redactor } from "./redact.js";
 import type { InputValue } from "./spec.js";
 import type { LoadedUnit } from "./unit.js";
-import { resolveInputs } from "../inputs/index.js";
+import { implicitInputsOfRefs, resolveInputs } from "../inputs/index.js";
+import { uniqueImplicit } from "../inputs/implicit.js";
 import { waitForDependencies } from "../probes/index.js";
 
 export const phaseNames = ["validate-inputs", "wait-deps", "ensure-state", "verify"] as const;
@@ -35,10 +36,11 @@ type PhaseFn = (ctx: RunContext) => Promise<PhaseReport>;
 
 async function resolveAll(ctx: RunContext) {
   const { unit, kind, settings } = ctx.loaded;
-  return resolveInputs({ ...kind.implicitInputs?.(settings), ...unit.spec.inputs }, {
-    env: { namespace: ctx.namespace, kube: ctx.kube, env: ctx.env, timeoutMs: ctx.requestTimeoutMs ?? 10_000 },
+  return resolveInputs(unit.spec.inputs, {
+    env: { namespace: ctx.namespace, kube: ctx.kube, env: ctx.env, timeoutMs: ctx.requestTimeoutMs ?? 10_000, redactor: ctx.redactor },
     redactor: ctx.redactor,
     managed: unit.spec.managed,
+    implicit: uniqueImplicit([...implicitInputsOfRefs(Object.values(unit.spec.inputs)), ...(kind.implicitInputs?.(settings) ?? [])]),
   });
 }
 
@@ -57,6 +59,7 @@ function kindContext(ctx: RunContext, inputs: ResolvedInputs): KindContext {
     kube: ctx.kube,
     log: ctx.log,
     redactor: ctx.redactor,
+    env: ctx.env,
     value: (v: InputValue) => {
       if (typeof v === "string") return v;
       const resolved = inputs.get(v.input);
@@ -68,7 +71,7 @@ function kindContext(ctx: RunContext, inputs: ResolvedInputs): KindContext {
 
 const validateInputs: PhaseFn = async (ctx) => {
   const r = await resolveAll(ctx);
-  const declared = [...Object.keys(ctx.loaded.kind.implicitInputs?.(ctx.loaded.settings) ?? {}), ...Object.keys(ctx.loaded.unit.spec.inputs)];
+  const declared = Object.keys(ctx.loaded.unit.spec.inputs);
   for (const name of declared) {
     if (r.inputs.get(name) !== undefined) ctx.log.info({ event: "input.resolved", input: name, secret: r.inputs.isSecret(name) }, "input resolved");
   }

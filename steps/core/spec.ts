@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { keyVaultName, keyVaultUrl } from "../stores/key-vault/schema.js";
+import { vaultConnection } from "../stores/vault/schema.js";
 
 // Kubernetes object names: RFC 1123 subdomain, the rule Secret/ConfigMap names follow.
 export const k8sName = z
@@ -40,6 +42,19 @@ export const inputRef = z.union([
     ...common,
   }),
   z.strictObject({ value: z.string().describe("A literal non-secret value, e.g. a namespace or a URL."), ...common }),
+  z.strictObject({
+    vault: z.strictObject({
+      ...vaultConnection,
+      mount: z.string().min(1).default("secret").describe("Where the KV v2 secrets engine is mounted."),
+      path: z.string().min(1).describe("The KV v2 secret under the mount."),
+      key: z.string().min(1).describe("The key inside that secret."),
+    }),
+    ...common,
+  }),
+  z.strictObject({
+    keyVault: z.strictObject({ url: keyVaultUrl, name: z.string().regex(keyVaultName, "must be a Key Vault secret name (letters, digits, dashes)") }),
+    ...common,
+  }),
 ]);
 export type InputRef = z.infer<typeof inputRef>;
 
@@ -62,7 +77,10 @@ export const kubernetesProbe = z.strictObject({
     condition: z.string().min(1).optional().describe("A status condition type that must be True; omitted means the object only has to exist."),
   }),
 });
-export const dependency = z.union([httpProbe, tcpProbe, kubernetesProbe]);
+export const vaultProbe = z.strictObject({
+  vault: z.strictObject({ address: z.url().describe("Ready when sys/health says initialized, unsealed and active (or standby).") }),
+});
+export const dependency = z.union([httpProbe, tcpProbe, kubernetesProbe, vaultProbe]);
 export type Dependency = z.infer<typeof dependency>;
 
 export const patterns = ["reconciler", "hook", "operator", "extraction"] as const;
@@ -116,7 +134,7 @@ export type InputValue = z.infer<typeof inputValue>;
 
 export function isSecretSource(ref: InputRef): boolean {
   if (ref.secret !== undefined) return ref.secret;
-  return "secretKeyRef" in ref;
+  return "secretKeyRef" in ref || "vault" in ref || "keyVault" in ref;
 }
 
 export function describeRef(ref: InputRef, defaultNamespace: string): string {
@@ -126,5 +144,7 @@ export function describeRef(ref: InputRef, defaultNamespace: string): string {
   if ("env" in ref) return `environment variable ${ref.env}`;
   if ("file" in ref) return `file ${ref.file}`;
   if ("httpJson" in ref) return `field ${ref.httpJson.field} of ${ref.httpJson.url}`;
+  if ("vault" in ref) return `Vault ${ref.vault.address}${ref.vault.namespace ? ` namespace ${ref.vault.namespace}` : ""} ${ref.vault.mount}/${ref.vault.path} key ${ref.vault.key}`;
+  if ("keyVault" in ref) return `Key Vault ${ref.keyVault.url} secret ${ref.keyVault.name}`;
   return "literal value";
 }

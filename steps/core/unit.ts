@@ -56,9 +56,6 @@ export function loadUnit(doc: unknown, registry: KindRegistry): LoadedUnit {
       problems.push({ subject: `spec.inputs.${use.name}`, message: "must come from a secret authority (secretKeyRef, or mark it secret: true)" });
     }
   }
-  for (const name of Object.keys(kind.implicitInputs?.(settings.data) ?? {})) {
-    if (name in unit.spec.inputs) problems.push({ subject: `spec.inputs.${name}`, message: `kind ${kind.kind} reads ${name} itself; remove it from spec.inputs` });
-  }
   if (problems.length) throw invalidSpec(problems);
   return { unit, kind, settings: settings.data, fingerprint: fingerprint(unit) };
 }

@@ -6,12 +6,23 @@ import { describeRef, isSecretSource, type InputRef } from "../core/spec.js";
 import { httpJsonSource } from "./http-json.js";
 import { configMapKeySource, secretKeySource } from "./kubernetes.js";
 import { envSource, fileSource, literalSource } from "./local.js";
+import type { ImplicitInput } from "./implicit.js";
 import type { InputSource, ResolveEnv } from "./source.js";
+import { keyVaultSource } from "./key-vault.js";
+import { vaultSource } from "./vault.js";
+import { workloadIdentityInputs } from "../stores/key-vault/connection.js";
+import { vaultImplicitInputs } from "../stores/vault/connection.js";
 
 export type { ResolveEnv } from "./source.js";
+export type { ImplicitInput } from "./implicit.js";
 
 // One entry per input source; a new source is one module and one line here.
-const sources: InputSource<never>[] = [secretKeySource, configMapKeySource, envSource, fileSource, httpJsonSource, literalSource];
+const sources: InputSource<never>[] = [secretKeySource, configMapKeySource, envSource, fileSource, httpJsonSource, literalSource, vaultSource, keyVaultSource];
+
+/** The auth material input sources read from the pod (Vault login, workload identity), reported like declared inputs. */
+export function implicitInputsOfRefs(refs: InputRef[]): ImplicitInput[] {
+  return refs.flatMap((ref) => ("vault" in ref ? vaultImplicitInputs(ref.vault.auth) : "keyVault" in ref ? workloadIdentityInputs() : []));
+}
 
 function sourceFor(ref: InputRef): InputSource<InputRef> {
   const source = sources.find((s) => s.key in ref);
@@ -33,7 +44,7 @@ export interface InputResolution {
  */
 export async function resolveInputs(
   declared: Record<string, InputRef>,
-  opts: { env: ResolveEnv; redactor: Redactor; managed: boolean },
+  opts: { env: ResolveEnv; redactor: Redactor; managed: boolean; implicit?: ImplicitInput[] },
 ): Promise<InputResolution> {
   const values = new Map<string, string>();
   const secret = new Set<string>();
@@ -66,6 +77,27 @@ export async function resolveInputs(
       }
       values.set(name, value);
       if (!isSecret) facts[name] = value;
+    }),
+  );
+  await Promise.all(
+    (opts.implicit ?? []).map(async (input) => {
+      let result;
+      try {
+        result = await input.resolve(opts.env);
+      } catch (err) {
+        result = { absent: `could not be resolved: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      if ("absent" in result) {
+        problems.push({ subject: input.name, message: `${result.absent} (${input.why})` });
+        return;
+      }
+      if (input.secret) {
+        opts.redactor.register(result.value);
+        secret.add(input.name);
+      }
+      const problem = checkValue(result.value, input.secret, opts.managed);
+      if (problem) problems.push({ subject: input.name, message: `${problem} (${input.why})` });
+      else values.set(input.name, result.value);
     }),
   );
 

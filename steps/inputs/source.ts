@@ -1,4 +1,5 @@
 import type { Kube } from "../core/kube.js";
+import type { Redactor } from "../core/redact.js";
 import type { InputRef } from "../core/spec.js";
 
 export interface ResolveEnv {
@@ -6,6 +7,8 @@ export interface ResolveEnv {
   kube(): Kube;
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
+  /** Sources that log in (Vault, Key Vault) register the tokens they handle before using them. */
+  redactor: Redactor;
 }
 
 /** `absent` says why nothing was found, in words that name the reference, never a value. */

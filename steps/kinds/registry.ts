@@ -7,6 +7,7 @@ import { keycloakClientSecret } from "./keycloak-client-secret/index.js";
 import { operatorReady } from "./operator-ready/index.js";
 import { postgresBootstrap } from "./postgres-bootstrap/index.js";
 import { runtimeFacts } from "./runtime-facts/index.js";
+import { secretSync } from "./secret-sync/index.js";
 
 // Every unit kind, registered in this one place. Adding a kind is a folder and a line here;
 // the conformance suite (test/conformance) runs against every entry.
@@ -18,6 +19,7 @@ export const kinds: UnitKind<unknown>[] = [
   postgresBootstrap,
   azureFederatedCredential,
   coderAdmin,
+  secretSync,
 ];
 
 export const registry: KindRegistry = {

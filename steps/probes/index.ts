@@ -6,12 +6,14 @@ import { httpProbe } from "./http.js";
 import { kubernetesProbe } from "./kubernetes.js";
 import type { Probe, ProbeEnv } from "./probe.js";
 import { tcpProbe } from "./tcp.js";
+import { vaultProbe } from "./vault.js";
 
 export type { ProbeEnv } from "./probe.js";
 
 export function probeFor(dep: Dependency, env: ProbeEnv): Probe {
   if ("http" in dep) return httpProbe(dep, env);
   if ("tcp" in dep) return tcpProbe(dep, env);
+  if ("vault" in dep) return vaultProbe(dep, env);
   return kubernetesProbe(dep, env);
 }
 

@@ -8,10 +8,18 @@ import type { Outcome } from "../core/kind.js";
 export interface SecretStore {
   /** "Kubernetes Secret ns/name": for logs and problems; never a value. */
   describe(): string;
-  /** The stored keys and values (registered with the redactor), or undefined if nothing is stored. */
-  read(): Promise<Record<string, string> | undefined>;
+  /**
+   * The stored values (registered with the redactor) of `keys`, or of every key when
+   * omitted; keys that are absent are left out. undefined if the container itself (the
+   * Secret, the KV secret) does not exist; a Key Vault always exists.
+   */
+  read(keys?: string[]): Promise<Record<string, string> | undefined>;
+  /** The names of the stored keys, without reading any value. */
+  list(): Promise<string[]>;
   /** Writes exactly these keys; keys not named are left as they are. */
   write(values: Record<string, string>): Promise<void>;
+  /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. */
+  remove(keys: string[]): Promise<void>;
 }
 
 /**
@@ -19,7 +27,7 @@ export interface SecretStore {
  * are never touched. The zero-write rerun of every publishing kind rests on this.
  */
 export async function publish(store: SecretStore, desired: Record<string, string>): Promise<Outcome> {
-  const current = await store.read();
+  const current = await store.read(Object.keys(desired));
   const differing = Object.keys(desired).filter((k) => current?.[k] !== desired[k]);
   if (!differing.length) return { action: "unchanged", changes: [] };
   await store.write(Object.fromEntries(differing.map((k) => [k, desired[k]!])));

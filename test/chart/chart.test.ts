@@ -297,7 +297,19 @@ describe("environment overlays (C5)", () => {
   it("each environment renders the units it enables, and only those", () => {
     const units = (objs: Obj[]) => [...new Set(objs.map(unitOf).filter(Boolean))].sort();
     expect(units(rendered.dev)).toEqual(["cluster-facts", "coder-admin", "coder-db-password", "dev-data-seed", "grafana-oidc-secret", "platform-db"]);
-    expect(units(rendered.prod)).toEqual(["cluster-facts", "cnpg-ready", "coder-admin", "coder-db-password", "coder-ws-fic", "grafana-oidc-secret", "platform-db"]);
+    expect(units(rendered.prod)).toEqual([
+      "cluster-facts",
+      "cnpg-ready",
+      "coder-admin",
+      "coder-bootstrap-admin",
+      "coder-db-password",
+      "coder-db-password-vault",
+      "coder-ws-fic",
+      "grafana-oidc-secret",
+      "keyvault-sync",
+      "platform-db",
+      "workspace-credentials",
+    ]);
   });
 });
 
@@ -419,6 +431,36 @@ describe("RBAC: least privilege derived from each unit", () => {
     const sa = only(objs, "ServiceAccount", "reseed-cluster-facts");
     expect(sa.metadata.annotations).toEqual({ "azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000" });
     expect(sa.metadata.labels?.team).toBe("platform");
+  });
+
+  it("wires workload identity for the Key Vault examples: the client-id annotation and the pod label", () => {
+    for (const unit of ["keyvault-sync", "workspace-credentials"]) {
+      expect(only(rendered.prod, "ServiceAccount", `reseed-${unit}`).metadata.annotations?.["azure.workload.identity/client-id"]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(workflowSpecOf(only(rendered.prod, "CronWorkflow", unit)).podMetadata?.labels["azure.workload.identity/use"]).toBe("true");
+    }
+    // Key Vault is authorized by its own access policy: an AKV -> AKV unit needs no Secret rule.
+    const kvRules = z.array(rule).parse(only(rendered.prod, "Role", "reseed-keyvault-sync").rules);
+    expect(kvRules.filter((r) => r.resources.includes("secrets"))).toEqual([]);
+  });
+
+  it("secret-sync gets get on a Kubernetes source, and get/update/patch + create on a Kubernetes destination", () => {
+    const objs = render(
+      examples.dev,
+      valuesFile({
+        units: {
+          copy: {
+            enabled: true,
+            pattern: "reconciler",
+            ensure: { kind: "secret-sync", with: { from: { kubernetesSecret: { name: "src", namespace: "a" } }, to: { kubernetesSecret: { name: "dst" } }, keys: ["k"], drift: "correct" } },
+          },
+        },
+      }),
+    );
+    expect(z.array(rule).parse(only(objs, "Role", "reseed-copy", "a").rules)).toEqual([{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["src"] }]);
+    expect(z.array(rule).parse(only(objs, "Role", "reseed-copy").rules).filter((r) => r.resources.includes("secrets"))).toEqual([
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "patch"], resourceNames: ["dst"] },
+    ]);
   });
 
   it("fails rendering when a kind's target is missing: the schema first, the chart as well", () => {

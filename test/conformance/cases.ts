@@ -5,6 +5,7 @@ import type { Admin } from "../support/admin.js";
 import { KeycloakTestAdmin } from "../support/keycloak.js";
 import { PostgresTestAdmin } from "../support/postgres.js";
 import { startFakeAzure, type FakeAzureSetup } from "../support/fake-azure.js";
+import { generatedSecretAuthorityCases, secretSyncCases } from "./authority-cases.js";
 
 /**
  * Counts writes at an authority other than the Kubernetes API (Vault's audit device,
@@ -18,6 +19,8 @@ export interface WriteCounter {
 }
 
 export interface ConformanceCase {
+  /** Tells apart several cases of one kind, e.g. the store it writes to. */
+  name?: string;
   /** Starts or reaches the external servers the kind needs (once per test file). */
   servers?(): Promise<void>;
   /** Stops what servers() started (after the file's last test). */
@@ -195,9 +198,9 @@ function azureFederatedCredentialCase(): ConformanceCase {
     },
     removeInput: {
       issuer: (admin, ns) => admin.putConfigMap(ns, "cluster-facts", {}),
-      AZURE_CLIENT_ID: async () => void removedEnv.add("AZURE_CLIENT_ID"),
-      AZURE_TENANT_ID: async () => void removedEnv.add("AZURE_TENANT_ID"),
-      AZURE_FEDERATED_TOKEN_FILE: async () => void removedEnv.add("AZURE_FEDERATED_TOKEN_FILE"),
+      "env AZURE_CLIENT_ID": async () => void removedEnv.add("AZURE_CLIENT_ID"),
+      "env AZURE_TENANT_ID": async () => void removedEnv.add("AZURE_TENANT_ID"),
+      "env AZURE_FEDERATED_TOKEN_FILE": async () => void removedEnv.add("AZURE_FEDERATED_TOKEN_FILE"),
     },
     deleteState: async () => {
       fake().credentials(azure!.subscriptionId, "platform", "coder-workspaces")?.delete("conformance-workspaces");
@@ -206,9 +209,11 @@ function azureFederatedCredentialCase(): ConformanceCase {
   };
 }
 
-// One entry per registered kind: the suite fails for a kind that has none.
-export const cases: Record<string, ConformanceCase> = {
-  "generated-secret": {
+// One entry per registered kind (several for a kind with several stores): the suite fails
+// for a kind that has none.
+export const cases: Record<string, ConformanceCase | ConformanceCase[]> = {
+  "secret-sync": secretSyncCases,
+  "generated-secret": [{
     spec: () => ({
       pattern: "reconciler",
       inputs: {},
@@ -218,7 +223,7 @@ export const cases: Record<string, ConformanceCase> = {
     removeInput: {},
     deleteState: (admin, ns) => admin.deleteSecret(ns, "app-credentials"),
     writtenSecrets: async (admin, ns) => Object.values((await admin.readSecret(ns, "app-credentials")) ?? {}),
-  },
+  }, ...generatedSecretAuthorityCases],
 
   "runtime-facts": {
     spec: () => ({
@@ -313,4 +318,9 @@ function coderAdminCase(): ConformanceCase {
     deleteState: () => server().resetDatabase(),
     writtenSecrets: async (admin, ns) => [owner.password, ...Object.values((await admin.readSecret(ns, "coder-reseed-session")) ?? {})],
   };
+}
+
+export function casesOf(kind: string): (ConformanceCase | undefined)[] {
+  const c = cases[kind];
+  return c === undefined ? [undefined] : Array.isArray(c) ? c : [c];
 }

@@ -7,7 +7,7 @@ import { kinds, registry } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../support/admin.js";
 import { allText, runDag, type StepRun } from "../support/steps.js";
-import { cases, type ConformanceCase } from "./cases.js";
+import { casesOf, type ConformanceCase } from "./cases.js";
 
 // The contract, run against every registered kind on the real API server; a kind cannot opt
 // out, and a kind without a case fails here.
@@ -26,12 +26,14 @@ async function writesSince(c: ConformanceCase, mark: { kube: number; authority: 
   return [...k, ...((await c.authorityWrites?.since(mark.authority)) ?? [])];
 }
 
-describe.each(kinds.map((k) => k.kind))("conformance: %s", (kindName) => {
-  const ns = `conf-${kindName}`;
+// One suite per case; a kind with several stores has one case per store, named after it.
+const suites = kinds.flatMap((k) => casesOf(k.kind).map((c) => ({ label: c?.name ? `${k.kind} (${c.name})` : k.kind, kindName: k.kind, c })));
+
+describe.each(suites)("conformance: $label", ({ kindName, c }) => {
+  const ns = `conf-${kindName}${c?.name ? `-${c.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}` : ""}`;
   const sa = "unit";
   const user = `system:serviceaccount:${ns}:${sa}`;
   const canary = `canary-${randomBytes(12).toString("hex")}`;
-  const c = cases[kindName];
   let unit: { apiVersion: string; kind: string; metadata: { name: string }; spec: ReturnType<NonNullable<typeof c>["spec"]> & { inputs: Record<string, unknown> } };
   let kubeconfig: string;
   const captured: StepRun[] = [];

@@ -1,29 +1,37 @@
 import type { TestProject } from "vitest/node";
+import { configureKubernetesAuth } from "./authorities.js";
 import { startKeycloak } from "./keycloak.js";
 import { startKubeServer } from "./kube-server.js";
+import { startOpenBao } from "./openbao.js";
 import { startPostgres } from "./postgres.js";
 
 /**
  * The real servers, once for the whole run and started side by side (Keycloak takes the
- * longest): test files reach them with inject("kube" | "postgres" | "keycloak").
+ * longest): test files reach them with inject("kube" | "openbao" | "postgres" | "keycloak").
+ * OpenBao's kubernetes auth trusts the test API server, so it waits for that one.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
-  const results = await Promise.allSettled([
-    (async () => {
-      const server = await startKubeServer();
-      try {
-        await server.installArgoCrds();
-      } catch (err) {
-        await server.stop();
-        throw err;
-      }
-      return server;
-    })(),
-    startPostgres(),
-    startKeycloak(),
-  ]);
-  const stops = results.flatMap((r) => (r.status === "fulfilled" ? [() => r.value.stop()] : []));
+  const kubeAndBao = (async () => {
+    const server = await startKubeServer();
+    let bao: Awaited<ReturnType<typeof startOpenBao>> | undefined;
+    try {
+      await server.installArgoCrds();
+      bao = await startOpenBao();
+      await configureKubernetesAuth(bao.info, server.info);
+    } catch (err) {
+      await bao?.stop();
+      await server.stop();
+      throw err;
+    }
+    return { server, bao };
+  })();
+  const results = await Promise.allSettled([kubeAndBao, startPostgres(), startKeycloak()]);
+  const stops = results.flatMap((r) => {
+    if (r.status !== "fulfilled") return [];
+    const v = r.value;
+    return "bao" in v ? [() => v.bao.stop(), () => v.server.stop()] : [() => v.stop()];
+  });
   const stopAll = async () => {
     await Promise.all(stops.map((s) => s()));
   };
@@ -32,14 +40,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await stopAll();
     throw new Error(`test servers could not start:\n${failed.join("\n")}`);
   }
-  const [kube, postgres, keycloak] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
-    Awaited<ReturnType<typeof startKubeServer>>,
+  const [{ server: kube, bao }, postgres, keycloak] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    Awaited<typeof kubeAndBao>,
     Awaited<ReturnType<typeof startPostgres>>,
     Awaited<ReturnType<typeof startKeycloak>>,
   ];
-  console.log(`test kube-apiserver ready at ${kube.url} with the Argo CRDs; PostgreSQL at ${postgres.info.host}:${postgres.info.port} ` +
-    `in ${postgres.info.startMs} ms; Keycloak at ${keycloak.info.url} in ${keycloak.info.startMs} ms; all in ${Date.now() - started} ms`);
+  console.log(
+    `test kube-apiserver ready at ${kube.url} with the Argo CRDs; OpenBao at ${bao.info.address}; ` +
+      `PostgreSQL at ${postgres.info.host}:${postgres.info.port} in ${postgres.info.startMs} ms; ` +
+      `Keycloak at ${keycloak.info.url} in ${keycloak.info.startMs} ms; all in ${Date.now() - started} ms`,
+  );
   project.provide("kube", kube.info);
+  project.provide("openbao", bao.info);
   project.provide("postgres", postgres.info);
   project.provide("keycloak", keycloak.info);
   return stopAll;

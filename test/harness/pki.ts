@@ -19,7 +19,7 @@ export interface Pki {
 }
 
 // A config of our own so the result does not depend on the machine's openssl.cnf.
-const OPENSSL_CONFIG = `[req]
+const opensslConfig = (dnsNames: string[]) => `[req]
 distinguished_name = dn
 [dn]
 [ca]
@@ -30,7 +30,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
+subjectAltName = IP:127.0.0.1,DNS:localhost${dnsNames.map((n) => `,DNS:${n}`).join("")}
 [client]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
@@ -82,9 +82,9 @@ function pkiPaths(dir: string): Pki {
   };
 }
 
-export async function makePki(dir: string): Promise<Pki> {
+export async function makePki(dir: string, opts: { dnsNames?: string[] } = {}): Promise<Pki> {
   const config = join(dir, "openssl.cnf");
-  await writeFile(config, OPENSSL_CONFIG);
+  await writeFile(config, opensslConfig(opts.dnsNames ?? []));
   const pki = pkiPaths(dir);
 
   await openssl(["req", "-x509", "-config", config, "-extensions", "ca", ...KEY_ARGS, "-days", DAYS,

@@ -102,18 +102,12 @@ describe("azure-federated-credential (fake ARM)", () => {
       const { AZURE_CLIENT_ID: _c, AZURE_TENANT_ID: _t, AZURE_FEDERATED_TOKEN_FILE: _f, ...rest } = azure.env();
       const run = await counted(unit(), rest);
       expect(run.runs.map((r) => r.code)).toEqual([ExitCode.missingInput]);
-      for (const name of ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "issuer"]) expect(run.runs[0]!.stdout).toContain(`"subject":"${name}"`);
+      for (const name of ["env AZURE_CLIENT_ID", "env AZURE_TENANT_ID", "env AZURE_FEDERATED_TOKEN_FILE", "issuer"]) expect(run.runs[0]!.stdout).toContain(`"subject":"${name}"`);
       expect(run.runs[0]!.stdout).toContain("4 required inputs missing");
       expect(run.writes).toEqual([]);
     } finally {
       await admin.putConfigMap(ns, "cluster-facts", { oidcIssuer: issuer, resourceGroup: "platform" });
     }
-  });
-
-  it("refuses to declare an input the kind reads from the environment itself", async () => {
-    const u = unit();
-    (u.spec.inputs as Record<string, unknown>).AZURE_CLIENT_ID = { value: "x" };
-    expect(() => loadUnit(u, registry)).toThrow(/reads AZURE_CLIENT_ID itself/);
   });
 
   it("names ARM's refusals: issuer+subject used by another credential, a missing identity, the 20-credential limit", async () => {
@@ -136,10 +130,10 @@ describe("azure-federated-credential (fake ARM)", () => {
     expect(() => loadUnit(unit({ name: "-bad" }), registry)).toThrow(/Azure's rule/);
   });
 
-  it("fails by name when the token file is gone, without reaching ARM", async () => {
+  it("fails validate-inputs by name when the token file is gone, without reaching ARM", async () => {
     const run = await counted(unit(), { ...opts.env, AZURE_FEDERATED_TOKEN_FILE: "/nonexistent/token" });
-    expect(run.runs[2]!.code).toBe(ExitCode.ensureFailed);
-    expect(run.runs[2]!.stdout).toContain("the federated token file /nonexistent/token (AZURE_FEDERATED_TOKEN_FILE) cannot be read");
+    expect(run.runs.map((r) => r.code)).toEqual([ExitCode.missingInput]);
+    expect(run.runs[0]!.stdout).toContain("environment variable AZURE_FEDERATED_TOKEN_FILE names /nonexistent/token, which does not exist");
     expect(run.writes).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@ beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(kube.adminKubeconfig);
   objects = KubernetesObjectApi.makeApiClient(kc);
-  for (const ns of ["reseed", "coder", "platform"]) await admin.namespace(ns);
+  for (const ns of ["reseed", "coder", "platform", "coder-workspaces"]) await admin.namespace(ns);
 });
 
 async function dryRunApply(objs: Obj[]): Promise<string[]> {

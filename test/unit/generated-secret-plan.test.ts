@@ -1,34 +1,39 @@
 import { describe, expect, it } from "vitest";
-import { ROTATION_ANNOTATION, planSecret } from "../../steps/kinds/generated-secret/plan.js";
+import { planKeys } from "../../steps/kinds/generated-secret/plan.js";
 import { charsets, generateValue } from "../../steps/kinds/generated-secret/generate.js";
 
-const keys = [{ name: "password" }, { name: "token" }];
+const keys = ["password", "token"];
+const all = (id: string | undefined) => ({ password: id, token: id });
 
 describe("generated-secret plan", () => {
-  it("creates every key when the Secret is absent", () => {
-    expect(planSecret(undefined, keys, undefined)).toMatchObject({ create: true, generate: ["password", "token"] });
+  it("creates every key when nothing exists", () => {
+    expect(planKeys({ exists: false, present: [], rotationIds: {} }, keys, undefined)).toMatchObject({ create: true, generate: ["password", "token"] });
   });
 
   it("adds only missing keys and never touches existing values", () => {
-    const p = planSecret({ data: { password: "kept" }, annotations: {} }, keys, undefined);
-    expect(p).toMatchObject({ create: false, rotate: false, generate: ["token"], changes: ["added missing key token"] });
+    const p = planKeys({ exists: true, present: ["password"], rotationIds: {} }, keys, undefined);
+    expect(p).toMatchObject({ create: false, rotated: [], generate: ["token"], changes: ["added missing key token"] });
   });
 
   it("does nothing when every key exists (the zero-write rerun)", () => {
-    expect(planSecret({ data: { password: "a", token: "b" }, annotations: {} }, keys, undefined).generate).toEqual([]);
+    const p = planKeys({ exists: true, present: keys, rotationIds: all("r1") }, keys, "r1");
+    expect(p).toMatchObject({ generate: [], adopt: [], changes: [] });
   });
 
-  it("adopts a Secret that has no rotationId yet instead of rotating it", () => {
-    const p = planSecret({ data: { password: "a", token: "b" }, annotations: {} }, keys, "r1");
-    expect(p).toMatchObject({ rotate: false, recordRotationId: true, generate: [] });
+  it("adopts values that have no rotationId yet instead of rotating them", () => {
+    const p = planKeys({ exists: true, present: keys, rotationIds: all(undefined) }, keys, "r1");
+    expect(p).toMatchObject({ rotated: [], adopt: ["password", "token"], generate: [], changes: ["adopted existing values under rotationId r1"] });
   });
 
   it("keeps values while the rotationId matches, and regenerates all keys once when it changes", () => {
-    const data = { password: "a", token: "b" };
-    expect(planSecret({ data, annotations: { [ROTATION_ANNOTATION]: "r1" } }, keys, "r1").generate).toEqual([]);
-    const rotated = planSecret({ data, annotations: { [ROTATION_ANNOTATION]: "r1" } }, keys, "r2");
-    expect(rotated).toMatchObject({ rotate: true, generate: ["password", "token"] });
-    expect(rotated.changes[0]).toContain("r1 -> r2");
+    const rotated = planKeys({ exists: true, present: keys, rotationIds: all("r1") }, keys, "r2");
+    expect(rotated).toMatchObject({ rotated: ["password", "token"], generate: ["password", "token"] });
+    expect(rotated.changes).toEqual(["rotated password, token (rotationId r1 -> r2)"]);
+  });
+
+  it("plans per key where each key records its own rotationId (Key Vault)", () => {
+    const p = planKeys({ exists: true, present: ["password", "token"], rotationIds: { password: "r2", token: "r1" } }, [...keys, "extra"], "r2");
+    expect(p).toMatchObject({ rotated: ["token"], generate: ["token", "extra"], adopt: [] });
   });
 
   it("generates values of the requested length from the charset only", () => {

@@ -29,7 +29,7 @@ const noKube = () => {
 
 async function resolve(declared: Record<string, InputRef>, env: NodeJS.ProcessEnv = {}, managed = true) {
   const redactor = new Redactor();
-  const r = await resolveInputs(declared, { env: { namespace: "ns", kube: noKube, env, timeoutMs: 2000 }, redactor, managed });
+  const r = await resolveInputs(declared, { env: { namespace: "ns", kube: noKube, env, timeoutMs: 2000, redactor }, redactor, managed });
   return { ...r, redactor };
 }
 

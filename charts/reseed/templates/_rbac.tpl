@@ -13,6 +13,10 @@ which defaults to the release namespace.
   inputs.*.configMapKeyRef             configmaps: get [name]
   dependencies[].kubernetes            <resource>: get [name] in the apiVersion's group
   ensure generated-secret              secrets: get, update, patch [with.secret.name]; secrets: create
+                                       (nothing when the values live in with.vault or with.keyVault)
+  ensure secret-sync                   from.kubernetesSecret: secrets: get [name]
+                                       to.kubernetesSecret: secrets: get, update, patch [name]; secrets: create
+                                       (Vault and Key Vault are authorized by their own auth, not RBAC)
   ensure runtime-facts                 configmaps: get, update, patch [with.configMap.name]; configmaps: create
   ensure operator-ready                <resource>: get [name] for each with.resources[]
   ensure keycloak-client-secret        sink.kubernetesSecret: secrets get, update, patch [name]; secrets: create
@@ -58,10 +62,21 @@ Cluster-scoped objects are out of scope.
 {{- $kind := $unit.ensure.kind -}}
 {{- $with := $unit.ensure.with | default dict -}}
 {{- if eq $kind "generated-secret" -}}
-{{- $secret := required (printf "units.%s.ensure.with.secret.name is required for kind generated-secret" $name) (($with.secret | default dict).name) -}}
-{{- $ns := $with.secret.namespace | default $unitNs -}}
+{{- with $with.secret -}}
+{{- $secret := required (printf "units.%s.ensure.with.secret.name is required for kind generated-secret" $name) .name -}}
+{{- $ns := .namespace | default $unitNs -}}
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" $secret) -}}
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
+{{- end -}}
+{{- else if eq $kind "secret-sync" -}}
+{{- with ($with.from | default dict).kubernetesSecret -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" (.namespace | default $unitNs) "group" "" "resource" "secrets" "verbs" "get" "name" .name) -}}
+{{- end -}}
+{{- with ($with.to | default dict).kubernetesSecret -}}
+{{- $ns := .namespace | default $unitNs -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" .name) -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
+{{- end -}}
 {{- else if eq $kind "runtime-facts" -}}
 {{- $configMap := required (printf "units.%s.ensure.with.configMap.name is required for kind runtime-facts" $name) (($with.configMap | default dict).name) -}}
 {{- $ns := $with.configMap.namespace | default $unitNs -}}

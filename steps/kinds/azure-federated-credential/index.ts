@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineKind, type Check, type InputUse, type KindContext } from "../../core/kind.js";
-import { inputValue, k8sName, type InputRef, type InputValue } from "../../core/spec.js";
+import { inputValue, k8sName, type InputValue } from "../../core/spec.js";
+import { workloadIdentityInputs } from "../../stores/key-vault/connection.js";
 import { connectArm, type CredentialRef, type FederatedCredentials } from "./arm.js";
 import { planCredential, subjectOf, type Credential } from "./plan.js";
 
@@ -19,14 +20,6 @@ const settings = z.strictObject({
 });
 type Settings = z.infer<typeof settings>;
 
-// What Azure workload identity injects into a labelled pod. Missing ones fail
-// validate-inputs, by name, with the unit's other inputs (C1).
-const implicit: Record<string, InputRef> = {
-  AZURE_CLIENT_ID: { env: "AZURE_CLIENT_ID" },
-  AZURE_TENANT_ID: { env: "AZURE_TENANT_ID" },
-  AZURE_FEDERATED_TOKEN_FILE: { env: "AZURE_FEDERATED_TOKEN_FILE" },
-  AZURE_AUTHORITY_HOST: { env: "AZURE_AUTHORITY_HOST", optional: true },
-};
 
 const inputsOf = (s: Settings): InputValue[] => [s.subscriptionId, s.resourceGroup, s.identityName, s.issuer];
 
@@ -45,10 +38,11 @@ function desired(ctx: KindContext, s: Settings): Credential {
 async function connect(ctx: KindContext, s: Settings): Promise<{ arm: FederatedCredentials; ref: CredentialRef }> {
   const arm = await connectArm(
     {
-      clientId: ctx.inputs.get("AZURE_CLIENT_ID")!,
-      tenantId: ctx.inputs.get("AZURE_TENANT_ID")!,
-      tokenFile: ctx.inputs.get("AZURE_FEDERATED_TOKEN_FILE")!,
-      authorityHost: ctx.inputs.get("AZURE_AUTHORITY_HOST"),
+      clientId: ctx.inputs.get("env AZURE_CLIENT_ID")!,
+      tenantId: ctx.inputs.get("env AZURE_TENANT_ID")!,
+      tokenFile: ctx.inputs.get("env AZURE_FEDERATED_TOKEN_FILE")!,
+      // Optional: the webhook sets it; the Azure SDK's default is the public cloud.
+      authorityHost: process.env.AZURE_AUTHORITY_HOST,
     },
     { endpoint: s.armEndpoint, subscriptionId: ctx.value(s.subscriptionId) },
     ctx.redactor,
@@ -63,7 +57,9 @@ export const azureFederatedCredential = defineKind<Settings>({
   patterns: ["reconciler"],
   spec: settings,
   inputs: (s) => inputsOf(s).flatMap((v): InputUse[] => (typeof v === "string" ? [] : [{ name: v.input, mustBe: "non-secret" }])),
-  implicitInputs: () => implicit,
+  // What Azure workload identity injects into a labelled pod: missing ones fail
+  // validate-inputs, by name, with the unit's other inputs (C1).
+  implicitInputs: () => workloadIdentityInputs(),
   dependencies: () => [],
   permissions: () => [],
 

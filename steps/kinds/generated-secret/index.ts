@@ -1,110 +1,116 @@
-import type { V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
-import { defineKind, type Check } from "../../core/kind.js";
-import { isNotFound } from "../../core/kube.js";
-import { charsets, generateValue } from "./generate.js";
-import { ROTATION_ANNOTATION, planSecret } from "./plan.js";
-import { managedMetadata, managedObject } from "../metadata.js";
+import { defineKind, type Check, type KindContext } from "../../core/kind.js";
+import { managedObject } from "../metadata.js";
+import { keyVaultLocation } from "../../stores/key-vault/store.js";
+import { vaultLocation } from "../../stores/vault/store.js";
+import { keyNameProblem, storeDependencies, storeImplicitInputs, type SecretLocation } from "../../stores/index.js";
 import { kubernetesSecretPermissions } from "../../stores/kubernetes-secret.js";
+import { charsets, generateValue } from "./generate.js";
+import { planKeys } from "./plan.js";
+import { keyVaultTarget, kubernetesTarget, vaultTarget, type GenerateTarget } from "./targets.js";
 
-const settings = z.strictObject({
-  secret: managedObject,
-  keys: z
-    .array(
-      z.strictObject({
-        name: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret key"),
-        length: z.number().int().min(8).max(256).default(32),
-        charset: z.enum(Object.keys(charsets) as [keyof typeof charsets, ...(keyof typeof charsets)[]]).default("alphanumeric"),
-      }),
-    )
-    .min(1)
-    .refine((ks) => new Set(ks.map((k) => k.name)).size === ks.length, "key names must be unique"),
-  rotationId: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("Change it in Git to regenerate every listed key once; otherwise values are never changed."),
-});
+const settings = z
+  .strictObject({
+    secret: managedObject
+      .optional()
+      .describe("Keep the values in this Kubernetes Secret (lost with the cluster)."),
+    vault: vaultLocation.shape.vault.optional().describe("Keep the values in this Vault KV v2 secret: a recreated cluster gets them back."),
+    keyVault: keyVaultLocation.shape.keyVault.optional().describe("Keep each value as a Key Vault secret named like its key: a recreated cluster gets them back."),
+    keys: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret key"),
+          length: z.number().int().min(8).max(256).default(32),
+          charset: z.enum(Object.keys(charsets) as [keyof typeof charsets, ...(keyof typeof charsets)[]]).default("alphanumeric"),
+        }),
+      )
+      .min(1)
+      .refine((ks) => new Set(ks.map((k) => k.name)).size === ks.length, "key names must be unique"),
+    rotationId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Change it in Git to regenerate every listed key once; otherwise values are never changed."),
+  })
+  .superRefine((s, ctx) => {
+    const stores = (["secret", "vault", "keyVault"] as const).filter((k) => s[k] !== undefined);
+    if (stores.length !== 1) {
+      ctx.addIssue({ code: "custom", path: [], message: `give exactly one place to keep the values: secret, vault or keyVault (got ${stores.length ? stores.join(", ") : "none"})` });
+    }
+    const loc = location(s);
+    s.keys.forEach((k, i) => {
+      const problem = loc && keyNameProblem(loc, k.name);
+      if (problem) ctx.addIssue({ code: "custom", path: ["keys", i, "name"], message: problem });
+    });
+  });
 type Settings = z.infer<typeof settings>;
 
-const decode = (data: Record<string, string> | undefined) =>
-  Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+/** The external store, as a secretLocation, when the values live outside the cluster. */
+function location(s: Pick<Settings, "vault" | "keyVault">): SecretLocation | undefined {
+  if (s.vault) return { vault: s.vault };
+  if (s.keyVault) return { keyVault: s.keyVault };
+  return undefined;
+}
+
+function target(ctx: KindContext, s: Settings): GenerateTarget {
+  if (s.vault) return vaultTarget(ctx, s.vault);
+  if (s.keyVault) return keyVaultTarget(ctx, s.keyVault);
+  return kubernetesTarget(ctx, s.secret!);
+}
 
 export const generatedSecret = defineKind<Settings>({
   kind: "generated-secret",
   authority: "cluster-managed",
-  description: "A Kubernetes Secret whose keys are generated once and then kept; rotated only when rotationId changes.",
+  description:
+    "Secret values generated once and then kept, in a Kubernetes Secret, a Vault KV v2 secret or a Key Vault; rotated only when rotationId changes.",
   patterns: ["reconciler", "hook"],
   spec: settings,
   inputs: () => [],
-  dependencies: () => [],
-  permissions: (s, ns) => kubernetesSecretPermissions(s.secret, ns),
+  implicitInputs: (s) => {
+    const loc = location(s);
+    return loc ? storeImplicitInputs(loc) : [];
+  },
+  dependencies: (s) => {
+    const loc = location(s);
+    return loc ? storeDependencies(loc) : [];
+  },
+  permissions: (s, ns) => (s.secret ? kubernetesSecretPermissions(s.secret, ns) : []),
 
   async ensure(ctx, s) {
-    const namespace = s.secret.namespace ?? ctx.namespace;
-    const { core } = ctx.kube();
-    let current: V1Secret | undefined;
-    try {
-      current = await core.readNamespacedSecret({ name: s.secret.name, namespace });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    const data = decode(current?.data);
-    for (const v of Object.values(data)) ctx.redactor.register(v);
-
-    const plan = planSecret(current && { data, annotations: current.metadata?.annotations ?? {} }, s.keys, s.rotationId);
-    if (!plan.generate.length && !plan.recordRotationId) return { action: "unchanged", changes: [] };
-
+    const t = target(ctx, s);
+    const names = s.keys.map((k) => k.name);
+    const current = await t.read(names);
+    const plan = planKeys(current, names, s.rotationId);
+    if (!plan.generate.length && !plan.adopt.length) return { action: "unchanged", changes: [] };
+    const values: Record<string, string> = {};
     for (const key of s.keys.filter((k) => plan.generate.includes(k.name))) {
       const value = generateValue(key.length, key.charset);
       ctx.redactor.register(value);
-      data[key.name] = value;
+      values[key.name] = value;
     }
-    const extraAnnotations: Record<string, string> = s.rotationId ? { [ROTATION_ANNOTATION]: s.rotationId } : {};
-    const meta = { unit: ctx.unit.metadata.name, target: s.secret, namespace, extraAnnotations };
-    const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]));
-    if (!current) {
-      await core.createNamespacedSecret({
-        namespace,
-        body: { metadata: managedMetadata(meta), type: "Opaque", data: encoded },
-      });
-      return { action: "created", changes: plan.changes };
-    }
-    // replace carries the resourceVersion we read: a concurrent writer makes this fail
-    // instead of one generated value silently overwriting another.
-    await core.replaceNamespacedSecret({
-      name: s.secret.name,
-      namespace,
-      body: { ...current, metadata: managedMetadata({ ...meta, current: current.metadata }), data: encoded },
-    });
-    return { action: "updated", changes: plan.changes };
+    await t.apply({ values, keys: names, rotationId: s.rotationId });
+    return { action: plan.create ? "created" : "updated", changes: plan.changes.map((c) => `${c} in ${t.describe()}`) };
   },
 
   async verify(ctx, s) {
-    const namespace = s.secret.namespace ?? ctx.namespace;
-    let secret: V1Secret;
-    try {
-      secret = await ctx.kube().core.readNamespacedSecret({ name: s.secret.name, namespace });
-    } catch (err) {
-      if (isNotFound(err)) return [{ name: `Secret ${namespace}/${s.secret.name}`, ok: false, detail: "does not exist" }];
-      throw err;
-    }
-    const data = decode(secret.data);
-    for (const v of Object.values(data)) ctx.redactor.register(v);
-    const checks: Check[] = s.keys.map((k) => {
-      const v = data[k.name];
+    const t = target(ctx, s);
+    const names = s.keys.map((k) => k.name);
+    const current = await t.read(names);
+    if (!current.exists) return [{ name: t.describe(), ok: false, detail: "does not exist" }];
+    const checks: Check[] = names.map((k) => {
+      const v = current.values[k];
       return {
-        name: `Secret ${namespace}/${s.secret.name} key ${k.name}`,
+        name: `${t.describe()} key ${k}`,
         ok: v !== undefined && v !== "",
         detail: v === undefined ? "is missing" : v === "" ? "is empty (set a new rotationId to regenerate it)" : "present",
       };
     });
     if (s.rotationId) {
-      const current = secret.metadata?.annotations?.[ROTATION_ANNOTATION];
+      const off = names.filter((k) => current.values[k] !== undefined && current.rotationIds[k] !== s.rotationId);
       checks.push({
-        name: `Secret ${namespace}/${s.secret.name} rotationId`,
-        ok: current === s.rotationId,
-        detail: current === s.rotationId ? s.rotationId : `is ${current ?? "unset"}, want ${s.rotationId}`,
+        name: `${t.describe()} rotationId`,
+        ok: off.length === 0,
+        detail: off.length === 0 ? s.rotationId : `${off.map((k) => `${k} has ${current.rotationIds[k] ?? "none"}`).join(", ")}; want ${s.rotationId}`,
       });
     }
     return checks;

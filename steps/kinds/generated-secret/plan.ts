@@ -1,49 +1,54 @@
 // The pure decision of what generated-secret writes, so its rules are tested without I/O:
 // missing keys are added, existing values are kept forever, and only a changed rotationId
-// (a deliberate Git change) replaces them. A Secret that carries no rotationId yet was made
+// (a deliberate Git change) replaces them. A value that carries no rotationId yet was made
 // by someone else or before rotation was configured: it is adopted (the id is recorded),
-// never rotated, because its values may be the only copy.
-
-export interface KeySpec {
-  name: string;
-}
-
-export interface SecretPlan {
-  create: boolean;
-  generate: string[];
-  rotate: boolean;
-  /** Record the rotationId on the Secret without touching any value. */
-  recordRotationId: boolean;
-  changes: string[];
-}
+// never rotated, because it may be the only copy.
+//
+// The plan is per key because a Key Vault holds one secret per key, each with its own tags;
+// a Kubernetes Secret or a Vault KV secret records one rotationId for all of its keys.
 
 export const ROTATION_ANNOTATION = "reseed.dev/rotation-id";
 
-export function planSecret(
-  existing: { data: Record<string, string>; annotations: Record<string, string> } | undefined,
-  keys: KeySpec[],
-  rotationId: string | undefined,
-): SecretPlan {
-  if (!existing) {
-    return { create: true, generate: keys.map((k) => k.name), rotate: false, recordRotationId: false, changes: [`created with key${keys.length === 1 ? "" : "s"} ${keys.map((k) => k.name).join(", ")}`] };
+export interface CurrentKeys {
+  /** Whether the container (Secret, KV secret) exists; a Key Vault: whether any listed key exists. */
+  exists: boolean;
+  /** Keys that hold a value now. */
+  present: string[];
+  /** The rotationId recorded for each present key, if any. */
+  rotationIds: Record<string, string | undefined>;
+}
+
+export interface KeysPlan {
+  create: boolean;
+  /** Keys to generate a value for: missing ones and rotated ones. */
+  generate: string[];
+  rotated: string[];
+  /** Present keys whose rotationId is recorded without changing the value. */
+  adopt: string[];
+  changes: string[];
+}
+
+const list = (keys: string[]) => keys.join(", ");
+
+export function planKeys(current: CurrentKeys, keys: string[], rotationId: string | undefined): KeysPlan {
+  if (!current.exists) {
+    return { create: true, generate: [...keys], rotated: [], adopt: [], changes: [`created with key${keys.length === 1 ? "" : "s"} ${list(keys)}`] };
   }
-  const current = existing.annotations[ROTATION_ANNOTATION];
-  if (rotationId !== undefined && current !== undefined && rotationId !== current) {
-    return {
-      create: false,
-      generate: keys.map((k) => k.name),
-      rotate: true,
-      recordRotationId: true,
-      changes: [`rotated ${keys.map((k) => k.name).join(", ")} (rotationId ${current ?? "unset"} -> ${rotationId})`],
-    };
-  }
-  const missing = keys.filter((k) => !(k.name in existing.data)).map((k) => k.name);
-  const recordRotationId = rotationId !== undefined && current === undefined;
+  const present = new Set(current.present);
+  const missing = keys.filter((k) => !present.has(k));
+  const rotated = rotationId === undefined ? [] : keys.filter((k) => present.has(k) && current.rotationIds[k] !== undefined && current.rotationIds[k] !== rotationId);
+  const adopt = rotationId === undefined ? [] : keys.filter((k) => present.has(k) && current.rotationIds[k] === undefined);
+  const byOldId = new Map<string, string[]>();
+  for (const k of rotated) byOldId.set(current.rotationIds[k]!, [...(byOldId.get(current.rotationIds[k]!) ?? []), k]);
   return {
     create: false,
-    generate: missing,
-    rotate: false,
-    recordRotationId,
-    changes: [...missing.map((k) => `added missing key ${k}`), ...(recordRotationId ? [`adopted existing values under rotationId ${rotationId}`] : [])],
+    generate: keys.filter((k) => missing.includes(k) || rotated.includes(k)),
+    rotated,
+    adopt,
+    changes: [
+      ...[...byOldId].map(([old, ks]) => `rotated ${list(ks)} (rotationId ${old} -> ${rotationId})`),
+      ...missing.map((k) => `added missing key ${k}`),
+      ...(adopt.length ? [`adopted existing values under rotationId ${rotationId}`] : []),
+    ],
   };
 }

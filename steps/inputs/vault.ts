@@ -1,0 +1,19 @@
+import type { InputRef } from "../core/spec.js";
+import { connectVault, describeVaultError } from "../stores/vault/connection.js";
+import type { InputSource } from "./source.js";
+
+/** A key of a Vault KV v2 secret, read with the unit's own Vault login. */
+export const vaultSource: InputSource<Extract<InputRef, { vault: unknown }>> = {
+  key: "vault",
+  resolve: async ({ vault: ref }, env) => {
+    let secret;
+    try {
+      secret = await (await connectVault(ref, env.env, env.redactor, env.timeoutMs)).readKv(ref.mount, ref.path);
+    } catch (err) {
+      return { absent: `could not be read: ${describeVaultError(err)}` };
+    }
+    if (!secret?.data) return { absent: "does not exist (no current version of the secret)" };
+    const value = secret.data[ref.key];
+    return value === undefined ? { absent: `has no key ${ref.key}` } : { value };
+  },
+};

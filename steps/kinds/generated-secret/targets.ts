@@ -1,0 +1,127 @@
+import type { V1Secret } from "@kubernetes/client-node";
+import type { KindContext } from "../../core/kind.js";
+import { isNotFound } from "../../core/kube.js";
+import { connectKeyVault, type KeyVaultClient } from "../../stores/key-vault/connection.js";
+import { forEachKey, keyVaultTags, type KeyVaultLocation } from "../../stores/key-vault/store.js";
+import { connectVault, type KvSecret, type VaultClient } from "../../stores/vault/connection.js";
+import type { VaultLocation } from "../../stores/vault/store.js";
+import { managedMetadata } from "../metadata.js";
+import { ROTATION_ANNOTATION, type CurrentKeys } from "./plan.js";
+
+/** Vault custom metadata and Key Vault tags take no "/" in keys: the rotationId's name there. */
+export const ROTATION_TAG = "reseed-rotation-id";
+
+export interface Current extends CurrentKeys {
+  values: Record<string, string>;
+}
+
+/**
+ * Where generated-secret keeps its values. `apply` writes the generated values and records
+ * the rotationId on every listed key, and never overwrites a value it did not read: the
+ * Kubernetes Secret is replaced at the resourceVersion read, the Vault secret written with
+ * check-and-set on the version read, and a Key Vault secret is only set when it was absent
+ * (or is being rotated).
+ */
+export interface GenerateTarget {
+  describe(): string;
+  read(keys: string[]): Promise<Current>;
+  apply(change: { values: Record<string, string>; keys: string[]; rotationId: string | undefined }): Promise<void>;
+}
+
+const decode = (data: Record<string, string> | undefined) =>
+  Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+
+export function kubernetesTarget(
+  ctx: KindContext,
+  secret: { name: string; namespace?: string | undefined; labels?: Record<string, string> | undefined; annotations?: Record<string, string> | undefined },
+): GenerateTarget {
+  const namespace = secret.namespace ?? ctx.namespace;
+  let current: V1Secret | undefined;
+  let data: Record<string, string> = {};
+  return {
+    describe: () => `Kubernetes Secret ${namespace}/${secret.name}`,
+    async read(keys) {
+      try {
+        current = await ctx.kube().core.readNamespacedSecret({ name: secret.name, namespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        current = undefined;
+      }
+      data = decode(current?.data);
+      for (const v of Object.values(data)) ctx.redactor.register(v);
+      const recorded = current?.metadata?.annotations?.[ROTATION_ANNOTATION];
+      return { exists: current !== undefined, values: data, present: Object.keys(data), rotationIds: Object.fromEntries(keys.map((k) => [k, recorded])) };
+    },
+    async apply({ values, rotationId }) {
+      const extraAnnotations: Record<string, string> = rotationId ? { [ROTATION_ANNOTATION]: rotationId } : {};
+      const meta = { unit: ctx.unit.metadata.name, target: secret, namespace, extraAnnotations };
+      const encoded = Object.fromEntries(Object.entries({ ...data, ...values }).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]));
+      const { core } = ctx.kube();
+      if (!current) {
+        await core.createNamespacedSecret({ namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data: encoded } });
+        return;
+      }
+      // replace carries the resourceVersion read: a concurrent writer makes this fail
+      // instead of one generated value silently overwriting another.
+      await core.replaceNamespacedSecret({
+        name: secret.name,
+        namespace,
+        body: { ...current, metadata: managedMetadata({ ...meta, current: current.metadata }), data: encoded },
+      });
+    },
+  };
+}
+
+export function vaultTarget(ctx: KindContext, loc: VaultLocation): GenerateTarget {
+  let client: VaultClient | undefined;
+  let current: KvSecret | undefined;
+  const connect = async () => (client ??= await connectVault(loc, ctx.env, ctx.redactor));
+  return {
+    describe: () => `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`,
+    async read(keys) {
+      current = await (await connect()).readKv(loc.mount, loc.path);
+      const recorded = current?.customMetadata[ROTATION_TAG];
+      const values = current?.data ?? {};
+      return { exists: current?.data !== undefined, values, present: Object.keys(values), rotationIds: Object.fromEntries(keys.map((k) => [k, recorded])) };
+    },
+    async apply({ values, rotationId }) {
+      const c = await connect();
+      if (Object.keys(values).length) await c.writeKv(loc.mount, loc.path, { ...current?.data, ...values }, current?.version ?? 0);
+      const custom = current?.customMetadata ?? {};
+      const wanted = { ...custom, "managed-by": "reseed", "reseed-unit": ctx.unit.metadata.name, ...(rotationId ? { [ROTATION_TAG]: rotationId } : {}) };
+      if (Object.entries(wanted).some(([k, v]) => custom[k] !== v)) await c.writeCustomMetadata(loc.mount, loc.path, wanted);
+    },
+  };
+}
+
+export function keyVaultTarget(ctx: KindContext, loc: KeyVaultLocation): GenerateTarget {
+  let client: KeyVaultClient | undefined;
+  const found = new Map<string, { version: string; tags: Record<string, string> }>();
+  const connect = async () => (client ??= await connectKeyVault(loc.url, ctx.env, ctx.redactor));
+  return {
+    describe: () => `Key Vault ${loc.url}`,
+    async read(keys) {
+      const c = await connect();
+      found.clear();
+      const values: Record<string, string> = {};
+      const rotationIds: Record<string, string | undefined> = {};
+      await forEachKey(keys, async (k) => {
+        const s = await c.get(k);
+        if (!s) return;
+        values[k] = s.value;
+        rotationIds[k] = s.tags[ROTATION_TAG];
+        found.set(k, { version: s.version, tags: s.tags });
+      });
+      return { exists: found.size > 0, values, present: Object.keys(values), rotationIds };
+    },
+    // Key Vault has no conditional write: a key is set only when it was read as absent, or
+    // is being rotated; CronWorkflow concurrencyPolicy Forbid keeps one writer per unit.
+    async apply({ values, keys, rotationId }) {
+      const c = await connect();
+      const tags = (k: string) => ({ ...found.get(k)?.tags, ...keyVaultTags(ctx.unit.metadata.name), ...(rotationId ? { [ROTATION_TAG]: rotationId } : {}) });
+      await forEachKey(Object.entries(values), ([k, v]) => c.set(k, v, tags(k)));
+      const retag = keys.filter((k) => !(k in values) && found.has(k) && rotationId !== undefined && found.get(k)!.tags[ROTATION_TAG] !== rotationId);
+      await forEachKey(retag, (k) => c.setTags(k, found.get(k)!.version, tags(k)));
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { readFile } from "node:fs/promises";
+import vault from "node-vault";
+import type { Redactor } from "../../core/redact.js";
+import { envInput, fileInput, type ImplicitInput } from "../../inputs/implicit.js";
+import type { VaultAuth, VaultConnection } from "./schema.js";
+
+const WHY_KUBERNETES = "Vault kubernetes auth logs in with the pod's ServiceAccount token; automountServiceAccountToken must not be off";
+const WHY_TOKEN = "Vault token auth reads the token from the pod; mount or inject it";
+
+/** The auth material a connection reads, reported by validate-inputs when missing (C1). */
+export function vaultImplicitInputs(auth: VaultAuth): ImplicitInput[] {
+  if ("kubernetes" in auth) return [fileInput(auth.kubernetes.tokenFile, WHY_KUBERNETES, true)];
+  if ("env" in auth.token) return [envInput(auth.token.env, WHY_TOKEN, true)];
+  return [fileInput(auth.token.file, WHY_TOKEN, true)];
+}
+
+export interface KvSecret {
+  /** undefined when the secret has metadata but its current version is deleted. */
+  data: Record<string, string> | undefined;
+  /** The current version (what check-and-set must name); 0 when nothing was ever written. */
+  version: number;
+  customMetadata: Record<string, string>;
+}
+
+export interface VaultClient {
+  describe(mount: string, path: string): string;
+  readKv(mount: string, path: string): Promise<KvSecret | undefined>;
+  /** Writes a whole KV v2 secret with check-and-set on `cas`: a concurrent writer makes it fail. */
+  writeKv(mount: string, path: string, data: Record<string, string>, cas: number): Promise<number>;
+  writeCustomMetadata(mount: string, path: string, custom: Record<string, string>): Promise<void>;
+}
+
+interface ApiResponseError {
+  response?: { statusCode?: number; body?: { errors?: unknown[] } };
+}
+
+/** "HTTP 403: permission denied": Vault's own words, without its "1 error occurred:" framing. */
+export function describeVaultError(err: unknown): string {
+  const res = (err as ApiResponseError).response;
+  if (res?.statusCode !== undefined) {
+    const errors = (res.body?.errors ?? []).map((e) => String(e).replace(/^\d+ errors? occurred:\s*/, "").replace(/\s*\*\s*/g, " ").trim()).filter(Boolean);
+    return `HTTP ${res.statusCode}${errors.length ? `: ${errors.join("; ")}` : ""}`;
+  }
+  return err instanceof Error ? (err.message.split("\n", 1)[0] ?? "") : String(err);
+}
+
+const status = (err: unknown) => (err as ApiResponseError).response?.statusCode;
+
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new Error(`${what}: ${describeVaultError(err)}`);
+  }
+}
+
+const kvPath = (mount: string, kind: "data" | "metadata", path: string) => `/${mount}/${kind}/${path.split("/").map(encodeURIComponent).join("/")}`;
+
+/** Logs in and returns a KV v2 client. Every token it handles is registered with the redactor first. */
+export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv, redactor: Redactor, timeoutMs = 15_000): Promise<VaultClient> {
+  // Explicit settings only: node-vault would otherwise take VAULT_ADDR, VAULT_TOKEN,
+  // VAULT_NAMESPACE and VAULT_SKIP_VERIFY from the environment (C5: no hidden fallbacks).
+  const client = vault({ endpoint: conn.address, apiVersion: "v1", requestOptions: { strictSSL: true, timeout: timeoutMs } });
+  (client as { namespace?: string | undefined }).namespace = conn.namespace;
+  client.token = "";
+  const where = `Vault ${conn.address}${conn.namespace ? ` namespace ${conn.namespace}` : ""}`;
+
+  if ("kubernetes" in conn.auth) {
+    const { role, mount, tokenFile } = conn.auth.kubernetes;
+    const jwt = (await readFile(tokenFile, "utf8")).trim();
+    redactor.register(jwt);
+    const res = await call(`${where}: kubernetes login as role ${role} (auth/${mount})`, () => client.kubernetesLogin({ role, jwt, mount_point: mount }));
+    const token = (res as { auth?: { client_token?: string } }).auth?.client_token;
+    if (!token) throw new Error(`${where}: kubernetes login as role ${role} returned no token`);
+    redactor.register(token);
+    client.token = token;
+  } else {
+    const token = "env" in conn.auth.token ? env[conn.auth.token.env] : (await readFile(conn.auth.token.file, "utf8")).trim();
+    if (!token) throw new Error(`${where}: the Vault token is empty`);
+    redactor.register(token);
+    client.token = token;
+  }
+
+  const describe = (mount: string, path: string) => `${where} ${mount}/${path}`;
+  return {
+    describe,
+    async readKv(mount, path) {
+      try {
+        const res = (await client.request({ path: kvPath(mount, "data", path), method: "GET", timeout: timeoutMs })) as {
+          data: { data: Record<string, string> | null; metadata: { version: number; custom_metadata: Record<string, string> | null } };
+        };
+        const data = res.data.data ?? undefined;
+        for (const v of Object.values(data ?? {})) redactor.register(String(v));
+        return { data: data && Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)])), version: res.data.metadata.version, customMetadata: res.data.metadata.custom_metadata ?? {} };
+      } catch (err) {
+        if (status(err) !== 404) throw new Error(`read ${describe(mount, path)}: ${describeVaultError(err)}`);
+        // A deleted current version still has metadata, and check-and-set must name its version.
+        const meta = (err as { response: { body?: { data?: { metadata?: { version?: number; custom_metadata?: Record<string, string> | null } } } } }).response.body?.data?.metadata;
+        return meta?.version ? { data: undefined, version: meta.version, customMetadata: meta.custom_metadata ?? {} } : undefined;
+      }
+    },
+    async writeKv(mount, path, data, cas) {
+      for (const v of Object.values(data)) redactor.register(v);
+      const res = await call(`write ${describe(mount, path)} (check-and-set version ${cas})`, () =>
+        client.request({ path: kvPath(mount, "data", path), method: "POST", json: { options: { cas }, data }, timeout: timeoutMs }),
+      );
+      return (res as { data: { version: number } }).data.version;
+    },
+    async writeCustomMetadata(mount, path, custom) {
+      await call(`write metadata of ${describe(mount, path)}`, () => client.request({ path: kvPath(mount, "metadata", path), method: "POST", json: { custom_metadata: custom }, timeout: timeoutMs }));
+    },
+  };
+}

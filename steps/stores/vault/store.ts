@@ -1,0 +1,55 @@
+import { z } from "zod";
+import type { SecretStore } from "../store.js";
+import type { StoreContext } from "../context.js";
+import { connectVault, type KvSecret, type VaultClient } from "./connection.js";
+import { vaultConnection } from "./schema.js";
+
+export const vaultLocation = z.strictObject({
+  vault: z.strictObject({
+    ...vaultConnection,
+    mount: z.string().min(1).default("secret").describe("Where the KV v2 secrets engine is mounted."),
+    path: z.string().min(1).regex(/^[^/].*[^/]$|^[^/]$/, "a path under the mount, without leading or trailing /").describe("The KV v2 secret; its keys are the store's keys."),
+  }),
+});
+export type VaultLocation = z.infer<typeof vaultLocation>["vault"];
+
+/** One KV v2 secret: reads are one request, writes rewrite it whole with check-and-set. */
+export function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore & { lastRead(): KvSecret | undefined } {
+  let client: VaultClient | undefined;
+  let last: KvSecret | undefined;
+  let read = false;
+  const connect = async () => (client ??= await connectVault(loc, ctx.env, ctx.redactor));
+  const fetch = async () => {
+    last = await (await connect()).readKv(loc.mount, loc.path);
+    read = true;
+    return last;
+  };
+  const store: SecretStore & { lastRead(): KvSecret | undefined } = {
+    describe: () => `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`,
+    lastRead: () => last,
+    async read(keys) {
+      const s = await fetch();
+      if (!s?.data) return undefined;
+      const data = s.data;
+      return keys ? Object.fromEntries(keys.filter((k) => k in data).map((k) => [k, data[k]!])) : { ...data };
+    },
+    async list() {
+      return Object.keys((await fetch())?.data ?? {}).sort();
+    },
+    // Against the version last read: check-and-set makes a concurrent writer fail the run.
+    async write(values) {
+      if (!read) await fetch();
+      const data = { ...last?.data, ...values };
+      const version = await (await connect()).writeKv(loc.mount, loc.path, data, last?.version ?? 0);
+      last = { data, version, customMetadata: last?.customMetadata ?? {} };
+    },
+    async remove(keys) {
+      if (!read) await fetch();
+      if (!last?.data) return;
+      const data = Object.fromEntries(Object.entries(last.data).filter(([k]) => !keys.includes(k)));
+      const version = await (await connect()).writeKv(loc.mount, loc.path, data, last.version);
+      last = { ...last, data, version };
+    },
+  };
+  return store;
+}

@@ -1,0 +1,77 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { fakeAzure, projectedToken, workloadIdentity } from "./authorities.js";
+import { KEY_VAULT_DOMAIN } from "./fake-azure.js";
+import { httpsClient } from "./https-client.js";
+import { OpenBaoAdmin, OpenBaoAudit } from "./openbao.js";
+
+const kube = inject("kube");
+const bao = inject("openbao");
+const admin = new OpenBaoAdmin(bao);
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "reseed-authorities-"));
+});
+
+describe("OpenBao (real, dev server)", () => {
+  it("answers over TLS with its own CA and records writes in its audit device", async () => {
+    const audit = new OpenBaoAudit(bao.auditLog);
+    const mark = await audit.mark();
+    await admin.kvPut("secret", "harness/check", { a: "one" });
+    expect((await admin.kvGet("secret", "harness/check"))?.data).toEqual({ a: "one" });
+    expect(await audit.since(mark)).toEqual(["vault create secret/data/harness/check"]);
+  });
+
+  it("logs a ServiceAccount in through kubernetes auth, reviewed by the test API server", async () => {
+    await admin.policy("harness-read", 'path "secret/data/harness/*" { capabilities = ["read"] }');
+    await admin.kubernetesRole("harness", { namespace: "harness", name: "reader" }, ["harness-read"]);
+    const jwt = await readFile(await projectedToken(kube, "harness", "reader", { file: join(dir, "reader.token") }), "utf8");
+    const client = httpsClient(bao.address, bao.caFile);
+    const login = await client.json<{ auth: { client_token: string } }>("POST", "/v1/auth/kubernetes/login", { body: { role: "harness", jwt } });
+    const read = await client.json<{ data: { data: Record<string, string> } }>("GET", "/v1/secret/data/harness/check", { headers: { "x-vault-token": login.auth.client_token } });
+    expect(read.data.data).toEqual({ a: "one" });
+    const other = await client.request("POST", "/v1/auth/kubernetes/login", { body: { role: "harness", jwt: await readFile(await projectedToken(kube, "harness", "intruder", { file: join(dir, "intruder.token") }), "utf8") } });
+    expect(other.status).toBe(403);
+  });
+
+  it("seals and unseals", async () => {
+    await admin.seal();
+    expect((await admin.client.request("GET", "/v1/sys/health")).status).toBe(503);
+    await admin.unseal();
+    expect((await admin.client.request("GET", "/v1/sys/health")).status).toBe(200);
+  });
+});
+
+describe("fake Entra + fake Key Vault", () => {
+  it("issues a token for a federated ServiceAccount token that the fake Key Vault accepts, and refuses others", async () => {
+    const azure = await fakeAzure(kube);
+    const vault = await azure.addVault("harness");
+    const env = await workloadIdentity(azure, kube, "harness", "kv-user", dir);
+    vault.allow(env.AZURE_CLIENT_ID!, ["get", "set"]);
+    const entra = httpsClient(azure.authorityHost, azure.caFile);
+    const assertion = await readFile(env.AZURE_FEDERATED_TOKEN_FILE!, "utf8");
+    const form = (clientId: string) => ({
+      grant_type: "client_credentials",
+      client_id: clientId,
+      scope: `https://${KEY_VAULT_DOMAIN}/.default`,
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertion,
+    });
+    const token = JSON.parse((await entra.request("POST", `/${azure.tenantId}/oauth2/v2.0/token`, { form: form(env.AZURE_CLIENT_ID!) })).body) as { access_token: string };
+    const kv = httpsClient(vault.url, azure.caFile);
+    const challenge = await kv.request("GET", "/secrets/x?api-version=7.6");
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers["www-authenticate"]).toContain(`resource="https://${KEY_VAULT_DOMAIN}"`);
+    const auth = { authorization: `Bearer ${token.access_token}` };
+    expect((await kv.request("PUT", "/secrets/x?api-version=7.6", { headers: auth, body: { value: "v1" } })).status).toBe(200);
+    expect(JSON.parse((await kv.request("GET", "/secrets/x?api-version=7.6", { headers: auth })).body).value).toBe("v1");
+    expect((await kv.request("GET", "/secrets?api-version=7.6", { headers: auth })).status).toBe(403);
+
+    azure.federate({ clientId: "app-mismatch", issuer: "https://elsewhere", subject: "system:serviceaccount:x:y" });
+    const refused = await entra.request("POST", `/${azure.tenantId}/oauth2/v2.0/token`, { form: form("app-mismatch") });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain("AADSTS70021");
+  });
+});

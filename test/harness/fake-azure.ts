@@ -1,0 +1,396 @@
+// A FAKE of Microsoft Entra ID (the token endpoint of workload identity federation) and of
+// Azure Key Vault's secrets REST API, for the tests. No Entra emulator exists, and no Key
+// Vault emulator can be installed here (Lowkey Vault's app jar is not served by the Maven
+// registry this machine reaches), so both are fakes: they follow the documented APIs
+// (token endpoint v2.0 client_credentials with a federated client assertion; Key Vault
+// secrets API 7.x: challenge-based bearer auth, set/get/update/list/delete/purge, soft
+// delete, error bodies) and nothing more. They run inside the test process on loopback
+// HTTPS with a CA of their own, which the step processes trust via NODE_EXTRA_CA_CERTS.
+import { createSign, createVerify, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makePki } from "./pki.js";
+
+export const FAKE_TENANT = "7d6c2f51-3b8a-4e0f-9c1d-5a2b8e4f6a13";
+/** Vaults are https://<name>.vault.reseed.test:<port>; the resource their tokens are for, like https://vault.azure.net. */
+export const KEY_VAULT_DOMAIN = "vault.reseed.test";
+const KEY_VAULT_RESOURCE = `https://${KEY_VAULT_DOMAIN}`;
+const EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+const API_VERSIONS = new Set(["7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01", "2026-04-01"]);
+const PAGE_SIZE = 25;
+
+export type Permission = "get" | "set" | "list" | "delete" | "purge";
+
+/** A federated identity credential: which Kubernetes service-account token may act as the app. */
+export interface FederatedApp {
+  clientId: string;
+  issuer: string;
+  subject: string;
+}
+
+export interface RequestRecord {
+  vault: string;
+  method: string;
+  path: string;
+  status: number;
+  client: string;
+}
+
+interface StoredVersion {
+  version: string;
+  value: string;
+  tags: Record<string, string>;
+  contentType?: string;
+  created: number;
+  updated: number;
+}
+interface StoredSecret {
+  versions: StoredVersion[];
+  deleted?: number;
+}
+
+export interface FakeVault {
+  name: string;
+  url: string;
+  allow(clientId: string, permissions: Permission[]): void;
+  revoke(clientId: string): void;
+  /** The current value of each secret (no API call: for assertions). */
+  peek(name: string): { value: string; tags: Record<string, string> } | undefined;
+  names(): string[];
+}
+
+export interface FakeAzure {
+  authorityHost: string;
+  caFile: string;
+  tenantId: string;
+  /** Starts one more fake Key Vault, on a port of its own (a vault URL is an origin). */
+  addVault(name: string): Promise<FakeVault>;
+  vault(name: string): FakeVault;
+  /** Registers an app whose federated credential trusts one Kubernetes service account. */
+  federate(app: FederatedApp): void;
+  /** An admin app that authenticates with a client secret, for the tests' own calls. */
+  adminCredentials(): { clientId: string; clientSecret: string };
+  /** Every Key Vault request answered since the mark. */
+  mark(): number;
+  requestsSince(mark: number): RequestRecord[];
+  /** Writes (PUT/PATCH/DELETE/POST that succeeded) since the mark: "keyvault PUT source /secrets/x". */
+  writesSince(mark: number): string[];
+  /** Adds this many milliseconds to every Key Vault answer, like a network round trip (bench). */
+  setLatency(ms: number): void;
+  stop(): Promise<void>;
+}
+
+const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
+
+function signJwt(claims: Record<string, unknown>, key: KeyObject, kid: string): string {
+  const head = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid }));
+  const body = b64url(JSON.stringify(claims));
+  const sig = createSign("RSA-SHA256").update(`${head}.${body}`).sign(key);
+  return `${head}.${body}.${b64url(sig)}`;
+}
+
+function decodeJwt(token: string): { claims: Record<string, unknown>; signed: string; signature: Buffer } | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  try {
+    return {
+      claims: JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")),
+      signed: `${parts[0]}.${parts[1]}`,
+      signature: Buffer.from(parts[2]!, "base64url"),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const verifyRs256 = (signed: string, signature: Buffer, key: KeyObject) => createVerify("RSA-SHA256").update(signed).verify(key, signature);
+
+async function body(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res: ServerResponse, status: number, payload?: unknown, headers: Record<string, string> = {}): void {
+  const text = payload === undefined ? "" : JSON.stringify(payload);
+  res.writeHead(status, { ...(text ? { "content-type": "application/json; charset=utf-8" } : {}), ...headers });
+  res.end(text);
+}
+
+const kvError = (res: ServerResponse, status: number, code: string, message: string) => send(res, status, { error: { code, message } });
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  server.unref();
+  return (server.address() as { port: number }).port;
+}
+
+/**
+ * Starts the fake Entra token endpoint and fake Key Vaults on loopback. Entra checks a
+ * federated assertion's signature against the issuer's published keys; the fake asks the
+ * issuer itself (`reviewToken`: a Kubernetes TokenReview for the exchange audience) and
+ * then matches issuer, subject and audience against the app's federated credential.
+ */
+export async function startFakeAzure(opts: { reviewToken: (token: string, audience: string) => Promise<boolean> }): Promise<FakeAzure> {
+  const dir = await mkdtemp(join(tmpdir(), "reseed-fake-azure-"));
+  const pki = await makePki(dir, { dnsNames: [`*.${KEY_VAULT_DOMAIN}`] });
+  const tls = { cert: await readFile(pki.servingCert), key: await readFile(pki.servingKey) };
+  const signing = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const kid = randomBytes(8).toString("hex");
+  const apps = new Map<string, FederatedApp>();
+  const admin = { clientId: `admin-${randomBytes(4).toString("hex")}`, clientSecret: randomBytes(24).toString("base64url") };
+  const requests: RequestRecord[] = [];
+  const servers: Server[] = [];
+  let latencyMs = 0;
+
+  // --- the fake Entra token endpoint -------------------------------------------------------
+  const entra = createServer(tls, (req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", authorityHost);
+      const [tenant, ...rest] = url.pathname.split("/").filter(Boolean);
+      const route = rest.join("/");
+      if (req.method === "GET" && route === "v2.0/.well-known/openid-configuration") {
+        return send(res, 200, {
+          issuer: `${authorityHost}/${tenant}/v2.0`,
+          token_endpoint: `${authorityHost}/${tenant}/oauth2/v2.0/token`,
+          authorization_endpoint: `${authorityHost}/${tenant}/oauth2/v2.0/authorize`,
+          jwks_uri: `${authorityHost}/${tenant}/discovery/v2.0/keys`,
+          response_types_supported: ["code", "id_token", "token"],
+          subject_types_supported: ["pairwise"],
+          id_token_signing_alg_values_supported: ["RS256"],
+        });
+      }
+      if (req.method !== "POST" || route !== "oauth2/v2.0/token") return send(res, 404, { error: "not_found" });
+      if (tenant !== FAKE_TENANT) return send(res, 400, { error: "invalid_request", error_description: `AADSTS90002: Tenant '${tenant}' not found.` });
+      const form = new URLSearchParams(await body(req));
+      const clientId = form.get("client_id") ?? "";
+      const scope = form.get("scope") ?? "";
+      if (form.get("grant_type") !== "client_credentials" || !scope.endsWith("/.default")) {
+        return send(res, 400, { error: "invalid_request", error_description: "AADSTS900144: client_credentials with a /.default scope is required." });
+      }
+      let authenticated = false;
+      if (clientId === admin.clientId) authenticated = form.get("client_secret") === admin.clientSecret;
+      else {
+        const app = apps.get(clientId);
+        if (!app) return send(res, 400, { error: "unauthorized_client", error_description: `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.` });
+        const problem = await checkAssertion(form.get("client_assertion") ?? "", form.get("client_assertion_type"), app);
+        if (problem) return send(res, 400, { error: "invalid_client", error_description: problem });
+        authenticated = true;
+      }
+      if (!authenticated) return send(res, 401, { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." });
+      const now = Math.floor(Date.now() / 1000);
+      const accessToken = signJwt({ aud: scope.slice(0, -"/.default".length), iss: `${authorityHost}/${FAKE_TENANT}/v2.0`, tid: FAKE_TENANT, appid: clientId, oid: clientId, iat: now, nbf: now, exp: now + 3600 }, signing.privateKey, kid);
+      send(res, 200, { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: accessToken });
+    })().catch((err: unknown) => send(res, 500, { error: "server_error", error_description: String(err) }));
+  });
+
+  async function checkAssertion(assertion: string, type: string | null, app: FederatedApp): Promise<string | undefined> {
+    if (type !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") return "AADSTS700025: a jwt-bearer client assertion is required.";
+    const jwt = decodeJwt(assertion);
+    if (!jwt) return "AADSTS50027: JWT token is invalid or malformed.";
+    if (!(await opts.reviewToken(assertion, EXCHANGE_AUDIENCE))) return "AADSTS700027: Client assertion failed signature validation.";
+    const { iss, sub, aud, exp } = jwt.claims as { iss?: string; sub?: string; aud?: string | string[]; exp?: number };
+    if (typeof exp !== "number" || exp * 1000 < Date.now()) return "AADSTS700024: Client assertion is not within its valid time range.";
+    const audiences = Array.isArray(aud) ? aud : [aud];
+    if (iss !== app.issuer || sub !== app.subject || !audiences.includes(EXCHANGE_AUDIENCE)) {
+      return `AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${audiences.join(",")}'.`;
+    }
+    return undefined;
+  }
+
+  // --- the fake Key Vaults -----------------------------------------------------------------
+  const vaults = new Map<string, FakeVault>();
+
+  async function startVault(name: string): Promise<FakeVault> {
+    const secrets = new Map<string, StoredSecret>();
+    const grants = new Map<string, Set<Permission>>();
+    let origin = "";
+    const bundle = (n: string, v: StoredVersion, withValue: boolean) => ({
+      ...(withValue ? { value: v.value } : {}),
+      id: `${origin}/secrets/${n}/${v.version}`,
+      attributes: { enabled: true, created: v.created, updated: v.updated, recoveryLevel: "Recoverable+Purgeable", recoverableDays: 90 },
+      tags: v.tags,
+      ...(v.contentType ? { contentType: v.contentType } : {}),
+    });
+    const deletedBundle = (n: string, s: StoredSecret) => ({
+      ...bundle(n, s.versions.at(-1)!, false),
+      recoveryId: `${origin}/deletedsecrets/${n}`,
+      deletedDate: s.deleted,
+      scheduledPurgeDate: (s.deleted ?? 0) + 90 * 86400,
+    });
+
+    const handle = async (req: IncomingMessage, res: ServerResponse, record: (status: number, client: string) => void) => {
+      const url = new URL(req.url ?? "/", origin);
+      const method = req.method ?? "GET";
+      const text = await body(req);
+      const auth = req.headers.authorization;
+      if (!auth?.startsWith("Bearer ")) {
+        record(401, "");
+        return send(res, 401, { error: { code: "Unauthorized", message: "AKV10000: Request is missing a Bearer or PoP token." } }, {
+          "www-authenticate": `Bearer authorization="${authorityHost}/${FAKE_TENANT}", resource="${KEY_VAULT_RESOURCE}"`,
+        });
+      }
+      const jwt = decodeJwt(auth.slice("Bearer ".length));
+      const claims = jwt?.claims as { aud?: string; tid?: string; appid?: string; exp?: number } | undefined;
+      if (!jwt || !verifyRs256(jwt.signed, jwt.signature, signing.publicKey) || claims?.aud !== KEY_VAULT_RESOURCE || claims.tid !== FAKE_TENANT || (claims.exp ?? 0) * 1000 < Date.now()) {
+        record(401, "");
+        return send(res, 401, { error: { code: "Unauthorized", message: "AKV10032: Invalid issuer, audience or signature." } }, {
+          "www-authenticate": `Bearer authorization="${authorityHost}/${FAKE_TENANT}", resource="${KEY_VAULT_RESOURCE}"`,
+        });
+      }
+      const client = claims.appid ?? "";
+      const reply = (status: number, payload?: unknown) => {
+        record(status, client);
+        send(res, status, payload);
+      };
+      const fail = (status: number, code: string, message: string) => {
+        record(status, client);
+        kvError(res, status, code, message);
+      };
+      const apiVersion = url.searchParams.get("api-version") ?? "";
+      if (!API_VERSIONS.has(apiVersion)) return fail(400, "BadParameter", `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (2026-04-01).`);
+      const may = (p: Permission) => client === admin.clientId || (grants.get(client)?.has(p) ?? false);
+      const forbid = (p: Permission) =>
+        fail(403, "Forbidden", `The user, group or application 'appid=${client};iss=${authorityHost}/${FAKE_TENANT}/v2.0' does not have secrets ${p} permission on key vault '${name};location=local'.`);
+      const parts = url.pathname.split("/").filter(Boolean);
+      const notFound = (n: string) => fail(404, "SecretNotFound", `A secret with (name/id) ${n} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`);
+
+      if (parts[0] === "secrets" && parts.length === 1 && method === "GET") {
+        if (!may("list")) return forbid("list");
+        const max = Math.min(Number(url.searchParams.get("maxresults") ?? PAGE_SIZE) || PAGE_SIZE, PAGE_SIZE);
+        const names = [...secrets.keys()].filter((n) => !secrets.get(n)!.deleted).sort();
+        const skip = Number(url.searchParams.get("$skiptoken") ?? 0);
+        const page = names.slice(skip, skip + max);
+        const next = skip + max < names.length ? `${origin}/secrets?api-version=${apiVersion}&$skiptoken=${skip + max}&maxresults=${max}` : null;
+        return reply(200, {
+          value: page.map((n) => {
+            const { id: _id, ...item } = bundle(n, secrets.get(n)!.versions.at(-1)!, false);
+            return { ...item, id: `${origin}/secrets/${n}` };
+          }),
+          nextLink: next,
+        });
+      }
+      const secretName = parts[1] ?? "";
+      if (parts[0] === "secrets" && parts.length >= 2) {
+        if (!/^[0-9a-zA-Z-]{1,127}$/.test(secretName)) return fail(400, "BadParameter", `The request URI contains an invalid name: ${secretName}`);
+        const stored = secrets.get(secretName);
+        if (method === "PUT" && parts.length === 2) {
+          if (!may("set")) return forbid("set");
+          if (stored?.deleted) {
+            return fail(409, "Conflict", `Secret ${secretName} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`);
+          }
+          const input = JSON.parse(text || "{}") as { value?: unknown; tags?: Record<string, string>; contentType?: string };
+          if (typeof input.value !== "string") return fail(400, "BadParameter", "Property value is required.");
+          const now = Math.floor(Date.now() / 1000);
+          const version: StoredVersion = { version: randomBytes(16).toString("hex"), value: input.value, tags: input.tags ?? {}, created: now, updated: now, ...(input.contentType ? { contentType: input.contentType } : {}) };
+          const s = stored ?? { versions: [] };
+          s.versions.push(version);
+          secrets.set(secretName, s);
+          return reply(200, bundle(secretName, version, true));
+        }
+        if (method === "GET" && (parts.length === 2 || parts.length === 3)) {
+          if (!may("get")) return forbid("get");
+          if (!stored || stored.deleted) return notFound(secretName);
+          const v = parts[2] ? stored.versions.find((x) => x.version === parts[2]) : stored.versions.at(-1);
+          if (!v) return notFound(`${secretName}/${parts[2]}`);
+          return reply(200, bundle(secretName, v, true));
+        }
+        if (method === "PATCH" && parts.length === 3) {
+          if (!may("set")) return forbid("set");
+          const v = stored && !stored.deleted ? stored.versions.find((x) => x.version === parts[2] || parts[2] === "") : undefined;
+          if (!v) return notFound(secretName);
+          const input = JSON.parse(text || "{}") as { tags?: Record<string, string>; contentType?: string };
+          if (input.tags) v.tags = input.tags;
+          if (input.contentType !== undefined) v.contentType = input.contentType;
+          v.updated = Math.floor(Date.now() / 1000);
+          return reply(200, bundle(secretName, v, false));
+        }
+        if (method === "DELETE" && parts.length === 2) {
+          if (!may("delete")) return forbid("delete");
+          if (!stored || stored.deleted) return notFound(secretName);
+          stored.deleted = Math.floor(Date.now() / 1000);
+          return reply(200, deletedBundle(secretName, stored));
+        }
+      }
+      if (parts[0] === "deletedsecrets" && parts.length === 2) {
+        const stored = secrets.get(secretName);
+        if (method === "GET") {
+          if (!may("get")) return forbid("get");
+          if (!stored?.deleted) return fail(404, "SecretNotFound", `Deleted Secret not found: ${secretName}`);
+          return reply(200, deletedBundle(secretName, stored));
+        }
+        if (method === "DELETE") {
+          if (!may("purge")) return forbid("purge");
+          if (!stored?.deleted) return fail(404, "SecretNotFound", `Deleted Secret not found: ${secretName}`);
+          secrets.delete(secretName);
+          record(204, client);
+          return send(res, 204);
+        }
+      }
+      return fail(404, "NotFound", `${method} ${url.pathname} is not an operation of this fake Key Vault.`);
+    };
+
+    const server = createServer(tls, (req, res) => {
+      const path = new URL(req.url ?? "/", "https://x").pathname;
+      const record = (status: number, client: string) => requests.push({ vault: name, method: req.method ?? "GET", path, status, client });
+      const go = () => handle(req, res, record).catch((err: unknown) => kvError(res, 500, "InternalError", String(err)));
+      if (latencyMs > 0) setTimeout(() => void go(), latencyMs);
+      else void go();
+    });
+    servers.push(server);
+    origin = `https://${name}.${KEY_VAULT_DOMAIN}:${await listen(server)}`;
+    return {
+      name,
+      url: origin,
+      allow: (clientId, permissions) => grants.set(clientId, new Set([...(grants.get(clientId) ?? []), ...permissions])),
+      revoke: (clientId) => grants.delete(clientId),
+      peek: (n) => {
+        const s = secrets.get(n);
+        const v = s && !s.deleted ? s.versions.at(-1) : undefined;
+        return v && { value: v.value, tags: v.tags };
+      },
+      names: () => [...secrets.keys()].filter((n) => !secrets.get(n)!.deleted).sort(),
+    };
+  }
+
+  servers.push(entra);
+  const authorityHost = `https://127.0.0.1:${await listen(entra)}`;
+
+  return {
+    authorityHost,
+    caFile: pki.caCert,
+    tenantId: FAKE_TENANT,
+    vault(name) {
+      const v = vaults.get(name);
+      if (!v) throw new Error(`fake Key Vault ${name} was not started: call addVault("${name}") first`);
+      return v;
+    },
+    federate: (app) => apps.set(app.clientId, app),
+    adminCredentials: () => admin,
+    mark: () => requests.length,
+    requestsSince: (mark) => requests.slice(mark),
+    writesSince: (mark) =>
+      requests
+        .slice(mark)
+        .filter((r) => r.method !== "GET" && r.status >= 200 && r.status < 300)
+        .map((r) => `keyvault ${r.method} ${r.vault} ${r.path}`),
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
+    async stop() {
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      await rm(dir, { recursive: true, force: true });
+    },
+    async addVault(n) {
+      const v = await startVault(n);
+      vaults.set(n, v);
+      return v;
+    },
+  };
+}

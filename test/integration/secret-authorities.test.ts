@@ -1,0 +1,353 @@
+// Vault (the real OpenBao) and Key Vault (the fake, see test/harness/fake-azure.ts) as
+// sources and sinks: every direction of secret-sync, drift both ways, missing source keys,
+// auth failures, a sealed or unreachable Vault, generate-once into an external authority,
+// and the vault/keyVault input sources.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { ExitCode } from "../../steps/core/errors.js";
+import { unitPermissions } from "../../steps/core/permissions.js";
+import { loadUnit } from "../../steps/core/unit.js";
+import { registry } from "../../steps/kinds/registry.js";
+import { authorityStepEnv, caBundle, fakeAzure, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
+import type { FakeAzure } from "../harness/fake-azure.js";
+import { connectKube } from "../harness/kube.js";
+import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
+import { freePorts } from "../harness/processes.js";
+import { Admin } from "../support/admin.js";
+import { lastLine, runDag, type StepRun } from "../support/steps.js";
+
+const kubeInfo = inject("kube");
+const baoInfo = inject("openbao");
+const kube = connectKube(kubeInfo);
+const admin = new Admin(kube.adminKubeconfig);
+const bao = new OpenBaoAdmin(baoInfo);
+const audit = new OpenBaoAudit(baoInfo.auditLog);
+const files = join(kubeInfo.kubeconfigDir, "secret-authorities");
+let azure: FakeAzure;
+let bundle = "";
+
+function unit(name: string, ensure: { kind: string; with: Record<string, unknown> }, extra: Record<string, unknown> = {}) {
+  return { apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name }, spec: { pattern: "reconciler", ...extra, ensure } };
+}
+
+/** A namespace with ServiceAccount `unit`, granted exactly what the unit declares. */
+async function asUnit(ns: string, u: ReturnType<typeof unit>) {
+  await admin.namespace(ns);
+  const kubeconfig = await kube.kubeconfigFor(ns, "unit");
+  await admin.grant(ns, "unit", unitPermissions(loadUnit(u, registry), ns));
+  return { kubeconfig, namespace: ns };
+}
+
+const problemsOf = (run: StepRun) => JSON.stringify(lastLine(run).problems);
+const codes = (runs: StepRun[]) => runs.map((r) => r.code);
+
+beforeAll(async () => {
+  azure = await fakeAzure(kubeInfo);
+  bundle = await caBundle([baoInfo.caFile, azure.caFile], files);
+});
+
+describe("secret-sync Key Vault -> Key Vault (curated)", () => {
+  const ns = "sync-kv-kv";
+  let src: KeyVaultAdmin;
+  let dst: KeyVaultAdmin;
+  let env: Record<string, string>;
+  const sync = (drift: "correct" | "report", keys: unknown[] = ["ghcr-token", { from: "openai-api-key", to: "openai-key" }]) =>
+    unit("keyvault-sync", { kind: "secret-sync", with: { from: { keyVault: { url: src.url } }, to: { keyVault: { url: dst.url } }, keys, drift } });
+  const run = async (u: ReturnType<typeof unit>, extraEnv: Record<string, string> = env) => runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...extraEnv } });
+
+  beforeAll(async () => {
+    src = new KeyVaultAdmin(azure, (await azure.addVault("kv-shared")).url);
+    dst = new KeyVaultAdmin(azure, (await azure.addVault("kv-platform")).url);
+    env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
+    azure.vault("kv-shared").allow(env.AZURE_CLIENT_ID!, ["get"]);
+    azure.vault("kv-platform").allow(env.AZURE_CLIENT_ID!, ["get", "set"]);
+    await src.put("ghcr-token", "ghp_sourceValue000001");
+    await src.put("openai-api-key", "sk-sourceValue000002");
+    await src.put("not-curated", "never-copied-000003");
+  });
+
+  it("copies only the listed keys, renamed, then writes nothing on a rerun (counted at the vault)", async () => {
+    const first = await run(sync("correct"));
+    expect(codes(first)).toEqual([0, 0, 0, 0]);
+    expect(first[2]!.outputs.action).toBe("created");
+    expect(azure.vault("kv-platform").names()).toEqual(["ghcr-token", "openai-key"]);
+    expect(azure.vault("kv-platform").peek("openai-key")).toMatchObject({ value: "sk-sourceValue000002", tags: { "managed-by": "reseed", "reseed-unit": "keyvault-sync" } });
+    const mark = azure.mark();
+    const again = await run(sync("correct"));
+    expect(again[2]!.outputs.action).toBe("unchanged");
+    expect(azure.writesSince(mark)).toEqual([]);
+  });
+
+  it("corrects drift with drift: correct, writing only the drifted key", async () => {
+    await dst.put("ghcr-token", "hand-edited-in-portal", { owner: "platform" });
+    const mark = azure.mark();
+    const runs = await run(sync("correct"));
+    expect(codes(runs)).toEqual([0, 0, 0, 0]);
+    expect(runs[2]!.stdout).toContain("corrected drift in ghcr-token");
+    expect(azure.writesSince(mark)).toEqual(["keyvault PUT kv-platform /secrets/ghcr-token"]);
+    expect(azure.vault("kv-platform").peek("ghcr-token")).toMatchObject({ value: "ghp_sourceValue000001", tags: { owner: "platform", "managed-by": "reseed" } });
+  });
+
+  it("only reports drift with drift: report: no write, and verify fails naming the key", async () => {
+    await dst.put("openai-key", "rotated-by-hand-0004");
+    const mark = azure.mark();
+    const runs = await run(sync("report"));
+    expect(codes(runs)).toEqual([0, 0, 0, ExitCode.verifyFailed]);
+    expect(runs[2]!.stdout).toContain('"event":"drift.reported","key":"openai-key"');
+    expect(problemsOf(runs[3]!)).toContain("openai-key");
+    expect(problemsOf(runs[3]!)).toContain("drift: report leaves it");
+    expect(azure.writesSince(mark)).toEqual([]);
+    expect(azure.vault("kv-platform").peek("openai-key")?.value).toBe("rotated-by-hand-0004");
+  });
+
+  it("fails by name when a listed source key is missing, and writes nothing at all", async () => {
+    await dst.destroy("ghcr-token");
+    const mark = azure.mark();
+    const runs = await run(sync("correct", ["ghcr-token", "no-such-key", "also-missing"]));
+    expect(codes(runs)).toEqual([0, 0, ExitCode.missingInput]);
+    expect(problemsOf(runs[2]!)).toContain('"subject":"no-such-key"');
+    expect(problemsOf(runs[2]!)).toContain('"subject":"also-missing"');
+    expect(azure.writesSince(mark)).toEqual([]);
+    expect(azure.vault("kv-platform").peek("ghcr-token")).toBeUndefined();
+  });
+
+  it("names the missing workload identity wiring at validate-inputs, with the other missing inputs, before any call", async () => {
+    const u = unit("keyvault-sync", { kind: "secret-sync", with: { from: { keyVault: { url: src.url } }, to: { keyVault: { url: dst.url } }, keys: ["ghcr-token"], drift: "correct" } }, {
+      inputs: { region: { configMapKeyRef: { name: "absent", key: "region" } } },
+    });
+    const mark = azure.mark();
+    const runs = await run(u, { AZURE_TENANT_ID: env.AZURE_TENANT_ID! });
+    expect(codes(runs)).toEqual([ExitCode.missingInput]);
+    const subjects = (lastLine(runs[0]!).problems as { subject: string }[]).map((p) => p.subject);
+    expect(subjects).toEqual(["env AZURE_CLIENT_ID", "env AZURE_FEDERATED_TOKEN_FILE", "region"]);
+    expect(azure.requestsSince(mark)).toEqual([]);
+  });
+
+  it("fails ensure with the vault's reason when the identity may not write, and when Entra refuses the federation", async () => {
+    azure.vault("kv-platform").revoke(env.AZURE_CLIENT_ID!);
+    azure.vault("kv-platform").allow(env.AZURE_CLIENT_ID!, ["get"]);
+    const forbidden = await run(sync("correct"));
+    expect(codes(forbidden)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expect(problemsOf(forbidden[2]!)).toContain("HTTP 403 Forbidden");
+    expect(problemsOf(forbidden[2]!)).toContain("does not have secrets set permission");
+    azure.vault("kv-platform").allow(env.AZURE_CLIENT_ID!, ["set"]);
+
+    const stranger = await run(sync("correct"), { ...env, AZURE_CLIENT_ID: "app-never-federated" });
+    expect(codes(stranger)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expect(problemsOf(stranger[2]!)).toContain("AADSTS700016");
+    const federatedToken = (await readFile(env.AZURE_FEDERATED_TOKEN_FILE!, "utf8")).trim();
+    expect([...forbidden, ...stranger].map((r) => r.stdout + r.stderr).join()).not.toContain(federatedToken);
+  });
+});
+
+describe("secret-sync Key Vault -> Kubernetes (prefix, prune)", () => {
+  const ns = "sync-kv-k8s";
+  let src: KeyVaultAdmin;
+  let env: Record<string, string>;
+  const sync = (prune: boolean) =>
+    unit("workspace-fanout", {
+      kind: "secret-sync",
+      with: { from: { keyVault: { url: src.url } }, to: { kubernetesSecret: { name: "workspace-env" } }, prefix: { from: "ws-", to: "" }, drift: "correct", prune },
+    });
+  const run = async (u: ReturnType<typeof unit>) => runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
+
+  beforeAll(async () => {
+    src = new KeyVaultAdmin(azure, (await azure.addVault("kv-workspaces")).url);
+    env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
+    azure.vault("kv-workspaces").allow(env.AZURE_CLIENT_ID!, ["get", "list"]);
+    await src.put("ws-github-token", "ghp_workspace000005");
+    await src.put("ws-npm-token", "npm_workspace000006");
+    await src.put("platform-only", "not-for-workspaces-7");
+  });
+
+  it("copies every key under the prefix, renamed, and leaves keys it does not own alone", async () => {
+    await admin.putSecret(ns, "workspace-env", { "kept-by-someone": "their-value-0008" });
+    expect(codes(await run(sync(false)))).toEqual([0, 0, 0, 0]);
+    expect(await admin.readSecret(ns, "workspace-env")).toEqual({ "kept-by-someone": "their-value-0008", "github-token": "ghp_workspace000005", "npm-token": "npm_workspace000006" });
+  });
+
+  it("never deletes without prune, and deletes only keys the source dropped with it", async () => {
+    await src.destroy("ws-npm-token");
+    await src.put("ws-npm", "npm_renamed000009");
+    await run(sync(false));
+    expect(Object.keys((await admin.readSecret(ns, "workspace-env")) ?? {}).sort()).toEqual(["github-token", "kept-by-someone", "npm", "npm-token"]);
+    const mark = await kube.auditMark();
+    const pruned = await run(sync(true));
+    expect(codes(pruned)).toEqual([0, 0, 0, 0]);
+    expect(pruned[2]!.stdout).toContain("pruned kept-by-someone");
+    expect(Object.keys((await admin.readSecret(ns, "workspace-env")) ?? {}).sort()).toEqual(["github-token", "npm"]);
+    expect((await kube.writesSince(mark, { user: `system:serviceaccount:${ns}:unit` })).filter((w) => w.resource === "secrets")).toHaveLength(1);
+  });
+});
+
+describe("secret-sync with Vault", () => {
+  const ns = "sync-vault";
+  const tokenFile = join(files, "sync-vault.token");
+  const vaultTo = (path: string) => ({ vault: { address: baoInfo.address, path, auth: { kubernetes: { role: "sync-vault", tokenFile } } } });
+  const run = async (u: ReturnType<typeof unit>, env: Record<string, string> = {}) => runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
+
+  beforeAll(async () => {
+    await bao.policy("sync-vault", 'path "secret/data/sync/*" { capabilities = ["create", "read", "update"] }');
+    await bao.kubernetesRole("sync-vault", { namespace: ns, name: "unit" }, ["sync-vault"]);
+    await projectedToken(kubeInfo, ns, "unit", { file: tokenFile });
+    await admin.namespace(ns);
+    await admin.putSecret(ns, "app", { "db-password": "from-kubernetes-0010", "api-token": "from-kubernetes-0011" });
+  });
+
+  it("Kubernetes -> Vault: writes with check-and-set, corrects drift, and makes no Vault write on a rerun", async () => {
+    const u = unit("app-to-vault", { kind: "secret-sync", with: { from: { kubernetesSecret: { name: "app" } }, to: vaultTo("sync/app"), keys: ["db-password", "api-token"], drift: "correct" } });
+    expect(codes(await run(u))).toEqual([0, 0, 0, 0]);
+    expect((await bao.kvGet("secret", "sync/app"))?.data).toEqual({ "db-password": "from-kubernetes-0010", "api-token": "from-kubernetes-0011" });
+    let mark = await audit.mark();
+    expect((await run(u))[2]!.outputs.action).toBe("unchanged");
+    expect(await audit.since(mark)).toEqual([]);
+    await bao.kvPut("secret", "sync/app", { "db-password": "edited-in-vault-0012", "api-token": "from-kubernetes-0011", extra: "kept-0013" });
+    mark = await audit.mark();
+    const corrected = await run(u);
+    expect(corrected[2]!.stdout).toContain("corrected drift in db-password");
+    expect(await audit.since(mark)).toEqual(["vault update secret/data/sync/app"]);
+    expect((await bao.kvGet("secret", "sync/app"))?.data).toEqual({ "db-password": "from-kubernetes-0010", "api-token": "from-kubernetes-0011", extra: "kept-0013" });
+  });
+
+  it("Vault -> Kubernetes with drift: report leaves the edited key and fails verify naming it", async () => {
+    await bao.kvPut("secret", "sync/ws", { token: "vault-value-000014" });
+    const u = unit("ws-from-vault", { kind: "secret-sync", with: { from: vaultTo("sync/ws"), to: { kubernetesSecret: { name: "ws" } }, keys: ["token"], drift: "report" } });
+    expect(codes(await run(u))).toEqual([0, 0, 0, 0]);
+    await admin.putSecret(ns, "ws", { token: "edited-in-cluster-15" });
+    const runs = await run(u);
+    expect(codes(runs)).toEqual([0, 0, 0, ExitCode.verifyFailed]);
+    expect((await admin.readSecret(ns, "ws"))?.token).toBe("edited-in-cluster-15");
+    expect(problemsOf(runs[3]!)).toContain("Kubernetes Secret sync-vault/ws token");
+  });
+
+  it("fails ensure with Vault's reason when the ServiceAccount's role does not allow the path", async () => {
+    const u = unit("forbidden-path", { kind: "secret-sync", with: { from: { kubernetesSecret: { name: "app" } }, to: vaultTo("forbidden/app"), keys: ["db-password"], drift: "correct" } });
+    const runs = await run(u);
+    expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expect(problemsOf(runs[2]!)).toContain("HTTP 403: permission denied");
+  });
+
+  it("fails the kubernetes login by name when the role is not bound to the ServiceAccount", async () => {
+    await bao.kubernetesRole("someone-else", { namespace: "other", name: "other" }, ["sync-vault"]);
+    const from = { vault: { address: baoInfo.address, path: "sync/ws", auth: { kubernetes: { role: "someone-else", tokenFile } } } };
+    const runs = await run(unit("wrong-role", { kind: "secret-sync", with: { from, to: { kubernetesSecret: { name: "ws2" } }, keys: ["token"], drift: "correct" } }));
+    expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expect(problemsOf(runs[2]!)).toContain("kubernetes login as role someone-else");
+    expect(problemsOf(runs[2]!)).toContain("HTTP 403");
+  });
+
+  it("waits for a sealed Vault until its deadline and names it, then runs once it is unsealed", async () => {
+    const u = unit("sealed", { kind: "secret-sync", with: { from: vaultTo("sync/ws"), to: { kubernetesSecret: { name: "ws3" } }, keys: ["token"], drift: "correct" } }, { waitTimeoutSeconds: 3 });
+    await bao.seal();
+    let runs: StepRun[];
+    try {
+      const started = Date.now();
+      runs = await run(u);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await bao.unseal();
+    }
+    expect(codes(runs)).toEqual([0, ExitCode.dependencyTimeout]);
+    expect(problemsOf(runs[1]!)).toContain(`vault ${baoInfo.address}`);
+    expect(problemsOf(runs[1]!)).toContain("is sealed");
+    expect(codes(await run(u))).toEqual([0, 0, 0, 0]);
+  });
+
+  it("names an unreachable Vault at wait-deps, bounded", async () => {
+    const [port] = await freePorts(1);
+    const down = { vault: { address: `https://127.0.0.1:${port}`, path: "sync/ws", auth: { kubernetes: { role: "sync-vault", tokenFile } } } };
+    const runs = await run(unit("down", { kind: "secret-sync", with: { from: down, to: { kubernetesSecret: { name: "ws4" } }, keys: ["token"], drift: "correct" } }, { waitTimeoutSeconds: 2 }));
+    expect(codes(runs)).toEqual([0, ExitCode.dependencyTimeout]);
+    expect(problemsOf(runs[1]!)).toContain("ECONNREFUSED");
+  });
+});
+
+describe("generated-secret into an external authority", () => {
+  it("Vault: generates once, and a recreated cluster (a new namespace, same Vault path) gets the same value back", async () => {
+    const gen = (ns: string, rotationId?: string) =>
+      unit("coder-db-password", {
+        kind: "generated-secret",
+        with: {
+          vault: { address: baoInfo.address, path: "generated/coder-db", auth: { kubernetes: { role: `gen-${ns}`, tokenFile: join(files, `${ns}.token`) } } },
+          keys: [{ name: "password" }],
+          ...(rotationId ? { rotationId } : {}),
+        },
+      });
+    for (const ns of ["cluster-a", "cluster-b"]) {
+      await bao.policy(`gen-${ns}`, 'path "secret/data/generated/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/generated/*" { capabilities = ["create", "read", "update"] }');
+      await bao.kubernetesRole(`gen-${ns}`, { namespace: ns, name: "unit" }, [`gen-${ns}`]);
+      await projectedToken(kubeInfo, ns, "unit", { file: join(files, `${ns}.token`) });
+    }
+    const env = authorityStepEnv(bundle);
+    const first = await runDag(gen("cluster-a"), { ...(await asUnit("cluster-a", gen("cluster-a"))), env });
+    expect(first[2]!.outputs.action).toBe("created");
+    const value = (await bao.kvGet("secret", "generated/coder-db"))?.data.password;
+    const mark = await audit.mark();
+    const recreated = await runDag(gen("cluster-b"), { ...(await asUnit("cluster-b", gen("cluster-b"))), env });
+    expect(recreated[2]!.outputs.action).toBe("unchanged");
+    expect(await audit.since(mark)).toEqual([]);
+    expect((await bao.kvGet("secret", "generated/coder-db"))?.data.password).toBe(value);
+
+    const adopted = await runDag(gen("cluster-b", "r1"), { ...(await asUnit("cluster-b", gen("cluster-b", "r1"))), env });
+    expect(adopted[2]!.stdout).toContain("adopted existing values under rotationId r1");
+    expect((await bao.kvGet("secret", "generated/coder-db"))?.data.password).toBe(value);
+    const rotated = await runDag(gen("cluster-b", "r2"), { ...(await asUnit("cluster-b", gen("cluster-b", "r2"))), env });
+    expect(rotated[2]!.stdout).toContain("rotated password (rotationId r1 -> r2)");
+    const after = await bao.kvGet("secret", "generated/coder-db");
+    expect(after?.data.password).not.toBe(value);
+    expect(after?.customMetadata["reseed-rotation-id"]).toBe("r2");
+  });
+
+  it("Key Vault: keeps a value that exists, creates only what is absent, and fails by name on a soft-deleted secret", async () => {
+    const ns = "gen-kv";
+    const vault = new KeyVaultAdmin(azure, (await azure.addVault("kv-generated")).url);
+    const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
+    azure.vault("kv-generated").allow(env.AZURE_CLIENT_ID!, ["get", "set"]);
+    await vault.put("coder-admin-password", "set-by-a-human-0016");
+    const u = unit("coder-admin", { kind: "generated-secret", with: { keyVault: { url: vault.url }, keys: [{ name: "coder-admin-password" }, { name: "coder-api-key", length: 40 }] } });
+    const opts = { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } };
+    const mark = azure.mark();
+    const runs = await runDag(u, opts);
+    expect(codes(runs)).toEqual([0, 0, 0, 0]);
+    expect(azure.writesSince(mark)).toEqual(["keyvault PUT kv-generated /secrets/coder-api-key"]);
+    expect((await vault.get("coder-admin-password"))?.value).toBe("set-by-a-human-0016");
+    expect((await vault.get("coder-api-key"))?.value).toMatch(/^[A-Za-z0-9]{40}$/);
+
+    await vault.softDelete("coder-api-key");
+    const deleted = await runDag(u, opts);
+    expect(codes(deleted)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expect(problemsOf(deleted[2]!)).toContain("coder-api-key");
+    expect(problemsOf(deleted[2]!)).toContain("deleted but recoverable");
+  });
+});
+
+describe("vault and keyVault inputs", () => {
+  it("resolves both at validate-inputs as secrets, and names each that is missing", async () => {
+    const ns = "inputs-authorities";
+    const tokenFile = join(files, "inputs.token");
+    await bao.policy("inputs", 'path "secret/data/inputs/*" { capabilities = ["read"] }');
+    await bao.kubernetesRole("inputs", { namespace: ns, name: "unit" }, ["inputs"]);
+    await projectedToken(kubeInfo, ns, "unit", { file: tokenFile });
+    await bao.kvPut("secret", "inputs/coder", { "admin-email": "admin@platform.internal" });
+    const vault = new KeyVaultAdmin(azure, (await azure.addVault("kv-inputs")).url);
+    await vault.put("openai-api-key", "sk-input000000017");
+    const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
+    azure.vault("kv-inputs").allow(env.AZURE_CLIENT_ID!, ["get"]);
+    const auth = { kubernetes: { role: "inputs", tokenFile } };
+    const u = (vaultKey: string, kvName: string) =>
+      unit("inputs", { kind: "generated-secret", with: { secret: { name: "x" }, keys: [{ name: "k" }] } }, {
+        inputs: {
+          adminEmail: { vault: { address: baoInfo.address, path: "inputs/coder", key: vaultKey, auth } },
+          openaiKey: { keyVault: { url: vault.url, name: kvName } },
+        },
+      });
+    const ok = await runDag(u("admin-email", "openai-api-key"), { ...(await asUnit(ns, u("admin-email", "openai-api-key"))), env: { ...authorityStepEnv(bundle), ...env } });
+    expect(codes(ok)).toEqual([0, 0, 0, 0]);
+    expect(ok[0]!.outputs.facts).toBe("{}");
+    const missing = await runDag(u("admin-name", "anthropic-key"), { ...(await asUnit(ns, u("admin-name", "anthropic-key"))), env: { ...authorityStepEnv(bundle), ...env } });
+    expect(codes(missing)).toEqual([ExitCode.missingInput]);
+    expect(problemsOf(missing[0]!)).toContain("inputs/coder key admin-name has no key admin-name");
+    expect(problemsOf(missing[0]!)).toContain("secret anthropic-key does not exist");
+  });
+});
