@@ -51,10 +51,12 @@ coder-postgres:
 	fi
 
 # Static, as upstream builds it.
-$(BIN)/coder-$(CODER_VERSION): export CGO_ENABLED := 0
-$(BIN)/coder-$(CODER_VERSION): $(SERVERS_DIR)/coder/go.mod $(SERVERS_DIR)/coder/go.sum
+# Named by content (see build_key in servers.mk), never judged by mtime.
+CODER_FILE := $(BIN)/coder-$(CODER_VERSION)-$(call build_key,coder,$(CODER_LDFLAGS) $(CODER_TAGS))
+$(CODER_FILE): export CGO_ENABLED := 0
+$(CODER_FILE):
 	$(call go_tool_build,coder,$(CODER_MODULE)/cmd/coder,$(CODER_LDFLAGS),-tags $(CODER_TAGS))
 
 .PHONY: $(BIN)/coder
-$(BIN)/coder: $(BIN)/coder-$(CODER_VERSION)
+$(BIN)/coder: $(CODER_FILE)
 	@ln -sfn $(notdir $<) $@

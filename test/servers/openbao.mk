@@ -27,10 +27,13 @@ export RESEED_BAO
 
 servers: $(SERVERS_BAO)
 
-$(BIN)/bao-$(OPENBAO_VERSION): $(SERVERS_DIR)/openbao/go.mod $(SERVERS_DIR)/openbao/go.sum
-	$(call go_tool_build,openbao,$(OPENBAO_MODULE),-X $(OPENBAO_MODULE)/version.fullVersion=$(OPENBAO_RELEASE) -X $(OPENBAO_MODULE)/version.GitCommit=$(lastword $(subst -, ,$(OPENBAO_VERSION))))
+OPENBAO_LDFLAGS := -X $(OPENBAO_MODULE)/version.fullVersion=$(OPENBAO_RELEASE) -X $(OPENBAO_MODULE)/version.GitCommit=$(lastword $(subst -, ,$(OPENBAO_VERSION)))
+# Named by content (see build_key in servers.mk), never judged by mtime.
+OPENBAO_FILE := $(BIN)/bao-$(OPENBAO_VERSION)-$(call build_key,openbao,$(OPENBAO_LDFLAGS))
+$(OPENBAO_FILE):
+	$(call go_tool_build,openbao,$(OPENBAO_MODULE),$(OPENBAO_LDFLAGS))
 
 # Phony for the same reason as the links in servers.mk.
 .PHONY: $(BIN)/bao
-$(BIN)/bao: $(BIN)/bao-$(OPENBAO_VERSION)
+$(BIN)/bao: $(OPENBAO_FILE)
 	@ln -sfn $(notdir $<) $@
