@@ -83,7 +83,7 @@ test-unit: $(NODE_DEPS)
 
 .PHONY: dev
 dev: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
-	CACHE=$(CACHE) $(TS_NODE) test/harness/dev.ts charts/reseed/examples/values-dev.yaml
+	CACHE=$(CACHE) $(TS_NODE) test/harness/dev.ts charts/reseed/examples/values-local.yaml
 
 # Forget the local control plane's state: the next make dev seeds from scratch.
 .PHONY: dev-reset

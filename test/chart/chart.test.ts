@@ -132,12 +132,13 @@ function renderedGrants(objs: Obj[], name: string): Set<Grant> {
 
 // ---------------------------------------------------------------------------------------------
 
-const rendered: Record<keyof typeof examples, Obj[]> = { dev: [], prod: [] };
+const rendered: Record<keyof typeof examples, Obj[]> = { dev: [], prod: [], local: [] };
 
 beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), "reseed-chart-"));
   rendered.dev = render(examples.dev);
   rendered.prod = render(examples.prod);
+  rendered.local = render(examples.local);
 });
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { render } from "../support/helm.js";
 import { startKubeServer } from "./kube-server.js";
 
 const NAMESPACE = "reseed";
-const valuesFile = process.argv[2] ?? "charts/reseed/examples/values-dev.yaml";
+const valuesFile = process.argv[2] ?? "charts/reseed/examples/values-local.yaml";
 const stateDir = path.join(process.env.CACHE ?? path.join(process.env.HOME ?? "/root", ".cache/reseed"), "dev");
 
 const server = await startKubeServer({ stateDir });

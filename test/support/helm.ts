@@ -6,7 +6,11 @@ import { parseAllDocuments } from "yaml";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const chartDir = path.join(root, "charts/reseed");
-export const examples = { dev: path.join(chartDir, "examples/values-dev.yaml"), prod: path.join(chartDir, "examples/values-prod.yaml") };
+export const examples = {
+  dev: path.join(chartDir, "examples/values-dev.yaml"),
+  prod: path.join(chartDir, "examples/values-prod.yaml"),
+  local: path.join(chartDir, "examples/values-local.yaml"),
+};
 export const NS = "reseed";
 export const KUBE_VERSION = "1.34.0"; // helm built without release ldflags would assume 1.20
 
