@@ -19,6 +19,8 @@ STEP_SOURCES := $(shell find steps -name '*.ts' -o -name '*.mjs') package-lock.j
 TS_NODE := node --loader ts-node/esm --no-warnings
 VITEST := vitest run --config test/vitest.config.ts
 
+include test/cluster/cluster.mk
+
 .PHONY: help
 help:
 	@echo "make dev        run the example units on a local API server and print their evidence"
@@ -27,6 +29,8 @@ help:
 	@echo "make build      bundle the step programs and the CLI into dist/"
 	@echo "make generate   regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
 	@echo "make servers    build etcd, kube-apiserver, helm and argo into $(BIN)"
+	@echo "make e2e        the template suite in real Argo Workflows on a local single-node cluster"
+	@echo "make e2e-kind   the same e2e tests against a kind cluster (a laptop with Docker)"
 
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
