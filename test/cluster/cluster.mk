@@ -36,12 +36,25 @@ KUBE_NODE_BINS := $(KUBE_NODE_NAMES:%=$(BIN)/%-$(KUBE_VERSION))
 $(KUBE_NODE_BINS): $(BIN)/%-$(KUBE_VERSION): $(SERVERS_DIR)/kube/go.mod $(SERVERS_DIR)/kube/go.sum
 	$(call go_tool_build,kube,k8s.io/kubernetes/cmd/$*,$(KUBE_LDFLAGS))
 
+# The module zip drops upstream's symlink workflow/executor/osspecific/signal_linux.go ->
+# signal_darwin.go, without which argoexec does not build for Linux. As for the CLI's UI
+# placeholder (servers.mk), the file goes into a writable copy an alternate go.mod points at.
+ARGO_NODE_SRC := $(CACHE)/src/argo-workflows-$(ARGO_VERSION)-node
+$(ARGO_NODE_SRC)/.complete: $(SERVERS_DIR)/argo/go.mod $(SERVERS_DIR)/argo/go.sum
+	@mkdir -p $(CACHE)/src
+	rm -rf $(@D) && cp -R "$(call gomod_dir,argo,$(ARGO_MODULE))" $(@D)
+	chmod -R u+w $(@D)
+	cd $(@D)/workflow/executor/osspecific && cp signal_darwin.go signal_linux.go
+	cp $(SERVERS_DIR)/argo/go.mod $(ARGO_NODE_SRC).mod && cp $(SERVERS_DIR)/argo/go.sum $(ARGO_NODE_SRC).sum
+	go mod edit -replace=$(ARGO_MODULE)=$(ARGO_NODE_SRC) $(ARGO_NODE_SRC).mod
+	touch $@
+
 ARGO_NODE_NAMES := workflow-controller argoexec
 ARGO_NODE_BINS := $(ARGO_NODE_NAMES:%=$(BIN)/%-$(ARGO_VERSION))
 # Static: argoexec is copied into every step container, whatever its base image.
 $(ARGO_NODE_BINS): export CGO_ENABLED := 0
-$(ARGO_NODE_BINS): $(BIN)/%-$(ARGO_VERSION): $(SERVERS_DIR)/argo/go.mod $(SERVERS_DIR)/argo/go.sum
-	$(call go_tool_build,argo,$(ARGO_MODULE)/cmd/$*,-X $(ARGO_MODULE).version=$(ARGO_VERSION))
+$(ARGO_NODE_BINS): $(BIN)/%-$(ARGO_VERSION): $(ARGO_NODE_SRC)/.complete
+	$(call go_tool_build,argo,$(ARGO_MODULE)/cmd/$*,-X $(ARGO_MODULE).version=$(ARGO_VERSION),-modfile=$(ARGO_NODE_SRC).mod)
 
 CLUSTER_LINKS := $(KUBE_NODE_NAMES:%=$(BIN)/%) $(ARGO_NODE_NAMES:%=$(BIN)/%)
 .PHONY: $(CLUSTER_LINKS)
