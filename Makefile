@@ -23,6 +23,8 @@ STEP_SOURCES := $(shell find steps -name '*.ts' -o -name '*.mjs') package-lock.j
 TS_NODE := node --loader ts-node/esm --no-warnings
 VITEST := vitest run --config test/vitest.config.ts
 
+include test/cluster/cluster.mk
+
 .PHONY: help
 help:
 	@echo "make dev        run the example units on a local API server and print their evidence"
@@ -30,7 +32,9 @@ help:
 	@echo "make bench      step cold start and peak memory (median of runs); a 1,000-key secret-sync"
 	@echo "make build      bundle the step programs and the CLI into dist/"
 	@echo "make generate   regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
-	@echo "make servers    build etcd, kube-apiserver, helm, argo and OpenBao into $(BIN)"
+	@echo "make servers    build etcd, kube-apiserver, helm, argo, OpenBao and Coder into $(BIN)"
+	@echo "make e2e        the template suite in real Argo Workflows on a local single-node cluster"
+	@echo "make e2e-kind   the same e2e tests against a kind cluster (a laptop with Docker)"
 
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund

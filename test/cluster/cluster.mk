@@ -1,0 +1,174 @@
+# A real single-node cluster with real Argo Workflows, without a Docker engine, for the
+# e2e tests (test/e2e). Included by the top Makefile after test/servers/servers.mk, whose
+# wrapper modules pin every version used here.
+#
+#   make e2e            build what is missing, bring the cluster up, install Argo and the
+#                       chart, run test/e2e against it, take the cluster down
+#   make e2e-bench      the same cluster, and what an unchanged run costs (test/e2e/bench.ts)
+#   make cluster-up     the same cluster, left running (KUBECONFIG: make cluster-env)
+#   make cluster-down   stop it and remove everything it made
+#   make images         the OCI archives the cluster runs
+#
+# Cold builds measured on the 2-core dev machine while three other Go builds ran beside
+# it (load average about 20; modules downloaded, Go build cache warm from kube-apiserver):
+#   kubelet, kube-proxy, kube-scheduler, kube-controller-manager   13m04s (3m34s of CPU)
+#   workflow-controller + argoexec (CGO_ENABLED=0 rebuilds the     22m34s (7m18s of CPU)
+#     shared dependencies without cgo)
+#   pause, argoexec and workflow-controller images (umoci)         seconds each
+#   Node 24 base + the four step images (buildah, vfs)             2m12s
+# Warm (nothing changed), make skips them all.
+
+CLUSTER_SCRIPTS := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+CLUSTER_DIR ?= $(CACHE)/cluster
+IMAGES := $(CACHE)/images
+BUILDAH_DIR := $(CACHE)/buildah
+BUILDAH := buildah --root $(BUILDAH_DIR)/root --runroot $(BUILDAH_DIR)/run --storage-driver vfs
+
+# Debian packages the node needs; installed when a command is missing.
+CLUSTER_PACKAGES := containerd runc containernetworking-plugins buildah umoci iptables
+CLUSTER_COMMANDS := containerd runc buildah umoci iptables /usr/lib/cni/bridge
+
+.PHONY: cluster-deps
+cluster-deps:
+	@missing=; for c in $(CLUSTER_COMMANDS); do command -v $$c >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(CLUSTER_PACKAGES); \
+	fi
+
+# ---------------------------------------------------------------- binaries
+
+KUBE_NODE_NAMES := kube-controller-manager kube-scheduler kubelet kube-proxy
+KUBE_NODE_BINS := $(KUBE_NODE_NAMES:%=$(BIN)/%-$(KUBE_VERSION))
+$(KUBE_NODE_BINS): $(BIN)/%-$(KUBE_VERSION): $(SERVERS_DIR)/kube/go.mod $(SERVERS_DIR)/kube/go.sum
+	$(call go_tool_build,kube,k8s.io/kubernetes/cmd/$*,$(KUBE_LDFLAGS))
+
+# The module zip drops upstream's symlink workflow/executor/osspecific/signal_linux.go ->
+# signal_darwin.go, without which argoexec does not build for Linux. As for the CLI's UI
+# placeholder (servers.mk), the file goes into a writable copy an alternate go.mod points at.
+ARGO_NODE_SRC := $(CACHE)/src/argo-workflows-$(ARGO_VERSION)-node
+$(ARGO_NODE_SRC)/.complete: $(SERVERS_DIR)/argo/go.mod $(SERVERS_DIR)/argo/go.sum
+	@mkdir -p $(CACHE)/src
+	rm -rf $(@D) && cp -R "$(call gomod_dir,argo,$(ARGO_MODULE))" $(@D)
+	chmod -R u+w $(@D)
+	cd $(@D)/workflow/executor/osspecific && cp signal_darwin.go signal_linux.go
+	cp $(SERVERS_DIR)/argo/go.mod $(ARGO_NODE_SRC).mod && cp $(SERVERS_DIR)/argo/go.sum $(ARGO_NODE_SRC).sum
+	go mod edit -replace=$(ARGO_MODULE)=$(ARGO_NODE_SRC) $(ARGO_NODE_SRC).mod
+	touch $@
+
+ARGO_NODE_NAMES := workflow-controller argoexec
+ARGO_NODE_BINS := $(ARGO_NODE_NAMES:%=$(BIN)/%-$(ARGO_VERSION))
+# Static: argoexec is copied into every step container, whatever its base image.
+$(ARGO_NODE_BINS): export CGO_ENABLED := 0
+$(ARGO_NODE_BINS): $(BIN)/%-$(ARGO_VERSION): $(ARGO_NODE_SRC)/.complete
+	$(call go_tool_build,argo,$(ARGO_MODULE)/cmd/$*,-X $(ARGO_MODULE).version=$(ARGO_VERSION),-modfile=$(ARGO_NODE_SRC).mod)
+
+CLUSTER_LINKS := $(KUBE_NODE_NAMES:%=$(BIN)/%) $(ARGO_NODE_NAMES:%=$(BIN)/%)
+.PHONY: $(CLUSTER_LINKS)
+$(KUBE_NODE_NAMES:%=$(BIN)/%): $(BIN)/%: $(BIN)/%-$(KUBE_VERSION)
+	@ln -sfn $(notdir $<) $@
+$(ARGO_NODE_NAMES:%=$(BIN)/%): $(BIN)/%: $(BIN)/%-$(ARGO_VERSION)
+	@ln -sfn $(notdir $<) $@
+
+$(BIN)/pause: $(CLUSTER_SCRIPTS)/pause/main.go $(CLUSTER_SCRIPTS)/pause/go.mod
+	@mkdir -p $(@D)
+	cd $(CLUSTER_SCRIPTS)/pause && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o $@.tmp .
+	mv -f $@.tmp $@
+
+# ---------------------------------------------------------------- images
+
+# Archives are named <repository>@<tag>.tar with '/' as '+'; cluster.sh imports each one.
+image_archive = $(IMAGES)/$(subst /,+,$(1))@$(2).tar
+# $(call static_image,binary,path in image,umoci config options): $@ from one file.
+define static_image
+@mkdir -p $(@D)
+rm -rf $@.root && mkdir -p $@.root$(dir $(2))
+cp $(1) $@.root$(2)
+$(CLUSTER_SCRIPTS)/oci-image.sh $@ $(lastword $(subst @, ,$(basename $(notdir $@)))) $@.root $(3)
+rm -rf $@.root
+endef
+
+PAUSE_IMAGE := $(call image_archive,registry.k8s.io/pause,3.10)
+$(PAUSE_IMAGE): $(BIN)/pause $(CLUSTER_SCRIPTS)/oci-image.sh
+	$(call static_image,$<,/pause,--config.entrypoint=/pause --config.user=65535:65535)
+
+ARGOEXEC_IMAGE_REF := localhost/argoproj/argoexec:$(ARGO_VERSION)
+CONTROLLER_IMAGE_REF := localhost/argoproj/workflow-controller:$(ARGO_VERSION)
+ARGOEXEC_IMAGE := $(call image_archive,localhost/argoproj/argoexec,$(ARGO_VERSION))
+CONTROLLER_IMAGE := $(call image_archive,localhost/argoproj/workflow-controller,$(ARGO_VERSION))
+# The upstream images run as uid 8737 with the binary on PATH; the controller names
+# `argoexec` without a path in every pod it makes.
+IMAGE_PATH_ENV := --config.env=PATH=/usr/local/bin:/usr/bin:/bin
+$(ARGOEXEC_IMAGE): $(BIN)/argoexec-$(ARGO_VERSION) $(CLUSTER_SCRIPTS)/oci-image.sh
+	$(call static_image,$<,/bin/argoexec,--config.entrypoint=argoexec --config.user=8737 $(IMAGE_PATH_ENV))
+$(CONTROLLER_IMAGE): $(BIN)/workflow-controller-$(ARGO_VERSION) $(CLUSTER_SCRIPTS)/oci-image.sh
+	$(call static_image,$<,/bin/workflow-controller,--config.entrypoint=workflow-controller --config.user=8737 $(IMAGE_PATH_ENV))
+
+# The Node 24 base for steps/Dockerfile: the npm registry's Node binary and its libraries.
+NODE_BASE_REF := localhost/reseed-node:24
+NODE_BASE := $(CACHE)/build/reseed-node-24.tar
+$(NODE_BASE): $(NODE_DEPS) $(CLUSTER_SCRIPTS)/node-rootfs.sh $(CLUSTER_SCRIPTS)/oci-image.sh
+	@mkdir -p $(@D)
+	$(CLUSTER_SCRIPTS)/node-rootfs.sh $@.root "$$(readlink -f node_modules/node/bin/node)"
+	$(CLUSTER_SCRIPTS)/oci-image.sh $@ 24 $@.root --config.entrypoint=/nodejs/bin/node --config.user=65532:65532
+	rm -rf $@.root
+	$(BUILDAH) rmi -f $(NODE_BASE_REF) >/dev/null 2>&1 || true
+	$(BUILDAH) tag "$$($(BUILDAH) pull -q oci-archive:$@)" $(NODE_BASE_REF)
+
+# The step images, from steps/Dockerfile as it is, with the bundles `make build` made
+# (BUNDLES=prebuilt: the build stage's npm ci needs the registry) and the local Node base
+# as both bases. Names and tag are the chart's defaults.
+STEP_NAMES := validate-inputs wait-deps ensure-state verify
+STEP_TAG := $(shell awk '$$1 == "tag:" { print $$2; exit }' charts/reseed/values.yaml)
+STEP_IMAGES := $(foreach s,$(STEP_NAMES),$(call image_archive,ghcr.io/reseed-dev/reseed-$(s),$(STEP_TAG)))
+$(STEP_IMAGES): $(IMAGES)/ghcr.io+reseed-dev+reseed-%@$(STEP_TAG).tar: dist/.built steps/Dockerfile $(NODE_BASE)
+	@mkdir -p $(@D)
+	$(BUILDAH) bud --quiet --isolation chroot --pull=never --layers -f steps/Dockerfile --target $* \
+	  --build-arg BUNDLES=prebuilt --build-arg BUILD_BASE=$(NODE_BASE_REF) --build-arg RUNTIME_BASE=$(NODE_BASE_REF) \
+	  -t ghcr.io/reseed-dev/reseed-$*:$(STEP_TAG) . >/dev/null
+	$(BUILDAH) push --quiet ghcr.io/reseed-dev/reseed-$*:$(STEP_TAG) oci-archive:$@.tmp:$(STEP_TAG)
+	mv -f $@.tmp $@
+
+CLUSTER_IMAGES := $(PAUSE_IMAGE) $(ARGOEXEC_IMAGE) $(CONTROLLER_IMAGE) $(STEP_IMAGES)
+.PHONY: images
+images: cluster-deps $(CLUSTER_IMAGES)
+
+# ---------------------------------------------------------------- cluster
+
+CLUSTER_ENV := CLUSTER_DIR=$(CLUSTER_DIR) CLUSTER_BIN=$(BIN) CLUSTER_IMAGES=$(IMAGES)
+
+.PHONY: cluster-up cluster-down cluster-env
+cluster-up: cluster-deps $(BIN)/kube-apiserver $(BIN)/etcd $(KUBE_NODE_NAMES:%=$(BIN)/%) $(CLUSTER_IMAGES)
+	$(CLUSTER_ENV) $(CLUSTER_SCRIPTS)/cluster.sh up
+cluster-down:
+	$(CLUSTER_ENV) $(CLUSTER_SCRIPTS)/cluster.sh down
+cluster-env:
+	@$(CLUSTER_ENV) $(CLUSTER_SCRIPTS)/cluster.sh env
+
+# ---------------------------------------------------------------- e2e
+
+ARGO_INSTALL := ARGO_MANIFESTS="$(call gomod_dir,argo,$(ARGO_MODULE))/manifests" ARGO_CRDS=$(RESEED_ARGO_CRDS) \
+  CONTROLLER_IMAGE=$(CONTROLLER_IMAGE_REF) EXECUTOR_IMAGE=$(ARGOEXEC_IMAGE_REF) $(CLUSTER_SCRIPTS)/argo-install.sh
+E2E_ENV := KUBECONFIG=$(CLUSTER_DIR)/admin.kubeconfig RESEED_E2E_AUDIT_LOG=$(CLUSTER_DIR)/logs/audit.log
+
+E2E_DEPS := $(NODE_DEPS) dist/.built $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS) cluster-deps \
+  $(BIN)/kube-apiserver $(BIN)/etcd $(KUBE_NODE_NAMES:%=$(BIN)/%) $(CLUSTER_IMAGES)
+# $(call with_cluster,command): up, Argo installed, the command, down whatever it did;
+# fails if the command failed.
+define with_cluster
+$(CLUSTER_ENV) $(CLUSTER_SCRIPTS)/cluster.sh up
+status=0; { $(E2E_ENV) $(ARGO_INSTALL) && $(E2E_ENV) $(1); } || status=$$?; \
+$(CLUSTER_ENV) $(CLUSTER_SCRIPTS)/cluster.sh down; exit $$status
+endef
+
+.PHONY: e2e e2e-bench
+e2e: $(E2E_DEPS)
+	$(call with_cluster,node test/run-vitest.mjs vitest run --config test/e2e/vitest.config.ts)
+e2e-bench: $(E2E_DEPS)
+	$(call with_cluster,$(TS_NODE) test/e2e/bench.ts)
+
+# The same tests against a kind cluster with the upstream Argo images (needs Docker and
+# kind: a laptop, not the project's machines). See test/e2e/kind.sh.
+.PHONY: e2e-kind
+e2e-kind: $(NODE_DEPS) $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS)
+	ARGO_MANIFESTS="$(call gomod_dir,argo,$(ARGO_MODULE))/manifests" ARGO_CRDS=$(RESEED_ARGO_CRDS) \
+	  ARGO_VERSION=$(ARGO_VERSION) STEP_TAG=$(STEP_TAG) test/e2e/kind.sh

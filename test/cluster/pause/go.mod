@@ -1,0 +1,3 @@
+module reseed.dev/test/cluster/pause
+
+go 1.26

@@ -1,0 +1,288 @@
+import { randomBytes } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Argo, isFinished, NS, param, STEPS, time, type Workflow } from "./argo.js";
+import { e2eEnv, Kube, waitFor } from "./cluster.js";
+import { applyChart } from "./global-setup.js";
+
+// The chart's CronWorkflows, run by the real Argo controller on a real node. Every unit
+// starts suspended (test/e2e/values.yaml); a test resumes the unit it watches and suspends
+// it again, so the runs it counts are its own. A schedule of `* * * * *` makes a scheduled
+// run start within a minute.
+const env = e2eEnv();
+const kube = new Kube(env.kubeconfig);
+const audit = kube.audit(env.auditLog);
+const argo = new Argo(env, kube);
+
+const MINUTE = 60_000;
+const TICK = 70_000; // the next `* * * * *` run, plus the controller's reaction
+const RUN = 150_000; // one run of four pods on a busy two-core machine
+const DEADLINE_S = 75; // defaults.activeDeadlineSeconds in test/e2e/values.yaml
+const CANARY = `e2e-canary-${randomBytes(12).toString("hex")}`;
+
+const serviceAccount = (unit: string) => `system:serviceaccount:${NS}:reseed-${unit}`;
+// The executor records Argo task results and the steps record Events with the unit's own
+// account: evidence, not state. Every other write is state.
+const EVIDENCE = new Set(["events", "workflowtaskresults"]);
+const stateWrites = async (mark: number, unit: string) =>
+  (await audit.writesSince(mark, { user: serviceAccount(unit) })).filter((w) => !EVIDENCE.has(w.resource));
+
+/** The step's closing summary in its container log (Argo's emissary adds lines of its own). */
+function summaryLine(log: string): Record<string, unknown> | undefined {
+  return log.split("\n").filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .find((entry) => entry.event === "step.summary");
+}
+
+async function secretData(name: string): Promise<Record<string, string> | undefined> {
+  const res = await kube.request("GET", `/api/v1/namespaces/${NS}/secrets/${name}`);
+  if (res.status === 404) return undefined;
+  const data = (JSON.parse(res.body) as { data?: Record<string, string> }).data ?? {};
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}
+
+/** Resumes the unit until its next scheduled run exists, then suspends it again. */
+async function nextScheduledRun(unit: string): Promise<Workflow> {
+  const known = new Set((await argo.runs(unit)).map((wf) => wf.metadata.name));
+  argo.resume(unit);
+  try {
+    return await argo.nextRun(unit, known, TICK);
+  } finally {
+    argo.suspend(unit);
+  }
+}
+
+async function setNodesUnschedulable(unschedulable: boolean): Promise<void> {
+  const nodes = await kube.get<{ items: { metadata: { name: string } }[] }>("/api/v1/nodes");
+  for (const node of nodes.items) {
+    await kube.json("PATCH", `/api/v1/nodes/${node.metadata.name}`, { spec: { unschedulable } }, { contentType: "application/merge-patch+json" });
+  }
+}
+
+beforeAll(async () => {
+  await kube.json("DELETE", `/api/v1/namespaces/${NS}/secrets/e2e-canary-input`, undefined, { allowed: [404] });
+  await kube.json("POST", `/api/v1/namespaces/${NS}/secrets`, {
+    apiVersion: "v1", kind: "Secret", metadata: { name: "e2e-canary-input" }, stringData: { token: CANARY },
+  });
+});
+
+describe("a P1 reconciler unit in real Argo Workflows", () => {
+  let first: Workflow;
+
+  it("runs validate-inputs → wait-deps → ensure-state → verify on its schedule, passing the fingerprint and keeping every node's status, outputs and log", async () => {
+    const started = await nextScheduledRun("coder-db-password");
+    expect(started.metadata.labels?.["workflows.argoproj.io/cron-workflow"]).toBe("coder-db-password");
+    first = await argo.finished(started.metadata.name, RUN);
+    expect(first.status?.phase, first.status?.message).toBe("Succeeded");
+
+    const steps = argo.steps(first);
+    expect(Object.keys(steps).sort()).toEqual([...STEPS].sort());
+    for (let i = 0; i < STEPS.length; i++) {
+      const node = steps[STEPS[i]!]!;
+      expect(node.phase, `${node.displayName}: ${node.message}`).toBe("Succeeded");
+      expect(param(node, "outputs", "result")).toBe("succeeded");
+      expect(JSON.parse(param(node, "outputs", "summary") ?? "{}")).toMatchObject({ result: "succeeded" });
+      if (i > 0) expect(time(node.startedAt)).toBeGreaterThanOrEqual(time(steps[STEPS[i - 1]!]!.finishedAt));
+    }
+    const fingerprint = param(steps["validate-inputs"], "outputs", "fingerprint");
+    expect(fingerprint).toMatch(/\S/);
+    for (const step of ["wait-deps", "ensure-state", "verify"] as const) {
+      expect(param(steps[step], "inputs", "fingerprint"), step).toBe(fingerprint);
+    }
+    expect(param(steps["ensure-state"], "outputs", "action")).toBe("created");
+
+    // Successful pods are collected (podGC OnPodSuccess) after the controller's delay;
+    // until then each step's log ends with its summary line.
+    const pods = await argo.pods(first);
+    for (const step of STEPS) {
+      const pod = pods.get(step);
+      expect(pod, `the pod of ${step}`).toBeDefined();
+      expect(summaryLine((await argo.log(pod!.metadata.name)) ?? ""), step).toMatchObject({ event: "step.summary", result: "succeeded" });
+    }
+    expect((await secretData("coder-db"))?.password).toHaveLength(32);
+  });
+
+  it("reruns on `argo submit --from cronwf/<unit>`, reports `unchanged` and writes nothing (audit log)", async () => {
+    const mark = await audit.mark();
+    const name = argo.submitFrom("coder-db-password");
+    const rerun = await argo.finished(name, RUN);
+    expect(rerun.status?.phase, rerun.status?.message).toBe("Succeeded");
+    expect(rerun.metadata.labels?.["workflows.argoproj.io/cron-workflow"]).toBe("coder-db-password");
+    expect(param(argo.steps(rerun)["ensure-state"], "outputs", "action")).toBe("unchanged");
+    expect(await stateWrites(mark, "coder-db-password")).toEqual([]);
+    expect((await audit.writesSince(mark, { namespace: NS })).filter((w) => w.resource === "secrets")).toEqual([]);
+  });
+
+  it("self-heals: after the Secret is deleted, the next scheduled run creates it again", async () => {
+    await kube.json("DELETE", `/api/v1/namespaces/${NS}/secrets/coder-db`);
+    const run = await argo.finished((await nextScheduledRun("coder-db-password")).metadata.name, RUN);
+    expect(run.status?.phase, run.status?.message).toBe("Succeeded");
+    expect(param(argo.steps(run)["ensure-state"], "outputs", "action")).toBe("created");
+    expect((await secretData("coder-db"))?.password).toHaveLength(32);
+  });
+
+  it("keeps one success in history (successfulJobsHistoryLimit 1), with the retention the chart sets", async () => {
+    const kept = await waitFor("the history limit to leave one successful run", MINUTE, async () => {
+      const done = (await argo.runs("coder-db-password")).filter((wf) => wf.status?.phase === "Succeeded");
+      return done.length === 1 ? done : undefined;
+    });
+    expect(time(kept[0]!.metadata.creationTimestamp)).toBeGreaterThan(time(first.metadata.creationTimestamp));
+    expect(kept[0]!.spec).toMatchObject({
+      podGC: { strategy: "OnPodSuccess" },
+      ttlStrategy: { secondsAfterSuccess: 3600, secondsAfterFailure: 259200 },
+      activeDeadlineSeconds: DEADLINE_S,
+    });
+  });
+});
+
+describe("failfast", () => {
+  it("a unit with a missing input fails at validate-inputs (exit 11), keeps its pod and log, runs nothing after it and writes nothing; three failures are kept", async () => {
+    const mark = await audit.mark();
+    const names = [1, 2, 3, 4].map(() => argo.submitFrom("e2e-missing-input"));
+    const runs = await Promise.all(names.map((name) => argo.finished(name, RUN)));
+    for (const run of runs) {
+      expect(run.status?.phase).toBe("Failed");
+      const steps = argo.steps(run);
+      expect(Object.keys(steps)).toEqual(["validate-inputs"]);
+      expect(steps["validate-inputs"]!.phase).toBe("Failed");
+      expect(steps["validate-inputs"]!.outputs?.exitCode).toBe("11");
+    }
+    // The newest failure: its pod stays (podGC OnPodSuccess) and its log names the input.
+    const last = runs.at(-1)!;
+    const pods = await argo.pods(last);
+    expect([...pods.keys()]).toEqual(["validate-inputs"]);
+    const log = (await argo.log(pods.get("validate-inputs")!.metadata.name)) ?? "";
+    const summary = summaryLine(log);
+    expect(summary).toMatchObject({ event: "step.summary", exitCode: 11 });
+    expect(JSON.stringify(summary)).toContain("region");
+
+    expect(await stateWrites(mark, "e2e-missing-input")).toEqual([]);
+    expect((await kube.request("GET", `/api/v1/namespaces/${NS}/configmaps/e2e-missing-input-facts`)).status).toBe(404);
+
+    const failures = await waitFor("the history limit to leave three failed runs", MINUTE, async () => {
+      const failed = (await argo.runs("e2e-missing-input")).filter((wf) => wf.status?.phase === "Failed");
+      return failed.length === 3 ? failed : undefined;
+    });
+    // The one collected is the one that finished first.
+    const firstDone = [...runs].sort((a, b) => time(a.status?.finishedAt) - time(b.status?.finishedAt))[0]!;
+    const kept = failures.map((wf) => wf.metadata.name);
+    expect(kept.every((name) => names.includes(name))).toBe(true);
+    if (runs.filter((wf) => wf.status?.finishedAt === firstDone.status?.finishedAt).length === 1) {
+      expect(kept).not.toContain(firstDone.metadata.name);
+    }
+  });
+});
+
+describe("a P2 hook unit", () => {
+  it("runs once per runId: applying the same runId again starts nothing, a new runId runs once and changes nothing", async () => {
+    const hook = await argo.finished("dev-data-seed-2026-01-21", RUN);
+    expect(hook.status?.phase, hook.status?.message).toBe("Succeeded");
+    expect(param(argo.steps(hook)["ensure-state"], "outputs", "action")).toBe("created");
+    const seeded = await secretData("dev-data-seed");
+
+    applyChart(env);
+    const again = await argo.workflow(hook.metadata.name);
+    expect(again.metadata.uid).toBe(hook.metadata.uid);
+    expect(again.status?.finishedAt).toBe(hook.status?.finishedAt);
+    expect((await argo.runs("dev-data-seed")).map((wf) => wf.metadata.name)).toEqual([hook.metadata.name]);
+
+    const mark = await audit.mark();
+    applyChart(env, "--set", "units.dev-data-seed.runId=2026-01-22");
+    const next = await argo.finished("dev-data-seed-2026-01-22", RUN);
+    expect(next.status?.phase, next.status?.message).toBe("Succeeded");
+    expect(param(argo.steps(next)["ensure-state"], "outputs", "action")).toBe("unchanged");
+    expect(await stateWrites(mark, "dev-data-seed")).toEqual([]);
+    expect(await secretData("dev-data-seed")).toEqual(seeded);
+  });
+});
+
+describe("redaction", () => {
+  it("no secret value — a canary input or a generated one — appears in any pod log, workflow status, output or Event", async () => {
+    const run = await argo.finished(argo.submitFrom("e2e-canary"), RUN);
+    expect(run.status?.phase, run.status?.message).toBe("Succeeded");
+    const secrets = [
+      CANARY,
+      ...Object.values((await secretData("e2e-canary-generated")) ?? {}),
+      ...Object.values((await secretData("coder-db")) ?? {}),
+      ...Object.values((await secretData("dev-data-seed")) ?? {}),
+    ];
+    expect(secrets.length).toBeGreaterThanOrEqual(4);
+    const workflows = await kube.text(`/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows`);
+    const events = await kube.text(`/api/v1/namespaces/${NS}/events`);
+    const logs = await argo.allLogs();
+    expect(logs.join("").length).toBeGreaterThan(0);
+    const evidence = [workflows ?? "", events ?? "", ...logs].join("\n");
+    for (const value of secrets) {
+      for (const form of [value, Buffer.from(value).toString("base64")]) {
+        expect(evidence.includes(form), "a secret value in the evidence").toBe(false);
+      }
+    }
+  });
+});
+
+describe("metrics", () => {
+  // Argo 3.6+ exports template metrics with its own prefix: argo_workflows_reseed_unit_….
+  const PREFIX = "(?:argo_workflows_)?";
+  it("the workflow controller exposes the template metrics of the runs", async () => {
+    const pods = await kube.get<{ items: { metadata: { name: string } }[] }>(
+      `/api/v1/namespaces/argo/pods?labelSelector=${encodeURIComponent("app=workflow-controller")}`);
+    const pod = pods.items[0]?.metadata.name;
+    expect(pod).toBeDefined();
+    const metrics = await waitFor("the reseed metrics on the controller", MINUTE, async () => {
+      const text = await kube.text(`/api/v1/namespaces/argo/pods/${pod}:9090/proxy/metrics`);
+      return text?.includes("reseed_unit_last_success_timestamp_seconds") ? text : undefined;
+    });
+    const lastSuccess = new RegExp(`^${PREFIX}reseed_unit_last_success_timestamp_seconds\\{unit="coder-db-password"\\} (\\S+)$`, "m").exec(metrics);
+    expect(lastSuccess, metrics).not.toBeNull();
+    expect(Number(lastSuccess![1]) * 1000).toBeGreaterThan(Date.now() - 30 * MINUTE);
+    expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_unit_runs_total\\{result="Failed",unit="e2e-missing-input"\\} [1-9]`, "m"));
+    expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_unit_runs_total\\{result="Succeeded",unit="coder-db-password"\\} [1-9]`, "m"));
+  });
+});
+
+describe("concurrencyPolicy Forbid", () => {
+  // A run whose first pod cannot be scheduled (the node is cordoned) hangs in Pending: the
+  // case Forbid cannot get past by itself.
+  let hung: Workflow;
+  let known: Set<string>;
+  let mostUnfinished = 0;
+
+  it("starts no second run of a unit while one hangs, skipping the ticks in between", async () => {
+    await setNodesUnschedulable(true);
+    try {
+      known = new Set((await argo.runs("cluster-facts")).map((wf) => wf.metadata.name));
+      argo.resume("cluster-facts");
+      const started = await argo.nextRun("cluster-facts", known, TICK);
+      // Watch through the next tick (and past the deadline): still the one run, never two.
+      const until = time(started.metadata.creationTimestamp) + Math.max(DEADLINE_S, 60) * 1000 + 20_000;
+      while (Date.now() < until) {
+        const runs = await argo.runs("cluster-facts");
+        mostUnfinished = Math.max(mostUnfinished, runs.filter((wf) => !isFinished(wf)).length);
+        expect(runs.filter((wf) => !known.has(wf.metadata.name)).map((wf) => wf.metadata.name)).toEqual([started.metadata.name]);
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+      hung = await argo.workflow(started.metadata.name);
+      expect(mostUnfinished).toBe(1);
+    } finally {
+      argo.suspend("cluster-facts");
+      await setNodesUnschedulable(false);
+    }
+  });
+
+  it("ends the hung run at activeDeadlineSeconds, so the schedule goes on", async () => {
+    expect(hung, "the previous test found a hung run").toBeDefined();
+    const ended = isFinished(hung) ? hung : await argo.finished(hung.metadata.name, 30_000);
+    expect(ended.status?.phase).toMatch(/Failed|Error/);
+    const blockedS = (time(ended.status?.finishedAt) - time(ended.metadata.creationTimestamp)) / 1000;
+    expect(blockedS).toBeLessThanOrEqual(DEADLINE_S + 15);
+
+    argo.resume("cluster-facts");
+    try {
+      const next = await argo.nextRun("cluster-facts", new Set([...known, hung.metadata.name]), TICK);
+      expect(time(next.metadata.creationTimestamp)).toBeGreaterThanOrEqual(time(ended.status?.finishedAt) - 1000);
+      const done = await argo.finished(next.metadata.name, RUN);
+      expect(done.status?.phase, done.status?.message).toBe("Succeeded");
+    } finally {
+      argo.suspend("cluster-facts");
+    }
+  });
+});

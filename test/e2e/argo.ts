@@ -1,0 +1,130 @@
+import { cli, type E2eEnv, type Kube, waitFor } from "./cluster.js";
+
+export const NS = "reseed";
+export const STEPS = ["validate-inputs", "wait-deps", "ensure-state", "verify"] as const;
+export type Step = (typeof STEPS)[number];
+
+interface Parameter {
+  name: string;
+  value?: string;
+}
+
+export interface WorkflowNode {
+  id: string;
+  displayName: string;
+  type: string;
+  phase: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  inputs?: { parameters?: Parameter[] };
+  outputs?: { parameters?: Parameter[]; exitCode?: string };
+}
+
+export interface Workflow {
+  metadata: {
+    name: string;
+    uid: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string }[];
+  };
+  spec: Record<string, unknown>;
+  status?: { phase?: string; message?: string; startedAt?: string; finishedAt?: string; nodes?: Record<string, WorkflowNode> };
+}
+
+interface Pod {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: { containers: { name: string }[]; initContainers?: { name: string }[] };
+  status: { phase: string };
+}
+
+const FINISHED = new Set(["Succeeded", "Failed", "Error"]);
+const WORKFLOWS = `/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows`;
+
+export const isFinished = (wf: Workflow) => FINISHED.has(wf.status?.phase ?? "");
+
+/** Argo, through its CLI and the Kubernetes API only. */
+export class Argo {
+  constructor(readonly env: E2eEnv, readonly kube: Kube) {}
+
+  cli(...args: string[]): string {
+    return cli(this.env, this.env.argo, [...args, "--namespace", NS]);
+  }
+
+  /** Every run of a unit, oldest first. */
+  async runs(unit: string): Promise<Workflow[]> {
+    const list = await this.kube.get<{ items: Workflow[] }>(`${WORKFLOWS}?labelSelector=${encodeURIComponent(`reseed.dev/unit=${unit}`)}`);
+    return list.items.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  async workflow(name: string): Promise<Workflow> {
+    return this.kube.get<Workflow>(`${WORKFLOWS}/${name}`);
+  }
+
+  /** The first run of the unit whose name is not in `known`. */
+  async nextRun(unit: string, known: Set<string>, timeoutMs: number): Promise<Workflow> {
+    return waitFor(`a new run of ${unit}`, timeoutMs, async () => (await this.runs(unit)).find((wf) => !known.has(wf.metadata.name)));
+  }
+
+  async finished(name: string, timeoutMs: number): Promise<Workflow> {
+    return waitFor(`workflow ${name} to finish`, timeoutMs, async () => {
+      const wf = await this.workflow(name);
+      return isFinished(wf) ? wf : undefined;
+    });
+  }
+
+  /** `argo submit --from cronwf/<unit>`: the operator's rerun. Returns the new workflow's name. */
+  submitFrom(unit: string): string {
+    return this.cli("submit", "--from", `cronwf/${unit}`, "--output", "name").trim();
+  }
+
+  suspend(unit: string): void {
+    this.cli("cron", "suspend", unit);
+  }
+
+  resume(unit: string): void {
+    this.cli("cron", "resume", unit);
+  }
+
+  /** The workflow's step nodes by step name (Pod nodes only: the DAG node is not a step). */
+  steps(wf: Workflow): Partial<Record<Step, WorkflowNode>> {
+    const nodes = Object.values(wf.status?.nodes ?? {}).filter((n) => n.type === "Pod");
+    return Object.fromEntries(nodes.map((n) => [n.displayName, n]));
+  }
+
+  /** Pods of the workflow that still exist, by the step (node display name) they ran. */
+  async pods(wf: Workflow): Promise<Map<string, Pod>> {
+    const list = await this.kube.get<{ items: Pod[] }>(
+      `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(`workflows.argoproj.io/workflow=${wf.metadata.name}`)}`);
+    const byStep = new Map<string, Pod>();
+    for (const pod of list.items) {
+      const nodeName = pod.metadata.annotations?.["workflows.argoproj.io/node-name"] ?? "";
+      byStep.set(nodeName.slice(nodeName.lastIndexOf(".") + 1), pod);
+    }
+    return byStep;
+  }
+
+  /** A container's log, or undefined when the pod is gone. */
+  async log(pod: string, container = "main"): Promise<string | undefined> {
+    return this.kube.text(`/api/v1/namespaces/${NS}/pods/${pod}/log?container=${container}`);
+  }
+
+  /** The log of every container of every pod still in the namespace. */
+  async allLogs(): Promise<string[]> {
+    const list = await this.kube.get<{ items: Pod[] }>(`/api/v1/namespaces/${NS}/pods`);
+    const logs: string[] = [];
+    for (const pod of list.items) {
+      for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+        logs.push((await this.log(pod.metadata.name, c.name).catch(() => undefined)) ?? "");
+      }
+    }
+    return logs;
+  }
+}
+
+export function param(node: WorkflowNode | undefined, direction: "inputs" | "outputs", name: string): string | undefined {
+  return node?.[direction]?.parameters?.find((p) => p.name === name)?.value;
+}
+
+export const time = (stamp: string | undefined) => (stamp ? Date.parse(stamp) : Number.NaN);

@@ -1,0 +1,42 @@
+import path from "node:path";
+import { examples, parseObjects, root, template } from "../support/helm.js";
+import { NS } from "./argo.js";
+import { cli, e2eEnv, type E2eEnv, Kube, waitFor } from "./cluster.js";
+
+export const E2E_VALUES = [examples.dev, path.join(root, "test/e2e/values.yaml")];
+
+/** The chart rendered with the dev example and the e2e overlay; extra flags (e.g. --set) go to helm template. */
+function renderChart(...flags: string[]): string {
+  const r = template(E2E_VALUES, ...flags);
+  if (!r.ok) throw new Error(`helm template failed:\n${r.err}`);
+  return r.out;
+}
+
+/**
+ * Applies the rendered chart as Argo CD syncs it: every object first, then the hooks
+ * (PostSync), so a hook Workflow finds the WorkflowTemplate it references.
+ */
+export function applyChart(env: E2eEnv, ...flags: string[]): void {
+  const objects = parseObjects(renderChart(...flags));
+  const isHook = (o: (typeof objects)[number]) => o.metadata.annotations?.["argocd.argoproj.io/hook"] !== undefined;
+  for (const items of [objects.filter((o) => !isHook(o)), objects.filter(isHook)]) {
+    if (items.length === 0) continue;
+    cli(env, "kubectl", ["apply", "--server-side", "--namespace", NS, "--filename", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+  }
+}
+
+/**
+ * Installs the chart the way a GitOps sync would (render, apply) into a cluster that
+ * already runs Argo Workflows: the local node of `make e2e` or a kind cluster.
+ */
+export default async function setup(): Promise<void> {
+  const env = e2eEnv();
+  const kube = new Kube(env.kubeconfig);
+  await waitFor("the Argo workflow-controller Deployment in namespace argo to be available", 180_000, async () => {
+    const res = await kube.request("GET", "/apis/apps/v1/namespaces/argo/deployments/workflow-controller");
+    const available = res.status === 200 && ((JSON.parse(res.body) as { status?: { availableReplicas?: number } }).status?.availableReplicas ?? 0) > 0;
+    return available ? true : undefined;
+  });
+  await kube.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } }, { allowed: [409] });
+  applyChart(env);
+}
