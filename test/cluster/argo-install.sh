@@ -19,7 +19,12 @@ trap 'rm -rf "$work"' EXIT
 for crd in "$ARGO_CRDS"/*.json; do
   kubectl apply --server-side --force-conflicts -f "$crd" >/dev/null
 done
-kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/null
+# `kubectl wait` fails outright on a CRD the server has not given conditions yet: retry.
+for _ in $(seq 60); do
+  kubectl wait --for=condition=Established --timeout=10s crd --all >/dev/null 2>&1 && break
+  sleep 1
+done
+kubectl wait --for=condition=Established --timeout=10s crd --all >/dev/null
 
 cat > "$work/kustomization.yaml" <<YAML
 apiVersion: kustomize.config.k8s.io/v1beta1
