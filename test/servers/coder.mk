@@ -19,7 +19,7 @@
 #                                 packages, against kube-apiserver's 1,948.
 #   warm (build cache kept)       42 s (the link of a 190 MB binary)
 #   downloading Coder's modules   about 2 min (go mod tidy on an empty module cache)
-# Coder then starts on an empty database, migrations included, in 6 to 21 s (load-dependent).
+# Coder then starts on an empty database, migrations included, in 5 to 21 s (load-dependent).
 #
 # PostgreSQL: the tests run Debian's PostgreSQL 15 server binaries; the test harness runs
 # them as `nobody` when the tests run as root (PostgreSQL refuses root).
