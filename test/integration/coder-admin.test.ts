@@ -174,6 +174,20 @@ describe("coder-admin on a real Coder", () => {
     expect((await find(ssoAdmin.username))!.login_type).toBe("password");
   });
 
+  it("logs what it wrote before such a failure: after a reset it issues a token, then stops at the admin", async () => {
+    await coder.resetDatabase();
+    const api = coderApi(coder.directUrl, 10_000);
+    await api.createFirstUser(owner);
+    const { api: as, token } = await direct();
+    const org = await as.defaultOrganizationId(token);
+    await as.createUser(token, { ...ssoAdmin, name: "", login_type: "password", organization_ids: [org], roles: ["owner"], password: `Pw-${randomBytes(12).toString("hex")}` });
+    const { runs, writes } = await runUnit();
+    const ensure = runs.at(-1)!;
+    expect(ensure).toMatchObject({ phase: "ensure-state", code: ExitCode.ensureFailed });
+    expect(writes).toEqual(["coder POST /api/v2/users/login", "coder POST /api/v2/users/me/keys/tokens", "coder POST /api/v2/users/logout"]);
+    expect(ensure.stdout).toMatch(/"event":"state.changed".*issued owner API token reseed-coder-first-admin/);
+  });
+
   it("recreates that admin with login_type oidc when the unit declares loginTypeDrift: recreate", async () => {
     const { find } = await direct();
     const before = (await find(ssoAdmin.username))!;

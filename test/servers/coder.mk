@@ -10,13 +10,16 @@
 # v2.36.0 is the newest release whose module zip the Go module proxy serves here (v2.38.0
 # lists, but its zip is refused).
 #
-# Measured on the 2-core dev machine, CGO off, modules already downloaded:
-#   cold (empty Go build cache)   41 min 32 s, with three other Go builds (load average
-#                                 20-30) sharing the two cores: 2,686 packages, against
-#                                 kube-apiserver's 1,948 (6 min 8 s alone)
+# Measured on the 2-core dev machine, CGO off, modules already downloaded; other helpers'
+# builds and tests shared the cores, so wall times are upper bounds and CPU time is the
+# figure that carries over:
+#   cold (empty Go build cache)   13 min 15 s of CPU (713 s user + 82 s sys, peak RSS 2.6 GB);
+#                                 wall 30 min at load average ~12, 41 min 32 s at 20-30.
+#                                 On two idle cores that is about 7 to 9 minutes. 2,686
+#                                 packages, against kube-apiserver's 1,948.
 #   warm (build cache kept)       42 s (the link of a 190 MB binary)
 #   downloading Coder's modules   about 2 min (go mod tidy on an empty module cache)
-# Coder then starts on an empty database, migrations included, in 6 to 21 s (load-dependent).
+# Coder then starts on an empty database, migrations included, in 5 to 21 s (load-dependent).
 #
 # PostgreSQL: the tests run Debian's PostgreSQL 15 server binaries; the test harness runs
 # them as `nobody` when the tests run as root (PostgreSQL refuses root).
