@@ -32,3 +32,13 @@ export function httpStatus(err: unknown): number | undefined {
 }
 
 export const isNotFound = (err: unknown) => httpStatus(err) === 404;
+
+/** A Secret's `data` as the strings it holds. */
+export function decodeSecretData(data: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}
+
+/** Strings as a Secret's `data`. */
+export function encodeSecretData(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]));
+}

@@ -1,5 +1,5 @@
 import { describeError } from "../core/errors.js";
-import { httpStatus, isNotFound } from "../core/kube.js";
+import { decodeSecretData, httpStatus, isNotFound } from "../core/kube.js";
 import type { InputRef } from "../core/spec.js";
 import type { InputSource, Resolution, ResolveEnv } from "./source.js";
 
@@ -30,9 +30,7 @@ export const secretKeySource: InputSource<SecretRef> = {
       "Secret",
       async () => {
         const s = await env.kube().core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace ?? env.namespace });
-        const out: Record<string, string> = {};
-        for (const [k, v] of Object.entries(s.data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8");
-        return out;
+        return decodeSecretData(s.data);
       },
       ref.key,
     ),

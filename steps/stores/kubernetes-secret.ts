@@ -1,9 +1,9 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
 import type { PolicyRule } from "../core/kind.js";
-import { isNotFound } from "../core/kube.js";
+import { decodeSecretData, encodeSecretData, isNotFound } from "../core/kube.js";
 import { k8sName } from "../core/spec.js";
-import { managedMetadata } from "../kinds/metadata.js";
+import { managedMetadata, type ManagedObject } from "../kinds/metadata.js";
 import type { SecretStore } from "./store.js";
 import type { StoreContext } from "./context.js";
 
@@ -11,8 +11,46 @@ export const kubernetesSecretLocation = z.strictObject({
   kubernetesSecret: z.strictObject({ name: k8sName, namespace: k8sName.optional() }),
 });
 
-const b64 = (v: string) => Buffer.from(v, "utf8").toString("base64");
-const unb64 = (v: string) => Buffer.from(v, "base64").toString("utf8");
+/** A Secret as read, and its values (already registered with the redactor). */
+export interface ReadSecret {
+  secret: V1Secret;
+  data: Record<string, string>;
+}
+
+/** Reads a Secret a unit manages; undefined when it does not exist. */
+export async function readManagedSecret(ctx: StoreContext, name: string, namespace: string): Promise<ReadSecret | undefined> {
+  let secret: V1Secret;
+  try {
+    secret = await ctx.kube().core.readNamespacedSecret({ name, namespace });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const data = decodeSecretData(secret.data);
+  for (const v of Object.values(data)) ctx.redactor.register(v);
+  return { secret, data };
+}
+
+/**
+ * Creates the Secret, or replaces the one read at its resourceVersion, so a concurrent
+ * writer makes the run fail instead of one value silently overwriting another.
+ */
+export async function writeManagedSecret(
+  ctx: StoreContext,
+  opts: { target: ManagedObject | { name: string }; namespace: string; current: V1Secret | undefined; data: Record<string, string>; extraAnnotations?: Record<string, string> },
+): Promise<V1Secret> {
+  for (const v of Object.values(opts.data)) ctx.redactor.register(v);
+  const meta = { unit: ctx.unit.metadata.name, target: opts.target, namespace: opts.namespace, ...(opts.extraAnnotations ? { extraAnnotations: opts.extraAnnotations } : {}) };
+  const { core } = ctx.kube();
+  if (!opts.current) {
+    return core.createNamespacedSecret({ namespace: opts.namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data: encodeSecretData(opts.data) } });
+  }
+  return core.replaceNamespacedSecret({
+    name: opts.target.name,
+    namespace: opts.namespace,
+    body: { ...opts.current, metadata: managedMetadata({ ...meta, current: opts.current.metadata }), data: encodeSecretData(opts.data) },
+  });
+}
 
 export function kubernetesSecretPermissions(loc: z.infer<typeof kubernetesSecretLocation>["kubernetesSecret"], namespace: string, access: "read" | "write" = "write"): PolicyRule[] {
   const ns = loc.namespace ?? namespace;
@@ -25,44 +63,30 @@ export function kubernetesSecretPermissions(loc: z.infer<typeof kubernetesSecret
 
 export function kubernetesSecretStore(loc: z.infer<typeof kubernetesSecretLocation>["kubernetesSecret"], ctx: StoreContext): SecretStore {
   const namespace = loc.namespace ?? ctx.namespace;
-  let lastRead: V1Secret | undefined;
+  let lastRead: ReadSecret | undefined;
   return {
     describe: () => `Kubernetes Secret ${namespace}/${loc.name}`,
     async read(keys) {
-      try {
-        lastRead = await ctx.kube().core.readNamespacedSecret({ name: loc.name, namespace });
-      } catch (err) {
-        if (isNotFound(err)) return (lastRead = undefined);
-        throw err;
-      }
-      const data = Object.fromEntries(Object.entries(lastRead.data ?? {}).map(([k, v]) => [k, unb64(v)]));
-      for (const v of Object.values(data)) ctx.redactor.register(v);
+      lastRead = await readManagedSecret(ctx, loc.name, namespace);
+      if (!lastRead) return undefined;
+      const { data } = lastRead;
       return keys ? Object.fromEntries(keys.filter((k) => k in data).map((k) => [k, data[k]!])) : data;
     },
     async list() {
       return Object.keys((await this.read()) ?? {}).sort();
     },
-    // Writes against the Secret last read (with its resourceVersion), so a concurrent
-    // writer makes the run fail instead of being overwritten.
+    // Writes against the Secret last read (with its resourceVersion).
     async write(values) {
-      for (const v of Object.values(values)) ctx.redactor.register(v);
-      const meta = { unit: ctx.unit.metadata.name, target: loc, namespace };
-      const data = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, b64(v)]));
-      if (!lastRead) {
-        lastRead = await ctx.kube().core.createNamespacedSecret({ namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data } });
-        return;
-      }
-      lastRead = await ctx.kube().core.replaceNamespacedSecret({
-        name: loc.name,
-        namespace,
-        body: { ...lastRead, metadata: managedMetadata({ ...meta, current: lastRead.metadata }), data: { ...lastRead.data, ...data } },
-      });
+      const data = { ...lastRead?.data, ...values };
+      const secret = await writeManagedSecret(ctx, { target: loc, namespace, current: lastRead?.secret, data });
+      lastRead = { secret, data };
     },
     async remove(keys) {
       if (!lastRead) await this.read();
       if (!lastRead) return;
-      const data = Object.fromEntries(Object.entries(lastRead.data ?? {}).filter(([k]) => !keys.includes(k)));
-      lastRead = await ctx.kube().core.replaceNamespacedSecret({ name: loc.name, namespace, body: { ...lastRead, data } });
+      const data = Object.fromEntries(Object.entries(lastRead.data).filter(([k]) => !keys.includes(k)));
+      const secret = await ctx.kube().core.replaceNamespacedSecret({ name: loc.name, namespace, body: { ...lastRead.secret, data: encodeSecretData(data) } });
+      lastRead = { secret, data };
     },
   };
 }

@@ -1,11 +1,10 @@
-import type { V1Secret } from "@kubernetes/client-node";
 import type { KindContext } from "../../core/kind.js";
-import { isNotFound } from "../../core/kube.js";
 import { connectKeyVault, type KeyVaultClient } from "../../stores/key-vault/connection.js";
 import { forEachKey, keyVaultTags, type KeyVaultLocation } from "../../stores/key-vault/store.js";
 import { connectVault, type KvSecret, type VaultClient } from "../../stores/vault/connection.js";
 import type { VaultLocation } from "../../stores/vault/store.js";
-import { managedMetadata } from "../metadata.js";
+import type { ManagedObject } from "../metadata.js";
+import { readManagedSecret, writeManagedSecret, type ReadSecret } from "../../stores/kubernetes-secret.js";
 import { ROTATION_ANNOTATION, type CurrentKeys } from "./plan.js";
 
 /** Vault custom metadata and Key Vault tags take no "/" in keys: the rotationId's name there. */
@@ -28,45 +27,24 @@ export interface GenerateTarget {
   apply(change: { values: Record<string, string>; keys: string[]; rotationId: string | undefined }): Promise<void>;
 }
 
-const decode = (data: Record<string, string> | undefined) =>
-  Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-
-export function kubernetesTarget(
-  ctx: KindContext,
-  secret: { name: string; namespace?: string | undefined; labels?: Record<string, string> | undefined; annotations?: Record<string, string> | undefined },
-): GenerateTarget {
+export function kubernetesTarget(ctx: KindContext, secret: ManagedObject): GenerateTarget {
   const namespace = secret.namespace ?? ctx.namespace;
-  let current: V1Secret | undefined;
-  let data: Record<string, string> = {};
+  let current: ReadSecret | undefined;
   return {
     describe: () => `Kubernetes Secret ${namespace}/${secret.name}`,
     async read(keys) {
-      try {
-        current = await ctx.kube().core.readNamespacedSecret({ name: secret.name, namespace });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        current = undefined;
-      }
-      data = decode(current?.data);
-      for (const v of Object.values(data)) ctx.redactor.register(v);
-      const recorded = current?.metadata?.annotations?.[ROTATION_ANNOTATION];
-      return { exists: current !== undefined, values: data, present: Object.keys(data), rotationIds: Object.fromEntries(keys.map((k) => [k, recorded])) };
+      current = await readManagedSecret(ctx, secret.name, namespace);
+      const values = current?.data ?? {};
+      const recorded = current?.secret.metadata?.annotations?.[ROTATION_ANNOTATION];
+      return { exists: current !== undefined, values, present: Object.keys(values), rotationIds: Object.fromEntries(keys.map((k) => [k, recorded])) };
     },
     async apply({ values, rotationId }) {
-      const extraAnnotations: Record<string, string> = rotationId ? { [ROTATION_ANNOTATION]: rotationId } : {};
-      const meta = { unit: ctx.unit.metadata.name, target: secret, namespace, extraAnnotations };
-      const encoded = Object.fromEntries(Object.entries({ ...data, ...values }).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]));
-      const { core } = ctx.kube();
-      if (!current) {
-        await core.createNamespacedSecret({ namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data: encoded } });
-        return;
-      }
-      // replace carries the resourceVersion read: a concurrent writer makes this fail
-      // instead of one generated value silently overwriting another.
-      await core.replaceNamespacedSecret({
-        name: secret.name,
+      await writeManagedSecret(ctx, {
+        target: secret,
         namespace,
-        body: { ...current, metadata: managedMetadata({ ...meta, current: current.metadata }), data: encoded },
+        current: current?.secret,
+        data: { ...current?.data, ...values },
+        extraAnnotations: rotationId ? { [ROTATION_ANNOTATION]: rotationId } : {},
       });
     },
   };
