@@ -28,7 +28,8 @@ include test/cluster/cluster.mk
 .PHONY: help
 help:
 	@echo "make dev        run the example units on a local API server and print their evidence"
-	@echo "make test       typecheck, generated-file check, unit + integration tests on real servers"
+	@echo "make test       typecheck, generated-file check, unit + integration tests on real servers,"
+	@echo "                then make e2e"
 	@echo "make bench      step cold start and peak memory (median of runs); a 1,000-key secret-sync"
 	@echo "make build      bundle the step programs and the CLI into dist/"
 	@echo "make generate   regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
@@ -74,12 +75,15 @@ check-generated: generate
 lint: dist/.built
 	node dist/reseed.mjs lint charts/reseed/values.yaml charts/reseed/examples/*.yaml
 
+# The e2e suite runs even when the others failed, so one CI run reports both.
 .PHONY: test
 test: $(NODE_DEPS) servers dist/.built
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory check-generated
 	$(MAKE) --no-print-directory lint
-	node test/run-vitest.mjs $(VITEST)
+	status=0; node test/run-vitest.mjs $(VITEST) || status=$$?; \
+	$(MAKE) --no-print-directory e2e || status=$$?; \
+	exit $$status
 
 .PHONY: test-unit
 test-unit: $(NODE_DEPS)

@@ -3,9 +3,9 @@ import { examples, parseObjects, root, template } from "../support/helm.js";
 import { NS } from "./argo.js";
 import { cli, e2eEnv, type E2eEnv, Kube, waitFor } from "./cluster.js";
 
-export const E2E_VALUES = [examples.dev, path.join(root, "test/e2e/values.yaml")];
+export const E2E_VALUES = [examples.local, path.join(root, "test/e2e/values.yaml")];
 
-/** The chart rendered with the dev example and the e2e overlay; extra flags (e.g. --set) go to helm template. */
+/** The chart rendered with the local example (`make dev`'s units) and the e2e overlay; extra flags (e.g. --set) go to helm template. */
 function renderChart(...flags: string[]): string {
   const r = template(E2E_VALUES, ...flags);
   if (!r.ok) throw new Error(`helm template failed:\n${r.err}`);
