@@ -1,8 +1,19 @@
 import type { PolicyRule } from "./kind.js";
 import type { LoadedUnit } from "./unit.js";
 
+/**
+ * The resource name for RBAC: the reference's own `resource`, or the kind's plural as the
+ * Kubernetes code generators form it (Ingress → ingresses, NetworkPolicy → networkpolicies).
+ * A custom resource whose CRD declares some other plural must name it in `resource`.
+ * The chart's `reseed.plural` applies the same rule.
+ */
 export function pluralOf(r: { kind: string; resource?: string | undefined }): string {
-  return r.resource ?? `${r.kind.toLowerCase()}s`;
+  if (r.resource) return r.resource;
+  const kind = r.kind.toLowerCase();
+  if (kind === "endpoints") return kind;
+  if (/(s|x|z|ch|sh)$/.test(kind)) return `${kind}es`;
+  if (/[^aeiou]y$/.test(kind)) return `${kind.slice(0, -1)}ies`;
+  return `${kind}s`;
 }
 
 export function apiGroupOf(apiVersion: string): string {

@@ -71,7 +71,7 @@ export const kubernetesProbe = z.strictObject({
   kubernetes: z.strictObject({
     apiVersion: z.string().min(1),
     kind: z.string().min(1),
-    resource: z.string().min(1).optional().describe("Plural resource name for RBAC; defaults to the lowercased kind + s."),
+    resource: z.string().min(1).optional().describe("Plural resource name for RBAC; defaults to the plural Kubernetes gives the kind (Ingress: ingresses). Set it for a custom resource with an irregular plural."),
     namespace: k8sName.optional(),
     name: k8sName,
     condition: z.string().min(1).optional().describe("A status condition type that must be True; omitted means the object only has to exist."),

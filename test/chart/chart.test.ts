@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { inputRef, seedingUnit, type SeedingUnit } from "../../steps/core/spec.js";
+import { pluralOf } from "../../steps/core/permissions.js";
 import { unitValues, type UnitValues } from "../../steps/core/values.js";
 import { jsonSchema, registryKinds } from "../../steps/cli/schema.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
@@ -109,7 +110,7 @@ function expectedGrants(name: string, v: UnitValues): Set<Grant> {
   for (const dep of [...unit.spec.dependencies, ...kind.dependencies(settings, ns)]) {
     if ("kubernetes" in dep) {
       const k = dep.kubernetes;
-      add(k.namespace ?? ns, groupOf(k.apiVersion), k.resource ?? `${k.kind.toLowerCase()}s`, ["get"], [k.name]);
+      add(k.namespace ?? ns, groupOf(k.apiVersion), pluralOf(k), ["get"], [k.name]);
     }
   }
   for (const r of kind.permissions(settings, ns)) {
@@ -405,7 +406,10 @@ describe("RBAC: least privilege derived from each unit", () => {
         { http: { url: "http://coder.coder.svc:8080/healthz" } },
         { kubernetes: { apiVersion: "apps/v1", kind: "Deployment", name: "coder", namespace: "coder", condition: "Available" } },
         { kubernetes: { apiVersion: "v1", kind: "Service", name: "coder" } },
-        { kubernetes: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", resource: "ingresses", name: "coder" } },
+        { kubernetes: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "coder" } },
+        { kubernetes: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", name: "coder" } },
+        { kubernetes: { apiVersion: "v1", kind: "Endpoints", name: "coder" } },
+        { kubernetes: { apiVersion: "example.com/v1", kind: "Cactus", resource: "cacti", name: "coder" } },
       ],
       ensure: { kind: "generated-secret", with: { secret: { name: "coder-db", namespace: "coder" }, keys: [{ name: "password" }] } },
     };
@@ -414,6 +418,9 @@ describe("RBAC: least privilege derived from each unit", () => {
     const apps = only(objs, "Role", "reseed-wide", "apps");
     expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["coder-admin"] });
     expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get"], resourceNames: ["coder"] });
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["get"], resourceNames: ["coder"] });
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: [""], resources: ["endpoints"], verbs: ["get"], resourceNames: ["coder"] });
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: ["example.com"], resources: ["cacti"], verbs: ["get"], resourceNames: ["coder"] });
     expect(z.array(rule).parse(only(objs, "Role", "reseed-wide", "coder").rules)).toEqual([
       { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"], resourceNames: ["coder"] },
       { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },

@@ -24,7 +24,8 @@ which defaults to the release namespace.
   ensure azure-federated-credential    nothing in Kubernetes (Azure RBAC on the identity, through workload identity)
   ensure coder-admin                   secrets: get, update, patch [with.session.kubernetesSecret.name]; secrets: create
 
-<resource> is the reference's `resource`, or its lowercased kind + "s".
+<resource> is the reference's `resource`, or the kind's plural as Kubernetes forms it
+(reseed.plural: Ingress → ingresses, NetworkPolicy → networkpolicies).
 `create` cannot be limited by resourceNames (the API server authorizes it before the object
 has a name), so create is always a rule of its own. Events (the steps' evidence) go
 to the namespace the workflow runs in, which is where its CronWorkflow lives.
@@ -140,6 +141,17 @@ Grants with the same namespace, group, resource and verbs merge into one rule.
 {{- $_ := set .to .ns $byRule -}}
 {{- end -}}
 
+{{/* The resource name Kubernetes gives a kind: lowercased, with the English plural its
+code generators use (the same rule as pluralOf in steps/core/permissions.ts). */}}
+{{- define "reseed.plural" -}}
+{{- $kind := lower . -}}
+{{- if eq $kind "endpoints" -}}{{ $kind }}
+{{- else if regexMatch "(s|x|z|ch|sh)$" $kind -}}{{ $kind }}es
+{{- else if regexMatch "[^aeiou]y$" $kind -}}{{ trimSuffix "y" $kind }}ies
+{{- else -}}{{ $kind }}s
+{{- end -}}
+{{- end -}}
+
 {{/* Record a grant on an object reference {apiVersion, kind, resource?, namespace?, name}. */}}
 {{- define "reseed.rbac.grantRef" -}}
 {{- $ref := .ref -}}
@@ -147,6 +159,6 @@ Grants with the same namespace, group, resource and verbs merge into one rule.
 {{- if contains "/" $ref.apiVersion -}}
 {{- $group = first (splitList "/" $ref.apiVersion) -}}
 {{- end -}}
-{{- $resource := $ref.resource | default (printf "%ss" (lower $ref.kind)) -}}
+{{- $resource := $ref.resource | default (include "reseed.plural" $ref.kind) -}}
 {{- include "reseed.rbac.grant" (dict "to" .to "ns" ($ref.namespace | default .ns) "group" $group "resource" $resource "verbs" .verbs "name" $ref.name) -}}
 {{- end -}}
