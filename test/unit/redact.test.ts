@@ -36,3 +36,29 @@ describe("Redactor", () => {
     expect(JSON.parse(lines[0]!).msg).toBe("oops [REDACTED]");
   });
 });
+
+describe("Redactor matching", () => {
+  it("masks the longest registered value where two start at the same place, and every occurrence", () => {
+    const r = new Redactor();
+    r.register("abcd1234");
+    r.register("abcd12345678");
+    expect(r.mask("x abcd12345678 y abcd1234 z abcd12345678")).toBe("x [REDACTED] y [REDACTED] z [REDACTED]");
+  });
+
+  it("masks values that overlap or sit at the very start and end of the text", () => {
+    const r = new Redactor();
+    r.register("s3cr3t-one");
+    r.register("t-one-two");
+    expect(r.mask("s3cr3t-one")).toBe("[REDACTED]");
+    expect(r.mask("s3cr3t-one-two")).toBe("[REDACTED]-two");
+    expect(r.mask("pre t-one-two")).toBe("pre [REDACTED]");
+  });
+
+  it("registering the same value twice adds nothing", () => {
+    const r = new Redactor();
+    r.register(canary);
+    const size = r.size;
+    r.register(canary);
+    expect(r.size).toBe(size);
+  });
+});
