@@ -1,9 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { request, type RequestOptions } from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
 import { AuditLog } from "../harness/audit.js";
-import type { AdminClient, KubeResponse } from "../harness/kube-http.js";
+import { type AdminClient, jsonClient, type KubeResponse } from "../harness/kube-http.js";
 
 /**
  * The cluster under test, reached only through a kubeconfig (KUBECONFIG) and, for write
@@ -35,46 +34,26 @@ export function e2eEnv(): E2eEnv {
 
 /** A JSON client with the kubeconfig's credentials; it also serves as the audit log's barrier client. */
 export class Kube implements AdminClient {
-  private readonly kc = new KubeConfig();
-  private readonly server: string;
+  private readonly client: AdminClient;
 
   constructor(kubeconfig: string) {
-    this.kc.loadFromFile(kubeconfig);
-    const server = this.kc.getCurrentCluster()?.server;
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const server = kc.getCurrentCluster()?.server;
     if (!server) throw new Error(`${kubeconfig} has no current cluster`);
-    this.server = server;
-  }
-
-  async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<KubeResponse> {
-    const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-    const url = new URL(path, this.server);
-    const options: RequestOptions = {
-      method,
-      headers: {
-        accept: "application/json, */*",
-        ...(payload === undefined ? {} : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
-      },
-      agent: false,
-    };
-    await this.kc.applyToHTTPSOptions(options);
-    return new Promise((resolve, reject) => {
-      const req = request(url, options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", reject);
-      });
-      req.on("error", reject);
-      req.end(payload);
+    // A one-off agent per request (agent: false), so no idle socket outlives the tests.
+    this.client = jsonClient(server, async (options) => {
+      options.agent = false;
+      await kc.applyToHTTPSOptions(options);
     });
   }
 
-  async json<T>(method: string, path: string, body?: unknown, options: { allowed?: number[]; contentType?: string } = {}): Promise<T> {
-    const res = await this.request(method, path, body, options.contentType);
-    if (!((res.status >= 200 && res.status < 300) || options.allowed?.includes(res.status))) {
-      throw new Error(`${method} ${path} answered ${res.status}: ${res.body.slice(0, 500)}`);
-    }
-    return (res.body ? JSON.parse(res.body) : undefined) as T;
+  request(method: string, path: string, body?: unknown, contentType?: string): Promise<KubeResponse> {
+    return this.client.request(method, path, body, contentType);
+  }
+
+  json<T>(method: string, path: string, body?: unknown, options?: { allowed?: number[]; contentType?: string }): Promise<T> {
+    return this.client.json<T>(method, path, body, options);
   }
 
   get<T>(path: string): Promise<T> {

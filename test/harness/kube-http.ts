@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Agent, request } from "node:https";
+import { Agent, request, type RequestOptions } from "node:https";
 
 /** Where the API server is and the admin's client cert: enough for the harness's own calls. */
 export interface AdminEndpoint {
@@ -29,18 +29,28 @@ export function adminClient(endpoint: AdminEndpoint): AdminClient {
     key: readFileSync(endpoint.adminKeyFile),
     keepAlive: false,
   });
+  return jsonClient(endpoint.url, (options) => {
+    options.agent = agent;
+  });
+}
 
-  const send = (method: string, path: string, body?: unknown, contentType = "application/json") =>
-    new Promise<KubeResponse>((resolve, reject) => {
-      const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-      const req = request(new URL(path, endpoint.url), {
-        method,
-        agent,
-        headers: {
-          accept: "application/json",
-          ...(payload === undefined ? {} : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
-        },
-      }, (res) => {
+/**
+ * A client for the API server at `url`; `authorize` adds the credentials to each request's
+ * options (an agent with a client certificate, or what a kubeconfig gives).
+ */
+export function jsonClient(url: string, authorize: (options: RequestOptions) => void | Promise<void>): AdminClient {
+  const send = async (method: string, path: string, body?: unknown, contentType = "application/json") => {
+    const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+    const options: RequestOptions = {
+      method,
+      headers: {
+        accept: "application/json, */*",
+        ...(payload === undefined ? {} : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
+      },
+    };
+    await authorize(options);
+    return new Promise<KubeResponse>((resolve, reject) => {
+      const req = request(new URL(path, url), options, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
@@ -49,6 +59,7 @@ export function adminClient(endpoint: AdminEndpoint): AdminClient {
       req.on("error", reject);
       req.end(payload);
     });
+  };
 
   return {
     request: send,
