@@ -250,6 +250,8 @@ describe("P2 hook: Argo CD hook Workflow", () => {
     expect(wf.metadata.annotations).toEqual({
       "argocd.argoproj.io/hook": "PostSync",
       "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+      "helm.sh/hook": "post-install,post-upgrade",
+      "helm.sh/hook-delete-policy": "before-hook-creation",
     });
     expect(wf.metadata.labels?.["reseed.dev/unit"]).toBe("dev-data-seed");
     const spec = workflowSpecOf(wf);
