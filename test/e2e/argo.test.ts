@@ -258,8 +258,11 @@ describe("concurrencyPolicy Forbid", () => {
       known = new Set((await argo.runs("cluster-facts")).map((wf) => wf.metadata.name));
       argo.resume("cluster-facts");
       const started = await argo.nextRun("cluster-facts", known, TICK);
-      // Watch through the next tick, which falls inside the deadline: still the one run.
-      const until = time(started.metadata.creationTimestamp) + DEADLINE_S * 1000 + 20_000;
+      // Watch through the next tick, which comes while the run still hangs: still the one run.
+      // The watch (and the test's patch) ends before the deadline does: Argo runs a tick that
+      // Forbid skipped once the blocking run is over, if that is within startingDeadlineSeconds,
+      // and that late run would hang too.
+      const until = time(started.metadata.creationTimestamp) + 70_000;
       while (Date.now() < until) {
         const runs = await argo.runs("cluster-facts");
         mostUnfinished = Math.max(mostUnfinished, runs.filter((wf) => !isFinished(wf)).length);
@@ -267,6 +270,7 @@ describe("concurrencyPolicy Forbid", () => {
         await new Promise((resolve) => setTimeout(resolve, 2000));
       }
       hung = await argo.workflow(started.metadata.name);
+      expect(isFinished(hung), "the run still hangs after the tick it blocked").toBe(false);
       expect(mostUnfinished).toBe(1);
     } finally {
       argo.suspend("cluster-facts");
@@ -276,7 +280,7 @@ describe("concurrencyPolicy Forbid", () => {
 
   it("ends the hung run at activeDeadlineSeconds, so the schedule goes on", async () => {
     expect(hung, "the previous test found a hung run").toBeDefined();
-    const ended = isFinished(hung) ? hung : await argo.finished(hung.metadata.name, 30_000);
+    const ended = isFinished(hung) ? hung : await argo.finished(hung.metadata.name, MINUTE);
     expect(ended.status?.phase).toMatch(/Failed|Error/);
     expect(argo.steps(ended)["validate-inputs"]?.message).toMatch(/deadline/i);
     const blockedS = (time(ended.status?.finishedAt) - time(ended.metadata.creationTimestamp)) / 1000;
