@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { inputRef, seedingUnit, type SeedingUnit } from "../../steps/core/spec.js";
-import { pluralOf } from "../../steps/core/permissions.js";
+import { apiGroupOf, pluralOf } from "../../steps/core/permissions.js";
 import { unitValues, type UnitValues } from "../../steps/core/values.js";
 import { jsonSchema, registryKinds } from "../../steps/cli/schema.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
@@ -85,8 +85,9 @@ function unitParameter(o: Obj): unknown {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The RBAC the chart must render, derived independently: the base rules, what inputs and
-// dependencies read, and what each kind declares in steps/kinds (its `permissions`).
+// The RBAC the chart must render, derived from the TypeScript side: the base rules, what
+// inputs and dependencies read (with steps/core's group and plural rules), and what each kind
+// declares in steps/kinds (its `permissions`). The chart's templates must agree with it.
 
 type Grant = string; // namespace|apiGroup|resource|verb|name ("*" = not limited by name)
 
@@ -97,7 +98,6 @@ function expectedGrants(name: string, v: UnitValues): Set<Grant> {
   const add = (namespace: string, group: string, resource: string, verbs: string[], names?: string[]) => {
     for (const verb of verbs) for (const n of names ?? ["*"]) out.add([namespace, group, resource, verb, n].join("|"));
   };
-  const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0]! : "");
   add(NS, "events.k8s.io", "events", ["create"]);
   add(NS, "argoproj.io", "workflowtaskresults", ["create", "patch"]);
   for (const ref of Object.values(unit.spec.inputs)) {
@@ -110,7 +110,7 @@ function expectedGrants(name: string, v: UnitValues): Set<Grant> {
   for (const dep of [...unit.spec.dependencies, ...kind.dependencies(settings, ns)]) {
     if ("kubernetes" in dep) {
       const k = dep.kubernetes;
-      add(k.namespace ?? ns, groupOf(k.apiVersion), pluralOf(k), ["get"], [k.name]);
+      add(k.namespace ?? ns, apiGroupOf(k.apiVersion), pluralOf(k), ["get"], [k.name]);
     }
   }
   for (const r of kind.permissions(settings, ns)) {
