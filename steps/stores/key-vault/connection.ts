@@ -79,11 +79,11 @@ function vaultProblem(where: string, err: unknown): string | undefined {
 }
 
 /** How long a recovered secret may take to become readable (Key Vault documents "several seconds"). */
-export const RECOVER_WAIT_MS = 60_000;
+const RECOVER_WAIT_MS = 60_000;
 const RECOVER_POLL_MS = 1_000;
 
 /** The fix for a 403, named per permission: an access policy or an RBAC role grants it. */
-export function grantHint(permission: KeyVaultPermission): string {
+function grantHint(permission: KeyVaultPermission): string {
   const role = permission === "get" || permission === "list" ? "Key Vault Secrets User" : "Key Vault Secrets Officer";
   return `grant the unit's identity the secrets ${permission} permission (an access policy with "${permission}", or with Azure RBAC a role such as ${role})`;
 }
