@@ -21,13 +21,15 @@ export interface SecretStore {
   /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. */
   remove(keys: string[]): Promise<void>;
   /**
-   * Stores with soft delete (Key Vault): which of these absent keys are deleted but
-   * recoverable. Such a name cannot be written until it is recovered (or purged, which
-   * reseed never does).
+   * Stores with soft delete (Key Vault), where a deleted key's name cannot be written until
+   * it is recovered (or purged, which reseed never does).
    */
-  deleted?(keys: string[]): Promise<string[]>;
-  /** Brings deleted keys back, old values and all, and returns once they are readable. */
-  recover?(keys: string[]): Promise<void>;
+  softDelete?: {
+    /** Which of these absent keys are deleted but recoverable. */
+    deleted(keys: string[]): Promise<string[]>;
+    /** Brings deleted keys back, old values and all, and returns once they are readable. */
+    recover(keys: string[]): Promise<void>;
+  };
 }
 
 /**
@@ -38,9 +40,11 @@ export interface SecretStore {
 export async function readRecovering(store: SecretStore, keys: string[]): Promise<{ current: Record<string, string> | undefined; recovered: string[] }> {
   const current = await store.read(keys);
   const absent = keys.filter((k) => current?.[k] === undefined);
-  const recovered = absent.length && store.deleted ? await store.deleted(absent) : [];
+  const soft = store.softDelete;
+  if (!soft || !absent.length) return { current, recovered: [] };
+  const recovered = await soft.deleted(absent);
   if (!recovered.length) return { current, recovered };
-  await store.recover!(recovered);
+  await soft.recover(recovered);
   return { current: { ...current, ...(await store.read(recovered)) }, recovered };
 }
 

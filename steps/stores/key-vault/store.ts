@@ -58,16 +58,18 @@ export function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretS
       const c = await connect();
       await forEachKey(keys, (name) => c.remove(name));
     },
-    async deleted(keys) {
-      const c = await connect();
-      const found = await forEachKey(keys, async (name) => ((await c.deleted(name)) ? name : undefined));
-      return found.filter((n): n is string => n !== undefined);
-    },
-    async recover(keys) {
-      const c = await connect();
-      await forEachKey(keys, async (name) => {
-        tags.set(name, (await c.recover(name)).tags);
-      });
+    softDelete: {
+      async deleted(keys) {
+        const c = await connect();
+        const found = await forEachKey(keys, async (name) => ((await c.deleted(name)) ? name : undefined));
+        return found.filter((n): n is string => n !== undefined);
+      },
+      async recover(keys) {
+        const c = await connect();
+        await forEachKey(keys, async (name) => {
+          tags.set(name, (await c.recover(name)).tags);
+        });
+      },
     },
   };
 }
