@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { keyVaultName, keyVaultUrl } from "../stores/key-vault/schema.js";
+import { keyVaultConnection, keyVaultName } from "../stores/key-vault/schema.js";
 import { vaultConnection } from "../stores/vault/schema.js";
 
 // Kubernetes object names: RFC 1123 subdomain, the rule Secret/ConfigMap names follow.
@@ -52,7 +52,7 @@ export const inputRef = z.union([
     ...common,
   }),
   z.strictObject({
-    keyVault: z.strictObject({ url: keyVaultUrl, name: z.string().regex(keyVaultName, "must be a Key Vault secret name (letters, digits, dashes)") }),
+    keyVault: z.strictObject({ ...keyVaultConnection, name: z.string().regex(keyVaultName, "must be a Key Vault secret name (letters, digits, dashes)") }),
     ...common,
   }),
 ]);

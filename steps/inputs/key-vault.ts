@@ -8,7 +8,7 @@ export const keyVaultSource: InputSource<Extract<InputRef, { keyVault: unknown }
   resolve: async ({ keyVault: ref }, env) => {
     let secret;
     try {
-      secret = await (await connectKeyVault(ref.url, env.env, env.redactor)).get(ref.name);
+      secret = await (await connectKeyVault(ref, env.env, env.redactor)).get(ref.name);
     } catch (err) {
       return { absent: `could not be read: ${describeKeyVaultError(err)}` };
     }

@@ -11,7 +11,7 @@ import type { SecretStore } from "./store.js";
 import { vaultImplicitInputs } from "./vault/connection.js";
 import { vaultLocation, vaultStore } from "./vault/store.js";
 
-export { publish, type SecretStore } from "./store.js";
+export { publish, readRecovering, type SecretStore } from "./store.js";
 export type { StoreContext } from "./context.js";
 
 // Where a kind can read or write secrets; one variant per authority.
@@ -40,7 +40,7 @@ export function storeImplicitInputs(loc: SecretLocation): ImplicitInput[] {
 export function storeDependencies(loc: SecretLocation): Dependency[] {
   if ("vault" in loc) return [{ vault: { address: loc.vault.address } }];
   // An unauthenticated request is answered 401 with the auth challenge: the vault is up.
-  if ("keyVault" in loc) return [{ http: { url: `${loc.keyVault.url.replace(/\/$/, "")}/secrets?api-version=7.4`, expectStatus: [401] } }];
+  if ("keyVault" in loc) return [{ http: { url: `${loc.keyVault.url.replace(/\/$/, "")}/secrets?api-version=${loc.keyVault.apiVersion ?? "7.4"}`, expectStatus: [401] } }];
   return [];
 }
 

@@ -20,6 +20,32 @@ export interface SecretStore {
   write(values: Record<string, string>): Promise<void>;
   /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. */
   remove(keys: string[]): Promise<void>;
+  /**
+   * Stores with soft delete (Key Vault), where a deleted key's name cannot be written until
+   * it is recovered (or purged, which reseed never does).
+   */
+  softDelete?: {
+    /** Which of these absent keys are deleted but recoverable. */
+    deleted(keys: string[]): Promise<string[]>;
+    /** Brings deleted keys back, old values and all, and returns once they are readable. */
+    recover(keys: string[]): Promise<void>;
+  };
+}
+
+/**
+ * Reads `keys`, first recovering those the store holds soft-deleted: a deleted name blocks
+ * every later write (Key Vault answers 409), so self-healing means bringing it back and then
+ * comparing as usual. Recovering is a write; callers run this only once nothing else can fail.
+ */
+export async function readRecovering(store: SecretStore, keys: string[]): Promise<{ current: Record<string, string> | undefined; recovered: string[] }> {
+  const current = await store.read(keys);
+  const absent = keys.filter((k) => current?.[k] === undefined);
+  const soft = store.softDelete;
+  if (!soft || !absent.length) return { current, recovered: [] };
+  const recovered = await soft.deleted(absent);
+  if (!recovered.length) return { current, recovered };
+  await soft.recover(recovered);
+  return { current: { ...current, ...(await store.read(recovered)) }, recovered };
 }
 
 /**
@@ -27,12 +53,11 @@ export interface SecretStore {
  * are never touched. The zero-write rerun of every publishing kind rests on this.
  */
 export async function publish(store: SecretStore, desired: Record<string, string>): Promise<Outcome> {
-  const current = await store.read(Object.keys(desired));
+  const { current, recovered } = await readRecovering(store, Object.keys(desired));
   const differing = Object.keys(desired).filter((k) => current?.[k] !== desired[k]);
-  if (!differing.length) return { action: "unchanged", changes: [] };
-  await store.write(Object.fromEntries(differing.map((k) => [k, desired[k]!])));
-  return {
-    action: current ? "updated" : "created",
-    changes: differing.map((k) => `${current && k in current ? "updated" : "wrote"} ${k} in ${store.describe()}`),
-  };
+  const changes = recovered.map((k) => `recovered soft-deleted ${k} in ${store.describe()}`);
+  if (differing.length) await store.write(Object.fromEntries(differing.map((k) => [k, desired[k]!])));
+  changes.push(...differing.map((k) => `${current && k in current ? "updated" : "wrote"} ${k} in ${store.describe()}`));
+  if (!changes.length) return { action: "unchanged", changes: [] };
+  return { action: current ? "updated" : "created", changes };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { fakeAzure, projectedToken, workloadIdentity } from "./authorities.js";
+import { fakeAzure, KeyVaultAdmin, projectedToken, workloadIdentity } from "./authorities.js";
 import { KEY_VAULT_DOMAIN } from "./fake-azure.js";
 import { httpsClient } from "./https-client.js";
 import { OpenBaoAdmin, OpenBaoAudit } from "./openbao.js";
@@ -73,5 +73,63 @@ describe("fake Entra + fake Key Vault", () => {
     const refused = await entra.request("POST", `/${azure.tenantId}/oauth2/v2.0/token`, { form: form("app-mismatch") });
     expect(refused.status).toBe(400);
     expect(refused.body).toContain("AADSTS70021");
+  });
+});
+
+describe("fake Key Vault: one endpoint, soft delete, API versions", () => {
+  it("serves several vaults by Host, answers an unknown vault VaultNotFound (not SecretNotFound), and checks api-version per vault", async () => {
+    const azure = await fakeAzure(kube);
+    const a = await azure.addVault("harness-a");
+    const b = await azure.addVault("harness-b", { apiVersions: ["7.2", "7.3"] });
+    expect(new URL(a.url).port).toBe(new URL(b.url).port);
+    const { clientId, clientSecret } = azure.adminCredentials();
+    const entra = httpsClient(azure.authorityHost, azure.caFile);
+    const token = JSON.parse(
+      (await entra.request("POST", `/${azure.tenantId}/oauth2/v2.0/token`, { form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` } })).body,
+    ) as { access_token: string };
+    const auth = { authorization: `Bearer ${token.access_token}` };
+    const kv = (url: string) => httpsClient(url, azure.caFile, () => auth);
+    expect((await kv(a.url).request("PUT", "/secrets/x?api-version=7.6", { body: { value: "in-a" } })).status).toBe(200);
+    expect((await kv(b.url).request("PUT", "/secrets/x?api-version=7.3", { body: { value: "in-b" } })).status).toBe(200);
+    expect(a.peek("x")?.value).toBe("in-a");
+    expect(b.peek("x")?.value).toBe("in-b");
+
+    const unknown = await kv(a.url.replace("harness-a", "harness-typo")).request("GET", "/secrets/x?api-version=7.6");
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body).error.code).toBe("VaultNotFound");
+    const missing = await kv(a.url).request("GET", "/secrets/absent?api-version=7.6");
+    expect(JSON.parse(missing.body).error.code).toBe("SecretNotFound");
+
+    expect((await kv(a.url).request("GET", "/secrets/x")).status).toBe(400);
+    const lagging = await kv(b.url).request("GET", "/secrets/x?api-version=7.6");
+    expect(lagging.status).toBe(400);
+    expect(JSON.parse(lagging.body).error.message).toContain("(7.6) is not recognized");
+  });
+
+  it("keeps a deleted name taken (409) until it is recovered, and recovery is a long-running operation", async () => {
+    const azure = await fakeAzure(kube);
+    const v = await azure.addVault("harness-soft");
+    const admin = new KeyVaultAdmin(azure, v.url);
+    await admin.put("kept", "old-value", { t: "1" });
+    await admin.softDelete("kept");
+    expect(v.deletedNames()).toEqual(["kept"]);
+    const { clientId, clientSecret } = azure.adminCredentials();
+    const token = JSON.parse(
+      (await httpsClient(azure.authorityHost, azure.caFile).request("POST", `/${azure.tenantId}/oauth2/v2.0/token`, { form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` } })).body,
+    ) as { access_token: string };
+    const kv = httpsClient(v.url, azure.caFile, () => ({ authorization: `Bearer ${token.access_token}` }));
+    const conflict = await kv.request("PUT", "/secrets/kept?api-version=7.6", { body: { value: "new-value" } });
+    expect(conflict.status).toBe(409);
+    expect(JSON.parse(conflict.body).error.message).toContain("deleted but recoverable");
+    const deleted = JSON.parse((await kv.request("GET", "/deletedsecrets/kept?api-version=7.6")).body);
+    expect(deleted).toMatchObject({ recoveryId: `${v.url}/deletedsecrets/kept`, tags: { t: "1" } });
+    expect(deleted.value).toBeUndefined();
+
+    azure.setRecoveryDelay(300);
+    expect((await kv.request("POST", "/deletedsecrets/kept/recover?api-version=7.6")).status).toBe(200);
+    expect((await kv.request("GET", "/secrets/kept?api-version=7.6")).status).toBe(404);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(JSON.parse((await kv.request("GET", "/secrets/kept?api-version=7.6")).body).value).toBe("old-value");
+    azure.setRecoveryDelay(1500);
   });
 });

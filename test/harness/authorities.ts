@@ -104,7 +104,8 @@ export async function caBundle(files: string[], dir: string): Promise<string> {
 /** What tests do in a fake Key Vault as its admin, through the Key Vault REST API itself. */
 export class KeyVaultAdmin {
   private token: string | undefined;
-  constructor(private readonly azure: FakeAzure, readonly url: string) {}
+  /** `apiVersion`: one the vault accepts (a vault added with a short list of versions may not take 7.6). */
+  constructor(private readonly azure: FakeAzure, readonly url: string, private readonly apiVersion = "7.6") {}
 
   private async headers(): Promise<Record<string, string>> {
     if (!this.token) {
@@ -122,11 +123,11 @@ export class KeyVaultAdmin {
   }
 
   async put(name: string, value: string, tags: Record<string, string> = {}): Promise<void> {
-    await this.client.json("PUT", `/secrets/${name}?api-version=7.6`, { body: { value, tags }, headers: await this.headers() });
+    await this.client.json("PUT", `/secrets/${name}?api-version=${this.apiVersion}`, { body: { value, tags }, headers: await this.headers() });
   }
 
   async get(name: string): Promise<{ value: string; tags: Record<string, string>; id: string } | undefined> {
-    const res = await this.client.request("GET", `/secrets/${name}?api-version=7.6`, { headers: await this.headers() });
+    const res = await this.client.request("GET", `/secrets/${name}?api-version=${this.apiVersion}`, { headers: await this.headers() });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new Error(`GET ${name} answered ${res.status}: ${res.body}`);
     return JSON.parse(res.body) as { value: string; tags: Record<string, string>; id: string };
@@ -134,12 +135,12 @@ export class KeyVaultAdmin {
 
   /** Soft delete only: the name stays taken until it is purged or recovered. */
   async softDelete(name: string): Promise<void> {
-    await this.client.json("DELETE", `/secrets/${name}?api-version=7.6`, { headers: await this.headers(), allowed: [404] });
+    await this.client.json("DELETE", `/secrets/${name}?api-version=${this.apiVersion}`, { headers: await this.headers(), allowed: [404] });
   }
 
   /** Delete and purge: the secret is gone for good. */
   async destroy(name: string): Promise<void> {
     await this.softDelete(name);
-    await this.client.json("DELETE", `/deletedsecrets/${name}?api-version=7.6`, { headers: await this.headers(), allowed: [404] });
+    await this.client.json("DELETE", `/deletedsecrets/${name}?api-version=${this.apiVersion}`, { headers: await this.headers(), allowed: [404] });
   }
 }

@@ -299,26 +299,159 @@ describe("generated-secret into an external authority", () => {
     expect(after?.customMetadata["reseed-rotation-id"]).toBe("r2");
   });
 
-  it("Key Vault: keeps a value that exists, creates only what is absent, and fails by name on a soft-deleted secret", async () => {
+  it("Key Vault: keeps a value that exists, creates only what is absent, and recovers a deleted secret with its old value", async () => {
     const ns = "gen-kv";
     const vault = new KeyVaultAdmin(azure, (await azure.addVault("kv-generated")).url);
     const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
-    azure.vault("kv-generated").allow(env.AZURE_CLIENT_ID!, ["get", "set"]);
+    azure.vault("kv-generated").allow(env.AZURE_CLIENT_ID!, ["get", "set", "recover"]);
     await vault.put("coder-admin-password", "set-by-a-human-0016");
     const u = unit("coder-admin", { kind: "generated-secret", with: { keyVault: { url: vault.url }, keys: [{ name: "coder-admin-password" }, { name: "coder-api-key", length: 40 }] } });
     const opts = { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } };
-    const mark = azure.mark();
+    let mark = azure.mark();
     const runs = await runDag(u, opts);
     expect(codes(runs)).toEqual([0, 0, 0, 0]);
     expect(azure.writesSince(mark)).toEqual(["keyvault PUT kv-generated /secrets/coder-api-key"]);
     expect((await vault.get("coder-admin-password"))?.value).toBe("set-by-a-human-0016");
-    expect((await vault.get("coder-api-key"))?.value).toMatch(/^[A-Za-z0-9]{40}$/);
+    const generated = (await vault.get("coder-api-key"))?.value;
+    expect(generated).toMatch(/^[A-Za-z0-9]{40}$/);
 
     await vault.softDelete("coder-api-key");
-    const deleted = await runDag(u, opts);
-    expect(codes(deleted)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expect(problemsOf(deleted[2]!)).toContain("coder-api-key");
-    expect(problemsOf(deleted[2]!)).toContain("deleted but recoverable");
+    mark = azure.mark();
+    const recovered = await runDag(u, opts);
+    expect(codes(recovered)).toEqual([0, 0, 0, 0]);
+    expect(recovered[2]!.stdout).toContain("recovered soft-deleted coder-api-key (value kept)");
+    // Recovered, never purged, never set: the value every consumer was given comes back.
+    expect(azure.writesSince(mark)).toEqual(["keyvault POST kv-generated /deletedsecrets/coder-api-key/recover"]);
+    expect((await vault.get("coder-api-key"))?.value).toBe(generated);
+    // Recovery is long-running: the step polled the secret until it answered.
+    const sinceMark = azure.requestsSince(mark);
+    const afterRecover = sinceMark.slice(sinceMark.findIndex((r) => r.method === "POST") + 1);
+    const polls = afterRecover.filter((r) => r.method === "GET" && r.path === "/secrets/coder-api-key/").map((r) => r.status);
+    expect(polls[0]).toBe(404);
+    expect(polls).toContain(200);
+    expect(recovered.map((r) => r.stdout + r.stderr).join()).not.toContain(generated);
+
+    mark = azure.mark();
+    expect(codes(await runDag(u, opts))).toEqual([0, 0, 0, 0]);
+    expect(azure.writesSince(mark)).toEqual([]);
+  });
+
+  it("Key Vault: a deleted secret the identity may not recover fails ensure naming the recover permission and the fix, writing nothing", async () => {
+    const ns = "gen-kv-norecover";
+    const vault = new KeyVaultAdmin(azure, (await azure.addVault("kv-norecover")).url);
+    const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
+    azure.vault("kv-norecover").allow(env.AZURE_CLIENT_ID!, ["get", "set"]);
+    await vault.put("coder-api-key", "generated-earlier-0031", { "managed-by": "reseed" });
+    await vault.softDelete("coder-api-key");
+    const u = unit("coder-admin", { kind: "generated-secret", with: { keyVault: { url: vault.url }, keys: [{ name: "coder-api-key" }] } });
+    const mark = azure.mark();
+    const runs = await runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
+    expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expect(problemsOf(runs[2]!)).toContain("recover soft-deleted Key Vault");
+    expect(problemsOf(runs[2]!)).toContain("does not have secrets recover permission");
+    expect(problemsOf(runs[2]!)).toContain("grant the unit's identity the secrets recover permission");
+    expect(azure.writesSince(mark)).toEqual([]);
+    expect(azure.vault("kv-norecover").deletedNames()).toEqual(["coder-api-key"]);
+  });
+
+  it("Key Vault: a vault name the endpoint does not know fails naming the vault, and writes nothing", async () => {
+    const ns = "gen-kv-typo";
+    const real = await azure.addVault("kv-real");
+    const typo = real.url.replace("kv-real", "kv-reel");
+    const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
+    real.allow(env.AZURE_CLIENT_ID!, ["get", "set", "list", "recover"]);
+    const stepEnv = { ...authorityStepEnv(bundle), ...env };
+    const gen = unit("typo-gen", { kind: "generated-secret", with: { keyVault: { url: typo }, keys: [{ name: "coder-api-key" }] } });
+    const sync = unit("typo-sync", { kind: "secret-sync", with: { from: { keyVault: { url: typo } }, to: { kubernetesSecret: { name: "typo" } }, keys: ["ghcr-token"], drift: "correct" } });
+    const input = unit("typo-input", { kind: "generated-secret", with: { secret: { name: "typo-input" }, keys: [{ name: "k" }] } }, { inputs: { token: { keyVault: { url: typo, name: "ghcr-token" } } } });
+    const mark = azure.mark();
+    const kubeMark = await kube.auditMark();
+    const [gens, syncs, inputs] = [await runDag(gen, { ...(await asUnit(ns, gen)), env: stepEnv }), await runDag(sync, { ...(await asUnit(ns, sync)), env: stepEnv }), await runDag(input, { ...(await asUnit(ns, input)), env: stepEnv })];
+    expect(codes(gens)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expect(codes(syncs)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expect(codes(inputs)).toEqual([ExitCode.missingInput]);
+    for (const p of [problemsOf(gens[2]!), problemsOf(syncs[2]!), problemsOf(inputs[0]!)]) {
+      expect(p).toContain(`Key Vault ${typo} was not found (HTTP 404 VaultNotFound`);
+      expect(p).toContain("this is not a missing secret");
+      expect(p).not.toContain("is missing in");
+    }
+    expect(azure.writesSince(mark)).toEqual([]);
+    expect(azure.requestsSince(mark).filter((r) => r.vault === "kv-reel" && r.status === 404)).not.toEqual([]);
+    expect((await kube.writesSince(kubeMark, { user: `system:serviceaccount:${ns}:unit` })).filter((w) => w.resource === "secrets")).toEqual([]);
+  });
+});
+
+describe("Key Vault soft delete and API version, through secret-sync", () => {
+  it("prune, then the key comes back at the source: the next run recovers it and writes only if it differs, then writes nothing", async () => {
+    const ns = "sync-kv-prune";
+    const src = new KeyVaultAdmin(azure, (await azure.addVault("kv-prune-src")).url);
+    const dst = await azure.addVault("kv-prune-dst");
+    const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
+    azure.vault("kv-prune-src").allow(env.AZURE_CLIENT_ID!, ["get", "list"]);
+    dst.allow(env.AZURE_CLIENT_ID!, ["get", "list", "set", "delete", "recover"]);
+    await src.put("ws-github", "ghp_prune00000001");
+    await src.put("ws-stale", "stale-value-000002");
+    const u = unit("app-fanout", { kind: "secret-sync", with: { from: { keyVault: { url: src.url } }, to: { keyVault: { url: dst.url } }, prefix: { from: "ws-", to: "app-ws-" }, drift: "correct", prune: true } });
+    const opts = { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } };
+    expect(codes(await runDag(u, opts))).toEqual([0, 0, 0, 0]);
+    expect(dst.names()).toEqual(["app-ws-github", "app-ws-stale"]);
+
+    await src.destroy("ws-stale");
+    const pruned = await runDag(u, opts);
+    expect(codes(pruned)).toEqual([0, 0, 0, 0]);
+    expect(dst.deletedNames()).toEqual(["app-ws-stale"]);
+
+    // Back with the value it had: recovered, nothing written after.
+    await src.put("ws-stale", "stale-value-000002");
+    let mark = azure.mark();
+    const same = await runDag(u, opts);
+    expect(codes(same)).toEqual([0, 0, 0, 0]);
+    expect(same[2]!.stdout).toContain("recovered soft-deleted app-ws-stale (equal to the source)");
+    expect(azure.writesSince(mark)).toEqual(["keyvault POST kv-prune-dst /deletedsecrets/app-ws-stale/recover"]);
+
+    // Pruned again, back with a new value: recovered, then that one key written.
+    await src.destroy("ws-stale");
+    expect(codes(await runDag(u, opts))).toEqual([0, 0, 0, 0]);
+    await src.put("ws-stale", "stale-value-new-0003");
+    mark = azure.mark();
+    const differs = await runDag(u, opts);
+    expect(codes(differs)).toEqual([0, 0, 0, 0]);
+    expect(differs[2]!.stdout).toContain("recovered soft-deleted app-ws-stale and wrote the source's value");
+    expect(azure.writesSince(mark)).toEqual(["keyvault POST kv-prune-dst /deletedsecrets/app-ws-stale/recover", "keyvault PUT kv-prune-dst /secrets/app-ws-stale"]);
+    expect(dst.peek("app-ws-stale")).toMatchObject({ value: "stale-value-new-0003", tags: { "managed-by": "reseed", "reseed-unit": "app-fanout" } });
+
+    mark = azure.mark();
+    expect(codes(await runDag(u, opts))).toEqual([0, 0, 0, 0]);
+    expect(azure.writesSince(mark)).toEqual([]);
+  });
+
+  it("a vault that accepts only an older API version: unpinned, list paging fails with the hint; pinned, every request carries the version, paging included", async () => {
+    const ns = "sync-kv-pinned";
+    const lagging = await azure.addVault("kv-lagging", { apiVersions: ["7.3", "7.4"] });
+    const src = new KeyVaultAdmin(azure, lagging.url, "7.4");
+    const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
+    lagging.allow(env.AZURE_CLIENT_ID!, ["get", "list"]);
+    // More keys than one page (25), so the listing follows a nextLink.
+    for (let i = 0; i < 30; i++) await src.put(`ws-key-${String(i).padStart(2, "0")}`, `paged-value-${String(i).padStart(4, "0")}`);
+    const u = (apiVersion?: string) =>
+      unit("paged", { kind: "secret-sync", with: { from: { keyVault: { url: lagging.url, ...(apiVersion ? { apiVersion } : {}) } }, to: { kubernetesSecret: { name: "paged" } }, prefix: { from: "ws-" }, drift: "correct" } });
+    const run = async (v?: string) => runDag(u(v), { ...(await asUnit(ns, u(v))), env: { ...authorityStepEnv(bundle), ...env } });
+
+    const unpinned = await run();
+    expect(codes(unpinned)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expect(problemsOf(unpinned[2]!)).toContain("HTTP 400");
+    expect(problemsOf(unpinned[2]!)).toContain("pin keyVault.apiVersion");
+
+    const mark = azure.mark();
+    const pinned = await run("7.4");
+    expect(codes(pinned)).toEqual([0, 0, 0, 0]);
+    expect(Object.keys((await admin.readSecret(ns, "paged")) ?? {})).toHaveLength(30);
+    const sent = azure.requestsSince(mark).filter((r) => r.vault === "kv-lagging");
+    expect(sent.length).toBeGreaterThan(60);
+    expect([...new Set(sent.map((r) => r.apiVersion))]).toEqual(["7.4"]);
+    const pages = sent.filter((r) => r.path === "/secrets" && r.status === 200);
+    expect(pages.filter((r) => r.query.includes("$skiptoken"))).not.toEqual([]);
+    expect(pages.filter((r) => !r.query.includes("$skiptoken"))).not.toEqual([]);
   });
 });
 

@@ -36,6 +36,18 @@ describe("generated-secret plan", () => {
     expect(p).toMatchObject({ rotated: ["token"], generate: ["token", "extra"], adopt: [] });
   });
 
+  it("recovers a soft-deleted key instead of generating a new value, keeping its rotationId", () => {
+    const p = planKeys({ exists: true, present: ["password"], rotationIds: { password: "r1", token: "r1" }, recoverable: ["token"] }, keys, "r1");
+    expect(p).toMatchObject({ create: false, recover: ["token"], generate: [], adopt: [], changes: ["recovered soft-deleted token (value kept)"] });
+    const alone = planKeys({ exists: false, present: [], rotationIds: {}, recoverable: ["password", "token"] }, keys, undefined);
+    expect(alone).toMatchObject({ create: false, recover: ["password", "token"], generate: [] });
+  });
+
+  it("rotates a recovered key only when its recorded rotationId differs, and adopts one without any", () => {
+    const p = planKeys({ exists: false, present: [], rotationIds: { password: "r1", token: undefined }, recoverable: ["password", "token"] }, keys, "r2");
+    expect(p).toMatchObject({ recover: ["password", "token"], rotated: ["password"], generate: ["password"], adopt: ["token"] });
+  });
+
   it("generates values of the requested length from the charset only", () => {
     for (const cs of Object.keys(charsets) as (keyof typeof charsets)[]) {
       const v = generateValue(64, cs);

@@ -49,6 +49,16 @@ describe("secret-sync plan", () => {
     expect(planSync({ pairs, source, destination, drift: "report", prunable: [] })).toMatchObject({ write: {}, drifted: ["a"], changes: [] });
   });
 
+  it("writes a recovered key only if it differs from the source, whatever drift says", () => {
+    const destination = { a: "value-a", b2: "old-value" };
+    expect(planSync({ pairs, source, destination, recovered: ["a", "b2"], drift: "report", prunable: [] })).toEqual({
+      write: { b2: "value-b" },
+      drifted: [],
+      remove: [],
+      changes: ["recovered soft-deleted a (equal to the source)", "recovered soft-deleted b2 and wrote the source's value"],
+    });
+  });
+
   it("removes only prunable keys the source no longer has", () => {
     const p = planSync({ pairs, source, destination: { a: "value-a", b2: "value-b" }, drift: "correct", prunable: ["a", "b2", "gone"] });
     expect(p.remove).toEqual(["gone"]);

@@ -2,7 +2,8 @@
 // missing keys are added, existing values are kept forever, and only a changed rotationId
 // (a deliberate Git change) replaces them. A value that carries no rotationId yet was made
 // by someone else or before rotation was configured: it is adopted (the id is recorded),
-// never rotated, because it may be the only copy.
+// never rotated, because it may be the only copy. A soft-deleted value is recovered, not
+// regenerated: it is still the value every consumer was given.
 //
 // The plan is per key because a Key Vault holds one secret per key, each with its own tags;
 // a Kubernetes Secret or a Vault KV secret records one rotationId for all of its keys.
@@ -14,8 +15,13 @@ export interface CurrentKeys {
   exists: boolean;
   /** Keys that hold a value now. */
   present: string[];
-  /** The rotationId recorded for each present key, if any. */
+  /** The rotationId recorded for each present (or recoverable) key, if any. */
   rotationIds: Record<string, string | undefined>;
+  /**
+   * Keys deleted but recoverable (Key Vault soft delete). Their value is the one generated
+   * before: it is recovered, never replaced by a new one (generate-once), never purged.
+   */
+  recoverable?: string[];
 }
 
 export interface KeysPlan {
@@ -25,16 +31,20 @@ export interface KeysPlan {
   rotated: string[];
   /** Present keys whose rotationId is recorded without changing the value. */
   adopt: string[];
+  /** Soft-deleted keys to recover, before anything else is written. */
+  recover: string[];
   changes: string[];
 }
 
 const list = (keys: string[]) => keys.join(", ");
 
 export function planKeys(current: CurrentKeys, keys: string[], rotationId: string | undefined): KeysPlan {
-  if (!current.exists) {
-    return { create: true, generate: [...keys], rotated: [], adopt: [], changes: [`created with key${keys.length === 1 ? "" : "s"} ${list(keys)}`] };
+  const recover = keys.filter((k) => current.recoverable?.includes(k));
+  if (!current.exists && !recover.length) {
+    return { create: true, generate: [...keys], rotated: [], adopt: [], recover: [], changes: [`created with key${keys.length === 1 ? "" : "s"} ${list(keys)}`] };
   }
-  const present = new Set(current.present);
+  // A recoverable key counts as present: its old value comes back, with the rotationId it had.
+  const present = new Set([...current.present, ...recover]);
   const missing = keys.filter((k) => !present.has(k));
   const rotated = rotationId === undefined ? [] : keys.filter((k) => present.has(k) && current.rotationIds[k] !== undefined && current.rotationIds[k] !== rotationId);
   const adopt = rotationId === undefined ? [] : keys.filter((k) => present.has(k) && current.rotationIds[k] === undefined);
@@ -45,7 +55,9 @@ export function planKeys(current: CurrentKeys, keys: string[], rotationId: strin
     generate: keys.filter((k) => missing.includes(k) || rotated.includes(k)),
     rotated,
     adopt,
+    recover,
     changes: [
+      ...(recover.length ? [`recovered soft-deleted ${list(recover)} (value kept)`] : []),
       ...[...byOldId].map(([old, ks]) => `rotated ${list(ks)} (rotationId ${old} -> ${rotationId})`),
       ...missing.map((k) => `added missing key ${k}`),
       ...(adopt.length ? [`adopted existing values under rotationId ${rotationId}`] : []),

@@ -19,12 +19,13 @@ export interface Current extends CurrentKeys {
  * the rotationId on every listed key, and never overwrites a value it did not read: the
  * Kubernetes Secret is replaced at the resourceVersion read, the Vault secret written with
  * check-and-set on the version read, and a Key Vault secret is only set when it was absent
- * (or is being rotated).
+ * (or is being rotated). Keys in `recover` (only a Key Vault reads any as recoverable) are
+ * recovered first.
  */
 export interface GenerateTarget {
   describe(): string;
   read(keys: string[]): Promise<Current>;
-  apply(change: { values: Record<string, string>; keys: string[]; rotationId: string | undefined }): Promise<void>;
+  apply(change: { values: Record<string, string>; keys: string[]; rotationId: string | undefined; recover: string[] }): Promise<void>;
 }
 
 export function kubernetesTarget(ctx: KindContext, secret: ManagedObject): GenerateTarget {
@@ -75,7 +76,7 @@ export function vaultTarget(ctx: KindContext, loc: VaultLocation): GenerateTarge
 export function keyVaultTarget(ctx: KindContext, loc: KeyVaultLocation): GenerateTarget {
   let client: KeyVaultClient | undefined;
   const found = new Map<string, { version: string; tags: Record<string, string> }>();
-  const connect = async () => (client ??= await connectKeyVault(loc.url, ctx.env, ctx.redactor));
+  const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor));
   return {
     describe: () => `Key Vault ${loc.url}`,
     async read(keys) {
@@ -83,19 +84,32 @@ export function keyVaultTarget(ctx: KindContext, loc: KeyVaultLocation): Generat
       found.clear();
       const values: Record<string, string> = {};
       const rotationIds: Record<string, string | undefined> = {};
+      const recoverable: string[] = [];
       await forEachKey(keys, async (k) => {
         const s = await c.get(k);
-        if (!s) return;
-        values[k] = s.value;
-        rotationIds[k] = s.tags[ROTATION_TAG];
-        found.set(k, { version: s.version, tags: s.tags });
+        if (s) {
+          values[k] = s.value;
+          rotationIds[k] = s.tags[ROTATION_TAG];
+          found.set(k, { version: s.version, tags: s.tags });
+          return;
+        }
+        // Absent: a soft-deleted secret still holds the value generated before (one GET
+        // more, only for keys that are absent).
+        const deleted = await c.deleted(k);
+        if (!deleted) return;
+        recoverable.push(k);
+        rotationIds[k] = deleted.tags[ROTATION_TAG];
       });
-      return { exists: found.size > 0, values, present: Object.keys(values), rotationIds };
+      return { exists: found.size > 0, values, present: Object.keys(values), rotationIds, recoverable: recoverable.sort() };
     },
     // Key Vault has no conditional write: a key is set only when it was read as absent, or
     // is being rotated; CronWorkflow concurrencyPolicy Forbid keeps one writer per unit.
-    async apply({ values, keys, rotationId }) {
+    async apply({ values, keys, rotationId, recover }) {
       const c = await connect();
+      await forEachKey(recover, async (k) => {
+        const back = await c.recover(k);
+        found.set(k, { version: back.version, tags: back.tags });
+      });
       const tags = (k: string) => ({ ...found.get(k)?.tags, ...keyVaultTags(ctx.unit.metadata.name), ...(rotationId ? { [ROTATION_TAG]: rotationId } : {}) });
       await forEachKey(Object.entries(values), ([k, v]) => c.set(k, v, tags(k)));
       const retag = keys.filter((k) => !(k in values) && found.has(k) && rotationId !== undefined && found.get(k)!.tags[ROTATION_TAG] !== rotationId);

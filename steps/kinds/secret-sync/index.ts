@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ExitCode, SeedError, type Problem } from "../../core/errors.js";
 import { defineKind, type Check, type KindContext } from "../../core/kind.js";
 import { MIN_SECRET_LENGTH } from "../../core/redact.js";
-import { describeLocation, keyNameProblem, openStore, secretLocation, storeDependencies, storeImplicitInputs, storePermissions, type SecretStore } from "../../stores/index.js";
+import { describeLocation, keyNameProblem, openStore, readRecovering, secretLocation, storeDependencies, storeImplicitInputs, storePermissions, type SecretStore } from "../../stores/index.js";
 import { explicitPairs, planSync, prefixPairs, type Pair } from "./plan.js";
 
 const keyName = z.string().min(1).regex(/^[-._a-zA-Z0-9]+$/, "must be a key name (letters, digits, -, _, .)");
@@ -92,14 +92,16 @@ export const secretSync = defineKind<Settings>({
     if (problems.length) {
       throw new SeedError(ExitCode.missingInput, `${problems.length} source key${problems.length === 1 ? "" : "s"} missing or unusable; nothing was written`, `fix the keys at ${describeLocation(s.from, ctx.namespace)} or the unit's key list`, problems);
     }
-    const current = await to.read(pairs.map((p) => p.to));
-    const plan = planSync({ pairs, source, destination: current ?? {}, drift: s.drift, prunable: await prunable(to, s) });
+    // A destination key soft-deleted (by a prune, or by hand) blocks its name until it is
+    // recovered: recover it, then compare like any other key.
+    const { current, recovered } = await readRecovering(to, pairs.map((p) => p.to));
+    const plan = planSync({ pairs, source, destination: current ?? {}, recovered, drift: s.drift, prunable: await prunable(to, s) });
     for (const key of plan.drifted) ctx.log.warn({ event: "drift.reported", key, destination: to.describe() }, `${key} differs from the source; drift: report leaves it as it is`);
     if (Object.keys(plan.write).length) await to.write(plan.write);
     if (plan.remove.length) await to.remove(plan.remove);
     if (!plan.changes.length) return { action: "unchanged", changes: [] };
     // "created": the destination held none of the keys, as after a reset; otherwise "updated".
-    return { action: Object.keys(current ?? {}).length === 0 ? "created" : "updated", changes: plan.changes.map((c) => `${c} in ${to.describe()}`) };
+    return { action: Object.keys(current ?? {}).length === recovered.length ? "created" : "updated", changes: plan.changes.map((c) => `${c} in ${to.describe()}`) };
   },
 
   async verify(ctx, s) {

@@ -1,6 +1,7 @@
 // The pure decisions of secret-sync: which destination key each source key goes to, and what
 // a run writes. Only what differs is written; a differing destination value is corrected or
-// only reported, as the unit says; nothing is deleted unless the unit prunes.
+// only reported, as the unit says; nothing is deleted unless the unit prunes; a soft-deleted
+// destination key is recovered (by the caller) and then written only if it differs.
 
 export type KeyMapping = string | { from: string; to: string };
 export interface PrefixMapping {
@@ -39,6 +40,12 @@ export function planSync(opts: {
   pairs: Pair[];
   source: Record<string, string>;
   destination: Record<string, string>;
+  /**
+   * Destination keys that were soft-deleted and have just been recovered (their values are in
+   * `destination`). Such a key was absent to the unit, so a differing value is written
+   * whatever `drift` says, as a missing key would be.
+   */
+  recovered?: string[];
   drift: Drift;
   /** Destination keys a prune may remove (those under the destination prefix); none without prune. */
   prunable: string[];
@@ -46,9 +53,15 @@ export function planSync(opts: {
   const write: Record<string, string> = {};
   const drifted: string[] = [];
   const changes: string[] = [];
+  const recovered = new Set(opts.recovered);
   for (const { from, to } of opts.pairs) {
     const want = opts.source[from]!;
     const have = opts.destination[to];
+    if (recovered.has(to)) {
+      if (have !== want) write[to] = want;
+      changes.push(have === want ? `recovered soft-deleted ${to} (equal to the source)` : `recovered soft-deleted ${to} and wrote the source's value`);
+      continue;
+    }
     if (have === want) continue;
     if (have === undefined) {
       write[to] = want;

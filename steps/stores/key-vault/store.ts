@@ -3,10 +3,10 @@ import { mapLimit } from "../../core/concurrency.js";
 import type { SecretStore } from "../store.js";
 import type { StoreContext } from "../context.js";
 import { connectKeyVault, type KeyVaultClient } from "./connection.js";
-import { keyVaultUrl } from "./schema.js";
+import { keyVaultConnection } from "./schema.js";
 
 export const keyVaultLocation = z.strictObject({
-  keyVault: z.strictObject({ url: keyVaultUrl }),
+  keyVault: z.strictObject(keyVaultConnection),
 });
 export type KeyVaultLocation = z.infer<typeof keyVaultLocation>["keyVault"];
 
@@ -34,7 +34,7 @@ export const keyVaultTags = (unit: string) => ({ "managed-by": "reseed", "reseed
 export function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
   let client: KeyVaultClient | undefined;
   const tags = new Map<string, Record<string, string>>();
-  const connect = async () => (client ??= await connectKeyVault(loc.url, ctx.env, ctx.redactor));
+  const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor));
   return {
     describe: () => `Key Vault ${loc.url}`,
     async read(keys) {
@@ -57,6 +57,19 @@ export function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretS
     async remove(keys) {
       const c = await connect();
       await forEachKey(keys, (name) => c.remove(name));
+    },
+    softDelete: {
+      async deleted(keys) {
+        const c = await connect();
+        const found = await forEachKey(keys, async (name) => ((await c.deleted(name)) ? name : undefined));
+        return found.filter((n): n is string => n !== undefined);
+      },
+      async recover(keys) {
+        const c = await connect();
+        await forEachKey(keys, async (name) => {
+          tags.set(name, (await c.recover(name)).tags);
+        });
+      },
     },
   };
 }
