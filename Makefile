@@ -27,15 +27,28 @@ include test/cluster/cluster.mk
 
 .PHONY: help
 help:
-	@echo "make dev        run the example units on a local API server and print their evidence"
-	@echo "make test       typecheck, generated-file check, unit + integration tests on real servers,"
-	@echo "                then make e2e"
-	@echo "make bench      step cold start and peak memory (median of runs); a 1,000-key secret-sync"
-	@echo "make build      bundle the step programs and the CLI into dist/"
-	@echo "make generate   regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
-	@echo "make servers    build etcd, kube-apiserver, helm, argo, OpenBao and Coder into $(BIN)"
-	@echo "make e2e        the template suite in real Argo Workflows on a local single-node cluster"
-	@echo "make e2e-kind   the same e2e tests against a kind cluster (a laptop with Docker)"
+	@echo "Using reseed:"
+	@echo "  make dev              run the example units on a local API server and print their evidence"
+	@echo "  make dev-reset        forget make dev's state: the next make dev seeds from scratch"
+	@echo "  make lint             reseed lint the chart's values files"
+	@echo "Contributing:"
+	@echo "  make test             typecheck, generated-file check, lint, unit + integration tests on"
+	@echo "                        real servers, then make e2e (what .ci/run runs after make dev)"
+	@echo "  make test-unit        the unit tests only (no servers)"
+	@echo "  make typecheck        tsc --noEmit"
+	@echo "  make generate         regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
+	@echo "  make check-generated  fail if the generated files are stale"
+	@echo "  make build            bundle the step programs and the CLI into dist/"
+	@echo "  make deps             Node 24 and the npm packages (npm ci)"
+	@echo "  make bench            step cold start and peak memory (median of runs); a 1,000-key secret-sync"
+	@echo "  make servers          build etcd, kube-apiserver, helm, argo, OpenBao, Coder, Keycloak into $(BIN)"
+	@echo "  make images           the OCI archives the local cluster runs"
+	@echo "  make e2e              the template suite in real Argo Workflows on a local single-node cluster"
+	@echo "  make e2e-bench        what an unchanged run costs on that cluster"
+	@echo "  make e2e-kind         the same e2e tests against a kind cluster (a laptop with Docker)"
+	@echo "  make cluster-up       the local cluster, left running; make cluster-env prints its KUBECONFIG;"
+	@echo "                        make cluster-down stops it"
+	@echo "  make clean            remove dist/ and node_modules/; make distclean also the built servers"
 
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -90,7 +103,9 @@ test-unit: $(NODE_DEPS)
 	$(VITEST) --project unit
 
 .PHONY: dev
-dev: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
+# Everything test/harness/dev.ts uses: the API server, the Argo CRDs it installs, and helm,
+# which renders the chart. A fresh machine has none of them (.ci/run proves it each run).
+dev: $(NODE_DEPS) $(SERVERS_KUBE) $(SERVERS_HELM) $(SERVERS_ARGO_CRDS) dist/.built
 	CACHE=$(CACHE) $(TS_NODE) test/harness/dev.ts charts/reseed/examples/values-local.yaml
 
 # Forget the local control plane's state: the next make dev seeds from scratch.
