@@ -9,8 +9,13 @@ SHELL := bash
 CACHE ?= $(HOME)/.cache/reseed
 BIN := $(CACHE)/bin
 # Node 24 comes from the npm registry (the `node` devDependency); it must win over any
-# older node on the machine for every recipe below.
-export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# older node on the machine for every recipe below. npm ci itself must already run on it:
+# .npmrc's engine-strict makes npm stop on an older Node. So the same `node` package, at the
+# version package-lock.json pins, is first installed on its own into the cache (the one
+# step that runs on whatever node the machine has), and put on PATH behind node_modules/.bin.
+NODE_VERSION := $(shell awk '/"node_modules\/node": \{/ { found = 1 } found && /"version"/ { gsub(/[",]/, "", $$2); print $$2; exit }' package-lock.json)
+NODE_BOOT := $(CACHE)/node-$(NODE_VERSION)
+export PATH := $(CURDIR)/node_modules/.bin:$(NODE_BOOT)/node_modules/.bin:$(PATH)
 
 include test/servers/servers.mk
 include test/servers/postgres.mk
@@ -50,7 +55,12 @@ help:
 	@echo "                        make cluster-down stops it"
 	@echo "  make clean            remove dist/ and node_modules/; make distclean also the built servers"
 
-$(NODE_DEPS): package.json package-lock.json
+$(NODE_BOOT)/.installed:
+	tmp=$(@D).$$$$.tmp && mkdir -p $$tmp \
+	  && (cd $$tmp && npm install --no-save --no-package-lock --no-audit --no-fund node@$(NODE_VERSION) >/dev/null) \
+	  && touch $$tmp/.installed && { mv -T $$tmp $(@D) 2>/dev/null || rm -rf $$tmp; } && test -e $@
+
+$(NODE_DEPS): package.json package-lock.json .npmrc | $(NODE_BOOT)/.installed
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -99,7 +109,7 @@ test: $(NODE_DEPS) servers dist/.built
 	exit $$status
 
 .PHONY: test-unit
-test-unit: $(NODE_DEPS)
+test-unit: $(NODE_DEPS) dist/.built
 	$(VITEST) --project unit
 
 .PHONY: dev
