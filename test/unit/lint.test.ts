@@ -31,7 +31,7 @@ units:
     ensure: { kind: generated-secret }
 `);
     expect(r.units.map((u) => u.unit.metadata.name)).toEqual(["good"]);
-    expect(r.problems.map((p) => p.subject)).toEqual(["imagee", "units.bad-kind-settings.spec.ensure.with.keys.0.length", "units.off-but-broken.pattern"]);
+    expect(r.problems.map((p) => p.subject)).toEqual(["imagee", "units.bad-kind-settings.ensure.with.keys.0.length", "units.off-but-broken.pattern", "units.off-but-broken.ensure.with.keys"]);
   });
 
   it("reads multi-document unit files and names the document", async () => {
