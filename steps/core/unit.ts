@@ -104,17 +104,17 @@ function explainUnion(issue: ZodIssueLike, input: unknown, path: string[]): Path
   const unknown = present.filter((k) => objectBranches.every((b) => b.unknown.has(k)));
   return [{
     path,
-    message: `${noun.needs}: one of ${choices.map((c) => `\`${c}\``).join(", ")}${unknown.length ? ` (${quote(unknown)} is not one of them)` : ""}`,
+    message: `${noun.needs} ${choices.map((c) => `\`${c}\``).join(", ")}${unknown.length ? ` (${quote(unknown)} is not one of them)` : ""}`,
   }];
 }
 
 function unionNoun(path: string[]): { one: string; needs: string } {
   const [parent, last] = [path[path.length - 2], path[path.length - 1]];
-  if (parent === "inputs") return { one: "an input has exactly one source", needs: "an input needs a source" };
-  if (parent === "dependencies") return { one: "a dependency has exactly one probe", needs: "a dependency needs a probe" };
-  if (last === "auth") return { one: "Vault auth has exactly one method", needs: "Vault auth needs a method" };
-  if (last === "token") return { one: "a Vault token comes from exactly one place", needs: "a Vault token needs a place to come from" };
-  return { one: "takes exactly one of these", needs: "needs" };
+  if (parent === "inputs") return { one: "an input has exactly one source", needs: "an input needs a source: one of" };
+  if (parent === "dependencies") return { one: "a dependency has exactly one probe", needs: "a dependency needs a probe: one of" };
+  if (last === "auth") return { one: "Vault auth has exactly one method", needs: "Vault auth needs a method: one of" };
+  if (last === "token") return { one: "a Vault token comes from exactly one place", needs: "a Vault token needs a place to come from: one of" };
+  return { one: "takes exactly one of these", needs: "needs one of" };
 }
 
 /** Checks a unit document fully (schema, kind, kind settings, input references) and reports every problem. */
