@@ -91,6 +91,10 @@ export async function loadFile(file: string, registry: KindRegistry, namespace: 
           problems.push(...partialSpecProblems(raw, registry).map((p) => ({ ...p, subject: subjectOf(p.subject) })));
           continue;
         }
+        // The chart names a hook's Workflow <name>-<runId>, and Argo caps Workflow names at 63.
+        if (parsed.data.pattern === "hook" && parsed.data.runId && `${name}-${parsed.data.runId}`.length > 63) {
+          problems.push({ subject: join(`units.${name}.runId`), message: `makes the hook Workflow name ${name}-${parsed.data.runId} longer than Argo's 63 characters; shorten the unit name or runId` });
+        }
         const origin = parsed.data.enabled && validName.success ? { name, subject: join(`units.${name}`), fromValues: true } : undefined;
         check(unitFromValues(validName.success ? name : "unnamed", parsed.data, namespace) satisfies SeedingUnit, subjectOf, origin);
       }
