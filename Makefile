@@ -9,8 +9,13 @@ SHELL := bash
 CACHE ?= $(HOME)/.cache/reseed
 BIN := $(CACHE)/bin
 # Node 24 comes from the npm registry (the `node` devDependency); it must win over any
-# older node on the machine for every recipe below.
-export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# older node on the machine for every recipe below. npm ci itself must already run on it:
+# .npmrc's engine-strict makes npm stop on an older Node. So the same `node` package, at the
+# version package-lock.json pins, is first installed on its own into the cache (the one
+# step that runs on whatever node the machine has), and put on PATH behind node_modules/.bin.
+NODE_VERSION := $(shell awk '/"node_modules\/node": \{/ { found = 1 } found && /"version"/ { gsub(/[",]/, "", $$2); print $$2; exit }' package-lock.json)
+NODE_BOOT := $(CACHE)/node-$(NODE_VERSION)
+export PATH := $(CURDIR)/node_modules/.bin:$(NODE_BOOT)/node_modules/.bin:$(PATH)
 
 include test/servers/servers.mk
 include test/servers/postgres.mk
@@ -27,17 +32,35 @@ include test/cluster/cluster.mk
 
 .PHONY: help
 help:
-	@echo "make dev        run the example units on a local API server and print their evidence"
-	@echo "make test       typecheck, generated-file check, unit + integration tests on real servers,"
-	@echo "                then make e2e"
-	@echo "make bench      step cold start and peak memory (median of runs); a 1,000-key secret-sync"
-	@echo "make build      bundle the step programs and the CLI into dist/"
-	@echo "make generate   regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
-	@echo "make servers    build etcd, kube-apiserver, helm, argo, OpenBao and Coder into $(BIN)"
-	@echo "make e2e        the template suite in real Argo Workflows on a local single-node cluster"
-	@echo "make e2e-kind   the same e2e tests against a kind cluster (a laptop with Docker)"
+	@echo "Using reseed:"
+	@echo "  make dev              run the example units on a local API server and print their evidence"
+	@echo "  make dev-reset        forget make dev's state: the next make dev seeds from scratch"
+	@echo "  make lint             reseed lint the chart's values files"
+	@echo "Contributing:"
+	@echo "  make test             typecheck, generated-file check, lint, unit + integration tests on"
+	@echo "                        real servers, then make e2e (what .ci/run runs after make dev)"
+	@echo "  make test-unit        the unit tests only (no servers)"
+	@echo "  make typecheck        tsc --noEmit"
+	@echo "  make generate         regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
+	@echo "  make check-generated  fail if the generated files are stale"
+	@echo "  make build            bundle the step programs and the CLI into dist/"
+	@echo "  make deps             Node 24 and the npm packages (npm ci)"
+	@echo "  make bench            step cold start and peak memory (median of runs); a 1,000-key secret-sync"
+	@echo "  make servers          build etcd, kube-apiserver, helm, argo, OpenBao, Coder, Keycloak into $(BIN)"
+	@echo "  make images           the OCI archives the local cluster runs"
+	@echo "  make e2e              the template suite in real Argo Workflows on a local single-node cluster"
+	@echo "  make e2e-bench        what an unchanged run costs on that cluster"
+	@echo "  make e2e-kind         the same e2e tests against a kind cluster (a laptop with Docker)"
+	@echo "  make cluster-up       the local cluster, left running; make cluster-env prints its KUBECONFIG;"
+	@echo "                        make cluster-down stops it"
+	@echo "  make clean            remove dist/ and node_modules/; make distclean also the built servers"
 
-$(NODE_DEPS): package.json package-lock.json
+$(NODE_BOOT)/.installed:
+	tmp=$(@D).$$$$.tmp && mkdir -p $$tmp \
+	  && (cd $$tmp && npm install --no-save --no-package-lock --no-audit --no-fund node@$(NODE_VERSION) >/dev/null) \
+	  && touch $$tmp/.installed && { mv -T $$tmp $(@D) 2>/dev/null || rm -rf $$tmp; } && test -e $@
+
+$(NODE_DEPS): package.json package-lock.json .npmrc | $(NODE_BOOT)/.installed
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -86,11 +109,13 @@ test: $(NODE_DEPS) servers dist/.built
 	exit $$status
 
 .PHONY: test-unit
-test-unit: $(NODE_DEPS)
+test-unit: $(NODE_DEPS) dist/.built
 	$(VITEST) --project unit
 
 .PHONY: dev
-dev: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
+# Everything test/harness/dev.ts uses: the API server, the Argo CRDs it installs, and helm,
+# which renders the chart. A fresh machine has none of them (.ci/run proves it each run).
+dev: $(NODE_DEPS) $(SERVERS_KUBE) $(SERVERS_HELM) $(SERVERS_ARGO_CRDS) dist/.built
 	CACHE=$(CACHE) $(TS_NODE) test/harness/dev.ts charts/reseed/examples/values-local.yaml
 
 # Forget the local control plane's state: the next make dev seeds from scratch.

@@ -15,6 +15,12 @@ export default defineConfig({
         test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
       },
       {
+        // The bad-input corpus: the CLI, real helm, and a kube-apiserver of its own (so it
+        // needs none of the integration servers).
+        extends: true,
+        test: { name: "corpus", include: ["test/corpus/**/*.test.ts"], testTimeout: 60_000 },
+      },
+      {
         extends: true,
         test: {
           name: "integration",

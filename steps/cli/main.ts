@@ -3,7 +3,7 @@ import { ExitCode, SeedError, clauseOf } from "../core/errors.js";
 import { guardProcessOutput } from "../core/runtime.js";
 import { Redactor } from "../core/redact.js";
 import { registry } from "../kinds/registry.js";
-import { loadFile, loadFilesOrThrow } from "./load.js";
+import { loadFiles, loadFilesOrThrow } from "./load.js";
 import { evidenceTable, runUnits } from "./run.js";
 import { jsonSchema, registryKinds } from "./schema.js";
 
@@ -43,13 +43,13 @@ async function main(argv: string[]): Promise<number> {
     case "lint": {
       if (!files.length) throw new SeedError(ExitCode.invalidSpec, "lint needs at least one file", "reseed lint units/*.yaml");
       let failed = false;
-      for (const f of files) {
-        const r = await loadFile(f, registry, namespace);
+      for (const r of await loadFiles(files, registry, namespace, "lint")) {
+        const f = r.file;
         if (r.problems.length) {
           failed = true;
           for (const p of r.problems) console.log(`${f}: ${p.subject || "(document)"}: ${p.message}`);
         } else {
-          console.log(`${f}: ok (${r.units.length} unit${r.units.length === 1 ? "" : "s"}: ${r.units.map((u) => u.unit.metadata.name).join(", ")})`);
+          console.log(`${f}: ok (${r.units.length ? `${r.units.length} unit${r.units.length === 1 ? "" : "s"} to run: ${r.units.map((u) => u.unit.metadata.name).join(", ")}` : "no units to run"})`);
         }
       }
       return failed ? ExitCode.invalidSpec : ExitCode.ok;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { keyVaultConnection, keyVaultName } from "../stores/key-vault/schema.js";
 import { vaultConnection } from "../stores/vault/schema.js";
+import { httpUrl } from "./url.js";
 
 // Kubernetes object names: RFC 1123 subdomain, the rule Secret/ConfigMap names follow.
 export const k8sName = z
@@ -34,7 +35,7 @@ export const inputRef = z.union([
   z.strictObject({ file: z.string().startsWith("/", "must be an absolute path"), ...common }),
   z.strictObject({
     httpJson: z.strictObject({
-      url: z.url(),
+      url: httpUrl,
       field: z.string().min(1).describe("Dot path into the JSON document, e.g. issuer or keys.0.kid"),
       caFile: z.string().startsWith("/").optional().describe("CA bundle to trust, e.g. the service-account ca.crt in a pod."),
       bearerTokenFile: z.string().startsWith("/").optional().describe("Token sent as Bearer, e.g. the pod's service-account token."),
@@ -60,7 +61,7 @@ export type InputRef = z.infer<typeof inputRef>;
 
 export const httpProbe = z.strictObject({
   http: z.strictObject({
-    url: z.url(),
+    url: httpUrl,
     expectStatus: z.array(z.number().int().min(100).max(599)).optional(),
   }),
 });
@@ -78,7 +79,7 @@ export const kubernetesProbe = z.strictObject({
   }),
 });
 export const vaultProbe = z.strictObject({
-  vault: z.strictObject({ address: z.url().describe("Ready when sys/health says initialized, unsealed and active (or standby).") }),
+  vault: z.strictObject({ address: httpUrl.describe("Ready when sys/health says initialized, unsealed and active (or standby).") }),
 });
 export const dependency = z.union([httpProbe, tcpProbe, kubernetesProbe, vaultProbe]);
 export type Dependency = z.infer<typeof dependency>;
@@ -99,7 +100,11 @@ export const unitSpecFields = z.strictObject({
       .optional()
       .describe("Required for hook units: changing it in Git forces a deterministic rerun (P2)."),
     namespace: k8sName.optional().describe("Default namespace for the unit's Kubernetes references."),
-    inputs: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "input names are identifiers"), inputRef).default({}),
+    inputs: z
+      .record(
+        z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "is not an input name: input names start with a letter and hold only letters, digits and _ (no -), as kinds refer to them with { input: <name> }"),
+        inputRef,
+      ).default({}),
     dependencies: z.array(dependency).default([]),
     waitTimeoutSeconds: z.number().int().min(1).max(3600).default(300),
     ensure: z.strictObject({

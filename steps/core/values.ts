@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cronSchedule, timeZone } from "./cron.js";
 import { requireRunIdForHooks, unitName, unitSpecFields } from "./spec.js";
 
 // The chart's values: each entry of `units` is a unit spec plus how the chart schedules and
@@ -7,7 +8,7 @@ import { requireRunIdForHooks, unitName, unitSpecFields } from "./spec.js";
 export const unitValues = unitSpecFields
   .extend({
     enabled: z.boolean().describe("Environment overlays turn whole units on or off (C5)."),
-    schedule: z.string().min(1).optional().describe("Cron schedule for reconciler, extraction and operator units."),
+    schedule: cronSchedule.optional().describe("Cron schedule for reconciler, extraction and operator units."),
     suspend: z.boolean().optional(),
     serviceAccount: z
       .strictObject({
@@ -29,8 +30,8 @@ export const chartValues = z.strictObject({
     pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]),
   }),
   defaults: z.strictObject({
-    schedule: z.string().min(1),
-    timezone: z.string().min(1),
+    schedule: cronSchedule,
+    timezone: timeZone,
     activeDeadlineSeconds: z.number().int().min(60),
     startingDeadlineSeconds: z.number().int().min(0),
     successfulJobsHistoryLimit: z.number().int().min(0),

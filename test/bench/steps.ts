@@ -47,7 +47,7 @@ try {
     rows.push(`| ${phase} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms | ${median(rss).toFixed(1)} MiB |`);
   }
   await rm(dir, { recursive: true, force: true });
-  const bundle = (await readFile(fileURLToPath(new URL("../../dist/verify.mjs", import.meta.url)))).length / 1024 / 1024;
+  const bundle = (await readFile(fileURLToPath(new URL("../../dist/verify.bundle.mjs", import.meta.url)))).length / 1024 / 1024;
   console.log(`\nStep programs, unchanged generated-secret unit, ${RUNS} runs each (Node ${process.versions.node}, bundle ${bundle.toFixed(1)} MiB)\n`);
   console.log("| step | median wall (start to exit) | range | median peak RSS |");
   console.log("|---|---|---|---|");

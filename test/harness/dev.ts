@@ -2,6 +2,8 @@
 // The API server's state lives in $CACHE/dev, so a second run finds what the first seeded
 // and every unit reports `unchanged`. Each unit runs as the ServiceAccount the chart gives it,
 // with the chart's Role: the local loop proves the chart's RBAC is enough.
+// RESEED_DEV_RESULT=<file> also writes the evidence there as JSON, for .ci/run to check.
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ApiextensionsV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
 import { ExitCode } from "../../steps/core/errors.js";
@@ -51,6 +53,7 @@ try {
   console.log(evidenceTable(evidence));
   console.log(`\nkubectl --kubeconfig ${server.adminKubeconfig} -n ${NAMESPACE} get secrets,configmaps -l app.kubernetes.io/managed-by=reseed`);
   console.log("only while make dev runs; run it again and every unit reports unchanged.");
+  if (process.env.RESEED_DEV_RESULT) await writeFile(process.env.RESEED_DEV_RESULT, JSON.stringify(evidence, null, 2));
   code = evidence.find((e) => e.exitCode !== ExitCode.ok)?.exitCode ?? ExitCode.ok;
 } finally {
   await server.stop();

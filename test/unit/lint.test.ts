@@ -2,15 +2,21 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadFile } from "../../steps/cli/load.js";
+import { loadFile, loadFiles } from "../../steps/cli/load.js";
 import { registry } from "../../steps/kinds/registry.js";
 
-async function lint(text: string) {
+async function write(text: string, name = "values.yaml") {
   const dir = await mkdtemp(path.join(tmpdir(), "reseed-lint-"));
-  const file = path.join(dir, "values.yaml");
+  const file = path.join(dir, name);
   await writeFile(file, text);
-  return loadFile(file, registry, "reseed");
+  return file;
 }
+
+async function lint(text: string) {
+  return loadFile(await write(text), registry, "reseed");
+}
+
+const unitValues = "units:\n  web: { enabled: true, pattern: reconciler, ensure: { kind: generated-secret, with: { secret: { name: s }, keys: [{ name: k }] } } }\n";
 
 describe("reseed lint", () => {
   it("reports every problem of a values file with its field path, enabled or not", async () => {
@@ -31,7 +37,7 @@ units:
     ensure: { kind: generated-secret }
 `);
     expect(r.units.map((u) => u.unit.metadata.name)).toEqual(["good"]);
-    expect(r.problems.map((p) => p.subject)).toEqual(["imagee", "units.bad-kind-settings.spec.ensure.with.keys.0.length", "units.off-but-broken.pattern"]);
+    expect(r.problems.map((p) => p.subject)).toEqual(["imagee", "units.bad-kind-settings.ensure.with.keys.0.length", "units.off-but-broken.pattern", "units.off-but-broken.ensure.with.keys"]);
   });
 
   it("reads multi-document unit files and names the document", async () => {
@@ -53,5 +59,21 @@ spec: { pattern: hook, ensure: { kind: generated-secret, with: { secret: { name:
     const r = await lint("units: { a: [ }");
     expect(r.problems.length).toBeGreaterThan(0);
     expect(r.units).toEqual([]);
+  });
+
+  it("accepts an overlay that sets only defaults or image", async () => {
+    const r = await lint('defaults:\n  schedule: "@hourly"\nimage:\n  tag: 0.2.0\n');
+    expect(r.problems).toEqual([]);
+    expect(r.units).toEqual([]);
+  });
+
+  it("compares values files with each other only for run: for lint they are alternative overlays", async () => {
+    const files = [await write(unitValues, "values-dev.yaml"), await write(unitValues, "values-prod.yaml")];
+    const lintResults = await loadFiles(files, registry, "reseed", "lint");
+    expect(lintResults.flatMap((r) => r.problems)).toEqual([]);
+    const runResults = await loadFiles(files, registry, "reseed", "run");
+    expect(runResults[1]!.problems).toEqual([
+      { subject: "units.web", message: `unit "web" is already defined at ${files[0]}: units.web; unit names must be unique (each is one CronWorkflow, ServiceAccount and Role)` },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineKind, type Check, type InputUse, type KindContext } from "../../core/kind.js";
 import { inputValue, k8sName, type InputValue } from "../../core/spec.js";
+import { httpsUrl } from "../../core/url.js";
 import { workloadIdentityInputs } from "../../stores/key-vault/connection.js";
 import { connectArm, type CredentialRef, type FederatedCredentials } from "./arm.js";
 import { planCredential, subjectOf, type Credential } from "./plan.js";
@@ -16,7 +17,7 @@ const settings = z.strictObject({
   issuer: inputValue.describe("The cluster's OIDC issuer URL, usually a runtime-fact input (ConfigMap cluster-facts)."),
   serviceAccount: z.strictObject({ name: k8sName, namespace: k8sName.optional() }).describe("The subject: system:serviceaccount:<namespace>:<name>."),
   audiences: z.array(z.string().min(1)).min(1).default(["api://AzureADTokenExchange"]),
-  armEndpoint: z.url().default("https://management.azure.com").describe("Azure Resource Manager; another only for sovereign clouds."),
+  armEndpoint: httpsUrl.default("https://management.azure.com").describe("Azure Resource Manager; another only for sovereign clouds."),
 });
 type Settings = z.infer<typeof settings>;
 

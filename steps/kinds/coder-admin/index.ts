@@ -6,12 +6,13 @@ import { openStore, secretLocation, storePermissions } from "../../stores/index.
 import { coderApi, isStatus, type CoderApi } from "./coder-api.js";
 import { planAdmin, type AdminPlan, type DesiredAdmin } from "./plan.js";
 import { ownerToken, storedOwnerToken, type Owner } from "./session.js";
+import { httpUrl } from "../../core/url.js";
 
 const REQUEST_TIMEOUT_MS = 15_000;
 const siteRoles = ["owner", "user-admin", "template-admin", "auditor"] as const;
 
 const settings = z.strictObject({
-  url: z.url().describe("Coder's address as the step pods reach it, e.g. http://coder.coder.svc:8080"),
+  url: httpUrl.describe("Coder's address as the step pods reach it, e.g. http://coder.coder.svc:8080"),
   owner: z
     .strictObject({
       email: inputValue,

@@ -3,11 +3,12 @@ import { defineKind, type Check, type InputUse, type KindContext } from "../../c
 import { inputValue } from "../../core/spec.js";
 import { openStore, publish, secretLocation, storePermissions } from "../../stores/index.js";
 import { connectKeycloak, KeycloakError, type KeycloakAdmin, type KeycloakClient } from "./keycloak.js";
+import { httpUrl } from "../../core/url.js";
 
 const storeKey = z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret key");
 
 const settings = z.strictObject({
-  url: z.url().describe("Keycloak's base URL as the step reaches it, e.g. http://keycloak.keycloak.svc:8080."),
+  url: httpUrl.describe("Keycloak's base URL as the step reaches it, e.g. http://keycloak.keycloak.svc:8080."),
   realm: z.string().min(1).describe("The realm the client lives in."),
   clientId: z.string().min(1).describe("The clientId whose secret Keycloak generated and this unit publishes."),
   auth: z

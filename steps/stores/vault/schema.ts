@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { httpUrl } from "../../core/url.js";
 
 export const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
@@ -23,7 +24,7 @@ export type VaultAuth = z.infer<typeof vaultAuth>;
 
 /** Where a Vault is and how to log in: shared by the vault store and the vault input source. */
 export const vaultConnection = {
-  address: z.url().describe("Vault (or OpenBao) address, e.g. https://vault.vault.svc:8200."),
+  address: httpUrl.describe("Vault (or OpenBao) address, e.g. https://vault.vault.svc:8200."),
   namespace: z.string().min(1).optional().describe("Vault namespace (X-Vault-Namespace), where the server has namespaces."),
   auth: vaultAuth,
 };
