@@ -2,7 +2,7 @@ import { ExitCode, clauseOf } from "../core/errors.js";
 import { createLogger, type LogSink } from "../core/log.js";
 import { phaseNames, phases, type Phase, type PhaseReport } from "../core/phases.js";
 import { Redactor } from "../core/redact.js";
-import { lazyKube, summarize, toSeedError, unitNamespace } from "../core/runtime.js";
+import { headline, lazyKube, summarize, toSeedError, unitNamespace } from "../core/runtime.js";
 import type { LoadedUnit } from "../core/unit.js";
 
 export interface UnitEvidence {
@@ -50,14 +50,14 @@ export async function runUnits(
         const namespace = unitNamespace(loaded, env, kube);
         report = await phases[phase]({ loaded, namespace, redactor, log, kube, env });
         if (report.action) e.action = report.action;
-        const summary = summarize({ code: ExitCode.ok, report });
+        const summary = summarize({ code: ExitCode.ok, report }, redactor);
         e.summaries.push({ phase, ...summary });
         log.info({ event: "step.summary", ...summary }, `${phase} succeeded`);
       } catch (err) {
         const error = toSeedError(err);
-        const summary = summarize({ code: error.code, error });
+        const summary = summarize({ code: error.code, error }, redactor);
         e.summaries.push({ phase, ...summary });
-        log.error({ event: "step.summary", ...summary }, `${phase} failed: ${error.message}`);
+        log.error({ event: "step.summary", ...summary }, `${phase} failed: ${headline(summary)}`);
         Object.assign(e, { result: "failed", failedPhase: phase, exitCode: error.code });
         break;
       }

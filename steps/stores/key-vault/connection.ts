@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { WorkloadIdentityCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
+import { httpAnswer } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
 import { envFileInput, envInput, type ImplicitInput } from "../../inputs/implicit.js";
 
@@ -39,20 +40,11 @@ interface RestErrorLike {
   message?: string;
 }
 
-/** "HTTP 403 Forbidden: The user, group or application … does not have secrets get permission …". */
-export function describeKeyVaultError(err: unknown): string {
+/** "HTTP 403 Forbidden: The user, group or application … does not have secrets get permission …", masked and bounded. */
+export function describeKeyVaultError(err: unknown, redactor: Redactor): string {
   const e = err as RestErrorLike;
-  const first = (e.message ?? String(err)).split("\n", 1)[0] ?? "";
-  if (typeof e.statusCode === "number") return `HTTP ${e.statusCode}${e.code ? ` ${e.code}` : ""}: ${first}`;
-  return first;
-}
-
-async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new Error(`${what}: ${describeKeyVaultError(err)}`);
-  }
+  const message = e.message ?? String(err);
+  return typeof e.statusCode === "number" ? httpAnswer(redactor, e.statusCode, e.code, message) : message;
 }
 
 /** A client for one vault, authenticated with the pod's workload identity. */
@@ -72,6 +64,13 @@ export async function connectKeyVault(url: string, env: NodeJS.ProcessEnv, redac
   });
   const client = new SecretClient(url, credential);
   const where = `Key Vault ${url}`;
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new Error(`${what}: ${describeKeyVaultError(err, redactor)}`);
+    }
+  };
   return {
     url,
     async get(name) {
@@ -82,7 +81,7 @@ export async function connectKeyVault(url: string, env: NodeJS.ProcessEnv, redac
         return { value: s.value, version: s.properties.version ?? "", tags: s.properties.tags ?? {} };
       } catch (err) {
         if ((err as RestErrorLike).statusCode === 404) return undefined;
-        throw new Error(`read ${where} secret ${name}: ${describeKeyVaultError(err)}`);
+        throw new Error(`read ${where} secret ${name}: ${describeKeyVaultError(err, redactor)}`);
       }
     },
     async set(name, value, tags) {
