@@ -4,17 +4,18 @@
 // anywhere carries the credentials it sent. Plain node:http and a raw socket mode, no
 // dependencies: it must behave exactly as written, including badly.
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 
 /** How the echo comes back. Each mode puts the request (line, headers, body) somewhere else. */
 export const hostileModes = [
   /** 400, text/plain: request line, headers and body, as received. */
   "plain",
-  /** 400, JSON with the echo in the fields clients read: error, error_description, message, errors[], detail, code. */
+  /** 400, JSON with the echo in the fields clients read, on one line (error, error_description, message, code) and as it came (detail, errors[]). */
   "json-error",
   /** 400, an Azure-style error document: {"error": {"code", "message"}} holding the echo. */
   "azure-error",
-  /** 200, JSON document whose every field a client might read (issuer, value, access_token, …) holds the echo. */
+  /** 200, JSON document whose every field a client might read (issuer, value, access_token, …) holds the echo (some on one line). */
   "json-ok",
   /** 403, an HTML error page with the echo HTML-escaped, as a WAF answers. */
   "html",
@@ -39,12 +40,16 @@ export interface HostileRequest {
 }
 
 export interface HostileServer {
+  /** http://127.0.0.1:<port> */
   url: string;
-  host: string;
   port: number;
+  /** The same server over TLS (when started with a certificate): for clients that send credentials only over https. */
+  httpsPort?: number;
   mode: HostileMode;
-  /** Every request received since the server started (the hunt checks each endpoint was reached). */
+  /** Every request received since the server started. */
   requests: HostileRequest[];
+  /** Connections accepted, whether or not they spoke HTTP (a PostgreSQL client does not): the hunt checks each endpoint was reached. */
+  readonly connections: number;
   stop(): Promise<void>;
 }
 
@@ -65,12 +70,12 @@ const fieldNames = [
   "jwks_uri",
 ];
 
-function echoOf(req: HostileRequest): { line: string; headers: string; body: string; all: string } {
+/** The request as text: line, headers, body; `all` as it came, `flat` on one line with the body first (clients keep one line of an error). */
+function echoOf(req: HostileRequest): { line: string; headers: string; body: string; all: string; flat: string } {
   const line = `${req.method} ${req.url} HTTP/1.1`;
-  const headers = Object.entries(req.headers)
-    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : (v ?? "")}`)
-    .join("\n");
-  return { line, headers, body: req.body, all: `${line}\n${headers}\n\n${req.body}` };
+  const pairs = Object.entries(req.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : (v ?? "")}`);
+  const headers = pairs.join("\n");
+  return { line, headers, body: req.body, all: `${line}\n${headers}\n\n${req.body}`, flat: `${req.body.replace(/\n/g, " ")} | ${pairs.join("; ")} | ${line}` };
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -90,10 +95,10 @@ function answer(mode: HostileMode, req: HostileRequest, res: http.ServerResponse
     case "json-error":
       res.writeHead(400, { "content-type": "application/json" }).end(
         JSON.stringify({
-          error: e.body || e.all,
-          error_description: e.all,
-          message: `request ${e.line} was refused: ${e.headers} ${e.body}`,
-          detail: e.headers,
+          error: e.flat,
+          error_description: e.flat,
+          message: `invalid request: ${e.flat}`,
+          detail: e.all,
           code: e.body,
           // Vault's framing: "1 error occurred:\n\t* …"
           errors: [e.all, `1 error occurred:\n\t* ${e.body}\n\n`],
@@ -101,11 +106,12 @@ function answer(mode: HostileMode, req: HostileRequest, res: http.ServerResponse
       );
       return;
     case "azure-error":
-      res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: e.body.slice(0, 200) || "BadRequest", message: e.all } }));
+      res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: e.body.slice(0, 200) || "BadRequest", message: `The request is invalid: ${e.flat}` } }));
       return;
     case "json-ok": {
       const doc: Record<string, unknown> = Object.fromEntries(fieldNames.map((f) => [f, e.all]));
-      doc.data = { data: { value: e.all }, metadata: { version: 1 }, keys: [e.all] };
+      for (const f of ["issuer", "message", "error"]) doc[f] = e.flat;
+      doc.data = { data: { value: e.flat }, metadata: { version: 1 }, keys: [e.all] };
       doc.users = [];
       doc.keys = [{ kid: e.all }];
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(doc));
@@ -139,11 +145,11 @@ function answer(mode: HostileMode, req: HostileRequest, res: http.ServerResponse
   }
 }
 
-/** Starts the server on 127.0.0.1 with a port of its own; set `mode` between runs. */
-export async function startHostileServer(mode: HostileMode = "plain"): Promise<HostileServer> {
+/** Starts the server on 127.0.0.1 with a port of its own (and a TLS port with `tls`); set `mode` between runs. */
+export async function startHostileServer(opts: { mode?: HostileMode; tls?: { cert: string; key: string } } = {}): Promise<HostileServer> {
   const requests: HostileRequest[] = [];
-  const state = { mode };
-  const server = http.createServer((req, res) => {
+  const state = { mode: opts.mode ?? ("plain" as HostileMode), connections: 0 };
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -151,27 +157,42 @@ export async function startHostileServer(mode: HostileMode = "plain"): Promise<H
       requests.push(r);
       answer(state.mode, r, res, req.socket);
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
+  };
+  const servers: http.Server[] = [http.createServer(handler)];
+  if (opts.tls) servers.push(https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler));
+  const ports: number[] = [];
+  for (const server of servers) {
+    server.on("connection", () => state.connections++);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", resolve);
+    });
+    ports.push((server.address() as AddressInfo).port);
+  }
   return {
-    url: `http://127.0.0.1:${port}`,
-    host: "127.0.0.1",
-    port,
+    url: `http://127.0.0.1:${ports[0]}`,
+    port: ports[0]!,
+    ...(ports[1] ? { httpsPort: ports[1] } : {}),
     get mode() {
       return state.mode;
     },
     set mode(m: HostileMode) {
       state.mode = m;
     },
+    get connections() {
+      return state.connections;
+    },
     requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: async () => {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.closeAllConnections();
+              server.close(() => resolve());
+            }),
+        ),
+      );
+    },
   };
 }
