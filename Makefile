@@ -30,7 +30,7 @@ help:
 	@echo "make dev        run the example units on a local API server and print their evidence"
 	@echo "make test       typecheck, generated-file check, unit + integration tests on real servers,"
 	@echo "                then make e2e"
-	@echo "make bench      step cold start and peak memory (median of runs); a 1,000-key secret-sync"
+	@echo "make bench      step cold start and peak memory (median of runs); a 1,000-key secret-sync; masking cost"
 	@echo "make build      bundle the step programs and the CLI into dist/"
 	@echo "make generate   regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
 	@echo "make servers    build etcd, kube-apiserver, helm, argo, OpenBao and Coder into $(BIN)"
@@ -102,6 +102,7 @@ dev-reset:
 bench: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
 	$(TS_NODE) test/bench/steps.ts
 	$(TS_NODE) test/bench/sync.ts
+	node --expose-gc --loader ts-node/esm --no-warnings test/bench/redact.ts
 
 .PHONY: clean
 clean:

@@ -20,8 +20,6 @@ export const MIN_FRAGMENT = 12;
 const SHORT = MIN_SECRET_LENGTH;
 const WINDOW = MIN_FRAGMENT;
 const BASE = 0x01000193; // FNV prime: a multiplier that spreads UTF-16 code units well
-/** A window is stored as form index * OFFSETS + offset: forms up to 4 Mi characters (a Secret is at most 1 MiB). */
-const OFFSETS = 4 * 1024 * 1024;
 
 /** B^(n-1) mod 2^32, to drop the leading code unit from a rolling hash of n units. */
 function topPower(n: number): number {
@@ -98,13 +96,75 @@ export function formsOf(secret: string): string[] {
   return [...new Set(forms)];
 }
 
+/**
+ * Windows of registered forms by the rolling hash of their characters: an open-addressing
+ * table in typed arrays (a Map of 700,000 entries made registering 2,000 values take
+ * seconds). Several windows may share a hash; all are kept, and a caller confirms a hit
+ * character by character.
+ */
+class WindowTable {
+  private bits = 10;
+  private hashes = new Int32Array(1 << this.bits);
+  /** form index + 1; 0 marks an empty slot. */
+  private forms = new Int32Array(1 << this.bits);
+  private offsets = new Int32Array(1 << this.bits);
+  private count = 0;
+  // A bit per hash, four times as many bits as slots: most positions of a text hit no
+  // window, and this small array answers that without touching the (large) table, whose
+  // random reads miss the CPU cache (2,000 values: 1 MiB masked in 300 ms without it).
+  private filterBits = this.bits + 2;
+  private filter = new Int32Array(1 << (this.filterBits - 5));
+
+  private slot(h: number): number {
+    return Math.imul(h, 0x9e3779b1) >>> (32 - this.bits);
+  }
+
+  private bit(h: number): number {
+    return Math.imul(h ^ (h >>> 15), 0x85ebca6b) >>> (32 - this.filterBits);
+  }
+
+  add(h: number, form: number, offset: number): void {
+    if (++this.count * 2 > this.forms.length) this.grow();
+    this.put(h, form + 1, offset);
+  }
+
+  /** Calls fn with each (form, offset) stored under h. */
+  each(h: number, fn: (form: number, offset: number) => void): void {
+    const b = this.bit(h);
+    if (((this.filter[b >>> 5]! >>> (b & 31)) & 1) === 0) return;
+    const mask = this.forms.length - 1;
+    for (let i = this.slot(h); this.forms[i] !== 0; i = (i + 1) & mask) if (this.hashes[i] === h) fn(this.forms[i]! - 1, this.offsets[i]!);
+  }
+
+  private put(h: number, formPlusOne: number, offset: number): void {
+    const mask = this.forms.length - 1;
+    let i = this.slot(h);
+    while (this.forms[i] !== 0) i = (i + 1) & mask;
+    this.hashes[i] = h;
+    this.forms[i] = formPlusOne;
+    this.offsets[i] = offset;
+    const b = this.bit(h);
+    this.filter[b >>> 5]! |= 1 << (b & 31);
+  }
+
+  private grow(): void {
+    const { hashes, forms, offsets } = this;
+    this.bits++;
+    this.hashes = new Int32Array(1 << this.bits);
+    this.forms = new Int32Array(1 << this.bits);
+    this.offsets = new Int32Array(1 << this.bits);
+    this.filterBits = this.bits + 2;
+    this.filter = new Int32Array(1 << (this.filterBits - 5));
+    for (let i = 0; i < forms.length; i++) if (forms[i] !== 0) this.put(hashes[i]!, forms[i]!, offsets[i]!);
+  }
+}
+
 export class Redactor {
-  // Forms are indexed by a rolling hash of windows of their characters, so masking costs
-  // the same with ten values registered as with ten thousand, and registering between log
-  // lines recompiles nothing (one alternation regex, rebuilt after each registration, made
-  // a 2,000-value sync take a minute). A hash hit is confirmed character by character.
-  /** Every MIN_FRAGMENT-character window of every form at least that long: form index * OFFSETS + offset. */
-  private readonly windows = new Map<number, number | number[]>();
+  // Forms are indexed by a rolling hash of their MIN_FRAGMENT-character windows, so masking
+  // costs the same with ten values registered as with ten thousand, and registering between
+  // log lines rebuilds nothing (one alternation regex, recompiled after each registration,
+  // made a 2,000-value sync take a minute).
+  private readonly windows = new WindowTable();
   /** Whole forms shorter than MIN_FRAGMENT, by the hash of their first MIN_SECRET_LENGTH characters. */
   private readonly shortForms = new Map<number, string[]>();
   private readonly forms: string[] = [];
@@ -126,24 +186,27 @@ export class Redactor {
     if (this.known.size === 0 || text.length < SHORT) return text;
     const n = text.length;
     const hasShort = this.shortForms.size > 0;
+    const hasLong = this.forms.length > 0;
     let out = "";
     let copied = 0;
     let i = 0;
-    let hw = n >= WINDOW ? hashOf(text, 0, WINDOW) : 0;
-    let hs = hasShort ? hashOf(text, 0, SHORT) : 0;
-    // hw and hs are the hashes of the windows starting at i; `synced` says they are current.
-    let synced = true;
+    let hw = 0;
+    let hs = 0;
+    // hw and hs are the hashes of the windows starting at i while `synced`.
+    let synced = false;
+    let len = 0;
+    const consider = (form: number, offset: number) => {
+      const l = this.extend(text, i, form, offset);
+      if (l > len) len = l;
+    };
     while (i <= n - SHORT) {
       if (!synced) {
-        if (i + WINDOW <= n) hw = hashOf(text, i, WINDOW);
+        if (hasLong && i + WINDOW <= n) hw = hashOf(text, i, WINDOW);
         if (hasShort) hs = hashOf(text, i, SHORT);
         synced = true;
       }
-      let len = 0;
-      if (i + WINDOW <= n) {
-        const hit = this.windows.get(hw);
-        if (hit !== undefined) len = typeof hit === "number" ? this.extend(text, i, hit) : Math.max(...hit.map((h) => this.extend(text, i, h)));
-      }
+      len = 0;
+      if (hasLong && i + WINDOW <= n) this.windows.each(hw, consider);
       if (hasShort) {
         for (const form of this.shortForms.get(hs) ?? []) if (form.length > len && text.startsWith(form, i)) len = form.length;
       }
@@ -154,19 +217,18 @@ export class Redactor {
         synced = false;
         continue;
       }
-      if (i + WINDOW < n) hw = (Math.imul(hw - Math.imul(text.charCodeAt(i), TOP_WINDOW), BASE) + text.charCodeAt(i + WINDOW)) | 0;
+      if (hasLong && i + WINDOW < n) hw = (Math.imul(hw - Math.imul(text.charCodeAt(i), TOP_WINDOW), BASE) + text.charCodeAt(i + WINDOW)) | 0;
       if (hasShort && i + SHORT < n) hs = (Math.imul(hs - Math.imul(text.charCodeAt(i), TOP_SHORT), BASE) + text.charCodeAt(i + SHORT)) | 0;
       i++;
     }
     return copied === 0 ? text : out + text.slice(copied);
   }
 
-  /** How long a run of the form at `ref` matches text from i on: 0 when the window is a hash collision. */
-  private extend(text: string, i: number, ref: number): number {
-    const form = this.forms[Math.floor(ref / OFFSETS)]!;
-    const at = ref % OFFSETS;
+  /** How long a run of the form, from `offset` on, matches text from i on: 0 when the window is a hash collision. */
+  private extend(text: string, i: number, formIndex: number, offset: number): number {
+    const form = this.forms[formIndex]!;
     let j = 0;
-    while (at + j < form.length && i + j < text.length && text.charCodeAt(i + j) === form.charCodeAt(at + j)) j++;
+    while (offset + j < form.length && i + j < text.length && text.charCodeAt(i + j) === form.charCodeAt(offset + j)) j++;
     return j >= WINDOW ? j : 0;
   }
 
@@ -184,11 +246,7 @@ export class Redactor {
     let h = hashOf(form, 0, WINDOW);
     for (let at = 0; at + WINDOW <= form.length; at++) {
       if (at > 0) h = (Math.imul(h - Math.imul(form.charCodeAt(at - 1), TOP_WINDOW), BASE) + form.charCodeAt(at + WINDOW - 1)) | 0;
-      const ref = id * OFFSETS + at;
-      const prev = this.windows.get(h);
-      if (prev === undefined) this.windows.set(h, ref);
-      else if (typeof prev === "number") this.windows.set(h, [prev, ref]);
-      else prev.push(ref);
+      this.windows.add(h, id, at);
     }
   }
 }
