@@ -26,11 +26,19 @@ export async function runUnits(
   units: LoadedUnit[],
   opts: { kubeconfig?: string | undefined; sink?: LogSink; pretty?: boolean; env?: NodeJS.ProcessEnv; redactor?: Redactor },
 ): Promise<UnitEvidence[]> {
-  const kube = lazyKube(opts.kubeconfig);
+  // Each unit has a redactor of its own; the Kubernetes credential goes into every one.
+  const kubeCredentials: string[] = [];
+  let current: Redactor | undefined;
+  const kube = lazyKube((credential) => {
+    kubeCredentials.push(credential);
+    current?.register(credential);
+  }, opts.kubeconfig);
   const env = opts.env ?? process.env;
   const evidence: UnitEvidence[] = [];
   for (const loaded of units) {
     const redactor = opts.redactor ?? new Redactor();
+    for (const credential of kubeCredentials) redactor.register(credential);
+    current = redactor;
     const started = Date.now();
     const name = loaded.unit.metadata.name;
     const e: UnitEvidence = {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { ExitCode, SeedError, clauseOf, describeError, invalidSpec, type Problem } from "./errors.js";
 import { emitEvent, workflowRefFromEnv } from "./evidence.js";
@@ -17,9 +18,28 @@ export function guardProcessOutput(redactor: Redactor): void {
   }
 }
 
-export function lazyKube(kubeconfig?: string): () => Kube {
+/**
+ * The step's Kubernetes clients, made on first use. The credential they send (a token in the
+ * kubeconfig, or the pod's ServiceAccount token file) is registered first: a proxy or an
+ * API server error that quotes the Authorization header must not carry it out.
+ */
+export function lazyKube(register: (credential: string) => void, kubeconfig?: string): () => Kube {
   let kube: Kube | undefined;
-  return () => (kube ??= connectKube(kubeconfig));
+  return () => {
+    if (kube) return kube;
+    kube = connectKube(kubeconfig);
+    const user = kube.config.getCurrentUser();
+    if (user?.token) register(user.token);
+    const tokenFile = (user?.authProvider as { config?: { tokenFile?: unknown } } | undefined)?.config?.tokenFile;
+    if (typeof tokenFile === "string") {
+      try {
+        register(readFileSync(tokenFile, "utf8").trim());
+      } catch {
+        // No token file: the client fails on its own, naming the file, and there is nothing to mask.
+      }
+    }
+    return kube;
+  };
 }
 
 export async function readUnitFromEnv(env: NodeJS.ProcessEnv): Promise<unknown> {
@@ -78,7 +98,7 @@ export function toSeedError(err: unknown): SeedError {
 export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
   const redactor = new Redactor();
   guardProcessOutput(redactor);
-  const kube = lazyKube();
+  const kube = lazyKube((credential) => redactor.register(credential));
   let log: Logger = createLogger({ redactor, phase });
   let loaded: LoadedUnit | undefined;
   let namespace: string | undefined;

@@ -161,6 +161,7 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
       admin,
       kube,
       grant: (u) => admin.grant(ns, sa, unitPermissions(loadUnit(u, registry), ns)),
+      settingsOf: (u) => loadUnit(u, registry).settings,
       hunt: await hunt(),
       workflowName: `${kindName}-hunt`,
       moreSecrets: () => c.writtenSecrets(admin, ns),

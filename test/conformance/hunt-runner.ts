@@ -29,6 +29,8 @@ export interface HuntOptions {
   kube: { auditMark(): Promise<number>; writesSince(mark: number, filter?: { user?: string }): Promise<{ verb: string; resource: string; namespace: string; name: string }[]> };
   /** Gives the unit's ServiceAccount what the hunted unit needs (its Secrets are renamed). */
   grant(unit: HuntUnit): Promise<void>;
+  /** The kind's settings as the step parses them (defaults filled in: a default URL is an endpoint too). */
+  settingsOf(unit: HuntUnit): unknown;
   hunt: HuntServer;
   workflowName: string;
   /** Secret values besides the canaries that must not come out (tokens the kind obtained, values it wrote). */
@@ -105,6 +107,7 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
   }
   // A dependency that never answers well fails wait-deps in a second, not in five minutes.
   unit.spec.waitTimeoutSeconds = 1;
+  unit.spec.ensure = { ...(unit.spec.ensure as object), with: o.settingsOf(unit) };
   await o.grant(unit);
 
   const env = { ...o.env, NODE_EXTRA_CA_CERTS: await caBundleFor(o.hunt, o.env, o.workflowName) };

@@ -67,6 +67,7 @@ describe("the leak hunt on a planted leak", () => {
       admin,
       kube,
       grant: (u) => admin.grant(ns, sa, unitPermissions(loadUnit(u, plantedRegistry), ns)),
+      settingsOf: (u) => loadUnit(u, plantedRegistry).settings,
       hunt,
       workflowName: `planted-${leak.toLowerCase()}`,
       programDir,

@@ -166,3 +166,30 @@ describe("egress: mask first, then bound", () => {
     expect(describeError(new Error(long))).toBe(long);
   });
 });
+
+describe("the step's own Kubernetes credential", () => {
+  it("is registered when the clients are made, from a kubeconfig token or a token file", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { lazyKube } = await import("../../steps/core/runtime.js");
+    const dir = await mkdtemp(path.join(tmpdir(), "reseed-kc-"));
+    const file = path.join(dir, "kubeconfig");
+    await writeFile(
+      file,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:1" } }],
+        users: [{ name: "u", user: { token: "sa-token-value-for-the-test" } }],
+        contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+        "current-context": "x",
+      }),
+    );
+    const registered: string[] = [];
+    const kube = lazyKube((c) => registered.push(c), file);
+    expect(registered).toEqual([]);
+    kube();
+    expect(registered).toEqual(["sa-token-value-for-the-test"]);
+  });
+});
