@@ -14,7 +14,10 @@ export function guardProcessOutput(redactor: Redactor): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-      write(typeof chunk === "string" || Buffer.isBuffer(chunk) ? redactor.mask(chunk.toString()) : chunk, ...rest)) as typeof stream.write;
+      write(
+        typeof chunk === "string" ? redactor.mask(chunk) : chunk instanceof Uint8Array ? redactor.mask(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("utf8")) : chunk,
+        ...rest,
+      )) as typeof stream.write;
   }
 }
 
