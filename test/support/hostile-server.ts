@@ -70,12 +70,15 @@ const fieldNames = [
   "jwks_uri",
 ];
 
-/** The request as text: line, headers, body; `all` as it came, `flat` on one line with the body first (clients keep one line of an error). */
+/** The request as text: line, headers, body; `all` as it came, `flat` on one line with the body first (clients keep one line of an error, and cap it). */
 function echoOf(req: HostileRequest): { line: string; headers: string; body: string; all: string; flat: string } {
   const line = `${req.method} ${req.url} HTTP/1.1`;
   const pairs = Object.entries(req.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : (v ?? "")}`);
   const headers = pairs.join("\n");
-  return { line, headers, body: req.body, all: `${line}\n${headers}\n\n${req.body}`, flat: `${req.body.replace(/\n/g, " ")} | ${pairs.join("; ")} | ${line}` };
+  // A form body's fields last to first: the field a client sends last (a client_secret
+  // after grant_type and client_id) comes first, before any cap a client puts on an error code.
+  const body = /^[^{[]*=/.test(req.body) ? req.body.split("&").reverse().join("&") : req.body;
+  return { line, headers, body: req.body, all: `${line}\n${headers}\n\n${req.body}`, flat: `${body.replace(/\n/g, " ")} | ${pairs.join("; ")} | ${line}` };
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
