@@ -211,7 +211,8 @@ export class Redactor {
         for (const form of this.shortForms.get(hs) ?? []) if (form.length > len && text.startsWith(form, i)) len = form.length;
       }
       if (len > 0) {
-        out += text.slice(copied, i) + MASK;
+        // Runs that follow each other (a value matched in pieces) read as one mask.
+        out += i === copied && copied > 0 ? "" : text.slice(copied, i) + MASK;
         i += len;
         copied = i;
         synced = false;
@@ -246,7 +247,19 @@ export class Redactor {
     let h = hashOf(form, 0, WINDOW);
     for (let at = 0; at + WINDOW <= form.length; at++) {
       if (at > 0) h = (Math.imul(h - Math.imul(form.charCodeAt(at - 1), TOP_WINDOW), BASE) + form.charCodeAt(at + WINDOW - 1)) | 0;
-      this.windows.add(h, id, at);
+      // A window already held (values sharing a prefix or suffix, a form inside another) is
+      // stored once: thousands of equal keys would make the table's probing quadratic. The
+      // match may then end where the stored form's run ends; masking goes on from there,
+      // and any 12 characters of the rest are a window of their own.
+      let held = false;
+      this.windows.each(h, (f, o) => {
+        if (held) return;
+        const other = this.forms[f]!;
+        let k = 0;
+        while (k < WINDOW && other.charCodeAt(o + k) === form.charCodeAt(at + k)) k++;
+        held = k === WINDOW;
+      });
+      if (!held) this.windows.add(h, id, at);
     }
   }
 }
