@@ -95,14 +95,15 @@ async function tokensOf(spec: unknown, env: Record<string, string>): Promise<Rec
 }
 
 export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
-  // Every secretKeyRef input reads a Secret of the hunt's own, filled with canaries per round.
+  // Every secretKeyRef input reads a Secret of the hunt's own ("<namespace>/<name>" below),
+  // filled with new canaries each round.
   const unit = structuredClone(o.unit);
   const secretKeys = new Map<string, string[]>();
   for (const [name, ref] of Object.entries(unit.spec.inputs)) {
-    const r = ref as { secretKeyRef?: { name: string; key: string } };
+    const r = ref as { secretKeyRef?: { name: string; key: string; namespace?: string } };
     if (!r.secretKeyRef) continue;
-    const renamed = `hunt-${r.secretKeyRef.name}`.slice(0, 253);
-    r.secretKeyRef = { ...r.secretKeyRef, name: renamed };
+    const renamed = `${r.secretKeyRef.namespace ?? o.namespace}/hunt-${r.secretKeyRef.name}`.slice(0, 253);
+    r.secretKeyRef = { ...r.secretKeyRef, name: renamed.split("/")[1]! };
     secretKeys.set(renamed, [...(secretKeys.get(renamed) ?? []), `${r.secretKeyRef.key}\u0000${name}`]);
   }
   // A dependency that never answers well fails wait-deps in a second, not in five minutes.
@@ -121,9 +122,12 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
   // The phases that can reach an endpoint, from what each phase does (steps/core/phases.ts):
   // every phase but wait-deps resolves the inputs; wait-deps probes the dependencies, the
   // unit's and those a kind derives from its settings; ensure-state and verify talk to the
-  // kind's servers. Running only those keeps the hunt to minutes.
+  // kind's servers; an endpoint from the environment (Entra) may serve any of them.
+  // Running only those keeps the hunt to minutes.
   const phasesFor = (where: string): StepName[] =>
-    where.startsWith("spec.inputs.")
+    where.startsWith("env ")
+      ? all
+      : where.startsWith("spec.inputs.")
       ? all.filter((p) => p !== "wait-deps")
       : where.startsWith("spec.dependencies.")
         ? ["wait-deps"]
@@ -141,7 +145,8 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
         data[key] = canary(length, rounds);
         secrets[`canary ${input} (${length} chars, ${label})`] = data[key];
       }
-      await o.admin.putSecret(o.namespace, secretName, data);
+      const [namespace, name] = secretName.split("/") as [string, string];
+      await o.admin.putSecret(namespace, name, data);
     }
     rounds++;
     const runs = await Promise.all(
