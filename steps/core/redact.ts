@@ -177,6 +177,15 @@ export class Redactor {
     for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) this.add(form);
   }
 
+  /**
+   * Whether text holds a registered form whole: a credential echoed into it, not a run it
+   * merely shares with one (a secret email's "@corp.internal" in a non-secret address).
+   */
+  holdsWhole(text: string): boolean {
+    for (const form of this.known) if (text.includes(form)) return true;
+    return false;
+  }
+
   /** How many distinct forms are registered. */
   get size(): number {
     return this.known.size;
