@@ -45,7 +45,7 @@ help:
 	@echo "  make check-generated  fail if the generated files are stale"
 	@echo "  make build            bundle the step programs and the CLI into dist/"
 	@echo "  make deps             Node 24 and the npm packages (npm ci)"
-	@echo "  make bench            step cold start and peak memory (median of runs); a 1,000-key secret-sync"
+	@echo "  make bench            step cold start and peak memory (median of runs); a 1,000-key secret-sync; masking cost"
 	@echo "  make servers          build etcd, kube-apiserver, helm, argo, OpenBao, Coder, Keycloak into $(BIN)"
 	@echo "  make images           the OCI archives the local cluster runs"
 	@echo "  make e2e              the template suite in real Argo Workflows on a local single-node cluster"
@@ -127,6 +127,7 @@ dev-reset:
 bench: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
 	$(TS_NODE) test/bench/steps.ts
 	$(TS_NODE) test/bench/sync.ts
+	node --expose-gc --loader ts-node/esm --no-warnings test/bench/redact.ts
 
 .PHONY: clean
 clean:

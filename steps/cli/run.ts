@@ -2,7 +2,7 @@ import { ExitCode, clauseOf } from "../core/errors.js";
 import { createLogger, type LogSink } from "../core/log.js";
 import { phaseNames, phases, type Phase, type PhaseReport } from "../core/phases.js";
 import { Redactor } from "../core/redact.js";
-import { lazyKube, summarize, toSeedError, unitNamespace } from "../core/runtime.js";
+import { headline, lazyKube, summarize, toSeedError, unitNamespace } from "../core/runtime.js";
 import type { LoadedUnit } from "../core/unit.js";
 
 export interface UnitEvidence {
@@ -26,11 +26,19 @@ export async function runUnits(
   units: LoadedUnit[],
   opts: { kubeconfig?: string | undefined; sink?: LogSink; pretty?: boolean; env?: NodeJS.ProcessEnv; redactor?: Redactor },
 ): Promise<UnitEvidence[]> {
-  const kube = lazyKube(opts.kubeconfig);
+  // Each unit has a redactor of its own; the Kubernetes credential goes into every one.
+  const kubeCredentials: string[] = [];
+  let current: Redactor | undefined;
+  const kube = lazyKube((credential) => {
+    kubeCredentials.push(credential);
+    current?.register(credential);
+  }, opts.kubeconfig);
   const env = opts.env ?? process.env;
   const evidence: UnitEvidence[] = [];
   for (const loaded of units) {
     const redactor = opts.redactor ?? new Redactor();
+    for (const credential of kubeCredentials) redactor.register(credential);
+    current = redactor;
     const started = Date.now();
     const name = loaded.unit.metadata.name;
     const e: UnitEvidence = {
@@ -50,14 +58,14 @@ export async function runUnits(
         const namespace = unitNamespace(loaded, env, kube);
         report = await phases[phase]({ loaded, namespace, redactor, log, kube, env });
         if (report.action) e.action = report.action;
-        const summary = summarize({ code: ExitCode.ok, report });
+        const summary = summarize({ code: ExitCode.ok, report }, redactor);
         e.summaries.push({ phase, ...summary });
         log.info({ event: "step.summary", ...summary }, `${phase} succeeded`);
       } catch (err) {
         const error = toSeedError(err);
-        const summary = summarize({ code: error.code, error });
+        const summary = summarize({ code: error.code, error }, redactor);
         e.summaries.push({ phase, ...summary });
-        log.error({ event: "step.summary", ...summary }, `${phase} failed: ${error.message}`);
+        log.error({ event: "step.summary", ...summary }, `${phase} failed: ${headline(summary)}`);
         Object.assign(e, { result: "failed", failedPhase: phase, exitCode: error.code });
         break;
       }

@@ -1,3 +1,5 @@
+import { egress, type Redactor } from "./redact.js";
+
 // Every failure a step can report is a SeedError: a reason an operator can act on, a hint
 // that names the fix, and the exit code that tells the Argo UI which contract clause broke.
 
@@ -65,13 +67,15 @@ export function asSeedError(err: unknown, code: ExitCode, reason: string, hint: 
 }
 
 /**
- * One line about a failure. For HTTP client errors (Kubernetes ApiException and alikes) the
+ * What a failure says. For HTTP client errors (Kubernetes ApiException and alikes) the
  * server's own message is used, never the raw body: bodies of Secret requests carry data.
+ * Nothing here shortens or rewrites the text: it may hold secret material, and only the
+ * redactor may touch it first (summarize and egress mask it, then bound it).
  */
 export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const { code, body } = err as { code?: unknown; body?: unknown };
-  if (typeof code !== "number") return firstLine(err.message);
+  if (typeof code !== "number") return err.message;
   // @kubernetes/client-node hands the Status over as an object, a JSON string, or a JSON
   // string of a JSON string, depending on the call.
   let parsed: unknown = body;
@@ -83,10 +87,19 @@ export function describeError(err: unknown): string {
     }
   }
   const message = (parsed as { message?: unknown } | undefined)?.message;
-  return `HTTP ${code}${typeof message === "string" ? `: ${firstLine(message)}` : ""}`;
+  return `HTTP ${code}${typeof message === "string" ? `: ${message}` : ""}`;
 }
 
-function firstLine(s: string): string {
-  const line = s.split("\n", 1)[0] ?? "";
-  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+/** Longest part of a service's own words kept in an error: enough to act on, never a whole page. */
+export const MAX_SERVICE_MESSAGE = 300;
+
+/**
+ * An HTTP answer as error evidence: the status, the service's error code and its message,
+ * each masked before it is bounded (servers echo requests back, credentials included, in
+ * all of these). Callers pass the fields they parsed out of the answer, never the body.
+ */
+export function httpAnswer(redactor: Redactor, status: number, code?: unknown, message?: unknown): string {
+  const c = typeof code === "string" && code ? ` ${egress(redactor, code, 80)}` : "";
+  const m = typeof message === "string" && message ? `: ${egress(redactor, message, MAX_SERVICE_MESSAGE)}` : "";
+  return `HTTP ${status}${c}${m}`;
 }

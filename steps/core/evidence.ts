@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describeError } from "./errors.js";
 import type { Kube } from "./kube.js";
 import type { Logger } from "./log.js";
-import type { Redactor } from "./redact.js";
+import { egress, type Redactor } from "./redact.js";
 
 /** Where the step runs, as Argo tells the pod (see the WorkflowTemplate's env). */
 export interface WorkflowRef {
@@ -49,7 +49,6 @@ export async function emitEvent(
   redactor: Redactor,
   log: Logger,
 ): Promise<void> {
-  const note = redactor.mask(e.note);
   try {
     await kube.events.createNamespacedEvent({
       namespace: ref.namespace,
@@ -61,7 +60,8 @@ export async function emitEvent(
         type: e.ok ? "Normal" : "Warning",
         reason: e.reason,
         action: e.phase,
-        note: note.length > MAX_NOTE ? `${note.slice(0, MAX_NOTE - 1)}…` : note,
+        // Masked before it is cut to the API server's limit, never the other way round.
+        note: egress(redactor, e.note, MAX_NOTE),
         reportingController: "reseed.dev/step",
         reportingInstance: (ref.podName ?? "reseed").slice(0, 128),
         regarding: {

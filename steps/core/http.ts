@@ -1,11 +1,13 @@
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
+import type { Redactor } from "./redact.js";
 
 export interface HttpGetOptions {
   timeoutMs: number;
   caFile?: string | undefined;
-  bearerTokenFile?: string | undefined;
+  /** A token read from a file and sent as Bearer: registered with the redactor before it is sent. */
+  bearer?: { tokenFile: string; redactor: Redactor } | undefined;
 }
 
 export interface HttpResponse {
@@ -18,7 +20,10 @@ export interface HttpResponse {
 export async function httpGet(url: string, opts: HttpGetOptions): Promise<HttpResponse> {
   const target = new URL(url);
   const ca = opts.caFile ? await readFile(opts.caFile) : undefined;
-  const token = opts.bearerTokenFile ? (await readFile(opts.bearerTokenFile, "utf8")).trim() : undefined;
+  const token = opts.bearer ? (await readFile(opts.bearer.tokenFile, "utf8")).trim() : undefined;
+  // Servers and proxies echo the Authorization header back (in an error, in a JSON field
+  // this very input may read): the token is masked before it ever leaves.
+  if (token) opts.bearer!.redactor.register(token);
   const client = target.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
     const req = client.get(

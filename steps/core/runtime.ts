@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { ExitCode, SeedError, clauseOf, describeError, invalidSpec, type Problem } from "./errors.js";
 import { emitEvent, workflowRefFromEnv } from "./evidence.js";
@@ -5,7 +6,7 @@ import { connectKube, type Kube } from "./kube.js";
 import { createLogger, type Logger } from "./log.js";
 import { writeOutputs } from "./outputs.js";
 import { phases, type Phase, type PhaseReport, type RunContext } from "./phases.js";
-import { Redactor } from "./redact.js";
+import { egress, Redactor } from "./redact.js";
 import { loadUnit, parseDocuments, type KindRegistry, type LoadedUnit } from "./unit.js";
 
 /** Wraps stdout and stderr so that even a library's console output cannot carry a secret. */
@@ -13,13 +14,35 @@ export function guardProcessOutput(redactor: Redactor): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-      write(typeof chunk === "string" || Buffer.isBuffer(chunk) ? redactor.mask(chunk.toString()) : chunk, ...rest)) as typeof stream.write;
+      write(
+        typeof chunk === "string" ? redactor.mask(chunk) : chunk instanceof Uint8Array ? redactor.mask(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("utf8")) : chunk,
+        ...rest,
+      )) as typeof stream.write;
   }
 }
 
-export function lazyKube(kubeconfig?: string): () => Kube {
+/**
+ * The step's Kubernetes clients, made on first use. The credential they send (a token in the
+ * kubeconfig, or the pod's ServiceAccount token file) is registered first: a proxy or an
+ * API server error that quotes the Authorization header must not carry it out.
+ */
+export function lazyKube(register: (credential: string) => void, kubeconfig?: string): () => Kube {
   let kube: Kube | undefined;
-  return () => (kube ??= connectKube(kubeconfig));
+  return () => {
+    if (kube) return kube;
+    kube = connectKube(kubeconfig);
+    const user = kube.config.getCurrentUser();
+    if (user?.token) register(user.token);
+    const tokenFile = (user?.authProvider as { config?: { tokenFile?: unknown } } | undefined)?.config?.tokenFile;
+    if (typeof tokenFile === "string") {
+      try {
+        register(readFileSync(tokenFile, "utf8").trim());
+      } catch {
+        // No token file: the client fails on its own, naming the file, and there is nothing to mask.
+      }
+    }
+    return kube;
+  };
 }
 
 export async function readUnitFromEnv(env: NodeJS.ProcessEnv): Promise<unknown> {
@@ -40,17 +63,30 @@ export interface StepResult {
   error?: SeedError;
 }
 
-/** The summary line that closes every step's log: the evidence an operator reads first. */
-export function summarize(r: StepResult): Record<string, unknown> {
+/** Longest problem message in evidence: a server's answer can be any length. */
+export const MAX_PROBLEM = 500;
+
+/**
+ * The summary line that closes every step's log: the evidence an operator reads first.
+ * Error text is masked here, before it is cut to one bounded line (see egress), so the log,
+ * the `summary` output and the Event all carry the same already-masked words.
+ */
+export function summarize(r: StepResult, redactor: Redactor): Record<string, unknown> {
   if (!r.error) return { result: "succeeded", ...r.report?.summary };
   return {
     result: "failed",
     exitCode: r.error.code,
     clause: clauseOf[r.error.code],
-    reason: r.error.reason,
-    hint: r.error.hint,
-    problems: r.error.problems satisfies Problem[],
+    reason: egress(redactor, r.error.reason, MAX_PROBLEM),
+    hint: egress(redactor, r.error.hint, MAX_PROBLEM),
+    problems: r.error.problems.map((p) => ({ subject: egress(redactor, p.subject, MAX_PROBLEM), message: egress(redactor, p.message, MAX_PROBLEM) })) satisfies Problem[],
   };
+}
+
+/** One line for a failed step, from its already-masked summary. */
+export function headline(summary: Record<string, unknown>): string {
+  const problems = (summary.problems as Problem[] | undefined) ?? [];
+  return problems.length ? `${String(summary.reason)}: ${problems.map((p) => `${p.subject}: ${p.message}`).join("; ")}` : String(summary.reason);
 }
 
 export function toSeedError(err: unknown): SeedError {
@@ -65,7 +101,7 @@ export function toSeedError(err: unknown): SeedError {
 export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
   const redactor = new Redactor();
   guardProcessOutput(redactor);
-  const kube = lazyKube();
+  const kube = lazyKube((credential) => redactor.register(credential));
   let log: Logger = createLogger({ redactor, phase });
   let loaded: LoadedUnit | undefined;
   let namespace: string | undefined;
@@ -87,8 +123,8 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
     result = { code: error.code, error };
   }
 
-  const summary = summarize(result);
-  if (result.error) log.error({ event: "step.summary", ...summary }, `${phase} failed: ${result.error.message}`);
+  const summary = summarize(result, redactor);
+  if (result.error) log.error({ event: "step.summary", ...summary }, `${phase} failed: ${headline(summary)}`);
   else log.info({ event: "step.summary", ...summary }, `${phase} succeeded`);
 
   if (env.RESEED_OUTPUT_DIR) {
@@ -113,7 +149,7 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
         unit: loaded.unit.metadata.name,
         ok: !result.error,
         reason: result.error ? eventReason[result.error.code] : phase === "ensure-state" ? `State${capitalize(result.report?.action ?? "none")}` : "Succeeded",
-        note: result.error ? `${phase}: ${result.error.message}` : `${phase} succeeded: ${JSON.stringify(result.report?.summary ?? {})}`,
+        note: result.error ? `${phase}: ${headline(summary)}` : `${phase} succeeded: ${JSON.stringify(result.report?.summary ?? {})}`,
       },
       redactor,
       log,

@@ -23,6 +23,10 @@ const keyRef = z.strictObject({
   namespace: k8sName.optional(),
 });
 
+/** Where a secret comes from instead of a literal: the one wording lint, the schema and validate-inputs use. */
+export const SECRET_SOURCES = "secretKeyRef, vault or keyVault";
+export const LITERAL_SECRET = `a literal value is never secret: it would be rendered in clear into the CronWorkflow, Git and Argo CD; take the secret from ${SECRET_SOURCES}`;
+
 const common = {
   optional: z.boolean().optional().describe("A missing optional input is not an error (C1 still rejects placeholders)."),
   secret: z.boolean().optional().describe("Override whether the value is treated as secret material."),
@@ -42,7 +46,15 @@ export const inputRef = z.union([
     }),
     ...common,
   }),
-  z.strictObject({ value: z.string().describe("A literal non-secret value, e.g. a namespace or a URL."), ...common }),
+  z.strictObject({
+    value: z.string().describe("A literal non-secret value, e.g. a namespace or a URL."),
+    optional: common.optional,
+    // C5: a literal is rendered into the CronWorkflow's parameters, Git and Argo CD's cache.
+    // loadUnit refuses `secret: true` here naming the field (a union member refusing it
+    // would only say "Invalid input"); the JSON Schema allows `false` alone, so
+    // values.schema.json, helm template and an Argo CD sync refuse it too.
+    secret: z.boolean().optional().meta({ const: false, description: LITERAL_SECRET }),
+  }),
   z.strictObject({
     vault: z.strictObject({
       ...vaultConnection,

@@ -4,7 +4,7 @@ import type { ZodError } from "zod";
 import { invalidSpec, type Problem } from "./errors.js";
 import { placeholderReason } from "./placeholder.js";
 import type { UnitKind } from "./kind.js";
-import { inputRef, isSecretSource, seedingUnit, type InputRef, type SeedingUnit } from "./spec.js";
+import { inputRef, isSecretSource, LITERAL_SECRET, SECRET_SOURCES, seedingUnit, type InputRef, type SeedingUnit } from "./spec.js";
 
 export interface KindRegistry {
   get(kind: string): UnitKind<unknown> | undefined;
@@ -134,6 +134,9 @@ export function loadUnit(doc: unknown, registry: KindRegistry): LoadedUnit {
   const settings = kind.spec.safeParse(unit.spec.ensure.with);
   if (!settings.success) throw invalidSpec([...problems, ...zodProblems(settings.error, "spec.ensure.with", unit.spec.ensure.with)]);
 
+  for (const [name, ref] of Object.entries(unit.spec.inputs)) {
+    if ("value" in ref && ref.secret === true) problems.push({ subject: `spec.inputs.${name}.secret`, message: LITERAL_SECRET });
+  }
   for (const use of kind.inputs(settings.data)) {
     const ref = unit.spec.inputs[use.name];
     if (!ref) {
@@ -144,8 +147,10 @@ export function loadUnit(doc: unknown, registry: KindRegistry): LoadedUnit {
     if (use.mustBe === "non-secret" && secret) {
       problems.push({ subject: `spec.inputs.${use.name}`, message: `is secret material, and kind ${kind.kind} would publish it in clear` });
     }
-    if (use.mustBe === "secret" && !secret) {
-      problems.push({ subject: `spec.inputs.${use.name}`, message: "must come from a secret authority (secretKeyRef, or mark it secret: true)" });
+    if (use.mustBe === "secret" && "value" in ref) {
+      problems.push({ subject: `spec.inputs.${use.name}`, message: `kind ${kind.kind} takes a secret here, and ${LITERAL_SECRET}` });
+    } else if (use.mustBe === "secret" && !secret) {
+      problems.push({ subject: `spec.inputs.${use.name}`, message: `kind ${kind.kind} takes a secret here: take it from ${SECRET_SOURCES} (an env or file input needs secret: true)` });
     }
   }
   if (problems.length) throw invalidSpec(problems);

@@ -5,10 +5,10 @@ import type { InputSource } from "./source.js";
 /** A runtime fact published by a service as JSON, e.g. the cluster's OIDC discovery `issuer`. */
 export const httpJsonSource: InputSource<Extract<InputRef, { httpJson: unknown }>> = {
   key: "httpJson",
-  resolve: async ({ httpJson: ref }, { timeoutMs }) => {
+  resolve: async ({ httpJson: ref }, { timeoutMs, redactor }) => {
     let res;
     try {
-      res = await httpGet(ref.url, { timeoutMs, caFile: ref.caFile, bearerTokenFile: ref.bearerTokenFile });
+      res = await httpGet(ref.url, { timeoutMs, caFile: ref.caFile, bearer: ref.bearerTokenFile ? { tokenFile: ref.bearerTokenFile, redactor } : undefined });
     } catch (err) {
       return { absent: `request failed: ${err instanceof Error ? err.message : String(err)}` };
     }

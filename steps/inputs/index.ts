@@ -101,6 +101,18 @@ export async function resolveInputs(
     }),
   );
 
+  // A non-secret value that carries a secret (a server that echoed the request's
+  // Authorization header into the field read, an env var holding a token) would be
+  // published in clear: as the facts output, into a ConfigMap. Checked once every secret of
+  // this run is registered, since the inputs resolved concurrently. A whole form counts, not
+  // a shared run: a non-secret admin address shares "@corp.internal" with a secret one.
+  for (const [name, ref] of Object.entries(declared)) {
+    const value = values.get(name);
+    if (value === undefined || secret.has(name) || !opts.redactor.holdsWhole(value)) continue;
+    values.delete(name);
+    delete facts[name];
+    problems.push({ subject: name, message: `${describeRef(ref, opts.env.namespace)} holds secret material (a credential this step uses); a non-secret input is published, so it is refused` });
+  }
   problems.sort((a, b) => a.subject.localeCompare(b.subject));
   return {
     problems,

@@ -10,7 +10,7 @@ export const keyVaultSource: InputSource<Extract<InputRef, { keyVault: unknown }
     try {
       secret = await (await connectKeyVault(ref, env.env, env.redactor)).get(ref.name);
     } catch (err) {
-      return { absent: `could not be read: ${describeKeyVaultError(err)}` };
+      return { absent: `could not be read: ${describeKeyVaultError(err, env.redactor)}` };
     }
     return secret ? { value: secret.value } : { absent: "does not exist" };
   },

@@ -10,7 +10,7 @@ export const vaultSource: InputSource<Extract<InputRef, { vault: unknown }>> = {
     try {
       secret = await (await connectVault(ref, env.env, env.redactor, env.timeoutMs)).readKv(ref.mount, ref.path);
     } catch (err) {
-      return { absent: `could not be read: ${describeVaultError(err)}` };
+      return { absent: `could not be read: ${describeVaultError(err, env.redactor)}` };
     }
     if (!secret?.data) return { absent: "does not exist (no current version of the secret)" };
     const value = secret.data[ref.key];

@@ -484,6 +484,22 @@ describe("RBAC: least privilege derived from each unit", () => {
   });
 });
 
+describe("no literal secrets (C5)", () => {
+  it("fails rendering a literal input marked secret: the schema names the field, the chart where the value must come from", () => {
+    const values = valuesFile({
+      units: { lit: { enabled: true, pattern: "reconciler", inputs: { pw: { value: "hunter22-secret", secret: true } }, ensure: { kind: "runtime-facts", with: { configMap: { name: "f" }, facts: { a: "b" } } } } },
+    });
+    const bySchema = template([values]);
+    expect(bySchema.ok).toBe(false);
+    expect(bySchema.err).toMatch(/schema[\s\S]*\/units\/lit\/inputs\/pw\/secret/);
+    const byChart = template([values], "--skip-schema-validation");
+    expect(byChart.ok).toBe(false);
+    expect(byChart.err).toContain("units.lit.inputs.pw.secret: a literal value is never secret");
+    expect(byChart.err).toContain("secretKeyRef, vault or keyVault");
+    expect(byChart.out).not.toContain("hunter22-secret");
+  });
+});
+
 describe("WorkflowTemplate reseed-unit", () => {
   const steps = ["validate-inputs", "wait-deps", "ensure-state", "verify"] as const;
   const tmpl = () => only(rendered.dev, "WorkflowTemplate", "reseed-unit");

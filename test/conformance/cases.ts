@@ -1,4 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { inject } from "vitest";
 import { startCoderServer, type CoderServer } from "../harness/coder-server.js";
 import type { Admin } from "../support/admin.js";
@@ -30,7 +35,7 @@ export interface ConformanceCase {
   /** Writes at the authority the kind writes to, when that is not the Kubernetes API. */
   authorityWrites?: WriteCounter;
   /** pattern, inputs and ensure of the unit; the suite adds a canary secret input. */
-  spec(ns: string): { pattern: string; inputs: Record<string, unknown>; ensure: { kind: string; with: Record<string, unknown> } };
+  spec(ns: string): { pattern: string; inputs: Record<string, unknown>; dependencies?: unknown[]; ensure: { kind: string; with: Record<string, unknown> } };
   setup(admin: Admin, ns: string): Promise<void>;
   /** How to take away each required input of the kind's own (the canary is handled by the suite). */
   removeInput: Record<string, (admin: Admin, ns: string) => Promise<void>>;
@@ -74,6 +79,46 @@ async function readyWidget(admin: Admin, ns: string): Promise<void> {
     name: "w1",
     body: { ...created, status: { conditions: [{ type: "Ready", status: "True", reason: "Reconciled" }] } },
   });
+}
+
+/**
+ * A fact read over HTTP with a bearer token from a file (httpJson), behind an http
+ * dependency: a loopback JSON server stands in for the cluster's OIDC discovery and
+ * answers only with the token. The token holds characters every encoding treats apart.
+ */
+function runtimeFactsOverHttpCase(): ConformanceCase {
+  const token = `tok-${randomBytes(8).toString("hex")}*!'()~+/=% é-${randomBytes(8).toString("hex")}`;
+  let server: http.Server | undefined;
+  let url = "";
+  let dir = "";
+  const tokenFile = () => path.join(dir, "token");
+  return {
+    name: "httpJson",
+    servers: async () => {
+      dir = await mkdtemp(path.join(tmpdir(), "reseed-conf-http-"));
+      server = http.createServer((req, res) => {
+        if (req.url === "/healthz") return void res.writeHead(200).end("ok");
+        if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end();
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: "https://oidc.facts.conformance.internal" }));
+      });
+      await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    stopServers: async () => {
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      await rm(dir, { recursive: true, force: true });
+    },
+    spec: () => ({
+      pattern: "reconciler",
+      inputs: { issuer: { httpJson: { url: `${url}/.well-known/openid-configuration`, field: "issuer", bearerTokenFile: tokenFile() } } },
+      dependencies: [{ http: { url: `${url}/healthz` } }],
+      ensure: { kind: "runtime-facts", with: { configMap: { name: "oidc-facts" }, facts: { oidcIssuer: { input: "issuer" } } } },
+    }),
+    setup: () => writeFile(tokenFile(), `${token}\n`),
+    removeInput: { issuer: () => rm(tokenFile(), { force: true }) },
+    deleteState: (admin, ns) => admin.deleteConfigMap(ns, "oidc-facts"),
+    writtenSecrets: async () => [token],
+  };
 }
 
 /** Keycloak generates the client secret; the unit signs in as an extractor client of its own. */
@@ -225,7 +270,7 @@ export const cases: Record<string, ConformanceCase | ConformanceCase[]> = {
     writtenSecrets: async (admin, ns) => Object.values((await admin.readSecret(ns, "app-credentials")) ?? {}),
   }, ...generatedSecretAuthorityCases],
 
-  "runtime-facts": {
+  "runtime-facts": [{
     spec: () => ({
       pattern: "reconciler",
       inputs: { issuer: { configMapKeyRef: { name: "infra", key: "issuer" } }, clusterName: { value: "conformance" } },
@@ -235,7 +280,7 @@ export const cases: Record<string, ConformanceCase | ConformanceCase[]> = {
     removeInput: { issuer: (admin, ns) => admin.putConfigMap(ns, "infra", {}) },
     deleteState: (admin, ns) => admin.deleteConfigMap(ns, "cluster-facts"),
     writtenSecrets: async () => [],
-  },
+  }, runtimeFactsOverHttpCase()],
 
   "operator-ready": {
     spec: () => ({

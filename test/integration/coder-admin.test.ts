@@ -1,3 +1,4 @@
+import { Redactor } from "../../steps/core/redact.js";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
@@ -49,7 +50,7 @@ function unit(withOverrides: Record<string, unknown> = {}) {
 
 /** The test's own view of Coder: signs in as the owner directly, past the counting proxy. */
 async function direct() {
-  const api = coderApi(coder.directUrl, 10_000);
+  const api = coderApi(coder.directUrl, 10_000, new Redactor());
   const token = await api.login(owner.email, owner.password);
   const find = async (username: string): Promise<CoderUser | undefined> => (await api.usersMatching(token, username))[0];
   return { api, token, find };
@@ -109,7 +110,7 @@ describe("coder-admin on a real Coder", () => {
       });
       return `${method} ${path.replace(a.id, "{id}")} ${res.status} ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? ""}`.trim();
     };
-    const org = await coderApi(coder.directUrl, 10_000).defaultOrganizationId(token);
+    const org = await coderApi(coder.directUrl, 10_000, new Redactor()).defaultOrganizationId(token);
     expect([
       await call("POST", "/api/v2/users/first", { ...owner, username: "second-first", email: "second@corp.internal", trial: false }),
       await call("GET", `/api/v2/users/${a.id}/login-type`),
@@ -140,7 +141,7 @@ describe("coder-admin on a real Coder", () => {
 
   it("brings the owner and the admin back after Coder's database is dropped and recreated", async () => {
     await coder.resetDatabase();
-    expect(await coderApi(coder.directUrl, 10_000).firstUserExists()).toBe(false);
+    expect(await coderApi(coder.directUrl, 10_000, new Redactor()).firstUserExists()).toBe(false);
     const { runs, ensure } = await runUnit();
     expectSuccess(runs);
     expect(ensure?.outputs.action).toBe("created");
@@ -176,7 +177,7 @@ describe("coder-admin on a real Coder", () => {
 
   it("logs what it wrote before such a failure: after a reset it issues a token, then stops at the admin", async () => {
     await coder.resetDatabase();
-    const api = coderApi(coder.directUrl, 10_000);
+    const api = coderApi(coder.directUrl, 10_000, new Redactor());
     await api.createFirstUser(owner);
     const { api: as, token } = await direct();
     const org = await as.defaultOrganizationId(token);
@@ -202,7 +203,7 @@ describe("coder-admin on a real Coder", () => {
 
   it("fails naming the fix when Coder's first user was created by hand with other credentials", async () => {
     await coder.resetDatabase();
-    const api = coderApi(coder.directUrl, 10_000);
+    const api = coderApi(coder.directUrl, 10_000, new Redactor());
     await api.createFirstUser({ email: "someone@corp.internal", username: "someone", password: `Pw-${randomBytes(12).toString("hex")}` });
     const { runs, writes } = await runUnit();
     expect(runs.at(-1)).toMatchObject({ phase: "ensure-state", code: ExitCode.ensureFailed });

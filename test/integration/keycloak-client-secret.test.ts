@@ -138,7 +138,7 @@ describe("keycloak-client-secret", () => {
     try {
       const runs = await runDag(unit(), opts);
       expect(runs[2]!.code).toBe(ExitCode.ensureFailed);
-      expect(runs[2]!.stdout).toContain("client reseed-extractor could not sign in to realm platform: HTTP 401: unauthorized_client");
+      expect(runs[2]!.stdout).toContain("client reseed-extractor could not sign in to realm platform: HTTP 401 unauthorized_client");
       expect(allText(runs)).not.toContain(wrong);
     } finally {
       await admin.putSecret(ns, "keycloak-extractor", { "client-secret": extractorSecret });

@@ -22,11 +22,13 @@ export interface StepOptions {
   namespace: string;
   env?: Record<string, string>;
   workflow?: { name: string; uid?: string; cronWorkflow?: string };
+  /** Where the step programs are (default dist/): the leak hunt's planted-leak test bundles its own. */
+  programDir?: string;
 }
 
 /** Runs one bundled step program as its image would: a process with env, an output dir, an exit code. */
 export async function runStepProcess(phase: StepName, unit: unknown, opts: StepOptions & { fingerprint?: string }): Promise<StepRun> {
-  const program = path.join(dist, `${phase}.mjs`);
+  const program = path.join(opts.programDir ?? dist, `${phase}.mjs`);
   if (!existsSync(program)) throw new Error(`${program} is missing: run 'make build' (make test does it first)`);
   const outDir = await mkdtemp(path.join(tmpdir(), "reseed-out-"));
   const env: Record<string, string> = {

@@ -96,7 +96,9 @@ describe("coder-admin spec", () => {
   it("takes the owner password only from a secret input", () => {
     expect(problems(doc({ pw: { secretKeyRef: { name: "b", key: "password" } } }, { input: "pw" }))).toEqual([]);
     expect(problems(doc({}, "a-literal-password")).join("\n")).toContain("spec.ensure.with.owner.password");
-    expect(problems(doc({ pw: { env: "PW" } }, { input: "pw" }))).toEqual(["spec.inputs.pw: must come from a secret authority (secretKeyRef, or mark it secret: true)"]);
+    expect(problems(doc({ pw: { env: "PW" } }, { input: "pw" }))).toEqual([
+      "spec.inputs.pw: kind coder-admin takes a secret here: take it from secretKeyRef, vault or keyVault (an env or file input needs secret: true)",
+    ]);
   });
 
   it("waits for Coder's API and needs only its session store", () => {

@@ -88,3 +88,15 @@ describe("resolveInputs", () => {
     expect(r.redactor.mask("<my-real-secret>")).toBe("[REDACTED]");
   });
 });
+
+describe("resolveInputs: a non-secret input that holds a secret", () => {
+  it("is refused when it holds a secret input whole, and published when it only shares a run with one", async () => {
+    const r = await resolve({
+      ownerEmail: { env: "OWNER", secret: true },
+      adminEmail: { env: "ADMIN" },
+      echoed: { env: "ECHO" },
+    }, { OWNER: "reseed-bootstrap@corp.internal", ADMIN: "platform-admin@corp.internal", ECHO: "Bearer reseed-bootstrap@corp.internal" });
+    expect(r.facts).toEqual({ adminEmail: "platform-admin@corp.internal" });
+    expect(r.problems.map((p) => p.subject)).toEqual(["echoed"]);
+  });
+});

@@ -77,3 +77,35 @@ spec: { pattern: hook, ensure: { kind: generated-secret, with: { secret: { name:
     ]);
   });
 });
+
+describe("reseed lint: no literal secrets (C5)", () => {
+  it("refuses secret: true on a literal, and a literal where a kind takes a secret, naming the field and where the secret must come from", async () => {
+    const r = await lint(`
+units:
+  marked:
+    enabled: true
+    pattern: reconciler
+    inputs:
+      pw: { value: "hunter2-but-longer", secret: true }
+    ensure: { kind: generated-secret, with: { secret: { name: s }, keys: [{ name: k }] } }
+  literal-where-secret:
+    enabled: true
+    pattern: extraction
+    inputs:
+      extractorSecret: { value: "a-literal-client-secret" }
+    ensure:
+      kind: keycloak-client-secret
+      with: { url: "http://keycloak.iam.svc:8080", realm: r, clientId: app, auth: { clientId: x, clientSecret: { input: extractorSecret } }, sink: { kubernetesSecret: { name: s } } }
+  literal-not-secret:
+    enabled: true
+    pattern: reconciler
+    inputs:
+      cluster: { value: prod-eu-1, secret: false }
+    ensure: { kind: runtime-facts, with: { configMap: { name: facts }, facts: { cluster: { input: cluster } } } }
+`);
+    expect(r.units.map((u) => u.unit.metadata.name)).toEqual(["literal-not-secret"]);
+    expect(r.problems.map((p) => p.subject)).toEqual(["units.marked.inputs.pw.secret", "units.literal-where-secret.inputs.extractorSecret"]);
+    for (const p of r.problems) expect(p.message).toContain("secretKeyRef, vault or keyVault");
+    expect(r.problems.map((p) => p.message).join("\n")).not.toContain("secret: true");
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Redactor } from "../../steps/core/redact.js";
+import { describeError, httpAnswer } from "../../steps/core/errors.js";
+import { egress, MIN_FRAGMENT, Redactor } from "../../steps/core/redact.js";
 import { createLogger } from "../../steps/core/log.js";
 
 const canary = "canary-Zq8x!p@ss/w0rd";
@@ -60,5 +61,135 @@ describe("Redactor matching", () => {
     const size = r.size;
     r.register(canary);
     expect(r.size).toBe(size);
+  });
+});
+
+// Characters that encode differently in every scheme, a space and a non-ASCII letter.
+const hostile = "Hx*!'()~+/=% é-0123456789-<&>\"-tail";
+
+describe("Redactor forms and fragments", () => {
+  const b = Buffer.from(hostile, "utf8");
+  const forms: Record<string, string> = {
+    raw: hostile,
+    base64: b.toString("base64"),
+    "base64 unpadded": b.toString("base64").replace(/=+$/, ""),
+    base64url: b.toString("base64url"),
+    hex: b.toString("hex"),
+    HEX: b.toString("hex").toUpperCase(),
+    encodeURIComponent: encodeURIComponent(hostile),
+    "encodeURIComponent, lower-case escapes": encodeURIComponent(hostile).replace(/%[0-9A-F]{2}/g, (p) => p.toLowerCase()),
+    "form-urlencoded": new URLSearchParams({ v: hostile }).toString().slice(2),
+    "JSON-escaped": JSON.stringify(hostile).slice(1, -1),
+    "JSON with \\u escapes": JSON.stringify(hostile).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+    "JSON as Go writes it": JSON.stringify(hostile).slice(1, -1).replace(/[^\x20-\x7e]|[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+    "HTML-escaped": hostile.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;"),
+  };
+
+  it.each(Object.entries(forms))("masks the %s form, and leaves no 12-character run of it", (_name, form) => {
+    const r = new Redactor();
+    r.register(hostile);
+    const masked = r.mask(`before ${form} after`);
+    expect(masked).toContain("[REDACTED]");
+    expect(masked.startsWith("before ")).toBe(true);
+    for (let i = 0; i + MIN_FRAGMENT <= form.length; i++) expect(masked).not.toContain(form.slice(i, i + MIN_FRAGMENT));
+  });
+
+  it.each(["client:", "cl:", "c:"])("masks a Basic auth header %s<secret>, whatever the secret's alignment in the base64", (user) => {
+    const r = new Redactor();
+    r.register(hostile);
+    const header = `Basic ${Buffer.from(`${user}${hostile}`).toString("base64")}`;
+    // Only the groups that mix in the user name before, or the padding after, stay.
+    expect(r.mask(header)).toMatch(/^Basic [A-Za-z0-9+/]{4,12}\[REDACTED\][A-Za-z0-9+/=]{0,4}$/);
+  });
+
+  it("masks every fragment of at least 12 characters a server may echo, wherever it is cut", () => {
+    const r = new Redactor();
+    r.register(hostile);
+    for (let start = 0; start + MIN_FRAGMENT <= hostile.length; start++) {
+      for (const len of [MIN_FRAGMENT, MIN_FRAGMENT + 1, hostile.length - start]) {
+        if (start + len > hostile.length) continue;
+        const fragment = hostile.slice(start, start + len);
+        expect(r.mask(`value ⟨${fragment}…⟩ is too long`)).toBe("value ⟨[REDACTED]…⟩ is too long");
+      }
+    }
+  });
+
+  it("leaves runs shorter than 12 characters of a long secret alone, and masks short secrets whole", () => {
+    const r = new Redactor();
+    r.register("abcdefghijklmnopqrstuvwxyz");
+    r.register("p4ss");
+    expect(r.mask("abcdefghijk")).toBe("abcdefghijk");
+    expect(r.mask("abcdefghijkl")).toBe("[REDACTED]");
+    expect(r.mask("my p4ss and p4s")).toBe("my [REDACTED] and p4s");
+  });
+
+  it("masks secrets of every length from 4 to 256 among 2,000 registered values", () => {
+    const r = new Redactor();
+    const secrets = Array.from({ length: 2000 }, (_, i) => `${hostile.slice(0, 4 + (i % 20))}${i.toString(36)}`.slice(0, 4 + (i % 253)));
+    for (const s of secrets) r.register(s);
+    const long = `${hostile}`.repeat(8).slice(0, 256);
+    r.register(long);
+    expect(r.mask(`x ${long} y`)).toBe("x [REDACTED] y");
+    expect(r.mask(`x ${Buffer.from(long).toString("base64")} y`)).toBe("x [REDACTED] y");
+  });
+});
+
+describe("egress: mask first, then bound", () => {
+  it("masks a secret that a cut would have split, and keeps the bound", () => {
+    const r = new Redactor();
+    const secret = "s3cr3t-value-that-straddles-the-cut";
+    r.register(secret);
+    const text = `${"x".repeat(40)} ${secret} ${"y".repeat(40)}`;
+    const out = egress(r, text, 50);
+    expect(out.length).toBeLessThanOrEqual(50);
+    expect(out).toBe(`${"x".repeat(40)} [REDACTED]`.slice(0, 49) + "…");
+    // Cut first, then masked, the part before the cut is too short to match: it would leak.
+    expect(r.mask(text.slice(0, 48))).toContain("s3cr3t");
+  });
+
+  it("takes the first line only after masking: a secret with a line break is masked whole", () => {
+    const r = new Redactor();
+    const secret = "line-one-of-it\nline-two-of-it";
+    r.register(secret);
+    expect(egress(r, `key: ${secret} end`)).toBe("key: [REDACTED] end");
+  });
+
+  it("describes an HTTP answer by status, code and masked message, and describeError keeps the whole message", () => {
+    const r = new Redactor();
+    const secret = "client-secret-echoed-by-the-server";
+    r.register(secret);
+    const answer = httpAnswer(r, 400, `invalid_${secret}`, `${"m".repeat(280)} ${secret} ${"n".repeat(100)}`);
+    expect(answer).not.toContain("client-secret-echoed");
+    expect(answer.startsWith("HTTP 400 invalid_[REDACTED]: ")).toBe(true);
+    expect(answer.length).toBeLessThan(400);
+    const long = `${"z".repeat(600)} ${secret}`;
+    expect(describeError(new Error(long))).toBe(long);
+  });
+});
+
+describe("the step's own Kubernetes credential", () => {
+  it("is registered when the clients are made, from a kubeconfig token or a token file", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { lazyKube } = await import("../../steps/core/runtime.js");
+    const dir = await mkdtemp(path.join(tmpdir(), "reseed-kc-"));
+    const file = path.join(dir, "kubeconfig");
+    await writeFile(
+      file,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:1" } }],
+        users: [{ name: "u", user: { token: "sa-token-value-for-the-test" } }],
+        contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+        "current-context": "x",
+      }),
+    );
+    const registered: string[] = [];
+    const kube = lazyKube((c) => registered.push(c), file);
+    expect(registered).toEqual([]);
+    kube();
+    expect(registered).toEqual(["sa-token-value-for-the-test"]);
   });
 });

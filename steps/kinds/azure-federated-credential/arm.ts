@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { WorkloadIdentityCredential } from "@azure/identity";
 import { ManagedServiceIdentityClient } from "@azure/arm-msi";
+import { httpAnswer } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
 import type { Credential } from "./plan.js";
 
@@ -70,22 +71,22 @@ export async function connectArm(identity: WorkloadIdentity, arm: { endpoint: st
       } catch (err) {
         // A missing identity also answers 404 here; the PUT that follows then names it.
         if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-        throw armError(err, `reading federated credential ${ref.name} of identity ${ref.identityName}`);
+        throw armError(err, `reading federated credential ${ref.name} of identity ${ref.identityName}`, redactor);
       }
     },
     async put(ref, want) {
       try {
         await fics.createOrUpdate(ref.resourceGroup, ref.identityName, ref.name, { issuer: want.issuer, subject: want.subject, audiences: want.audiences });
       } catch (err) {
-        throw armError(err, `writing federated credential ${ref.name} of identity ${ref.identityName}`);
+        throw armError(err, `writing federated credential ${ref.name} of identity ${ref.identityName}`, redactor);
       }
     },
   };
 }
 
-/** ARM's own code and message (they never carry a secret); never the request. */
-function armError(err: unknown, what: string): Error {
+/** ARM's own code and message, masked and bounded (a proxy or a validation error can quote the request); never the request. */
+function armError(err: unknown, what: string, redactor: Redactor): Error {
   const e = err as { statusCode?: number; code?: string; message?: string };
-  const message = (e.message ?? String(err)).split("\n", 1)[0];
-  return new Error(`${what}: ${e.statusCode ? `HTTP ${e.statusCode} ` : ""}${e.code ? `${e.code}: ` : ""}${message}`);
+  const message = e.message ?? String(err);
+  return new Error(`${what}: ${typeof e.statusCode === "number" ? httpAnswer(redactor, e.statusCode, e.code, message) : message}`);
 }

@@ -1,6 +1,9 @@
 // The slice of Coder's REST API (/api/v2) that coder-admin uses, as plain functions over
-// fetch. Errors carry the status and Coder's one-line `message`, never a body: Coder's
-// `detail` can echo internals, and request bodies carry passwords.
+// fetch. Errors carry the status and Coder's `message`, masked and bounded, never a body:
+// Coder's `detail` can echo internals, and request bodies carry passwords.
+
+import { httpAnswer } from "../../core/errors.js";
+import type { Redactor } from "../../core/redact.js";
 
 export type LoginType = "password" | "oidc" | "github" | "none";
 
@@ -25,9 +28,10 @@ export class CoderApiError extends Error {
     readonly method: string,
     readonly path: string,
     readonly status: number,
-    readonly coderMessage: string,
+    /** httpAnswer's masked, bounded words: "HTTP 409: …". */
+    readonly answer: string,
   ) {
-    super(`${method} ${path} answered HTTP ${status}${coderMessage ? `: ${coderMessage}` : ""}`);
+    super(`${method} ${path} answered ${answer}`);
     this.name = "CoderApiError";
   }
 }
@@ -56,7 +60,7 @@ export interface CoderApi {
   setSiteRoles(token: string, id: string, roles: string[]): Promise<void>;
 }
 
-export function coderApi(baseUrl: string, timeoutMs: number): CoderApi {
+export function coderApi(baseUrl: string, timeoutMs: number, redactor: Redactor): CoderApi {
   const base = baseUrl.replace(/\/+$/, "");
 
   async function call<T>(method: string, path: string, opts: { token?: string; body?: unknown; expect: number[] }): Promise<T> {
@@ -79,7 +83,7 @@ export function coderApi(baseUrl: string, timeoutMs: number): CoderApi {
       throw new Error(`${method} ${shown} on ${base} failed: ${cause}`);
     }
     const text = await res.text();
-    if (!opts.expect.includes(res.status)) throw new CoderApiError(method, shown, res.status, messageOf(text));
+    if (!opts.expect.includes(res.status)) throw new CoderApiError(method, shown, res.status, httpAnswer(redactor, res.status, undefined, messageOf(text)));
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -134,11 +138,11 @@ export function coderApi(baseUrl: string, timeoutMs: number): CoderApi {
   };
 }
 
-function messageOf(text: string): string {
+/** Coder's `message`, whole: httpAnswer masks it before it bounds it. */
+function messageOf(text: string): unknown {
   try {
-    const m = (JSON.parse(text) as { message?: unknown }).message;
-    return typeof m === "string" ? m.split("\n", 1)[0]!.slice(0, 300) : "";
+    return (JSON.parse(text) as { message?: unknown }).message;
   } catch {
-    return "";
+    return undefined;
   }
 }

@@ -103,7 +103,7 @@ export const coderAdmin = defineKind<Settings>({
   },
 
   async verify(ctx, s) {
-    const api = coderApi(s.url, REQUEST_TIMEOUT_MS);
+    const api = coderApi(s.url, REQUEST_TIMEOUT_MS, ctx.redactor);
     const o = owner(ctx, s);
     const want = desiredAdmin(ctx, s, o);
     const checks: Check[] = [];
@@ -127,7 +127,7 @@ export const coderAdmin = defineKind<Settings>({
 });
 
 async function ensureCoder(ctx: KindContext, s: Settings, changes: string[]): Promise<Outcome> {
-  const api = coderApi(s.url, REQUEST_TIMEOUT_MS);
+  const api = coderApi(s.url, REQUEST_TIMEOUT_MS, ctx.redactor);
   const o = owner(ctx, s);
   const want = desiredAdmin(ctx, s, o);
   let created = false;

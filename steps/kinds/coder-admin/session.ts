@@ -40,7 +40,7 @@ export async function ownerToken(
       throw new SeedError(ExitCode.ensureFailed, `the owner ${owner.username} cannot sign in to Coder with the password from the secrets pipeline`, "Coder's first user was created with other credentials, or its password was changed in Coder: set the password in Coder back to the one in the secrets pipeline (coder reset-password), or publish Coder's password there");
     }
     if (isStatus(err, 403)) {
-      throw new SeedError(ExitCode.ensureFailed, `Coder refused a password sign-in for the owner ${owner.username}: ${err.coderMessage}`, "the owner signs in with its password: keep CODER_DISABLE_PASSWORD_AUTH off, and make sure the owner's login_type is password");
+      throw new SeedError(ExitCode.ensureFailed, `Coder refused a password sign-in for the owner ${owner.username}: ${err.answer}`, "the owner signs in with its password: keep CODER_DISABLE_PASSWORD_AUTH off, and make sure the owner's login_type is password");
     }
     throw err;
   }
@@ -54,7 +54,7 @@ export async function ownerToken(
       token = await api.createToken(session, opts.tokenName, opts.lifetimeHours);
     } catch (err) {
       if (isStatus(err, 400)) {
-        throw new SeedError(ExitCode.ensureFailed, `Coder refused an owner API token of ${opts.lifetimeHours}h: ${err.coderMessage}`, "lower tokenLifetimeHours to at most Coder's CODER_MAX_ADMIN_TOKEN_LIFETIME (168h unless set)");
+        throw new SeedError(ExitCode.ensureFailed, `Coder refused an owner API token of ${opts.lifetimeHours}h: ${err.answer}`, "lower tokenLifetimeHours to at most Coder's CODER_MAX_ADMIN_TOKEN_LIFETIME (168h unless set)");
       }
       throw err;
     }

@@ -1,3 +1,4 @@
+import { httpAnswer } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
 
 // Keycloak's admin REST API through fetch: three calls, no client library. A library's
@@ -51,14 +52,15 @@ async function json<T>(res: Response, what: string): Promise<T> {
   }
 }
 
-/** The OAuth error code of a token endpoint answer (never the rest of the body). */
-async function oauthError(res: Response): Promise<string> {
+/** A token endpoint's refusal: status and OAuth error code, masked (the body quotes the request, client_secret included). */
+async function oauthError(res: Response, redactor: Redactor): Promise<string> {
+  let code: unknown;
   try {
-    const body = (await res.json()) as { error?: unknown };
-    return typeof body.error === "string" ? `: ${body.error}` : "";
+    code = ((await res.json()) as { error?: unknown }).error;
   } catch {
-    return "";
+    code = undefined;
   }
+  return httpAnswer(redactor, res.status, code);
 }
 
 /**
@@ -83,7 +85,7 @@ export async function connectKeycloak(
   if (res.status === 404) throw new KeycloakError(`realm ${auth.realm} does not exist at ${url} (the extractor signs in there)`, 404);
   if (!res.ok) {
     throw new KeycloakError(
-      `client ${auth.clientId} could not sign in to realm ${auth.realm}: HTTP ${res.status}${await oauthError(res)} ` +
+      `client ${auth.clientId} could not sign in to realm ${auth.realm}: ${await oauthError(res, redactor)} ` +
         "(check the client's id and secret, that it is confidential and has service accounts enabled)",
       res.status,
     );

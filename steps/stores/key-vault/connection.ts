@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { WorkloadIdentityCredential } from "@azure/identity";
 import { SecretClient, type KeyVaultSecret } from "@azure/keyvault-secrets";
+import { httpAnswer } from "../../core/errors.js";
 import { sleep } from "../../core/retry.js";
 import type { Redactor } from "../../core/redact.js";
 import { envFileInput, envInput, type ImplicitInput } from "../../inputs/implicit.js";
@@ -54,12 +55,11 @@ interface RestErrorLike {
   message?: string;
 }
 
-/** "HTTP 403 Forbidden: The user, group or application … does not have secrets get permission …". */
-export function describeKeyVaultError(err: unknown): string {
+/** "HTTP 403 Forbidden: The user, group or application … does not have secrets get permission …", masked and bounded. */
+export function describeKeyVaultError(err: unknown, redactor: Redactor): string {
   const e = err as RestErrorLike;
-  const first = (e.message ?? String(err)).split("\n", 1)[0] ?? "";
-  if (typeof e.statusCode === "number") return `HTTP ${e.statusCode}${e.code ? ` ${e.code}` : ""}: ${first}`;
-  return first;
+  const message = e.message ?? String(err);
+  return typeof e.statusCode === "number" ? httpAnswer(redactor, e.statusCode, e.code, message) : message;
 }
 
 /**
@@ -70,10 +70,10 @@ export function describeKeyVaultError(err: unknown): string {
 const isSecretNotFound = (err: unknown) => (err as RestErrorLike).statusCode === 404 && (err as RestErrorLike).code === "SecretNotFound";
 
 /** A whole request failed in a way that is about the vault, not the secret: say so, and what to check. */
-function vaultProblem(where: string, err: unknown): string | undefined {
+function vaultProblem(where: string, err: unknown, redactor: Redactor): string | undefined {
   const e = err as RestErrorLike;
   if (e.statusCode === 404 && e.code !== "SecretNotFound") {
-    return `${where} was not found (${describeKeyVaultError(err)}); this is not a missing secret: check keyVault.url names an existing vault`;
+    return `${where} was not found (${describeKeyVaultError(err, redactor)}); this is not a missing secret: check keyVault.url names an existing vault`;
   }
   return undefined;
 }
@@ -93,7 +93,7 @@ function grantHint(permission: KeyVaultPermission): string {
  * and how to grant it, a 400 with the API version sent (list paging reports a 400 without the
  * service's message, and an API version the vault or a gateway does not accept is its usual cause).
  */
-function failure(where: string, what: string, permission: KeyVaultPermission, apiVersion: string | undefined, err: unknown): Error {
+function failure(where: string, what: string, permission: KeyVaultPermission, apiVersion: string | undefined, err: unknown, redactor: Redactor): Error {
   const status = (err as RestErrorLike).statusCode;
   const hint =
     status === 403
@@ -103,7 +103,7 @@ function failure(where: string, what: string, permission: KeyVaultPermission, ap
           ? `; the request carried the pinned api-version ${apiVersion}: check the vault or gateway accepts it`
           : "; the client sent its newest api-version: if the vault or a gateway in front of it lags behind, pin keyVault.apiVersion"
         : "";
-  return new Error(vaultProblem(where, err) ?? `${what}: ${describeKeyVaultError(err)}${hint}`);
+  return new Error(vaultProblem(where, err, redactor) ?? `${what}: ${describeKeyVaultError(err, redactor)}${hint}`);
 }
 
 export interface KeyVaultConnectionSettings {
@@ -142,14 +142,14 @@ export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: Node
       return value(await client.getSecret(name));
     } catch (err) {
       if (isSecretNotFound(err)) return undefined;
-      throw failure(where, `read ${where} secret ${name}`, "get", apiVersion, err);
+      throw failure(where, `read ${where} secret ${name}`, "get", apiVersion, err, redactor);
     }
   };
   const call = async <T>(what: string, permission: KeyVaultPermission, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
     } catch (err) {
-      throw failure(where, what, permission, apiVersion, err);
+      throw failure(where, what, permission, apiVersion, err, redactor);
     }
   };
   return {
@@ -180,7 +180,7 @@ export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: Node
         return { tags: d.properties.tags ?? {} };
       } catch (err) {
         if (isSecretNotFound(err)) return undefined;
-        throw failure(where, `read deleted ${where} secret ${name}`, "get", apiVersion, err);
+        throw failure(where, `read deleted ${where} secret ${name}`, "get", apiVersion, err, redactor);
       }
     },
     async recover(name) {

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import vault from "node-vault";
+import { httpAnswer } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
 import { envInput, fileInput, type ImplicitInput } from "../../inputs/implicit.js";
 import type { VaultAuth, VaultConnection } from "./schema.js";
@@ -34,23 +35,28 @@ interface ApiResponseError {
   response?: { statusCode?: number; body?: { errors?: unknown[] } };
 }
 
-/** "HTTP 403: permission denied": Vault's own words, without its "1 error occurred:" framing. */
-export function describeVaultError(err: unknown): string {
+/**
+ * "HTTP 403: permission denied": Vault's own words, without its "1 error occurred:" framing.
+ * The framing is taken off after masking: Vault quotes request values in its errors.
+ */
+export function describeVaultError(err: unknown, redactor: Redactor): string {
   const res = (err as ApiResponseError).response;
   if (res?.statusCode !== undefined) {
-    const errors = (res.body?.errors ?? []).map((e) => String(e).replace(/^\d+ errors? occurred:\s*/, "").replace(/\s*\*\s*/g, " ").trim()).filter(Boolean);
-    return `HTTP ${res.statusCode}${errors.length ? `: ${errors.join("; ")}` : ""}`;
+    const errors = (res.body?.errors ?? [])
+      .map((e) => redactor.mask(String(e)).replace(/^\d+ errors? occurred:\s*/, "").replace(/\s*\*\s*/g, " ").trim())
+      .filter(Boolean);
+    return httpAnswer(redactor, res.statusCode, undefined, errors.join("; "));
   }
-  return err instanceof Error ? (err.message.split("\n", 1)[0] ?? "") : String(err);
+  return err instanceof Error ? err.message : String(err);
 }
 
 const status = (err: unknown) => (err as ApiResponseError).response?.statusCode;
 
-async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+async function call<T>(what: string, fn: () => Promise<T>, redactor: Redactor): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw new Error(`${what}: ${describeVaultError(err)}`);
+    throw new Error(`${what}: ${describeVaultError(err, redactor)}`);
   }
 }
 
@@ -69,7 +75,7 @@ export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv
     const { role, mount, tokenFile } = conn.auth.kubernetes;
     const jwt = (await readFile(tokenFile, "utf8")).trim();
     redactor.register(jwt);
-    const res = await call(`${where}: kubernetes login as role ${role} (auth/${mount})`, () => client.kubernetesLogin({ role, jwt, mount_point: mount }));
+    const res = await call(`${where}: kubernetes login as role ${role} (auth/${mount})`, () => client.kubernetesLogin({ role, jwt, mount_point: mount }), redactor);
     const token = (res as { auth?: { client_token?: string } }).auth?.client_token;
     if (!token) throw new Error(`${where}: kubernetes login as role ${role} returned no token`);
     redactor.register(token);
@@ -93,7 +99,7 @@ export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv
         for (const v of Object.values(data ?? {})) redactor.register(String(v));
         return { data: data && Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)])), version: res.data.metadata.version, customMetadata: res.data.metadata.custom_metadata ?? {} };
       } catch (err) {
-        if (status(err) !== 404) throw new Error(`read ${describe(mount, path)}: ${describeVaultError(err)}`);
+        if (status(err) !== 404) throw new Error(`read ${describe(mount, path)}: ${describeVaultError(err, redactor)}`);
         // A deleted current version still has metadata, and check-and-set must name its version.
         const meta = (err as { response: { body?: { data?: { metadata?: { version?: number; custom_metadata?: Record<string, string> | null } } } } }).response.body?.data?.metadata;
         return meta?.version ? { data: undefined, version: meta.version, customMetadata: meta.custom_metadata ?? {} } : undefined;
@@ -102,12 +108,12 @@ export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv
     async writeKv(mount, path, data, cas) {
       for (const v of Object.values(data)) redactor.register(v);
       const res = await call(`write ${describe(mount, path)} (check-and-set version ${cas})`, () =>
-        client.request({ path: kvPath(mount, "data", path), method: "POST", json: { options: { cas }, data }, timeout: timeoutMs }),
+        client.request({ path: kvPath(mount, "data", path), method: "POST", json: { options: { cas }, data }, timeout: timeoutMs }), redactor,
       );
       return (res as { data: { version: number } }).data.version;
     },
     async writeCustomMetadata(mount, path, custom) {
-      await call(`write metadata of ${describe(mount, path)}`, () => client.request({ path: kvPath(mount, "metadata", path), method: "POST", json: { custom_metadata: custom }, timeout: timeoutMs }));
+      await call(`write metadata of ${describe(mount, path)}`, () => client.request({ path: kvPath(mount, "metadata", path), method: "POST", json: { custom_metadata: custom }, timeout: timeoutMs }), redactor);
     },
   };
 }

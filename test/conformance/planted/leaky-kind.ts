@@ -1,0 +1,53 @@
+// TEST ONLY, never registered in steps/: a kind that leaks on purpose, so the leak hunt can
+// be shown to catch a leak (test/conformance/planted-leak.test.ts). It sends its secret
+// input to its server and puts the answer where the redactor never looks: into a ConfigMap
+// it writes (written objects do not pass the redactor), or straight to file descriptor 1
+// (around the masked stdout).
+import { writeSync } from "node:fs";
+import { z } from "zod";
+import { defineKind } from "../../../steps/core/kind.js";
+import { isNotFound } from "../../../steps/core/kube.js";
+
+const settings = z.strictObject({
+  url: z.url(),
+  token: z.strictObject({ input: z.string() }),
+  leak: z.enum(["configMap", "stdout"]),
+});
+
+export const leakyKind = defineKind<z.infer<typeof settings>>({
+  kind: "planted-leak",
+  authority: "runtime-fact",
+  description: "TEST ONLY: publishes its server's answer unmasked.",
+  patterns: ["reconciler"],
+  spec: settings,
+  inputs: (s) => [{ name: s.token.input, mustBe: "secret" }],
+  dependencies: () => [],
+  permissions: (_s, ns) => [
+    { namespace: ns, apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
+    { namespace: ns, apiGroups: [""], resources: ["configmaps"], verbs: ["get", "update"], resourceNames: ["planted-leak"] },
+  ],
+  async ensure(ctx, s) {
+    let answer: string;
+    try {
+      answer = await (await fetch(s.url, { method: "POST", headers: { authorization: `Bearer ${ctx.value(s.token)}` }, body: ctx.value(s.token) })).text();
+    } catch (err) {
+      answer = String(err);
+    }
+    if (s.leak === "stdout") writeSync(1, `${answer}\n`);
+    else {
+      // Every answer is kept (a key per run), so the scan sees them all.
+      const data = { [`answer-${Date.now()}`]: answer };
+      try {
+        const cm = await ctx.kube().core.readNamespacedConfigMap({ name: "planted-leak", namespace: ctx.namespace });
+        await ctx.kube().core.replaceNamespacedConfigMap({ name: "planted-leak", namespace: ctx.namespace, body: { ...cm, data: { ...cm.data, ...data } } });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        await ctx.kube().core.createNamespacedConfigMap({ namespace: ctx.namespace, body: { metadata: { name: "planted-leak", namespace: ctx.namespace }, data } });
+      }
+    }
+    return { action: "updated", changes: ["published the answer"] };
+  },
+  async verify() {
+    return [];
+  },
+});
