@@ -55,11 +55,12 @@ build: dist/.built
 typecheck: $(NODE_DEPS)
 	tsc --noEmit -p .
 
-# One source of truth: the zod schemas generate values.schema.json, the chart renders
-# workflowtemplates/ and cronworkflows/.
+# One source of truth: the zod schemas generate values.schema.json (and from it the chart
+# README's values table), the chart renders workflowtemplates/ and cronworkflows/.
 .PHONY: generate
 generate: dist/.built $(SERVERS_HELM)
 	node dist/reseed.mjs schema values > charts/reseed/values.schema.json
+	node charts/values-table.mjs
 	HELM=$(RESEED_HELM) bash charts/render.sh
 
 .PHONY: check-generated

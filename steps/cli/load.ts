@@ -2,10 +2,18 @@ import { readFile } from "node:fs/promises";
 import { SeedError, invalidSpec, type Problem } from "../core/errors.js";
 import type { SeedingUnit } from "../core/spec.js";
 import { loadUnit, parseDocuments, zodProblems, type KindRegistry, type LoadedUnit } from "../core/unit.js";
-import { unitValues } from "../core/values.js";
+import { chartValues, unitValues } from "../core/values.js";
 import { unitFromValues } from "../core/values-units.js";
 
-const valuesTopLevel = new Set(["image", "defaults", "units"]);
+// A values file is usually an overlay that Helm merges over the chart's values.yaml, so the
+// chart-wide settings are checked field by field (a bad digest, an unknown key) without
+// requiring what values.yaml already sets.
+const { units: _units, ...chartSettings } = chartValues.shape;
+const overlaySettings = {
+  image: chartSettings.image.partial(),
+  defaults: chartSettings.defaults.partial(),
+  imagePullSecrets: chartSettings.imagePullSecrets,
+} satisfies Record<keyof typeof chartSettings, unknown>;
 
 export interface FileUnits {
   file: string;
@@ -41,7 +49,15 @@ export async function loadFile(file: string, registry: KindRegistry, namespace: 
   docs.forEach((doc, i) => {
     const d = doc as Record<string, unknown>;
     if (d && typeof d === "object" && "units" in d && !("kind" in d)) {
-      for (const key of Object.keys(d)) if (!valuesTopLevel.has(key)) problems.push({ subject: key, message: "is not a reseed chart value" });
+      for (const [key, value] of Object.entries(d)) {
+        if (key === "units") continue;
+        if (!Object.hasOwn(overlaySettings, key)) {
+          problems.push({ subject: key, message: "is not a reseed chart value" });
+          continue;
+        }
+        const parsed = overlaySettings[key as keyof typeof overlaySettings].safeParse(value);
+        if (!parsed.success) problems.push(...zodProblems(parsed.error, key));
+      }
       for (const [name, raw] of Object.entries((d.units ?? {}) as Record<string, unknown>)) {
         const parsed = unitValues.safeParse(raw);
         if (!parsed.success) {

@@ -34,6 +34,25 @@ units:
     expect(r.problems.map((p) => p.subject)).toEqual(["imagee", "units.bad-kind-settings.spec.ensure.with.keys.0.length", "units.off-but-broken.pattern"]);
   });
 
+  it("checks an overlay's chart settings field by field: a partial image or defaults is fine, a bad digest is not", async () => {
+    const ok = await lint(`
+image: { digests: { verify: "sha256:${"a".repeat(64)}" } }
+defaults: { schedule: "*/5 * * * *" }
+imagePullSecrets: [{ name: registry-credentials }]
+units: {}
+`);
+    expect(ok.problems).toEqual([]);
+    const bad = await lint(`
+image: { digests: { verify: "sha256:abc", lint: "sha256:${"a".repeat(64)}" }, pullPolicy: Sometimes }
+defaults: { ttlSecondsAfterFailure: 60 }
+imagePullSecrets: [{ name: "" }]
+units: {}
+`);
+    expect(bad.problems.map((p) => p.subject).sort()).toEqual(
+      ["defaults.ttlSecondsAfterFailure", "image.digests", "image.digests.verify", "image.pullPolicy", "imagePullSecrets.0.name"].sort(),
+    );
+  });
+
   it("reads multi-document unit files and names the document", async () => {
     const r = await lint(`apiVersion: reseed.dev/v1alpha1
 kind: SeedingUnit
