@@ -23,6 +23,7 @@ STEP_SOURCES := $(shell find steps -name '*.ts' -o -name '*.mjs') package-lock.j
 TS_NODE := node --loader ts-node/esm --no-warnings
 VITEST := vitest run --config test/vitest.config.ts
 
+include release/release.mk
 include test/cluster/cluster.mk
 
 .PHONY: help
@@ -82,6 +83,7 @@ test: $(NODE_DEPS) servers dist/.built
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory check-generated
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory release-check
 	status=0; node test/run-vitest.mjs $(VITEST) || status=$$?; \
 	$(MAKE) --no-print-directory e2e || status=$$?; \
 	exit $$status
