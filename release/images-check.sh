@@ -27,8 +27,10 @@ cp charts/reseed/examples/values-prod.yaml "$dir/good.yaml"
 printf 'units:\n  broken:\n    enabled: true\n    pattern: sometimes\n' > "$dir/bad.yaml"
 chmod -R a+rX "$dir"
 run() { "${buildah[@]}" run --isolation chroot --user 65532:65532 --volume "$dir:/work:ro" "$ctr" -- /nodejs/bin/node /app/reseed.mjs lint "/work/$1"; }
+got=$("${buildah[@]}" run --isolation chroot --user 65532:65532 "$ctr" -- /nodejs/bin/node /app/reseed.mjs version)
+[[ "$got" == "$version" ]] || fail "reseed version in the cli image is '$got', expected $version"
 out=$(run good.yaml 2>&1) || fail "reseed lint in the cli image failed on a good file: $out"
 status=0
 out=$(run bad.yaml 2>&1) || status=$?
 [[ $status -eq 10 && "$out" == *units.broken.pattern* ]] || fail "reseed lint in the cli image on a bad file: exit $status, expected 10 naming units.broken.pattern: $out"
-echo "images-check: the cli image lints: good file ok, bad file exit 10 naming units.broken.pattern"
+echo "images-check: the cli image is reseed $version and lints: good file ok, bad file exit 10 naming units.broken.pattern"

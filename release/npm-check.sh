@@ -20,6 +20,9 @@ cd "$dir"
 npm install --offline --no-audit --no-fund --no-package-lock "$tarball" >/dev/null
 [[ -z "$(ls node_modules | grep -vx reseed)" ]] || fail "installing the package brought dependencies: $(ls node_modules | tr '\n' ' ')"
 
+version=$(node -p 'require("./node_modules/reseed/package.json").version')
+[[ "$(./node_modules/.bin/reseed version)" == "$version" ]] || fail "reseed version is not the package's $version"
+
 cp "$good" good.yaml
 out=$(./node_modules/.bin/reseed lint good.yaml 2>&1) || fail "reseed lint good.yaml failed: $out"
 
@@ -28,4 +31,4 @@ status=0
 out=$(./node_modules/.bin/reseed lint bad.yaml 2>&1) || status=$?
 [[ $status -eq 10 ]] || fail "reseed lint bad.yaml exited $status, expected 10: $out"
 [[ "$out" == *units.broken.pattern* ]] || fail "reseed lint bad.yaml did not name units.broken.pattern: $out"
-echo "npm-check: $(basename "$tarball") installs alone into an empty directory; reseed lint: good.yaml ok, bad.yaml exit 10 naming units.broken.pattern"
+echo "npm-check: $(basename "$tarball") installs alone into an empty directory; reseed version $version; reseed lint: good.yaml ok, bad.yaml exit 10 naming units.broken.pattern"
