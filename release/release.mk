@@ -107,7 +107,7 @@ chart-push: chart-package
 
 # The CI job's token, read from the environment and given on stdin: never on a command line.
 .PHONY: registry-login
-registry-login:
+registry-login: $(SERVERS_HELM)
 	@: "$${REGISTRY_USER:?registry-login needs REGISTRY_USER} $${REGISTRY_PASSWORD:?and REGISTRY_PASSWORD}"
 	@host=$(firstword $(subst /, ,$(REGISTRY))); \
 	printf '%s' "$$REGISTRY_PASSWORD" | docker login "$$host" --username "$$REGISTRY_USER" --password-stdin; \
