@@ -61,7 +61,8 @@ images: $(IMAGE_DEPS_$(BASES))
 
 # `repository@sha256:…` per image, one a line, in $(PUSHED); the chart values that pin the
 # step images (image.registry + image.digests) beside it, for `helm install -f`.
-# The registry must be named (REGISTRY=…): the default is the project's own.
+# The registry must be named (REGISTRY=…): the default is the project's own. PUSH_FLAGS go to
+# podman/buildah push (e.g. --tls-verify=false for a registry on localhost).
 .PHONY: push
 push:
 	@if [ "$(origin REGISTRY)" = file ]; then \
@@ -74,8 +75,8 @@ push:
 	    docker) docker buildx build -f steps/Dockerfile --target $$t -t $$ref --platform $(PLATFORMS) \
 	              --sbom=true --provenance=mode=max --push --metadata-file $(RELEASE_OUT)/$$t.json . >&2 \
 	            && digest=$$(node -p "require('./$(RELEASE_OUT)/$$t.json')['containerimage.digest']") ;; \
-	    podman) podman push --digestfile $(RELEASE_OUT)/$$t.digest $$ref docker://$$ref >&2 && digest=$$(cat $(RELEASE_OUT)/$$t.digest) ;; \
-	    buildah) $(BUILDAH) push --digestfile $(RELEASE_OUT)/$$t.digest $$ref docker://$$ref >&2 && digest=$$(cat $(RELEASE_OUT)/$$t.digest) ;; \
+	    podman) podman push $(PUSH_FLAGS) --digestfile $(RELEASE_OUT)/$$t.digest $$ref docker://$$ref >&2 && digest=$$(cat $(RELEASE_OUT)/$$t.digest) ;; \
+	    buildah) $(BUILDAH) push $(PUSH_FLAGS) --digestfile $(RELEASE_OUT)/$$t.digest $$ref docker://$$ref >&2 && digest=$$(cat $(RELEASE_OUT)/$$t.digest) ;; \
 	  esac; \
 	  echo "$(REGISTRY)/reseed-$$t@$$digest" | tee -a $(PUSHED).tmp; \
 	done

@@ -48,7 +48,10 @@ export async function loadFile(file: string, registry: KindRegistry, namespace: 
 
   docs.forEach((doc, i) => {
     const d = doc as Record<string, unknown>;
-    if (d && typeof d === "object" && "units" in d && !("kind" in d)) {
+    // A chart values file (often an overlay with only some keys, e.g. image digests) rather
+    // than a SeedingUnit document.
+    const isValues = d && typeof d === "object" && !("kind" in d) && Object.keys(d).some((k) => Object.hasOwn(chartValues.shape, k));
+    if (isValues) {
       for (const [key, value] of Object.entries(d)) {
         if (key === "units") continue;
         if (!Object.hasOwn(overlaySettings, key)) {

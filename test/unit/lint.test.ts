@@ -42,6 +42,8 @@ imagePullSecrets: [{ name: registry-credentials }]
 units: {}
 `);
     expect(ok.problems).toEqual([]);
+    const imagesOnly = await lint(`image: { registry: registry.example.com/team, digests: { verify: "sha256:${"b".repeat(64)}" } }\n`);
+    expect(imagesOnly.problems, "an overlay without units (make push's values-images.yaml)").toEqual([]);
     const bad = await lint(`
 image: { digests: { verify: "sha256:abc", lint: "sha256:${"a".repeat(64)}" }, pullPolicy: Sometimes }
 defaults: { ttlSecondsAfterFailure: 60 }
