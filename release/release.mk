@@ -9,8 +9,9 @@
 #   make images BASES=local     the same offline (buildah): the local Node 24 base of the e2e
 #                               suite and the bundles of `make build` instead of upstream bases
 #   make push REGISTRY=…        push them; prints and writes their digests (see PUSHED below)
-#   make release-check          what make test proves here: images (BASES=local), the packed
-#                               npm package, the chart package, the workflows (actionlint)
+#   make release-check          what make test proves here: images (BASES=local), make push to
+#                               a real registry on loopback, the packed npm package, the chart
+#                               package, the workflows (actionlint)
 #
 # docker buildx cannot load a multi-platform image locally, so with docker `make push` builds
 # and pushes in one step, for $(PLATFORMS), with SBOM and provenance attestations.
@@ -170,10 +171,17 @@ actionlint: $(ACTIONLINT)
 	$(ACTIONLINT) -no-color -shellcheck= -pyflakes= .github/workflows/ci.yml .github/workflows/release.yml
 	@echo "actionlint $(ACTIONLINT_VERSION): .github/workflows/ci.yml and release.yml pass"
 
+# The CNCF distribution registry, a real one for `make push` to push to (push-check.sh).
+REGISTRY_SERVER_VERSION := $(call gomod_version,registry,github.com/distribution/distribution/v3)
+REGISTRY_SERVER := $(BIN)/registry-$(REGISTRY_SERVER_VERSION)-$(call build_key,registry,)
+$(REGISTRY_SERVER):
+	$(call go_tool_build,registry,github.com/distribution/distribution/v3/cmd/registry,)
+
 .PHONY: release-check
-release-check:
+release-check: $(REGISTRY_SERVER)
 	$(MAKE) --no-print-directory images BASES=local
 	release/images-check.sh "$(BUILDAH)" $(DEFAULT_REGISTRY) $(VERSION) $(IMAGE_TARGETS)
+	release/push-check.sh "$(BUILDAH)" $(REGISTRY_SERVER) $(VERSION) $(IMAGE_TARGETS)
 	$(MAKE) --no-print-directory npm-check
 	$(MAKE) --no-print-directory chart-package
 	$(MAKE) --no-print-directory actionlint
