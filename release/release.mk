@@ -138,7 +138,7 @@ set-version:
 	@[ -n "$(V)" ] || { echo "set-version: make set-version V=1.2.3" >&2; exit 2; }
 	npm version --no-git-tag-version --allow-same-version $(V) >/dev/null
 	sed -i -E 's/^(version|appVersion): .*/\1: "$(V)"/' charts/reseed/Chart.yaml
-	sed -i -E 's|(reseed-cli):[^ ]+ lint|\1:$(V) lint|; s|(rev: v)[0-9][^ ]*|\1$(V)|' .pre-commit-hooks.yaml
+	sed -i -E 's|(reseed-cli):[^ ]+ lint|\1:$(V) lint|; s|(reseed)@[^ ]+ lint|\1@$(V) lint|; s|(rev: v)[0-9][^ ]*|\1$(V)|' .pre-commit-hooks.yaml
 
 # A release is cut from the tag v<version>; any other tag is a mistake caught before a push.
 .PHONY: release-tag-check

@@ -26,6 +26,7 @@ describe("one version", () => {
   it("the pre-commit hooks name this version's cli image and tag", () => {
     const hooks = read(".pre-commit-hooks.yaml");
     expect(hooks).toContain(`ghcr.io/reseed-dev/reseed-cli:${pkg.version} lint`);
+    expect(hooks).toContain(`npx --yes reseed@${pkg.version} lint`);
     expect(hooks).toContain(`rev: v${pkg.version}`);
   });
 
