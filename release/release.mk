@@ -71,15 +71,17 @@ push:
 	@if [ "$(BUILDER)" != docker ]; then $(MAKE) --no-print-directory images; fi
 	@mkdir -p $(RELEASE_OUT) && : > $(PUSHED).tmp
 	@for t in $(IMAGE_TARGETS); do \
-	  ref=$(REGISTRY)/reseed-$$t:$(VERSION); \
+	  ref=$(REGISTRY)/reseed-$$t:$(VERSION); digest=$(RELEASE_OUT)/$$t.digest; rm -f $$digest; \
 	  case "$(BUILDER)" in \
 	    docker) docker buildx build -f steps/Dockerfile --target $$t -t $$ref --platform $(PLATFORMS) \
-	              --sbom=true --provenance=mode=max --push --metadata-file $(RELEASE_OUT)/$$t.json . >&2 \
-	            && digest=$$(node -p "require('./$(RELEASE_OUT)/$$t.json')['containerimage.digest']") ;; \
-	    podman) podman push $(PUSH_FLAGS) --digestfile $(RELEASE_OUT)/$$t.digest $$ref docker://$$ref >&2 && digest=$$(cat $(RELEASE_OUT)/$$t.digest) ;; \
-	    buildah) $(BUILDAH) push $(PUSH_FLAGS) --digestfile $(RELEASE_OUT)/$$t.digest $$ref docker://$$ref >&2 && digest=$$(cat $(RELEASE_OUT)/$$t.digest) ;; \
+	              --sbom=true --provenance=mode=max --push --metadata-file $(RELEASE_OUT)/$$t.json . >&2; \
+	            node -p "require('./$(RELEASE_OUT)/$$t.json')['containerimage.digest']" > $$digest ;; \
+	    podman) podman push $(PUSH_FLAGS) --digestfile $$digest $$ref docker://$$ref >&2 ;; \
+	    buildah) $(BUILDAH) push $(PUSH_FLAGS) --digestfile $$digest $$ref docker://$$ref >&2 ;; \
+	    *) echo "push: no image builder found: install docker with buildx, podman or buildah (or set BUILDER=)" >&2; exit 2 ;; \
 	  esac; \
-	  echo "$(REGISTRY)/reseed-$$t@$$digest" | tee -a $(PUSHED).tmp; \
+	  grep -qE '^sha256:[0-9a-f]{64}$$' $$digest || { echo "push: $$ref: no digest from $(BUILDER)" >&2; exit 1; }; \
+	  echo "$(REGISTRY)/reseed-$$t@$$(cat $$digest)" | tee -a $(PUSHED).tmp; \
 	done
 	@mv -f $(PUSHED).tmp $(PUSHED)
 	@{ echo "image:"; echo "  registry: $(REGISTRY)"; echo "  digests:"; \
