@@ -28,6 +28,7 @@ STEP_SOURCES := $(shell find steps -name '*.ts' -o -name '*.mjs') package-lock.j
 TS_NODE := node --loader ts-node/esm --no-warnings
 VITEST := vitest run --config test/vitest.config.ts
 
+include release/release.mk
 include test/cluster/cluster.mk
 
 .PHONY: help
@@ -47,12 +48,18 @@ help:
 	@echo "  make deps             Node 24 and the npm packages (npm ci)"
 	@echo "  make bench            step cold start and peak memory (median of runs); a 1,000-key secret-sync; masking cost"
 	@echo "  make servers          build etcd, kube-apiserver, helm, argo, OpenBao, Coder, Keycloak into $(BIN)"
-	@echo "  make images           the OCI archives the local cluster runs"
+	@echo "  make images           the five release images (four steps + cli) with the detected builder;"
+	@echo "                        BASES=local builds them offline with buildah"
+	@echo "  make release-check    images pushed to a local registry, the npm package, the chart, actionlint"
+	@echo "  make cluster-images   the OCI archives the local cluster runs"
 	@echo "  make e2e              the template suite in real Argo Workflows on a local single-node cluster"
 	@echo "  make e2e-bench        what an unchanged run costs on that cluster"
 	@echo "  make e2e-kind         the same e2e tests against a kind cluster (a laptop with Docker)"
 	@echo "  make cluster-up       the local cluster, left running; make cluster-env prints its KUBECONFIG;"
 	@echo "                        make cluster-down stops it"
+	@echo "Releasing (docs/releasing.md):"
+	@echo "  make push REGISTRY=…  push the images and print their digests; also sign, chart-package,"
+	@echo "                        chart-push, npm-pack, npm-publish, set-version, github-release"
 	@echo "  make clean            remove dist/ and node_modules/; make distclean also the built servers"
 
 $(NODE_BOOT)/.installed:
@@ -78,11 +85,12 @@ build: dist/.built
 typecheck: $(NODE_DEPS)
 	tsc --noEmit -p .
 
-# One source of truth: the zod schemas generate values.schema.json, the chart renders
-# workflowtemplates/ and cronworkflows/.
+# One source of truth: the zod schemas generate values.schema.json (and from it the chart
+# README's values table), the chart renders workflowtemplates/ and cronworkflows/.
 .PHONY: generate
 generate: dist/.built $(SERVERS_HELM)
 	node dist/reseed.mjs schema values > charts/reseed/values.schema.json
+	node charts/values-table.mjs
 	HELM=$(RESEED_HELM) bash charts/render.sh
 
 .PHONY: check-generated
@@ -104,6 +112,7 @@ test: $(NODE_DEPS) servers dist/.built
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory check-generated
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory release-check
 	status=0; node test/run-vitest.mjs $(VITEST) || status=$$?; \
 	$(MAKE) --no-print-directory e2e || status=$$?; \
 	exit $$status

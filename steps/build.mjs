@@ -33,9 +33,10 @@ await build({
   legalComments: "linked",
   metafile: false,
   logLevel: "warning",
+  // The hashbang makes dist/reseed.mjs the npm package's `bin` (Node skips it elsewhere).
   // Some bundled CommonJS dependencies call require() for Node built-ins.
   banner: {
-    js: 'import { createRequire as __reseedCreateRequire } from "node:module"; const require = __reseedCreateRequire(import.meta.url);',
+    js: '#!/usr/bin/env node\nimport { createRequire as __reseedCreateRequire } from "node:module"; const require = __reseedCreateRequire(import.meta.url);',
   },
 });
 

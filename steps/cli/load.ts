@@ -12,6 +12,7 @@ import { unitFromValues } from "../core/values-units.js";
 const valuesFile = z.strictObject({
   image: chartValues.shape.image.partial().optional(),
   defaults: chartValues.shape.defaults.partial().optional(),
+  imagePullSecrets: chartValues.shape.imagePullSecrets,
   units: z.record(z.string(), z.unknown()).optional(),
 });
 

@@ -6,6 +6,8 @@ import { registry } from "../kinds/registry.js";
 import { loadFiles, loadFilesOrThrow } from "./load.js";
 import { evidenceTable, runUnits } from "./run.js";
 import { jsonSchema, registryKinds } from "./schema.js";
+// The one version (package.json), bundled in: chart appVersion and image tags are the same.
+import pkg from "../../package.json" with { type: "json" };
 
 const usage = `reseed — failfast, deterministic, self-healing seeding units
 
@@ -18,6 +20,7 @@ Usage:
       --namespace <ns>                namespace for units that name none (default: the context's)
       --json                          print the evidence as JSON instead of a table
   reseed kinds                        list the registered unit kinds
+  reseed version                      the release: the npm package, the images and the chart's appVersion
 
 Exit codes: 0 ok, 10 invalid spec, 11 missing input, 12 dependency timeout, 13 ensure failed,
 14 verify failed, 1 internal error.`;
@@ -58,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
       const target = files[0] ?? "unit";
       if (target !== "unit" && target !== "values") throw new SeedError(ExitCode.invalidSpec, `unknown schema "${target}"`, "use unit or values");
       console.log(JSON.stringify(jsonSchema(target, registryKinds(registry)), null, 2));
+      return ExitCode.ok;
+    }
+    case "version": {
+      console.log(pkg.version);
       return ExitCode.ok;
     }
     case "kinds": {

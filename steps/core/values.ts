@@ -23,23 +23,39 @@ export const unitValues = unitSpecFields
   })
   .superRefine(requireRunIdForHooks);
 
+// The step images the chart runs, one per step of the WorkflowTemplate.
+export const stepImages = ["validate-inputs", "wait-deps", "ensure-state", "verify"] as const;
+const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, "a digest is sha256: and 64 lowercase hex digits");
+
 export const chartValues = z.strictObject({
   image: z.strictObject({
-    registry: z.string().min(1),
-    tag: z.string().min(1),
-    pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]),
+    registry: z.string().min(1).describe("Step images are <registry>/reseed-<step>."),
+    tag: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Defaults to the chart's appVersion: the reseed release the chart was published with."),
+    digests: z
+      .partialRecord(z.enum(stepImages), digest)
+      .optional()
+      .describe("Pins a step image to <registry>/reseed-<step>@<digest> instead of its tag (make push prints them)."),
+    pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).describe("imagePullPolicy of the step containers."),
   }),
+  imagePullSecrets: z
+    .array(z.strictObject({ name: z.string().min(1) }))
+    .optional()
+    .describe("Secrets (in the release namespace) for pulling the step images from a private registry."),
   defaults: z.strictObject({
-    schedule: cronSchedule,
-    timezone: timeZone,
-    activeDeadlineSeconds: z.number().int().min(60),
-    startingDeadlineSeconds: z.number().int().min(0),
+    schedule: cronSchedule.describe("Cron schedule of every scheduled unit (C3: short, so lost state comes back on its own)."),
+    timezone: timeZone.describe("IANA time zone the schedules are read in."),
+    activeDeadlineSeconds: z.number().int().min(60).describe("A hung run must end, or it blocks concurrencyPolicy Forbid forever."),
+    startingDeadlineSeconds: z.number().int().min(0).describe("After controller downtime, run a missed schedule only within this window."),
     successfulJobsHistoryLimit: z.number().int().min(0),
-    failedJobsHistoryLimit: z.number().int().min(1),
+    failedJobsHistoryLimit: z.number().int().min(1).describe("Failed runs kept as evidence (C4)."),
     ttlSecondsAfterSuccess: z.number().int().min(0),
     ttlSecondsAfterFailure: z.number().int().min(3600).describe("Failed runs are evidence (C4): keep them at least an hour."),
   }),
-  units: z.record(unitName, unitValues),
+  units: z.record(unitName, unitValues).describe("Seeding units by name: a SeedingUnit spec plus enabled, schedule, suspend, serviceAccount, podLabels."),
 });
 export type ChartValues = z.infer<typeof chartValues>;
 export type UnitValues = z.infer<typeof unitValues>;

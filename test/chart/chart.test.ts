@@ -563,7 +563,7 @@ describe("WorkflowTemplate reseed-unit", () => {
     for (const step of steps) {
       const t = stepTemplate(step);
       const c = container.parse(t.container);
-      expect(c.image).toBe(`ghcr.io/reseed-dev/reseed-${step}:0.1.0`);
+      expect(c.image).toMatch(new RegExp(`^ghcr\\.io/reseed-dev/reseed-${step}:\\d+\\.\\d+\\.\\d+`)); // the tag: images.test.ts
       expect(c.imagePullPolicy).toBe("IfNotPresent");
       expect(t).not.toHaveProperty("script");
       expect(c.command, `${step}: command is the image's ENTRYPOINT`).toEqual(entrypoints[step]);

@@ -7,7 +7,7 @@
 #   make e2e-bench      the same cluster, and what an unchanged run costs (test/e2e/bench.ts)
 #   make cluster-up     the same cluster, left running (KUBECONFIG: make cluster-env)
 #   make cluster-down   stop it and remove everything it made
-#   make images         the OCI archives the cluster runs
+#   make cluster-images the OCI archives the cluster runs
 #
 # Cold builds measured on the 2-core dev machine while three other Go builds ran beside
 # it (load average about 20; modules downloaded, Go build cache warm from kube-apiserver):
@@ -114,23 +114,27 @@ $(NODE_BASE): $(NODE_DEPS) $(CLUSTER_SCRIPTS)/node-rootfs.sh $(CLUSTER_SCRIPTS)/
 	$(BUILDAH) rmi -f $(NODE_BASE_REF) >/dev/null 2>&1 || true
 	$(BUILDAH) tag "$$($(BUILDAH) pull -q oci-archive:$@)" $(NODE_BASE_REF)
 
-# The step images, from steps/Dockerfile as it is, with the bundles `make build` made
-# (BUNDLES=prebuilt: the build stage's npm ci needs the registry) and the local Node base
-# as both bases. Names and tag are the chart's defaults.
+# For `make images BASES=local` (release/release.mk), which names it before this file is read.
+.PHONY: node-base
+node-base: $(NODE_BASE)
+
+# The step images, from steps/Dockerfile as it is, built as `make images BASES=local` builds
+# them (release/release.mk's image_build): the bundles `make build` made (the build stage's
+# npm ci needs the registry) and the local Node base as both bases. Names and tag are the
+# chart's defaults: its registry, and the one version (package.json) as its appVersion.
 STEP_NAMES := validate-inputs wait-deps ensure-state verify
-STEP_TAG := $(shell awk '$$1 == "tag:" { print $$2; exit }' charts/reseed/values.yaml)
-STEP_IMAGES := $(foreach s,$(STEP_NAMES),$(call image_archive,ghcr.io/reseed-dev/reseed-$(s),$(STEP_TAG)))
-$(STEP_IMAGES): $(IMAGES)/ghcr.io+reseed-dev+reseed-%@$(STEP_TAG).tar: dist/.built steps/Dockerfile $(NODE_BASE)
+STEP_TAG := $(VERSION)
+STEP_REPO := $(DEFAULT_REGISTRY)/reseed
+STEP_IMAGES := $(foreach s,$(STEP_NAMES),$(call image_archive,$(STEP_REPO)-$(s),$(STEP_TAG)))
+$(STEP_IMAGES): $(IMAGES)/$(subst /,+,$(STEP_REPO))-%@$(STEP_TAG).tar: dist/.built steps/Dockerfile $(NODE_BASE)
 	@mkdir -p $(@D)
-	$(BUILDAH) bud --quiet --isolation chroot --pull=never --layers -f steps/Dockerfile --target $* \
-	  --build-arg BUNDLES=prebuilt --build-arg BUILD_BASE=$(NODE_BASE_REF) --build-arg RUNTIME_BASE=$(NODE_BASE_REF) \
-	  -t ghcr.io/reseed-dev/reseed-$*:$(STEP_TAG) . >/dev/null
-	$(BUILDAH) push --quiet ghcr.io/reseed-dev/reseed-$*:$(STEP_TAG) oci-archive:$@.tmp:$(STEP_TAG)
+	$(call image_build,buildah,$*,$(STEP_REPO)-$*:$(STEP_TAG),local) >/dev/null
+	$(BUILDAH) push --quiet $(STEP_REPO)-$*:$(STEP_TAG) oci-archive:$@.tmp:$(STEP_TAG)
 	mv -f $@.tmp $@
 
 CLUSTER_IMAGES := $(PAUSE_IMAGE) $(ARGOEXEC_IMAGE) $(CONTROLLER_IMAGE) $(STEP_IMAGES)
-.PHONY: images
-images: cluster-deps $(CLUSTER_IMAGES)
+.PHONY: cluster-images
+cluster-images: cluster-deps $(CLUSTER_IMAGES)
 
 # ---------------------------------------------------------------- cluster
 

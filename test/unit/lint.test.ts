@@ -40,6 +40,27 @@ units:
     expect(r.problems.map((p) => p.subject)).toEqual(["imagee", "units.bad-kind-settings.ensure.with.keys.0.length", "units.off-but-broken.pattern", "units.off-but-broken.ensure.with.keys"]);
   });
 
+  it("checks an overlay's chart settings field by field: a partial image or defaults is fine, a bad digest is not", async () => {
+    const ok = await lint(`
+image: { digests: { verify: "sha256:${"a".repeat(64)}" } }
+defaults: { schedule: "*/5 * * * *" }
+imagePullSecrets: [{ name: registry-credentials }]
+units: {}
+`);
+    expect(ok.problems).toEqual([]);
+    const imagesOnly = await lint(`image: { registry: registry.example.com/team, digests: { verify: "sha256:${"b".repeat(64)}" } }\n`);
+    expect(imagesOnly.problems, "an overlay without units (make push's values-images.yaml)").toEqual([]);
+    const bad = await lint(`
+image: { digests: { verify: "sha256:abc", lint: "sha256:${"a".repeat(64)}" }, pullPolicy: Sometimes }
+defaults: { ttlSecondsAfterFailure: 60 }
+imagePullSecrets: [{ name: "" }]
+units: {}
+`);
+    expect(bad.problems.map((p) => p.subject).sort()).toEqual(
+      ["defaults.ttlSecondsAfterFailure", "image.digests.lint", "image.digests.verify", "image.pullPolicy", "imagePullSecrets.0.name"].sort(),
+    );
+  });
+
   it("reads multi-document unit files and names the document", async () => {
     const r = await lint(`apiVersion: reseed.dev/v1alpha1
 kind: SeedingUnit

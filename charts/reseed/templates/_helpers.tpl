@@ -66,6 +66,21 @@ arguments:
 {{- end }}
 
 {{/*
+A step's image: <registry>/reseed-<step>@<digest> when image.digests pins it, else
+<registry>/reseed-<step>:<tag>, the tag defaulting to the chart's appVersion (package.json's
+version: chart, images and CLI are released as one). Call with (dict "step" "<step>" "root" $).
+*/}}
+{{- define "reseed.image" -}}
+{{- $image := .root.Values.image -}}
+{{- $repo := printf "%s/reseed-%s" $image.registry .step -}}
+{{- with get ($image.digests | default dict) .step -}}
+{{ $repo }}@{{ . }}
+{{- else -}}
+{{ $repo }}:{{ $image.tag | default .root.Chart.AppVersion }}
+{{- end -}}
+{{- end }}
+
+{{/*
 One step of the unit DAG: a single container from reseed-<step>, built around the step
 contract (env in, files under /tmp/reseed/outputs out, exit code says which clause broke).
 Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
@@ -86,7 +101,7 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
         valueFrom: {path: /tmp/reseed/outputs/{{ $out }}, default: {{ get $defaults $out | squote }}}
       {{- end }}
   container:
-    image: {{ printf "%s/reseed-%s:%s" $image.registry .step $image.tag }}
+    image: {{ include "reseed.image" (dict "step" .step "root" .root) }}
     imagePullPolicy: {{ $image.pullPolicy }}
     # The image's ENTRYPOINT (steps/Dockerfile), stated so Argo's emissary executor need not
     # look it up in the registry (which fails for private or locally imported images).
