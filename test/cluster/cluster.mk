@@ -160,9 +160,10 @@ status=0; { $(E2E_ENV) $(ARGO_INSTALL) && $(E2E_ENV) $(1); } || status=$$?; \
 $(CLUSTER_ENV) $(CLUSTER_SCRIPTS)/cluster.sh down; exit $$status
 endef
 
+# E2E_TESTS= runs only the files (or name filters) given, e.g. test/e2e/fresh-install.test.ts.
 .PHONY: e2e e2e-bench
 e2e: $(E2E_DEPS)
-	$(call with_cluster,node test/run-vitest.mjs vitest run --config test/e2e/vitest.config.ts)
+	$(call with_cluster,node test/run-vitest.mjs vitest run --config test/e2e/vitest.config.ts $(E2E_TESTS))
 e2e-bench: $(E2E_DEPS)
 	$(call with_cluster,$(TS_NODE) test/e2e/bench.ts)
 
