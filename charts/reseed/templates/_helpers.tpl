@@ -36,12 +36,15 @@ Call with (dict "name" $name "unit" $unit "root" $).
 
 {{/*
 The workflow spec a unit runs with, shared by the CronWorkflow (P1, P3, P4) and the hook
-Workflow (P2). Call with (dict "name" $name "unit" $unit "root" $ "cronWorkflow" true|false).
+Workflow (P2). It carries the templates inline (reseed.templates, the same helper the
+WorkflowTemplate reseed-unit renders) rather than a workflowTemplateRef: Argo validates a
+CronWorkflow when it appears, and one whose WorkflowTemplate has not reached the controller
+yet is not scheduled again until a resync 20 minutes later, so a reference would make the
+first tick depend on the order the objects are applied in. Inline, each object is complete.
+Call with (dict "name" $name "unit" $unit "root" $ "cronWorkflow" true|false).
 */}}
 {{- define "reseed.workflowSpec" -}}
 {{- $d := .root.Values.defaults -}}
-workflowTemplateRef:
-  name: reseed-unit
 entrypoint: {{ if eq .unit.pattern "operator" }}verify-only{{ else }}reconcile{{ end }}
 serviceAccountName: {{ include "reseed.serviceAccountName" .name }}
 activeDeadlineSeconds: {{ $d.activeDeadlineSeconds }}  # a hung run must end, or it blocks Forbid (or the Argo CD sync) forever
@@ -59,10 +62,9 @@ arguments:
     - name: unit
       value: |-
         {{- include "reseed.unitDocument" . | nindent 8 }}
-    {{- if .cronWorkflow }}
-    - name: cron-workflow  # the steps record their Kubernetes Event on this CronWorkflow (C4)
-      value: {{ .name | quote }}
-    {{- end }}
+    - name: cron-workflow  # the steps record their Kubernetes Event on this CronWorkflow (C4); none for a hook
+      value: {{ if .cronWorkflow }}{{ .name | quote }}{{ else }}""{{ end }}
+{{ include "reseed.templates" .root }}
 {{- end }}
 
 {{/*
