@@ -11,9 +11,9 @@
 // reruns it is a new runId in Git or the next sync (argo.test.ts, "a P2 hook unit").
 //
 // Each install goes into a namespace of its own, apart from the suite's `reseed`, and is
-// removed again at the end.
+// removed again when its test ends.
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { examples, parseObjects, root, template, type Obj } from "../support/helm.js";
 import { isFinished, STEPS, time, type Workflow, type WorkflowNode } from "./argo.js";
 import { cli, e2eEnv, Kube, waitFor } from "./cluster.js";
@@ -27,12 +27,6 @@ const INTERVAL_S = 60; // defaults.schedule "* * * * *" in test/e2e/fresh-instal
 const NORTH_STAR_S = INTERVAL_S + 60;
 const RUN = 150_000; // one run of four pods on a busy two-core machine
 
-const namespaces: string[] = [];
-afterAll(async () => {
-  // Deleting the namespace stops the schedules and takes every run and pod with it.
-  for (const ns of namespaces) await kube.json("DELETE", `/api/v1/namespaces/${ns}`, undefined, { allowed: [404] });
-});
-
 /** An empty namespace, with the Deployment the P3 unit verifies already Available (the operator's part, not reseed's). */
 async function emptyNamespace(ns: string): Promise<void> {
   if ((await kube.request("GET", `/api/v1/namespaces/${ns}`)).status !== 404) {
@@ -40,7 +34,6 @@ async function emptyNamespace(ns: string): Promise<void> {
     await waitFor(`namespace ${ns} left by an earlier run to be deleted`, 120_000, async () =>
       (await kube.request("GET", `/api/v1/namespaces/${ns}`)).status === 404 ? true : undefined);
   }
-  namespaces.push(ns);
   await kube.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   await kube.json("POST", `/apis/apps/v1/namespaces/${ns}/deployments`, {
     apiVersion: "apps/v1",
@@ -98,9 +91,21 @@ async function convergence(ns: string, units: string[], installedAt: number): Pr
   }
 }
 
-/** Installs with `install`, then checks the north star and the hook; prints the figure. */
+/**
+ * Installs with `install` into the empty namespace `ns`, checks the north star and the hook,
+ * prints the figure, and deletes the namespace again: that stops the schedules and takes every
+ * run and pod with it, so the next install is measured on a machine as quiet as this one was.
+ */
 async function freshInstall(how: string, ns: string, install: (rendered: string) => void): Promise<void> {
   await emptyNamespace(ns);
+  try {
+    await checkFreshInstall(how, ns, install);
+  } finally {
+    await kube.json("DELETE", `/api/v1/namespaces/${ns}`, undefined, { allowed: [404] });
+  }
+}
+
+async function checkFreshInstall(how: string, ns: string, install: (rendered: string) => void): Promise<void> {
   const { text, objects } = render(ns);
   const crons = objects.filter((o) => o.kind === "CronWorkflow");
   const patterns = new Set(crons.map((o) => o.metadata.labels?.["reseed.dev/pattern"]));
