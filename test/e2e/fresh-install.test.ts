@@ -119,7 +119,8 @@ async function checkFreshInstall(how: string, ns: string, install: (rendered: st
 
   const figures = [...result].map(([unit, v]) => `${unit} ${typeof v === "number" ? `${v.toFixed(0)} s` : v}`);
   const slowest = Math.max(...[...result.values()].map((v) => (typeof v === "number" ? v : Number.POSITIVE_INFINITY)));
-  console.log(`fresh install, ${how}: every P1/P3 unit verified ${slowest.toFixed(0)} s after the install (north star: ${NORTH_STAR_S} s) — ${figures.join("; ")}`);
+  const headline = Number.isFinite(slowest) ? `every P1/P3 unit verified ${slowest.toFixed(0)} s after the install` : `not every P1/P3 unit verified ${NORTH_STAR_S + 5} s after the install`;
+  console.log(`fresh install, ${how}: ${headline} (north star: ${NORTH_STAR_S} s) — ${figures.join("; ")}`);
   for (const [unit, v] of result) {
     expect(typeof v === "number" ? v : Number.NaN, `${unit}: ${v}`).toBeLessThanOrEqual(NORTH_STAR_S);
   }
