@@ -47,7 +47,6 @@ function loadValues(file: string): { units: Record<string, UnitValues> } {
 // Loose shapes of the rendered Argo objects, as far as the assertions need them.
 const param = z.object({ name: z.string(), value: z.string().optional() });
 const workflowSpec = z.looseObject({
-  workflowTemplateRef: z.object({ name: z.string() }),
   entrypoint: z.string(),
   serviceAccountName: z.string(),
   activeDeadlineSeconds: z.number(),
@@ -202,7 +201,6 @@ describe("P1 reconciler and P4 extraction: CronWorkflow", () => {
     expect(spec.suspend).toBe(false);
     expect(spec.workflowMetadata.labels["reseed.dev/unit"]).toBe("coder-db-password");
     const wf = spec.workflowSpec;
-    expect(wf.workflowTemplateRef.name).toBe("reseed-unit");
     expect(wf.entrypoint).toBe("reconcile");
     expect(wf.serviceAccountName).toBe("reseed-coder-db-password");
     expect(wf.activeDeadlineSeconds).toBe(900); // a hung run cannot block Forbid forever
@@ -258,7 +256,10 @@ describe("P2 hook: Argo CD hook Workflow", () => {
     expect(spec.entrypoint).toBe("reconcile");
     expect(spec.podGC.strategy).toBe("OnPodSuccess");
     expect(spec.ttlStrategy.secondsAfterFailure).toBe(259200);
-    expect(spec.arguments.parameters.map((p) => p.name)).toEqual(["unit"]); // no CronWorkflow to name
+    // No CronWorkflow to name: the hook leaves cron-workflow to reseed-unit's default, "".
+    expect(spec.arguments.parameters.find((p) => p.name === "cron-workflow")).toBeUndefined();
+    const tmplParams = (only(rendered.dev, "WorkflowTemplate", "reseed-unit").spec as { arguments: { parameters: { name: string; value?: string }[] } }).arguments.parameters;
+    expect(tmplParams.find((p) => p.name === "cron-workflow")?.value).toBe("");
     expect(rendered.dev.filter((o) => o.kind === "CronWorkflow" && unitOf(o) === "dev-data-seed")).toEqual([]);
   });
 
@@ -278,6 +279,39 @@ describe("P2 hook: Argo CD hook Workflow", () => {
     const r = template([valuesFile({ units: { [name]: { enabled: true, pattern: "hook", runId: "r".repeat(20), ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } } } } })]);
     expect(r.ok).toBe(false);
     expect(r.err).toContain("longer than Argo's 63 characters");
+  });
+});
+
+describe("every CronWorkflow is complete on its own; hook Workflows reference the template", () => {
+  // Argo validates a CronWorkflow once, when it appears; one naming a WorkflowTemplate the
+  // controller has not seen yet is not scheduled until a resync 20 minutes later. Carrying
+  // the templates inline makes the first tick independent of the order objects are applied.
+  // A hook Workflow is created after every other object (Helm post-install, Argo CD PostSync)
+  // and keeps the reference: inline, re-applying it server-side would conflict with the
+  // defaults the controller writes back into its templates.
+  const shared = ["securityContext", "volumes", "metrics", "templates"] as const;
+  const templateSpec = (objs: Obj[]) => only(objs, "WorkflowTemplate", "reseed-unit").spec as Record<string, unknown>;
+
+  it.each(["dev", "prod", "local"] as const)("%s: CronWorkflows carry the WorkflowTemplate's templates, metrics, volumes and security context inline", (env) => {
+    const objs = rendered[env];
+    const crons = objs.filter((o) => o.kind === "CronWorkflow");
+    expect(crons.length).toBeGreaterThan(0);
+    expect(keyPaths(crons).filter((p) => /workflowTemplateRef|templateRef/.test(p))).toEqual([]);
+    const tmpl = templateSpec(objs);
+    for (const o of crons) {
+      const spec = workflowSpecOf(o) as Record<string, unknown>;
+      for (const field of shared) expect(spec[field], `${o.kind} ${o.metadata.name}: ${field}`).toEqual(tmpl[field]);
+    }
+  });
+
+  it.each(["dev", "local"] as const)("%s: each hook Workflow references reseed-unit and carries no templates of its own", (env) => {
+    const hooks = rendered[env].filter((o) => o.kind === "Workflow");
+    expect(hooks.length).toBeGreaterThan(0);
+    for (const o of hooks) {
+      const spec = o.spec as Record<string, unknown>;
+      expect(spec.workflowTemplateRef, o.metadata.name).toEqual({ name: "reseed-unit" });
+      for (const field of shared) expect(spec[field], `${o.metadata.name}: ${field}`).toBeUndefined();
+    }
   });
 });
 
@@ -668,6 +702,21 @@ describe("argo lint", () => {
     for (const set of [files, [path.join(prodUnits, "prod.yaml")]]) {
       const r = run(argo, ["lint", "--offline", "--strict", "--output", "simple", ...set]);
       expect(r.ok, r.out + r.err).toBe(true);
+    }
+  });
+
+  it("accepts each generated CronWorkflow unit file alone, without the WorkflowTemplate; a hook unit's file with it", () => {
+    const argo = process.env.RESEED_ARGO;
+    if (!argo || !existsSync(argo)) {
+      throw new Error(`RESEED_ARGO must name an argo CLI binary (got ${JSON.stringify(argo ?? null)}): run \`make servers\` to build it`);
+    }
+    const units = readdirSync(path.join(root, "cronworkflows")).map((f) => path.join(root, "cronworkflows", f));
+    const hookFiles = units.filter((f) => /^kind: Workflow$/m.test(readFileSync(f, "utf8")));
+    expect(hookFiles.map((f) => path.basename(f))).toEqual(["dev-data-seed.yaml"]);
+    for (const file of units) {
+      const set = hookFiles.includes(file) ? [path.join(root, "workflowtemplates/reseed-unit.yaml"), file] : [file];
+      const r = run(argo, ["lint", "--offline", "--strict", "--output", "simple", ...set]);
+      expect(r.ok, `${path.basename(file)}: ${r.out}${r.err}`).toBe(true);
     }
   });
 });

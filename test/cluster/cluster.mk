@@ -5,6 +5,8 @@
 #   make e2e            build what is missing, bring the cluster up, install Argo and the
 #                       chart, run test/e2e against it, take the cluster down
 #   make e2e-bench      the same cluster, and what an unchanged run costs (test/e2e/bench.ts)
+#   make e2e-install-order  the same cluster, and how Argo takes the CronWorkflows in each
+#                       install order (test/e2e/install-order.ts)
 #   make cluster-up     the same cluster, left running (KUBECONFIG: make cluster-env)
 #   make cluster-down   stop it and remove everything it made
 #   make cluster-images the OCI archives the cluster runs
@@ -164,11 +166,14 @@ status=0; { $(E2E_ENV) $(ARGO_INSTALL) && $(E2E_ENV) $(1); } || status=$$?; \
 $(CLUSTER_ENV) $(CLUSTER_SCRIPTS)/cluster.sh down; exit $$status
 endef
 
-.PHONY: e2e e2e-bench
+# E2E_TESTS= runs only the files (or name filters) given, e.g. test/e2e/fresh-install.test.ts.
+.PHONY: e2e e2e-bench e2e-install-order
 e2e: $(E2E_DEPS)
-	$(call with_cluster,node test/run-vitest.mjs vitest run --config test/e2e/vitest.config.ts)
+	$(call with_cluster,node test/run-vitest.mjs vitest run --config test/e2e/vitest.config.ts $(E2E_TESTS))
 e2e-bench: $(E2E_DEPS)
 	$(call with_cluster,$(TS_NODE) test/e2e/bench.ts)
+e2e-install-order: $(E2E_DEPS)
+	$(call with_cluster,$(TS_NODE) test/e2e/install-order.ts)
 
 # The same tests against a kind cluster with the upstream Argo images (needs Docker and
 # kind: a laptop, not the project's machines). See test/e2e/kind.sh.

@@ -13,16 +13,22 @@ function renderChart(...flags: string[]): string {
 }
 
 /**
- * Applies the rendered chart as Argo CD syncs it: every object first, then the hooks
- * (PostSync), so a hook Workflow finds the WorkflowTemplate it references.
+ * Applies rendered chart output as Argo CD syncs it: every object first, in the order the
+ * chart renders them (one List, which kubectl applies item by item), then the hooks
+ * (PostSync), which run after the unit's ServiceAccount and Role exist.
  */
-export function applyChart(env: E2eEnv, ...flags: string[]): void {
-  const objects = parseObjects(renderChart(...flags));
+export function applyRendered(env: E2eEnv, namespace: string, rendered: string): void {
+  const objects = parseObjects(rendered);
   const isHook = (o: (typeof objects)[number]) => o.metadata.annotations?.["argocd.argoproj.io/hook"] !== undefined;
   for (const items of [objects.filter((o) => !isHook(o)), objects.filter(isHook)]) {
     if (items.length === 0) continue;
-    cli(env, "kubectl", ["apply", "--server-side", "--namespace", NS, "--filename", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    cli(env, "kubectl", ["apply", "--server-side", "--namespace", namespace, "--filename", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
   }
+}
+
+/** The chart with the e2e values, applied to namespace reseed as Argo CD syncs it. */
+export function applyChart(env: E2eEnv, ...flags: string[]): void {
+  applyRendered(env, NS, renderChart(...flags));
 }
 
 /**

@@ -36,13 +36,25 @@ Call with (dict "name" $name "unit" $unit "root" $).
 
 {{/*
 The workflow spec a unit runs with, shared by the CronWorkflow (P1, P3, P4) and the hook
-Workflow (P2). Call with (dict "name" $name "unit" $unit "root" $ "cronWorkflow" true|false).
+Workflow (P2). A CronWorkflow carries the templates inline (reseed.templates, the same helper
+the WorkflowTemplate reseed-unit renders) rather than a workflowTemplateRef: Argo validates a
+CronWorkflow when it appears, and one whose WorkflowTemplate has not reached the controller
+yet is not scheduled again until a resync 20 minutes later, so a reference would make the
+first tick depend on the order the objects are applied in. Inline, each is complete.
+A hook Workflow keeps the reference: Helm (post-install/post-upgrade) and Argo CD (PostSync)
+create it after every other object, and a Workflow, unlike a CronWorkflow, is not left
+waiting on a missing template (Argo marks it Error at once). Inline, the controller would own
+the templates it writes back with defaults, and re-applying the same runId server-side would
+conflict with it instead of changing nothing.
+Call with (dict "name" $name "unit" $unit "root" $ "cronWorkflow" true|false).
 */}}
 {{- define "reseed.workflowSpec" -}}
 {{- $d := .root.Values.defaults -}}
+entrypoint: {{ if eq .unit.pattern "operator" }}verify-only{{ else }}reconcile{{ end }}
+{{- if not .cronWorkflow }}
 workflowTemplateRef:
   name: reseed-unit
-entrypoint: {{ if eq .unit.pattern "operator" }}verify-only{{ else }}reconcile{{ end }}
+{{- end }}
 serviceAccountName: {{ include "reseed.serviceAccountName" .name }}
 activeDeadlineSeconds: {{ $d.activeDeadlineSeconds }}  # a hung run must end, or it blocks Forbid (or the Argo CD sync) forever
 # No retryStrategy, here or in the template: the steps' bounded internal retry is the retry (P1).
@@ -62,6 +74,7 @@ arguments:
     {{- if .cronWorkflow }}
     - name: cron-workflow  # the steps record their Kubernetes Event on this CronWorkflow (C4)
       value: {{ .name | quote }}
+{{ include "reseed.templates" .root }}
     {{- end }}
 {{- end }}
 
