@@ -12,17 +12,11 @@ import { apiGroupOf, pluralOf } from "../../steps/core/permissions.js";
 import { unitValues, type UnitValues } from "../../steps/core/values.js";
 import { jsonSchema, registryKinds } from "../../steps/cli/schema.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
-import { chartDir, examples, helmPath, KUBE_VERSION, NS, render, root, run, template, type Obj } from "../support/helm.js";
+import { chartDir, examples, helmPath, KUBE_VERSION, NS, render, root, run, template, valuesFiles, type Obj } from "../support/helm.js";
 import { registry } from "../../steps/kinds/registry.js";
 
 let scratch = "";
-let counter = 0;
-/** Writes extra values (JSON is YAML) to a scratch file and returns its path. */
-function valuesFile(values: unknown): string {
-  const file = path.join(scratch, `values-${++counter}.yaml`);
-  writeFileSync(file, JSON.stringify(values));
-  return file;
-}
+const valuesFile = valuesFiles(() => scratch);
 
 function only(objs: Obj[], kind: string, name: string, namespace = NS): Obj {
   const found = objs.filter((o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? NS) === namespace);

@@ -1,22 +1,17 @@
 // The images the chart runs: tag from the one version, digest pinning, pull secrets, and the
 // NOTES an installer reads. Rendered by the real helm, like chart.test.ts.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stepImages } from "../../steps/core/values.js";
-import { chartDir, examples, helmPath, NS, render, root, run, template, type Obj } from "../support/helm.js";
+import { chartDir, examples, helmPath, NS, render, root, run, template, valuesFiles, type Obj } from "../support/helm.js";
 
 const version = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
 const digestOf = (step: string) => `sha256:${Buffer.from(step).toString("hex").padEnd(64, "0").slice(0, 64)}`;
 
 let scratch = "";
-let counter = 0;
-function valuesFile(values: unknown): string {
-  const file = path.join(scratch, `values-${++counter}.yaml`);
-  writeFileSync(file, JSON.stringify(values));
-  return file;
-}
+const valuesFile = valuesFiles(() => scratch);
 beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), "reseed-chart-images-"));
 });

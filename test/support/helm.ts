@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
@@ -52,4 +52,14 @@ export function render(...files: string[]): Obj[] {
   const r = template(files);
   if (!r.ok) throw new Error(`helm template failed:\n${r.err}`);
   return parseObjects(r.out);
+}
+
+/** A writer of extra values files (JSON is YAML), numbered, into the directory dir() names when called. */
+export function valuesFiles(dir: () => string): (values: unknown) => string {
+  let counter = 0;
+  return (values) => {
+    const file = path.join(dir(), `values-${++counter}.yaml`);
+    writeFileSync(file, JSON.stringify(values));
+    return file;
+  };
 }

@@ -1,23 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ExitCode, SeedError } from "../../steps/core/errors.js";
-import { loadUnit } from "../../steps/core/unit.js";
-import { registry } from "../../steps/kinds/registry.js";
 import { storeDependencies } from "../../steps/stores/index.js";
 import { KEY_VAULT_API_VERSIONS } from "../../steps/stores/key-vault/schema.js";
+import { problemsOf } from "../support/unit-problems.js";
 
 const unit = (spec: Record<string, unknown>) => ({ apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name: "kv" }, spec: { pattern: "reconciler", ...spec } });
 const generated = (keyVault: Record<string, unknown>) => unit({ ensure: { kind: "generated-secret", with: { keyVault, keys: [{ name: "k" }] } } });
 
-function problemsOf(doc: unknown): string[] {
-  try {
-    loadUnit(doc, registry);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeedError);
-    expect((err as SeedError).code).toBe(ExitCode.invalidSpec);
-    return (err as SeedError).problems.map((p) => `${p.subject}: ${p.message}`);
-  }
-  return [];
-}
 
 describe("keyVault.url", () => {
   it("accepts a vault origin in any cloud, with or without the portal's trailing slash", () => {

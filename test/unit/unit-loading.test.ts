@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ExitCode, SeedError } from "../../steps/core/errors.js";
 import { fingerprint, loadUnit } from "../../steps/core/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
+import { problemsOf } from "../support/unit-problems.js";
 
 const unit = (spec: Record<string, unknown>) => ({ apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name: "u1" }, spec });
 
-function problemsOf(doc: unknown): string[] {
-  try {
-    loadUnit(doc, registry);
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeedError);
-    expect((err as SeedError).code).toBe(ExitCode.invalidSpec);
-    return (err as SeedError).problems.map((p) => `${p.subject}: ${p.message}`);
-  }
-  return [];
-}
 
 describe("loadUnit", () => {
   it("applies defaults and fingerprints the spec", () => {
