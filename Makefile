@@ -86,19 +86,22 @@ typecheck: $(NODE_DEPS)
 	tsc --noEmit -p .
 
 # One source of truth: the zod schemas generate values.schema.json (and from it the chart
-# README's values table), the chart renders workflowtemplates/ and cronworkflows/.
+# README's values table), the kind registry the README's kinds table, the chart renders
+# workflowtemplates/ and cronworkflows/.
 .PHONY: generate
 generate: dist/.built $(SERVERS_HELM)
 	node dist/reseed.mjs schema values > charts/reseed/values.schema.json
 	node charts/values-table.mjs
+	node docs/kinds-table.mjs
 	HELM=$(RESEED_HELM) bash charts/render.sh
 
 .PHONY: check-generated
+GENERATED := charts workflowtemplates cronworkflows README.md
 check-generated: generate
-	@if [ -n "$$(git status --porcelain --untracked-files=all -- charts workflowtemplates cronworkflows)" ]; then \
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- $(GENERATED))" ]; then \
 	  echo "Generated files are stale; run 'make generate' and commit:"; \
-	  git status --short -- charts workflowtemplates cronworkflows; \
-	  git --no-pager diff --stat -- charts workflowtemplates cronworkflows; \
+	  git status --short -- $(GENERATED); \
+	  git --no-pager diff --stat -- $(GENERATED); \
 	  exit 1; \
 	fi
 

@@ -5,7 +5,11 @@ import type { Logger } from "./log.js";
 import type { Redactor } from "./redact.js";
 import type { Dependency, Pattern, SeedingUnit, InputValue } from "./spec.js";
 
-/** Who owns the seeded state (seed/713, Definitions; backlog 462 taxonomy). */
+/**
+ * Who owns the seeded state, and so where the truth is read from: an external secret store,
+ * the cluster (Kubernetes or an operator), the service that generated it, the application's
+ * database, or facts the infrastructure publishes.
+ */
 export type Authority = "external-secret" | "cluster-managed" | "service-generated" | "application-db" | "runtime-fact";
 
 export type Action = "created" | "updated" | "unchanged" | "none";

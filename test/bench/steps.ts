@@ -1,6 +1,6 @@
 // make bench: cold start and peak RSS of each bundled step program, median of RUNS runs,
 // on an unchanged unit against a real local kube-apiserver (so ensure-state and verify do
-// their real reads). Figures, not assertions: they go into the README and the notes.
+// their real reads). Figures, not assertions: they go into docs/figures.md.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";

@@ -11,7 +11,7 @@
 #   make cluster-down   stop it and remove everything it made
 #   make cluster-images the OCI archives the cluster runs
 #
-# Cold builds measured on the 2-core dev machine while three other Go builds ran beside
+# Cold builds measured on a 2-core machine while three other Go builds ran beside
 # it (load average about 20; modules downloaded, Go build cache warm from kube-apiserver):
 #   kubelet, kube-proxy, kube-scheduler, kube-controller-manager   13m04s (3m34s of CPU)
 #   workflow-controller + argoexec (CGO_ENABLED=0 rebuilds the     22m34s (7m18s of CPU)

@@ -247,7 +247,7 @@ describe("metrics", () => {
 describe("concurrencyPolicy Forbid", () => {
   // A run that hangs: its first pod is on the node but never starts. Argo gives each pod the
   // time left to the workflow's activeDeadlineSeconds, so the kubelet ends it there. (A pod
-  // that is never scheduled is different on Argo 3.7: see README, Known limits.)
+  // that is never scheduled is different on Argo 3.7: see docs/known-limits.md.)
   let hung: Workflow;
   let known: Set<string>;
 

@@ -99,7 +99,7 @@ describe("coder-admin on a real Coder", () => {
     expect(allText(runs)).not.toContain(owner.password);
   });
 
-  it("rests on what this Coder's API allows for login_type (the README's findings)", async () => {
+  it("rests on what this Coder's API allows for login_type (docs/kinds/coder-admin.md's findings)", async () => {
     const { token, find } = await direct();
     const a = (await find(ssoAdmin.username))!;
     const call = async (method: string, path: string, body?: unknown) => {

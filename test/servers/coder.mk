@@ -10,7 +10,7 @@
 # v2.36.0 is the newest release whose module zip the Go module proxy serves here (v2.38.0
 # lists, but its zip is refused).
 #
-# Measured on the 2-core dev machine, CGO off, modules already downloaded; other helpers'
+# Measured on a 2-core machine, CGO off, modules already downloaded; other helpers'
 # builds and tests shared the cores, so wall times are upper bounds and CPU time is the
 # figure that carries over:
 #   cold (empty Go build cache)   13 min 15 s of CPU (713 s user + 82 s sys, peak RSS 2.6 GB);

@@ -4,7 +4,7 @@
 # cache) and skips the minute-long augmentation that `start-dev` repeats whenever its
 # build options change. Java 17 (the machine's default) runs it.
 #
-# Measured on the 2-core dev machine:
+# Measured on a 2-core machine:
 #   fetch (mvn dependency:copy, empty ~/.m2)   22 s
 #   unzip                                       3 s
 #   kc.sh build                                 66 s idle, 93-138 s with other builds running

@@ -6,7 +6,7 @@
 # api/v2 and sdk/v2 submodules at their matching v2.4.0 tags. A few go-kms-wrapping modules
 # are missing from the checksum database, so go.sum (committed) is their only checksum.
 #
-# Cold build measured on the 2-core dev machine, empty Go build cache, modules already
+# Cold build measured on a 2-core machine, empty Go build cache, modules already
 # downloaded: bao v2.4.0  36m40s wall while other builds kept the load average near 20,
 # for 9m05s user + 1m01s sys of CPU, so about 5-6 minutes on an idle 2-core machine. A
 # relink after a version bump with a warm cache: 28 s. Downloading the modules (first run):

@@ -1,8 +1,8 @@
 # PostgreSQL for the postgres-bootstrap tests: Debian's postgresql-15 server binaries
 # (initdb, postgres; pg_stat_statements ships in the same package). The tests run initdb
 # into a temp dir and start the server on a random loopback port, as the `postgres` user
-# when they run as root. The package was preinstalled on the dev machine, so its install
-# time is not measured here; initdb + start in the tests take 5-7 s (README figures).
+# when they run as root. Its apt-get install time is not measured; initdb + start in the
+# tests take 5-7 s (docs/figures.md).
 ifdef RESEED_PG_BIN
 SERVERS_POSTGRES :=
 else

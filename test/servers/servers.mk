@@ -7,7 +7,7 @@
 # an earlier clone on the machine built. Release ldflags are set where the upstream
 # build sets them, because the tools report or default to their version.
 #
-# Cold builds measured on the 2-core dev machine, each with an empty Go build cache and
+# Cold builds measured on a 2-core machine, each with an empty Go build cache and
 # the modules already downloaded. Other work shared the machine (load average 4 to 24),
 # so these are upper bounds; the first kube-apiserver build ran on a quieter machine.
 #   kube-apiserver v1.34.4   6m08s quiet, 22m55s under load

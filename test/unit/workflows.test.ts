@@ -1,4 +1,4 @@
-// The GitHub workflows cannot run here (actionlint checks their syntax in make release-check);
+// The GitHub workflows cannot run in the tests (actionlint checks their syntax in make release-check);
 // what can be checked is that every command they run is a make target that exists, so what
 // CI and a release do is what a maintainer can run, and most of it runs in make test.
 import { readFileSync } from "node:fs";

@@ -71,7 +71,8 @@ async function findAdmin(api: CoderApi, token: string, want: DesiredAdmin) {
 }
 
 /**
- * Coder's application database is the authority (seed/713: application DB bootstrap state).
+ * Coder's application database is the authority (application-db: the first user is state
+ * the database holds, and a database reset loses it).
  * Ensures the first user exists, and in SSO-only deployments that the admin exists with the
  * SSO login type and its roles, so an OIDC sign-in does not meet "Incorrect login type".
  */
