@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startKubeServer } from "../harness/kube-server.js";
-import { Admin } from "../support/admin.js";
-import { runDag, runStepProcess, type StepName } from "../support/steps.js";
+import { Admin } from "../harness/kube-admin.js";
+import { runDag, runStepProcess, type StepName } from "../harness/steps.js";
 
 const RUNS = Number(process.env.RESEED_BENCH_RUNS ?? 7);
 const hook = fileURLToPath(new URL("./rss-hook.mjs", import.meta.url));

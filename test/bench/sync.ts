@@ -6,11 +6,11 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { authorityStepEnv, caBundle, fakeAzure, KeyVaultAdmin, workloadIdentity } from "../harness/authorities.js";
-import type { FakeAzure, RequestRecord } from "../harness/fake-azure.js";
+import { authorityStepEnv, caBundle, fakeKeyVault, KeyVaultAdmin, workloadIdentity } from "../harness/authorities.js";
+import type { FakeKeyVault, RequestRecord } from "../harness/fake-key-vault.js";
 import { startKubeServer } from "../harness/kube-server.js";
 import { mapLimit } from "../../steps/core/concurrency.js";
-import { runStepProcess } from "../support/steps.js";
+import { runStepProcess } from "../harness/steps.js";
 
 const KEYS = Number(process.env.RESEED_BENCH_SYNC_KEYS ?? 1000);
 const LATENCIES = (process.env.RESEED_BENCH_SYNC_LATENCY_MS ?? "0,10").split(",").map(Number);
@@ -37,7 +37,7 @@ function runNaive(from: string, to: string, env: Record<string, string>): Promis
 
 const server = await startKubeServer();
 try {
-  const azure: FakeAzure = await fakeAzure(server.info);
+  const azure: FakeKeyVault = await fakeKeyVault(server.info);
   const dir = join(server.info.kubeconfigDir, "bench");
   const env = { ...(await workloadIdentity(azure, server.info, "bench", "unit", dir)), ...authorityStepEnv(await caBundle([azure.caFile], dir)) };
   const kubeconfig = await server.kubeconfigFor("bench", "unit");

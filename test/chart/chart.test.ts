@@ -12,7 +12,7 @@ import { apiGroupOf, pluralOf } from "../../steps/core/permissions.js";
 import { unitValues, type UnitValues } from "../../steps/core/values.js";
 import { jsonSchema, registryKinds } from "../../steps/cli/schema.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
-import { chartDir, examples, helmPath, KUBE_VERSION, NS, render, root, run, template, valuesFiles, type Obj } from "../support/helm.js";
+import { chartDir, examples, helmPath, KUBE_VERSION, NS, render, root, run, template, valuesFiles, type Obj } from "../harness/helm.js";
 import { registry } from "../../steps/kinds/registry.js";
 
 let scratch = "";

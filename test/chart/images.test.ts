@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stepImages } from "../../steps/core/values.js";
-import { chartDir, examples, helmPath, NS, render, root, run, template, valuesFiles, type Obj } from "../support/helm.js";
+import { chartDir, examples, helmPath, NS, render, root, run, template, valuesFiles, type Obj } from "../harness/helm.js";
 
 const version = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
 const digestOf = (step: string) => `sha256:${Buffer.from(step).toString("hex").padEnd(64, "0").slice(0, 64)}`;

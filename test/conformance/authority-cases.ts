@@ -1,12 +1,12 @@
 // Conformance cases for the secret authorities: generated-secret and secret-sync on the real
-// OpenBao and on the fake Key Vault (see test/harness/fake-azure.ts for why it is a fake).
+// OpenBao and on the fake Key Vault (see test/harness/fake-key-vault.ts for why it is a fake).
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { inject } from "vitest";
-import { authorityStepEnv, caBundle, fakeAzure, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
-import type { FakeAzure } from "../harness/fake-azure.js";
+import { authorityStepEnv, caBundle, fakeKeyVault, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
+import type { FakeKeyVault } from "../harness/fake-key-vault.js";
 import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
-import type { Admin } from "../support/admin.js";
+import type { Admin } from "../harness/kube-admin.js";
 import type { ConformanceCase, WriteCounter } from "./cases.js";
 
 const SA = "unit";
@@ -17,11 +17,11 @@ const tokenFile = (caseName: string) => join(filesDir(), `${caseName.replace(/[^
 
 /** The fake Azure and the CA bundle the cases share in this test process, made on first use. */
 const shared = {
-  azure: undefined as FakeAzure | undefined,
+  azure: undefined as FakeKeyVault | undefined,
   bundle: "",
-  async ready(): Promise<FakeAzure> {
+  async ready(): Promise<FakeKeyVault> {
     if (!this.azure) {
-      this.azure = await fakeAzure(inject("kube"));
+      this.azure = await fakeKeyVault(inject("kube"));
       this.bundle = await caBundle([inject("openbao").caFile, this.azure.caFile], filesDir());
     }
     return this.azure;

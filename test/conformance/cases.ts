@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { inject } from "vitest";
 import { startCoderServer, type CoderServer } from "../harness/coder-server.js";
-import type { Admin } from "../support/admin.js";
-import { KeycloakTestAdmin } from "../support/keycloak.js";
-import { PostgresTestAdmin } from "../support/postgres.js";
-import { startFakeAzure, type FakeAzureSetup } from "../support/fake-azure.js";
+import type { Admin } from "../harness/kube-admin.js";
+import { KeycloakTestAdmin } from "../harness/keycloak-admin.js";
+import { PostgresTestAdmin } from "../harness/postgres-admin.js";
+import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
 import { generatedSecretAuthorityCases, secretSyncCases } from "./authority-cases.js";
 
 /**
@@ -211,12 +211,12 @@ function postgresBootstrapCase(): ConformanceCase {
 
 /** Against the FAKE ARM and Entra endpoints (no emulator exists); the fake counts the writes. */
 function azureFederatedCredentialCase(): ConformanceCase {
-  let azure: FakeAzureSetup | undefined;
+  let azure: FakeArmSetup | undefined;
   const removedEnv = new Set<string>();
   const fake = () => azure!.fake;
   return {
     servers: async () => {
-      azure ??= await startFakeAzure();
+      azure ??= await startFakeArm();
       fake().addIdentity(azure.subscriptionId, "platform", "coder-workspaces");
     },
     stepEnv: () => Object.fromEntries(Object.entries(azure!.env()).filter(([k]) => !removedEnv.has(k))),
@@ -250,7 +250,7 @@ function azureFederatedCredentialCase(): ConformanceCase {
     deleteState: async () => {
       fake().credentials(azure!.subscriptionId, "platform", "coder-workspaces")?.delete("conformance-workspaces");
     },
-    writtenSecrets: async () => [azure!.assertion, ...fake().tokens],
+    writtenSecrets: async () => [azure!.assertion, ...azure!.entra.issued()],
   };
 }
 

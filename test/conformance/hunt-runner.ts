@@ -5,9 +5,9 @@
 // each Event, and every object the unit's ServiceAccount wrote.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Admin } from "../support/admin.js";
-import { hostileModes, startHostileServer, type HostileServer } from "../support/hostile-server.js";
-import { runStepProcess, type StepName } from "../support/steps.js";
+import type { Admin } from "../harness/kube-admin.js";
+import { hostileModes, startHostileServer, type HostileServer } from "../harness/hostile-server.js";
+import { runStepProcess, type StepName } from "../harness/steps.js";
 import { makePki } from "../harness/pki.js";
 import { CANARY_LENGTHS, canary, endpointsOf, findLeaks, pointAt, type Evidence, type Leak } from "./leak-hunt.js";
 

@@ -1,5 +1,5 @@
 // The leak hunt: every network endpoint a unit talks to is pointed, in turn, at the hostile
-// echo server (test/support/hostile-server.ts), with canary secrets that encode differently
+// echo server (test/harness/hostile-server.ts), with canary secrets that encode differently
 // in every scheme, and everything the run leaves is scanned for every encoded form and every
 // fragment of 12 characters or more. The endpoints are found in the unit itself (every URL
 // and host/port in its spec, every URL in the step environment), so a kind registered

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { unitPermissions } from "../../steps/core/permissions.js";
 import { loadUnit } from "../../steps/core/unit.js";
 import { connectKube } from "../harness/kube.js";
-import { Admin } from "../support/admin.js";
+import { Admin } from "../harness/kube-admin.js";
 import { huntLeaks, startHuntServer, type HuntServer } from "./hunt-runner.js";
 import { plantedRegistry } from "./planted/registry.js";
 

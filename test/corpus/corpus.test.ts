@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_USER } from "../harness/kube.js";
 import { startKubeServer, type KubeServer } from "../harness/kube-server.js";
-import { template } from "../support/helm.js";
+import { template } from "../harness/helm.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const casesDir = path.join(root, "test/corpus/cases");

@@ -14,7 +14,7 @@
 // removed again when its test ends.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { examples, parseObjects, root, template, type Obj } from "../support/helm.js";
+import { examples, parseObjects, root, template, type Obj } from "../harness/helm.js";
 import { isFinished, STEPS, time, type Workflow, type WorkflowNode } from "./argo.js";
 import { cli, e2eEnv, Kube, waitFor } from "./cluster.js";
 import { applyRendered } from "./global-setup.js";
@@ -52,7 +52,7 @@ async function emptyNamespace(ns: string): Promise<void> {
 }
 
 function render(ns: string): { text: string; objects: Obj[] } {
-  // --namespace again, after support/helm's default: the last one given wins.
+  // --namespace again, after harness/helm's default: the last one given wins.
   const r = template(VALUES, "--namespace", ns);
   if (!r.ok) throw new Error(`helm template failed:\n${r.err}`);
   return { text: r.out, objects: parseObjects(r.out) };

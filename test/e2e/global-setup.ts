@@ -1,5 +1,5 @@
 import path from "node:path";
-import { examples, parseObjects, root, template } from "../support/helm.js";
+import { examples, parseObjects, root, template } from "../harness/helm.js";
 import { NS } from "./argo.js";
 import { cli, e2eEnv, type E2eEnv, Kube, waitFor } from "./cluster.js";
 

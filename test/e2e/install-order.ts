@@ -14,7 +14,7 @@
 //   inline, no template        the templates inline (the chart now), no WorkflowTemplate at all
 // and the size of the objects either way: the CronWorkflow, and a finished run's Workflow.
 import path from "node:path";
-import { examples, parseObjects, root, template, type Obj } from "../support/helm.js";
+import { examples, parseObjects, root, template, type Obj } from "../harness/helm.js";
 import { cli, e2eEnv, Kube, waitFor } from "./cluster.js";
 
 const TRIALS = Number(process.env.RESEED_ORDER_TRIALS ?? 5);

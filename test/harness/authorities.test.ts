@@ -2,8 +2,8 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { fakeAzure, KeyVaultAdmin, projectedToken, workloadIdentity } from "./authorities.js";
-import { KEY_VAULT_DOMAIN } from "./fake-azure.js";
+import { fakeKeyVault, KeyVaultAdmin, projectedToken, workloadIdentity } from "./authorities.js";
+import { KEY_VAULT_DOMAIN } from "./fake-key-vault.js";
 import { httpsClient } from "./https-client.js";
 import { OpenBaoAdmin, OpenBaoAudit } from "./openbao.js";
 
@@ -46,11 +46,11 @@ describe("OpenBao (real, dev server)", () => {
 
 describe("fake Entra + fake Key Vault", () => {
   it("issues a token for a federated ServiceAccount token that the fake Key Vault accepts, and refuses others", async () => {
-    const azure = await fakeAzure(kube);
+    const azure = await fakeKeyVault(kube);
     const vault = await azure.addVault("harness");
     const env = await workloadIdentity(azure, kube, "harness", "kv-user", dir);
     vault.allow(env.AZURE_CLIENT_ID!, ["get", "set"]);
-    const entra = httpsClient(azure.authorityHost, azure.caFile);
+    const entra = httpsClient(azure.entra.authorityHost, azure.caFile);
     const assertion = await readFile(env.AZURE_FEDERATED_TOKEN_FILE!, "utf8");
     const form = (clientId: string) => ({
       grant_type: "client_credentials",
@@ -59,7 +59,7 @@ describe("fake Entra + fake Key Vault", () => {
       client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
       client_assertion: assertion,
     });
-    const token = JSON.parse((await entra.request("POST", `/${azure.tenantId}/oauth2/v2.0/token`, { form: form(env.AZURE_CLIENT_ID!) })).body) as { access_token: string };
+    const token = JSON.parse((await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, { form: form(env.AZURE_CLIENT_ID!) })).body) as { access_token: string };
     const kv = httpsClient(vault.url, azure.caFile);
     const challenge = await kv.request("GET", "/secrets/x?api-version=7.6");
     expect(challenge.status).toBe(401);
@@ -69,8 +69,8 @@ describe("fake Entra + fake Key Vault", () => {
     expect(JSON.parse((await kv.request("GET", "/secrets/x?api-version=7.6", { headers: auth })).body).value).toBe("v1");
     expect((await kv.request("GET", "/secrets?api-version=7.6", { headers: auth })).status).toBe(403);
 
-    azure.federate({ clientId: "app-mismatch", issuer: "https://elsewhere", subject: "system:serviceaccount:x:y" });
-    const refused = await entra.request("POST", `/${azure.tenantId}/oauth2/v2.0/token`, { form: form("app-mismatch") });
+    azure.entra.federate({ clientId: "app-mismatch", issuer: "https://elsewhere", subject: "system:serviceaccount:x:y" });
+    const refused = await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, { form: form("app-mismatch") });
     expect(refused.status).toBe(400);
     expect(refused.body).toContain("AADSTS70021");
   });
@@ -78,14 +78,14 @@ describe("fake Entra + fake Key Vault", () => {
 
 describe("fake Key Vault: one endpoint, soft delete, API versions", () => {
   it("serves several vaults by Host, answers an unknown vault VaultNotFound (not SecretNotFound), and checks api-version per vault", async () => {
-    const azure = await fakeAzure(kube);
+    const azure = await fakeKeyVault(kube);
     const a = await azure.addVault("harness-a");
     const b = await azure.addVault("harness-b", { apiVersions: ["7.2", "7.3"] });
     expect(new URL(a.url).port).toBe(new URL(b.url).port);
-    const { clientId, clientSecret } = azure.adminCredentials();
-    const entra = httpsClient(azure.authorityHost, azure.caFile);
+    const { clientId, clientSecret } = azure.entra.adminCredentials();
+    const entra = httpsClient(azure.entra.authorityHost, azure.caFile);
     const token = JSON.parse(
-      (await entra.request("POST", `/${azure.tenantId}/oauth2/v2.0/token`, { form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` } })).body,
+      (await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, { form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` } })).body,
     ) as { access_token: string };
     const auth = { authorization: `Bearer ${token.access_token}` };
     const kv = (url: string) => httpsClient(url, azure.caFile, () => auth);
@@ -107,15 +107,15 @@ describe("fake Key Vault: one endpoint, soft delete, API versions", () => {
   });
 
   it("keeps a deleted name taken (409) until it is recovered, and recovery is a long-running operation", async () => {
-    const azure = await fakeAzure(kube);
+    const azure = await fakeKeyVault(kube);
     const v = await azure.addVault("harness-soft");
     const admin = new KeyVaultAdmin(azure, v.url);
     await admin.put("kept", "old-value", { t: "1" });
     await admin.softDelete("kept");
     expect(v.deletedNames()).toEqual(["kept"]);
-    const { clientId, clientSecret } = azure.adminCredentials();
+    const { clientId, clientSecret } = azure.entra.adminCredentials();
     const token = JSON.parse(
-      (await httpsClient(azure.authorityHost, azure.caFile).request("POST", `/${azure.tenantId}/oauth2/v2.0/token`, { form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` } })).body,
+      (await httpsClient(azure.entra.authorityHost, azure.caFile).request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, { form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` } })).body,
     ) as { access_token: string };
     const kv = httpsClient(v.url, azure.caFile, () => ({ authorization: `Bearer ${token.access_token}` }));
     const conflict = await kv.request("PUT", "/secrets/kept?api-version=7.6", { body: { value: "new-value" } });

@@ -1,17 +1,17 @@
 // The secret authorities of the tests beside the API server: the real OpenBao (started once
 // per run by the global setup, its kubernetes auth trusting the test API server) and the
-// fake Entra + Key Vault (started inside the test process that uses them).
+// fake Key Vault and the fake Entra it trusts (started inside the test process that uses them).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { adminClient, type AdminClient } from "./kube-http.js";
 import type { KubeInfo } from "./kube.js";
-import { KEY_VAULT_DOMAIN, startFakeAzure, type FakeAzure } from "./fake-azure.js";
+import { EXCHANGE_AUDIENCE } from "./fake-entra.js";
+import { KEY_VAULT_DOMAIN, startFakeKeyVault, type FakeKeyVault } from "./fake-key-vault.js";
 import { httpsClient } from "./https-client.js";
 import { OpenBaoAdmin, type OpenBaoInfo } from "./openbao.js";
 
 const REVIEWER = { namespace: "kube-system", name: "openbao-token-reviewer" };
-const EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
 async function serviceAccountToken(admin: AdminClient, namespace: string, name: string, audiences?: string[]): Promise<string> {
   await admin.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }, { allowed: [409] });
@@ -49,10 +49,10 @@ export async function projectedToken(kube: KubeInfo, namespace: string, serviceA
   return opts.file;
 }
 
-let fake: Promise<FakeAzure> | undefined;
+let fake: Promise<FakeKeyVault> | undefined;
 
-/** The fake Entra + Key Vault of this test process (one per process), checking assertions with the API server that issued them. */
-export function fakeAzure(kube: KubeInfo): Promise<FakeAzure> {
+/** The fake Key Vault and its Entra of this test process (one per process), checking assertions with the API server that issued them. */
+export function fakeKeyVault(kube: KubeInfo): Promise<FakeKeyVault> {
   const admin = adminClient(kube);
   const reviewToken = async (token: string, audience: string) => {
     const review = await admin.json<{ status: { authenticated?: boolean } }>("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
@@ -62,7 +62,7 @@ export function fakeAzure(kube: KubeInfo): Promise<FakeAzure> {
     });
     return review.status.authenticated === true;
   };
-  return (fake ??= startFakeAzure({ reviewToken }));
+  return (fake ??= startFakeKeyVault({ reviewToken }));
 }
 
 /**
@@ -70,20 +70,20 @@ export function fakeAzure(kube: KubeInfo): Promise<FakeAzure> {
  * federated credential trusts the account, a token file with the exchange audience, and
  * the AZURE_* environment. Returns that environment.
  */
-export async function workloadIdentity(azure: FakeAzure, kube: KubeInfo, namespace: string, serviceAccount: string, dir: string): Promise<Record<string, string>> {
+export async function workloadIdentity(azure: FakeKeyVault, kube: KubeInfo, namespace: string, serviceAccount: string, dir: string): Promise<Record<string, string>> {
   const tokenFile = await projectedToken(kube, namespace, serviceAccount, { audience: EXCHANGE_AUDIENCE, file: join(dir, `${namespace}.${serviceAccount}.azure-identity-token`) });
   const claims = JSON.parse(Buffer.from((await readFile(tokenFile, "utf8")).split(".")[1]!, "base64url").toString("utf8")) as { iss: string; sub: string };
   const clientId = `app-${namespace}-${serviceAccount}`;
-  azure.federate({ clientId, issuer: claims.iss, subject: claims.sub });
+  azure.entra.federate({ clientId, issuer: claims.iss, subject: claims.sub });
   return {
     AZURE_CLIENT_ID: clientId,
-    AZURE_TENANT_ID: azure.tenantId,
+    AZURE_TENANT_ID: azure.entra.tenantId,
     AZURE_FEDERATED_TOKEN_FILE: tokenFile,
-    AZURE_AUTHORITY_HOST: azure.authorityHost,
+    AZURE_AUTHORITY_HOST: azure.entra.authorityHost,
   };
 }
 
-const loopbackDns = fileURLToPath(new URL("../support/loopback-dns.mjs", import.meta.url));
+const loopbackDns = fileURLToPath(new URL("./loopback-dns.mjs", import.meta.url));
 
 /**
  * Environment for step processes that reach the servers here: the CA bundle they trust, and
@@ -105,12 +105,12 @@ export async function caBundle(files: string[], dir: string): Promise<string> {
 export class KeyVaultAdmin {
   private token: string | undefined;
   /** `apiVersion`: one the vault accepts (a vault added with a short list of versions may not take 7.6). */
-  constructor(private readonly azure: FakeAzure, readonly url: string, private readonly apiVersion = "7.6") {}
+  constructor(private readonly azure: FakeKeyVault, readonly url: string, private readonly apiVersion = "7.6") {}
 
   private async headers(): Promise<Record<string, string>> {
     if (!this.token) {
-      const { clientId, clientSecret } = this.azure.adminCredentials();
-      const res = await httpsClient(this.azure.authorityHost, this.azure.caFile).request("POST", `/${this.azure.tenantId}/oauth2/v2.0/token`, {
+      const { clientId, clientSecret } = this.azure.entra.adminCredentials();
+      const res = await httpsClient(this.azure.entra.authorityHost, this.azure.caFile).request("POST", `/${this.azure.entra.tenantId}/oauth2/v2.0/token`, {
         form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` },
       });
       this.token = (JSON.parse(res.body) as { access_token: string }).access_token;

@@ -10,7 +10,7 @@ import { ExitCode } from "../../steps/core/errors.js";
 import { registry } from "../../steps/kinds/registry.js";
 import { loadFilesOrThrow } from "../../steps/cli/load.js";
 import { evidenceTable, runUnits, type UnitEvidence } from "../../steps/cli/run.js";
-import { render } from "../support/helm.js";
+import { render } from "./helm.js";
 import { startKubeServer } from "./kube-server.js";
 
 const NAMESPACE = "reseed";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import type { LookupFunction } from "node:net";
 
-// Names under .reseed.test are the fakes' (see test/support/loopback-dns.mjs): loopback.
+// Names under .reseed.test are the fakes' (see test/harness/loopback-dns.mjs): loopback.
 const lookup: LookupFunction = (hostname, options, callback) => {
   if (hostname.endsWith(".reseed.test")) {
     if (options.all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: "127.0.0.1", family: 4 }]);

@@ -1,5 +1,5 @@
 // azure-federated-credential against a FAKE Azure Resource Manager and a FAKE Entra token
-// endpoint (test/support/fake-azure.ts): no emulator of either exists. The fake follows
+// endpoint (test/harness/fake-arm.ts, test/harness/fake-entra.ts): no emulator of either exists. The fake follows
 // the documented API and counts the writes it receives.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
@@ -7,15 +7,15 @@ import { unitPermissions } from "../../steps/core/permissions.js";
 import { loadUnit } from "../../steps/core/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
-import { Admin } from "../support/admin.js";
-import { startFakeAzure, type FakeAzureSetup } from "../support/fake-azure.js";
-import { allText, runDag } from "../support/steps.js";
+import { Admin } from "../harness/kube-admin.js";
+import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
+import { allText, runDag } from "../harness/steps.js";
 
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);
 const ns = "kind-azure-fic";
 const issuer = "https://oidc.prod-eu-1.platform.internal/cluster";
-let azure: FakeAzureSetup;
+let azure: FakeArmSetup;
 let opts: { kubeconfig: string; namespace: string; env: Record<string, string> };
 
 function unit(overrides: Record<string, unknown> = {}) {
@@ -55,14 +55,14 @@ async function counted(u: ReturnType<typeof unit>, env = opts.env) {
 }
 
 beforeAll(async () => {
-  azure = await startFakeAzure();
+  azure = await startFakeArm();
   azure.fake.addIdentity(azure.subscriptionId, "platform", "coder-workspaces");
   await admin.namespace(ns);
   await admin.putConfigMap(ns, "cluster-facts", { oidcIssuer: issuer, resourceGroup: "platform" });
   opts = { kubeconfig: await kube.kubeconfigFor(ns, "unit"), namespace: ns, env: azure.env() };
   await admin.grant(ns, "unit", unitPermissions(loadUnit(unit(), registry), ns));
 });
-afterAll(() => azure?.fake.stop());
+afterAll(() => azure?.stop());
 
 describe("azure-federated-credential (fake ARM)", () => {
   it("creates the credential with a 201 PUT, then reruns with zero writes at the fake", async () => {
@@ -75,7 +75,7 @@ describe("azure-federated-credential (fake ARM)", () => {
     const again = await counted(unit());
     expect(again.runs[2]!.outputs.action).toBe("unchanged");
     expect(again.writes).toEqual([]);
-    for (const secret of [azure.assertion, ...azure.fake.tokens]) expect(first.text + again.text).not.toContain(secret);
+    for (const secret of [azure.assertion, ...azure.entra.issued()]) expect(first.text + again.text).not.toContain(secret);
   });
 
   it("corrects subject and issuer drift with one upsert each", async () => {

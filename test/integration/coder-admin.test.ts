@@ -8,8 +8,8 @@ import { coderApi, type CoderUser } from "../../steps/kinds/coder-admin/coder-ap
 import { registry } from "../../steps/kinds/registry.js";
 import { startCoderServer, type CoderServer } from "../harness/coder-server.js";
 import { connectKube } from "../harness/kube.js";
-import { Admin } from "../support/admin.js";
-import { allText, lastLine, runDag, type StepRun } from "../support/steps.js";
+import { Admin } from "../harness/kube-admin.js";
+import { allText, lastLine, runDag, type StepRun } from "../harness/steps.js";
 
 // coder-admin against a real Coder (AGPL build, v2.36) on a real PostgreSQL. The unit talks
 // to Coder through the counting proxy; the test itself reads and breaks Coder directly.

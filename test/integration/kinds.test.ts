@@ -4,8 +4,8 @@ import { unitPermissions } from "../../steps/core/permissions.js";
 import { loadUnit } from "../../steps/core/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
-import { Admin } from "../support/admin.js";
-import { lastLine, runDag, runStepProcess } from "../support/steps.js";
+import { Admin } from "../harness/kube-admin.js";
+import { lastLine, runDag, runStepProcess } from "../harness/steps.js";
 
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);

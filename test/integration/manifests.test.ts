@@ -3,8 +3,8 @@ import path from "node:path";
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { connectKube } from "../harness/kube.js";
-import { Admin } from "../support/admin.js";
-import { examples, parseObjects, render, root, type Obj } from "../support/helm.js";
+import { Admin } from "../harness/kube-admin.js";
+import { examples, parseObjects, render, root, type Obj } from "../harness/helm.js";
 
 // The rendered chart and the committed generated manifests, server-side dry-run applied to
 // the real kube-apiserver with the full Argo CRD schemas: what Argo CD would send at sync.

@@ -8,9 +8,9 @@ import { unitPermissions } from "../../steps/core/permissions.js";
 import { loadUnit } from "../../steps/core/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
-import { Admin } from "../support/admin.js";
-import { PostgresTestAdmin } from "../support/postgres.js";
-import { allText, runDag } from "../support/steps.js";
+import { Admin } from "../harness/kube-admin.js";
+import { PostgresTestAdmin } from "../harness/postgres-admin.js";
+import { allText, runDag } from "../harness/steps.js";
 
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);

@@ -1,4 +1,4 @@
-// Vault (the real OpenBao) and Key Vault (the fake, see test/harness/fake-azure.ts) as
+// Vault (the real OpenBao) and Key Vault (the fake, see test/harness/fake-key-vault.ts) as
 // sources and sinks: every direction of secret-sync, drift both ways, missing source keys,
 // auth failures, a sealed or unreachable Vault, generate-once into an external authority,
 // and the vault/keyVault input sources.
@@ -9,13 +9,13 @@ import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/core/permissions.js";
 import { loadUnit } from "../../steps/core/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
-import { authorityStepEnv, caBundle, fakeAzure, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
-import type { FakeAzure } from "../harness/fake-azure.js";
+import { authorityStepEnv, caBundle, fakeKeyVault, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
+import type { FakeKeyVault } from "../harness/fake-key-vault.js";
 import { connectKube } from "../harness/kube.js";
 import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
 import { freePorts } from "../harness/processes.js";
-import { Admin } from "../support/admin.js";
-import { lastLine, runDag, type StepRun } from "../support/steps.js";
+import { Admin } from "../harness/kube-admin.js";
+import { lastLine, runDag, type StepRun } from "../harness/steps.js";
 
 const kubeInfo = inject("kube");
 const baoInfo = inject("openbao");
@@ -24,7 +24,7 @@ const admin = new Admin(kube.adminKubeconfig);
 const bao = new OpenBaoAdmin(baoInfo);
 const audit = new OpenBaoAudit(baoInfo.auditLog);
 const files = join(kubeInfo.kubeconfigDir, "secret-authorities");
-let azure: FakeAzure;
+let azure: FakeKeyVault;
 let bundle = "";
 
 function unit(name: string, ensure: { kind: string; with: Record<string, unknown> }, extra: Record<string, unknown> = {}) {
@@ -43,7 +43,7 @@ const problemsOf = (run: StepRun) => JSON.stringify(lastLine(run).problems);
 const codes = (runs: StepRun[]) => runs.map((r) => r.code);
 
 beforeAll(async () => {
-  azure = await fakeAzure(kubeInfo);
+  azure = await fakeKeyVault(kubeInfo);
   bundle = await caBundle([baoInfo.caFile, azure.caFile], files);
 });
 

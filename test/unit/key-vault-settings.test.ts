@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { storeDependencies } from "../../steps/stores/index.js";
 import { KEY_VAULT_API_VERSIONS } from "../../steps/stores/key-vault/schema.js";
-import { problemsOf } from "../support/unit-problems.js";
+import { problemsOf } from "../harness/unit-problems.js";
 
 const unit = (spec: Record<string, unknown>) => ({ apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name: "kv" }, spec: { pattern: "reconciler", ...spec } });
 const generated = (keyVault: Record<string, unknown>) => unit({ ensure: { kind: "generated-secret", with: { keyVault, keys: [{ name: "k" }] } } });

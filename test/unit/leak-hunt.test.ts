@@ -16,7 +16,7 @@ import { connectVault } from "../../steps/stores/vault/connection.js";
 import { httpJsonSource } from "../../steps/inputs/http-json.js";
 import { resolveInputs } from "../../steps/inputs/index.js";
 import { CANARY_LENGTHS, canary, describeLeak, encodings, endpointsOf, findLeaks, FRAGMENT, pointAt, type Evidence } from "../conformance/leak-hunt.js";
-import { hostileModes, startHostileServer, type HostileMode, type HostileServer } from "../support/hostile-server.js";
+import { hostileModes, startHostileServer, type HostileMode, type HostileServer } from "../harness/hostile-server.js";
 
 let hostile: HostileServer;
 beforeAll(async () => {

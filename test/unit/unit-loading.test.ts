@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fingerprint, loadUnit } from "../../steps/core/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
-import { problemsOf } from "../support/unit-problems.js";
+import { problemsOf } from "../harness/unit-problems.js";
 
 const unit = (spec: Record<string, unknown>) => ({ apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name: "u1" }, spec });
 

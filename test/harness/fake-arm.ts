@@ -1,21 +1,22 @@
-// A FAKE of Azure Resource Manager's federated identity credential API and of the Entra ID
-// token endpoint, because no emulator of either exists. It follows the documented API:
+// A FAKE of Azure Resource Manager's federated identity credential API, because no emulator
+// of it exists. It follows the documented API:
 //   PUT/GET /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/
 //           userAssignedIdentities/{identity}/federatedIdentityCredentials/{name}?api-version=2023-01-31
 //   PUT answers 201 on create and 200 on update; names follow ^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$;
 //   at most 20 credentials per identity; issuer + subject unique per identity.
-// and the client-credentials grant with a client assertion (what WorkloadIdentityCredential
-// sends). It serves HTTPS on loopback with a test CA the step processes trust through
-// NODE_EXTRA_CA_CERTS, and counts every write it receives.
+// It accepts bearer tokens the fake Entra (fake-entra.ts) issued for it, serves HTTPS on
+// loopback with a test CA the step processes trust through NODE_EXTRA_CA_CERTS, and counts
+// every write it receives.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WriteCounter } from "../conformance/cases.js";
-import { makePki } from "../harness/pki.js";
+import { EXCHANGE_AUDIENCE, startFakeEntra, type FakeEntra } from "./fake-entra.js";
+import { makePki } from "./pki.js";
 
 export const FAKE_API_VERSION = "2023-01-31";
 const NAME_RULE = /^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$/;
@@ -27,29 +28,23 @@ export interface FakeFic {
   audiences: string[];
 }
 
-export interface FakeAzureOptions {
-  caCert: string;
-  servingCert: string;
-  servingKey: string;
-  tenantId: string;
-  clientId: string;
-  /** The projected service-account token the workload presents as its client assertion. */
-  assertion: () => Promise<string>;
+export interface FakeArmOptions {
+  tls: { cert: Buffer; key: Buffer };
+  /** The tenant whose tokens ARM accepts. */
+  entra: FakeEntra;
 }
 
-export class FakeAzure {
+export class FakeArm {
   /** identity key "sub/rg/name" -> credential name -> credential */
   readonly identities = new Map<string, Map<string, FakeFic>>();
   readonly writes: string[] = [];
-  readonly tokens = new Set<string>();
   private server: Server | undefined;
   url = "";
 
-  constructor(private readonly opts: FakeAzureOptions) {}
+  constructor(private readonly opts: FakeArmOptions) {}
 
   async start(): Promise<void> {
-    const [cert, key] = await Promise.all([readFile(this.opts.servingCert), readFile(this.opts.servingKey)]);
-    this.server = createServer({ cert, key }, (req, res) => {
+    this.server = createServer(this.opts.tls, (req, res) => {
       this.handle(req, res).catch((err: unknown) => send(res, 500, { error: { code: "InternalError", message: String(err) } }));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
@@ -77,35 +72,12 @@ export class FakeAzure {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.url);
     const body = await readBody(req);
-    const tenant = this.opts.tenantId;
-
-    if (req.method === "GET" && url.pathname === `/${tenant}/v2.0/.well-known/openid-configuration`) {
-      const base = `${this.url}/${tenant}`;
-      return send(res, 200, {
-        issuer: `${base}/v2.0`,
-        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-        token_endpoint: `${base}/oauth2/v2.0/token`,
-        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-        jwks_uri: `${base}/discovery/v2.0/keys`,
-      });
-    }
-    if (req.method === "POST" && url.pathname === `/${tenant}/oauth2/v2.0/token`) {
-      const form = new URLSearchParams(body);
-      const ok =
-        form.get("grant_type") === "client_credentials" &&
-        form.get("client_id") === this.opts.clientId &&
-        form.get("client_assertion_type") === "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" &&
-        form.get("client_assertion") === (await this.opts.assertion()).trim();
-      if (!ok) return send(res, 401, { error: "invalid_client", error_description: "AADSTS700016: the fake rejects this client or assertion" });
-      const token = `fake-arm-token-${randomBytes(16).toString("hex")}`;
-      this.tokens.add(token);
-      return send(res, 200, { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: token });
-    }
-
     const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)\/federatedIdentityCredentials\/([^/]+)$/i.exec(url.pathname);
     if (!m) return send(res, 404, { error: { code: "NotFound", message: `the fake does not serve ${req.method} ${url.pathname}` } });
     const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ") || !this.tokens.has(auth.slice(7))) {
+    // The SDK asks for a token for its endpoint (`<endpoint>/.default`); Azure's own is management.azure.com.
+    const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+    if (!this.opts.entra.verify(token, this.url) && !this.opts.entra.verify(token, "https://management.azure.com")) {
       return send(res, 401, { error: { code: "InvalidAuthenticationToken", message: "The access token is invalid." } });
     }
     if (url.searchParams.get("api-version") !== FAKE_API_VERSION) {
@@ -162,35 +134,57 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** The fake, a test CA it serves with, and the workload identity environment a pod would get. */
-export interface FakeAzureSetup {
-  fake: FakeAzure;
+/** The fake ARM, the fake Entra tenant it trusts, and the workload identity environment a pod would get. */
+export interface FakeArmSetup {
+  fake: FakeArm;
+  entra: FakeEntra;
+  /** The workload's projected token (its federated assertion): a secret. */
   assertion: string;
   subscriptionId: string;
-  /** What the workload identity webhook injects, plus the CA that makes the fake trusted. */
+  /** What the workload identity webhook injects, plus the CA that makes the fakes trusted. */
   env(): Record<string, string>;
+  stop(): Promise<void>;
 }
 
-export async function startFakeAzure(): Promise<FakeAzureSetup> {
-  const dir = await mkdtemp(join(tmpdir(), "reseed-fake-azure-"));
+/**
+ * Starts the fake ARM and its Entra on one test CA. The workload's assertion stands for a
+ * projected ServiceAccount token of a cluster whose issuer the test does not run: a JWT with
+ * the exchange audience, which that issuer (here, the setup itself) recognises as its own.
+ */
+export async function startFakeArm(): Promise<FakeArmSetup> {
+  const dir = await mkdtemp(join(tmpdir(), "reseed-fake-arm-"));
   const pki = await makePki(dir);
+  const tls = { cert: await readFile(pki.servingCert), key: await readFile(pki.servingKey) };
+  const issuer = "https://oidc.cluster.reseed.test";
+  const subject = "system:serviceaccount:coder-ws:coder-workspace";
+  const jwtPart = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  const assertion = [
+    jwtPart({ alg: "RS256", typ: "JWT" }),
+    jwtPart({ iss: issuer, sub: subject, aud: [EXCHANGE_AUDIENCE], exp: Math.floor(Date.now() / 1000) + 24 * 3600 }),
+    randomBytes(32).toString("base64url"),
+  ].join(".");
   const tokenFile = join(dir, "azure-identity-token");
-  const assertion = `fake-projected-sa-token-${randomBytes(16).toString("hex")}`;
   await writeFile(tokenFile, assertion);
-  const tenantId = "11111111-2222-3333-4444-555555555555";
+  const entra = await startFakeEntra({ tls, reviewToken: async (token, audience) => token === assertion && audience === EXCHANGE_AUDIENCE });
   const clientId = "66666666-7777-8888-9999-000000000000";
-  const fake = new FakeAzure({ caCert: pki.caCert, servingCert: pki.servingCert, servingKey: pki.servingKey, tenantId, clientId, assertion: () => readFile(tokenFile, "utf8") });
+  entra.federate({ clientId, issuer, subject });
+  const fake = new FakeArm({ tls, entra });
   await fake.start();
   return {
     fake,
+    entra,
     assertion,
     subscriptionId: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
     env: () => ({
       AZURE_CLIENT_ID: clientId,
-      AZURE_TENANT_ID: tenantId,
+      AZURE_TENANT_ID: entra.tenantId,
       AZURE_FEDERATED_TOKEN_FILE: tokenFile,
-      AZURE_AUTHORITY_HOST: `${fake.url}/`,
+      AZURE_AUTHORITY_HOST: `${entra.authorityHost}/`,
       NODE_EXTRA_CA_CERTS: pki.caCert,
     }),
+    async stop() {
+      await Promise.all([fake.stop(), entra.stop()]);
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }

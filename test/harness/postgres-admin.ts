@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { WriteCounter } from "../conformance/cases.js";
-import type { PostgresInfo } from "../harness/postgres.js";
+import type { PostgresInfo } from "./postgres.js";
 
 interface StatementRow {
   role: string;

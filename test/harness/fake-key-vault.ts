@@ -1,39 +1,28 @@
-// A FAKE of Microsoft Entra ID (the token endpoint of workload identity federation) and of
-// Azure Key Vault's secrets REST API, for the tests. No Entra emulator exists, and no Key
-// Vault emulator can be installed here (Lowkey Vault's app jar is not served by the Maven
-// registry this machine reaches), so both are fakes: they follow the documented APIs
-// (token endpoint v2.0 client_credentials with a federated client assertion; the Key Vault
-// secrets REST API 7.0–2026-04-01: challenge-based bearer auth, set/get/update/list with
-// paging, soft delete — delete, get/list deleted, recover as a long-running operation, purge —
-// the 409 Conflict for a name in the deleted state, SecretNotFound for a missing secret,
-// api-version required and checked per vault, several vaults on one endpoint chosen by Host,
-// and an unknown vault answered 404 VaultNotFound, which is not SecretNotFound) and nothing
-// more. They run inside the test process on loopback HTTPS with a CA of their own, which the
-// step processes trust via NODE_EXTRA_CA_CERTS.
-import { createSign, createVerify, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+// A FAKE of Azure Key Vault's secrets REST API, for the tests: no Key Vault emulator can be
+// installed without Docker or .NET (see docs/known-limits.md). It follows the documented API
+// 7.0–2026-04-01: challenge-based bearer auth (tokens from the fake Entra, fake-entra.ts),
+// set/get/update/list with paging, soft delete — delete, get/list deleted, recover as a
+// long-running operation, purge — the 409 Conflict for a name in the deleted state,
+// SecretNotFound for a missing secret, api-version required and checked per vault, several
+// vaults on one endpoint chosen by Host, and an unknown vault answered 404 VaultNotFound,
+// which is not SecretNotFound; and nothing more. It runs inside the test process on loopback
+// HTTPS with a CA of its own, which the step processes trust via NODE_EXTRA_CA_CERTS.
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FAKE_TENANT, startFakeEntra, type FakeEntra } from "./fake-entra.js";
 import { makePki } from "./pki.js";
 
-export const FAKE_TENANT = "7d6c2f51-3b8a-4e0f-9c1d-5a2b8e4f6a13";
 /** Vaults are https://<name>.vault.reseed.test:<port>; the resource their tokens are for, like https://vault.azure.net. */
 export const KEY_VAULT_DOMAIN = "vault.reseed.test";
 const KEY_VAULT_RESOURCE = `https://${KEY_VAULT_DOMAIN}`;
-const EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 const API_VERSIONS = new Set(["7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01", "2026-04-01"]);
 const PAGE_SIZE = 25;
 
 export type Permission = "get" | "set" | "list" | "delete" | "recover" | "purge";
-
-/** A federated identity credential: which Kubernetes service-account token may act as the app. */
-export interface FederatedApp {
-  clientId: string;
-  issuer: string;
-  subject: string;
-}
 
 export interface RequestRecord {
   /** The vault the Host header named, known to the fake or not. */
@@ -75,20 +64,17 @@ export interface FakeVault {
   deletedNames(): string[];
 }
 
-export interface FakeAzure {
-  authorityHost: string;
+export interface FakeKeyVault {
+  /** The tenant the vaults trust: its token endpoint issues the tokens they accept. */
+  entra: FakeEntra;
+  /** The CA of the vaults' (and the Entra endpoint's) serving certificates. */
   caFile: string;
-  tenantId: string;
   /**
    * Adds a vault to the one endpoint, https://<name>.vault.reseed.test:<port>. `apiVersions`
    * limits the versions it accepts, like a gateway or an Azure Stack Hub that lags behind.
    */
   addVault(name: string, opts?: { apiVersions?: string[] }): Promise<FakeVault>;
   vault(name: string): FakeVault;
-  /** Registers an app whose federated credential trusts one Kubernetes service account. */
-  federate(app: FederatedApp): void;
-  /** An admin app that authenticates with a client secret, for the tests' own calls. */
-  adminCredentials(): { clientId: string; clientSecret: string };
   /** Every Key Vault request answered since the mark. */
   mark(): number;
   requestsSince(mark: number): RequestRecord[];
@@ -100,31 +86,6 @@ export interface FakeAzure {
   setRecoveryDelay(ms: number): void;
   stop(): Promise<void>;
 }
-
-const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
-
-function signJwt(claims: Record<string, unknown>, key: KeyObject, kid: string): string {
-  const head = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid }));
-  const body = b64url(JSON.stringify(claims));
-  const sig = createSign("RSA-SHA256").update(`${head}.${body}`).sign(key);
-  return `${head}.${body}.${b64url(sig)}`;
-}
-
-function decodeJwt(token: string): { claims: Record<string, unknown>; signed: string; signature: Buffer } | undefined {
-  const parts = token.split(".");
-  if (parts.length !== 3) return undefined;
-  try {
-    return {
-      claims: JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")),
-      signed: `${parts[0]}.${parts[1]}`,
-      signature: Buffer.from(parts[2]!, "base64url"),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-const verifyRs256 = (signed: string, signature: Buffer, key: KeyObject) => createVerify("RSA-SHA256").update(signed).verify(key, signature);
 
 async function body(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -150,77 +111,19 @@ async function listen(server: Server): Promise<number> {
 }
 
 /**
- * Starts the fake Entra token endpoint and fake Key Vaults on loopback. Entra checks a
- * federated assertion's signature against the issuer's published keys; the fake asks the
- * issuer itself (`reviewToken`: a Kubernetes TokenReview for the exchange audience) and
- * then matches issuer, subject and audience against the app's federated credential.
+ * Starts the fake Key Vault endpoint and the fake Entra tenant it trusts, on loopback.
+ * `reviewToken` is how Entra checks a workload's federated assertion (fake-entra.ts).
  */
-export async function startFakeAzure(opts: { reviewToken: (token: string, audience: string) => Promise<boolean> }): Promise<FakeAzure> {
-  const dir = await mkdtemp(join(tmpdir(), "reseed-fake-azure-"));
+export async function startFakeKeyVault(opts: { reviewToken: (token: string, audience: string) => Promise<boolean> }): Promise<FakeKeyVault> {
+  const dir = await mkdtemp(join(tmpdir(), "reseed-fake-key-vault-"));
   const pki = await makePki(dir, { dnsNames: [`*.${KEY_VAULT_DOMAIN}`] });
   const tls = { cert: await readFile(pki.servingCert), key: await readFile(pki.servingKey) };
-  const signing = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const kid = randomBytes(8).toString("hex");
-  const apps = new Map<string, FederatedApp>();
-  const admin = { clientId: `admin-${randomBytes(4).toString("hex")}`, clientSecret: randomBytes(24).toString("base64url") };
+  const entra = await startFakeEntra({ tls, reviewToken: opts.reviewToken });
+  const { authorityHost } = entra;
+  const admin = entra.adminCredentials();
   const requests: RequestRecord[] = [];
   const servers: Server[] = [];
   let latencyMs = 0;
-
-  // --- the fake Entra token endpoint -------------------------------------------------------
-  const entra = createServer(tls, (req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? "/", authorityHost);
-      const [tenant, ...rest] = url.pathname.split("/").filter(Boolean);
-      const route = rest.join("/");
-      if (req.method === "GET" && route === "v2.0/.well-known/openid-configuration") {
-        return send(res, 200, {
-          issuer: `${authorityHost}/${tenant}/v2.0`,
-          token_endpoint: `${authorityHost}/${tenant}/oauth2/v2.0/token`,
-          authorization_endpoint: `${authorityHost}/${tenant}/oauth2/v2.0/authorize`,
-          jwks_uri: `${authorityHost}/${tenant}/discovery/v2.0/keys`,
-          response_types_supported: ["code", "id_token", "token"],
-          subject_types_supported: ["pairwise"],
-          id_token_signing_alg_values_supported: ["RS256"],
-        });
-      }
-      if (req.method !== "POST" || route !== "oauth2/v2.0/token") return send(res, 404, { error: "not_found" });
-      if (tenant !== FAKE_TENANT) return send(res, 400, { error: "invalid_request", error_description: `AADSTS90002: Tenant '${tenant}' not found.` });
-      const form = new URLSearchParams(await body(req));
-      const clientId = form.get("client_id") ?? "";
-      const scope = form.get("scope") ?? "";
-      if (form.get("grant_type") !== "client_credentials" || !scope.endsWith("/.default")) {
-        return send(res, 400, { error: "invalid_request", error_description: "AADSTS900144: client_credentials with a /.default scope is required." });
-      }
-      let authenticated = false;
-      if (clientId === admin.clientId) authenticated = form.get("client_secret") === admin.clientSecret;
-      else {
-        const app = apps.get(clientId);
-        if (!app) return send(res, 400, { error: "unauthorized_client", error_description: `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.` });
-        const problem = await checkAssertion(form.get("client_assertion") ?? "", form.get("client_assertion_type"), app);
-        if (problem) return send(res, 400, { error: "invalid_client", error_description: problem });
-        authenticated = true;
-      }
-      if (!authenticated) return send(res, 401, { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." });
-      const now = Math.floor(Date.now() / 1000);
-      const accessToken = signJwt({ aud: scope.slice(0, -"/.default".length), iss: `${authorityHost}/${FAKE_TENANT}/v2.0`, tid: FAKE_TENANT, appid: clientId, oid: clientId, iat: now, nbf: now, exp: now + 3600 }, signing.privateKey, kid);
-      send(res, 200, { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: accessToken });
-    })().catch((err: unknown) => send(res, 500, { error: "server_error", error_description: String(err) }));
-  });
-
-  async function checkAssertion(assertion: string, type: string | null, app: FederatedApp): Promise<string | undefined> {
-    if (type !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") return "AADSTS700025: a jwt-bearer client assertion is required.";
-    const jwt = decodeJwt(assertion);
-    if (!jwt) return "AADSTS50027: JWT token is invalid or malformed.";
-    if (!(await opts.reviewToken(assertion, EXCHANGE_AUDIENCE))) return "AADSTS700027: Client assertion failed signature validation.";
-    const { iss, sub, aud, exp } = jwt.claims as { iss?: string; sub?: string; aud?: string | string[]; exp?: number };
-    if (typeof exp !== "number" || exp * 1000 < Date.now()) return "AADSTS700024: Client assertion is not within its valid time range.";
-    const audiences = Array.isArray(aud) ? aud : [aud];
-    if (iss !== app.issuer || sub !== app.subject || !audiences.includes(EXCHANGE_AUDIENCE)) {
-      return `AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${audiences.join(",")}'.`;
-    }
-    return undefined;
-  }
 
   // --- the fake Key Vaults -----------------------------------------------------------------
   // One HTTPS endpoint serves every vault, chosen by the Host header, as a Key Vault front end
@@ -251,9 +154,8 @@ export async function startFakeAzure(opts: { reviewToken: (token: string, audien
       record({ vault: vaultName, status: 401, client: "" });
       return send(res, 401, { error: { code: "Unauthorized", message: "AKV10000: Request is missing a Bearer or PoP token." } }, challenge);
     }
-    const jwt = decodeJwt(auth.slice("Bearer ".length));
-    const claims = jwt?.claims as { aud?: string; tid?: string; appid?: string; exp?: number } | undefined;
-    if (!jwt || !verifyRs256(jwt.signed, jwt.signature, signing.publicKey) || claims?.aud !== KEY_VAULT_RESOURCE || claims.tid !== FAKE_TENANT || (claims.exp ?? 0) * 1000 < Date.now()) {
+    const claims = entra.verify(auth.slice("Bearer ".length), KEY_VAULT_RESOURCE);
+    if (!claims) {
       record({ vault: vaultName, status: 401, client: "" });
       return send(res, 401, { error: { code: "Unauthorized", message: "AKV10032: Invalid issuer, audience or signature." } }, challenge);
     }
@@ -427,20 +329,14 @@ export async function startFakeAzure(opts: { reviewToken: (token: string, audien
     };
   }
 
-  servers.push(entra);
-  const authorityHost = `https://127.0.0.1:${await listen(entra)}`;
-
   return {
-    authorityHost,
+    entra,
     caFile: pki.caCert,
-    tenantId: FAKE_TENANT,
     vault(name) {
       const v = handles.get(name);
       if (!v) throw new Error(`fake Key Vault ${name} was not started: call addVault("${name}") first`);
       return v;
     },
-    federate: (app) => apps.set(app.clientId, app),
-    adminCredentials: () => admin,
     mark: () => requests.length,
     requestsSince: (mark) => requests.slice(mark),
     writesSince: (mark) =>
@@ -452,7 +348,7 @@ export async function startFakeAzure(opts: { reviewToken: (token: string, audien
       latencyMs = ms;
     },
     async stop() {
-      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      await Promise.all([...servers.map((s) => new Promise((resolve) => s.close(resolve))), entra.stop()]);
       await rm(dir, { recursive: true, force: true });
     },
     async addVault(n, opts) {

@@ -1,4 +1,4 @@
-import type { KeycloakInfo } from "../harness/keycloak.js";
+import type { KeycloakInfo } from "./keycloak.js";
 import type { WriteCounter } from "../conformance/cases.js";
 
 interface AdminEvent {
