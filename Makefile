@@ -40,6 +40,7 @@ help:
 	@echo "Contributing:"
 	@echo "  make test             typecheck, generated-file check, lint, unit + integration tests on"
 	@echo "                        real servers, then make e2e (what .ci/run runs after make dev)"
+	@echo "  make test-fast        the inner loop, no servers: unit tests, chart tests (helm, argo lint), make lint"
 	@echo "  make test-unit        the unit tests only (no servers)"
 	@echo "  make typecheck        tsc --noEmit"
 	@echo "  make generate         regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
@@ -123,6 +124,13 @@ test: $(NODE_DEPS) servers dist/.built
 .PHONY: test-unit
 test-unit: $(NODE_DEPS) dist/.built
 	$(VITEST) --project unit
+
+# The inner loop: what needs no server — the unit tests, the chart rendered by the real helm and
+# linted by the argo CLI (both built once into the cache), and reseed lint of the values files.
+.PHONY: test-fast
+test-fast: $(NODE_DEPS) dist/.built $(SERVERS_HELM) $(SERVERS_ARGO)
+	$(VITEST) --project unit --project chart
+	$(MAKE) --no-print-directory lint
 
 .PHONY: dev
 # Everything test/harness/dev.ts uses: the API server, the Argo CRDs it installs, and helm,

@@ -3,8 +3,10 @@ import { defineConfig } from "vitest/config";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-// Two projects: `unit` is pure logic and needs nothing; `integration` runs against the real
-// kube-apiserver the global setup starts (and fails, naming what is missing, if it cannot).
+// Projects: `unit` is pure logic and needs nothing; `chart` renders the chart with the real helm
+// and lints it with the argo CLI, and needs no server; `corpus` starts an API server of its
+// own; `integration` runs against the real servers the global setup starts (and fails, naming
+// what is missing, if it cannot).
 export default defineConfig({
   test: {
     root,
@@ -22,9 +24,13 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: "chart", include: ["test/chart/chart.test.ts"], testTimeout: 120_000 },
+      },
+      {
+        extends: true,
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/conformance/**/*.test.ts", "test/harness/**/*.test.ts", "test/chart/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts", "test/conformance/**/*.test.ts", "test/harness/**/*.test.ts", "test/chart/images.test.ts"],
           globalSetup: ["test/harness/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -36,12 +36,13 @@ export interface ConformanceCase {
   authorityWrites?: WriteCounter;
   /** pattern, inputs and ensure of the unit; the suite adds a canary secret input. */
   spec(ns: string): { pattern: string; inputs: Record<string, unknown>; dependencies?: unknown[]; ensure: { kind: string; with: Record<string, unknown> } };
+  /** Puts the unit's inputs in place; safe to call again (each test sets up what it needs). */
   setup(admin: Admin, ns: string): Promise<void>;
   /** How to take away each required input of the kind's own (the canary is handled by the suite). */
   removeInput: Record<string, (admin: Admin, ns: string) => Promise<void>>;
-  /** Loses the seeded state the way a cluster recreate or a DB reset would. */
+  /** Loses the seeded state the way a cluster recreate or a DB reset would; a no-op when it is gone. */
   deleteState(admin: Admin, ns: string): Promise<void>;
-  /** P3 only: the operator, not reseed, restores its resource; the test plays the operator. */
+  /** P3 only: the operator, not reseed, restores its resource; the test plays the operator. Safe to call again. */
   operatorRestores?(admin: Admin, ns: string): Promise<void>;
   /** Secret values the kind itself wrote, which must appear in no log, output or event. */
   writtenSecrets(admin: Admin, ns: string): Promise<string[]>;
@@ -68,8 +69,19 @@ const widgetCrd = {
   },
 };
 
+/** Deletes widget w1 if it is there: the state the operator-ready case checks. */
+async function deleteWidget(admin: Admin, ns: string): Promise<void> {
+  try {
+    await admin.custom.deleteNamespacedCustomObject({ group: "conformance.reseed.dev", version: "v1", namespace: ns, plural: "widgets", name: "w1" });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+  }
+}
+
+/** Plays the operator: widget w1, created afresh, with its Ready condition True. */
 async function readyWidget(admin: Admin, ns: string): Promise<void> {
   const ref = { group: "conformance.reseed.dev", version: "v1", namespace: ns, plural: "widgets" };
+  await deleteWidget(admin, ns);
   const created = (await admin.custom.createNamespacedCustomObject({
     ...ref,
     body: { apiVersion: "conformance.reseed.dev/v1", kind: "Widget", metadata: { name: "w1" } },
@@ -302,9 +314,7 @@ export const cases: Record<string, ConformanceCase | ConformanceCase[]> = {
       await readyWidget(admin, ns);
     },
     removeInput: {},
-    deleteState: async (admin, ns) => {
-      await admin.custom.deleteNamespacedCustomObject({ group: "conformance.reseed.dev", version: "v1", namespace: ns, plural: "widgets", name: "w1" });
-    },
+    deleteState: deleteWidget,
     operatorRestores: readyWidget,
     writtenSecrets: async () => [],
   },

@@ -81,12 +81,14 @@ describe("a P1 reconciler unit in real Argo Workflows", () => {
 
     const steps = argo.steps(first);
     expect(Object.keys(steps).sort()).toEqual([...STEPS].sort());
-    for (let i = 0; i < STEPS.length; i++) {
-      const node = steps[STEPS[i]!]!;
+    for (const name of STEPS) {
+      const node = steps[name]!;
       expect(node.phase, `${node.displayName}: ${node.message}`).toBe("Succeeded");
       expect(param(node, "outputs", "result")).toBe("succeeded");
       expect(JSON.parse(param(node, "outputs", "summary") ?? "{}")).toMatchObject({ result: "succeeded" });
-      if (i > 0) expect(time(node.startedAt)).toBeGreaterThanOrEqual(time(steps[STEPS[i - 1]!]!.finishedAt));
+    }
+    for (let i = 1; i < STEPS.length; i++) {
+      expect(time(steps[STEPS[i]!]!.startedAt)).toBeGreaterThanOrEqual(time(steps[STEPS[i - 1]!]!.finishedAt));
     }
     const fingerprint = param(steps["validate-inputs"], "outputs", "fingerprint");
     expect(fingerprint).toMatch(/\S/);
@@ -167,13 +169,13 @@ describe("failfast", () => {
       const failed = (await argo.runs("e2e-missing-input")).filter((wf) => wf.status?.phase === "Failed");
       return failed.length === 3 ? failed : undefined;
     });
-    // The one collected is the one that finished first.
+    // The one collected is one of those that finished first (finish times are whole seconds,
+    // so several can tie for first).
     const firstDone = [...runs].sort((a, b) => time(a.status?.finishedAt) - time(b.status?.finishedAt))[0]!;
     const kept = failures.map((wf) => wf.metadata.name);
     expect(kept.every((name) => names.includes(name))).toBe(true);
-    if (runs.filter((wf) => wf.status?.finishedAt === firstDone.status?.finishedAt).length === 1) {
-      expect(kept).not.toContain(firstDone.metadata.name);
-    }
+    const tiedFirst = runs.filter((wf) => wf.status?.finishedAt === firstDone.status?.finishedAt).map((wf) => wf.metadata.name);
+    expect(tiedFirst.filter((name) => !kept.includes(name)).length).toBeGreaterThan(0);
   });
 });
 

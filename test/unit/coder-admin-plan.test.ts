@@ -33,12 +33,12 @@ describe("coder-admin plan", () => {
 
   it("fails on a wrong login type by default, naming both fixes", () => {
     const p = planAdmin([user({ login_type: "password" })], want, "fail");
-    expect(p.action).toBe("fail");
-    if (p.action !== "fail") return;
-    expect(p.problem).toContain("login_type password, want oidc");
-    expect(p.problem).toContain("Incorrect login type");
-    expect(p.fix).toContain("loginTypeDrift: recreate");
-    expect(p.fix).toContain("Account → Security");
+    expect(p).toMatchObject({ action: "fail" });
+    const { problem, fix } = p as Extract<typeof p, { action: "fail" }>;
+    expect(problem).toContain("login_type password, want oidc");
+    expect(problem).toContain("Incorrect login type");
+    expect(fix).toContain("loginTypeDrift: recreate");
+    expect(fix).toContain("Account → Security");
   });
 
   it("recreates on a wrong login type only when the unit says so", () => {

@@ -17,8 +17,7 @@ describe("retryUntil", () => {
       },
       { deadline: 5_000, now: () => now, sleep: async (ms) => void (now += ms), random: () => 1 },
     );
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect((r.lastError as Error).message).toBe(`attempt ${r.attempts}`);
+    expect(r).toMatchObject({ ok: false, lastError: new Error(`attempt ${r.attempts}`) });
     expect(now).toBe(5_000);
   });
 
