@@ -68,6 +68,19 @@ function expectSuccess(runs: StepRun[]) {
   expect(runs.map((r) => r.code), failed && JSON.stringify(lastLine(failed))).toEqual([0, 0, 0, 0]);
 }
 
+/** Coder as the unit wants it (owner, admin, stored token): where a test that changes something starts. */
+async function seeded(): Promise<void> {
+  expectSuccess((await runUnit()).runs);
+}
+
+/** The admin replaced by a password user of the same name and email, as when someone signed up first. */
+async function adminAsPasswordUser(): Promise<void> {
+  const { api, token, find } = await direct();
+  await api.deleteUser(token, (await find(ssoAdmin.username))!.id);
+  const org = await api.defaultOrganizationId(token);
+  await api.createUser(token, { ...ssoAdmin, name: "", login_type: "password", organization_ids: [org], roles: ["owner"], password: `Pw-${randomBytes(12).toString("hex")}` });
+}
+
 beforeAll(async () => {
   coder = await startCoderServer();
   console.log(`coder started in ${coder.lastStartMs} ms`);
@@ -100,6 +113,7 @@ describe("coder-admin on a real Coder", () => {
   });
 
   it("rests on what this Coder's API allows for login_type (docs/kinds/coder-admin.md's findings)", async () => {
+    await seeded();
     const { token, find } = await direct();
     const a = (await find(ssoAdmin.username))!;
     const call = async (method: string, path: string, body?: unknown) => {
@@ -133,6 +147,7 @@ describe("coder-admin on a real Coder", () => {
   });
 
   it("changes nothing on a rerun: zero requests that write reach Coder", async () => {
+    await seeded();
     const { runs, writes, ensure } = await runUnit();
     expectSuccess(runs);
     expect(ensure?.outputs.action).toBe("unchanged");
@@ -140,6 +155,7 @@ describe("coder-admin on a real Coder", () => {
   });
 
   it("brings the owner and the admin back after Coder's database is dropped and recreated", async () => {
+    await seeded();
     await coder.resetDatabase();
     expect(await coderApi(coder.directUrl, 10_000, new Redactor()).firstUserExists()).toBe(false);
     const { runs, ensure } = await runUnit();
@@ -151,6 +167,7 @@ describe("coder-admin on a real Coder", () => {
   });
 
   it("grants a role someone removed, and nothing else", async () => {
+    await seeded();
     const { api, token, find } = await direct();
     const a = (await find(ssoAdmin.username))!;
     await api.setSiteRoles(token, a.id, ["auditor"]);
@@ -162,11 +179,9 @@ describe("coder-admin on a real Coder", () => {
   });
 
   it("fails on an admin with the wrong login type, naming the fix, and writes nothing", async () => {
-    const { api, token, find } = await direct();
-    const a = (await find(ssoAdmin.username))!;
-    await api.deleteUser(token, a.id);
-    const org = await api.defaultOrganizationId(token);
-    await api.createUser(token, { ...ssoAdmin, name: "", login_type: "password", organization_ids: [org], roles: ["owner"], password: `Pw-${randomBytes(12).toString("hex")}` });
+    await seeded();
+    await adminAsPasswordUser();
+    const { find } = await direct();
     const { runs, writes } = await runUnit();
     expect(runs.at(-1)).toMatchObject({ phase: "ensure-state", code: ExitCode.ensureFailed });
     expect(runs.at(-1)!.stdout).toContain("has login_type password, want oidc");
@@ -189,7 +204,9 @@ describe("coder-admin on a real Coder", () => {
     expect(ensure.stdout).toMatch(/"event":"state.changed".*issued owner API token reseed-coder-first-admin/);
   });
 
-  it("recreates that admin with login_type oidc when the unit declares loginTypeDrift: recreate", async () => {
+  it("recreates an admin with the wrong login type when the unit declares loginTypeDrift: recreate", async () => {
+    await seeded();
+    await adminAsPasswordUser();
     const { find } = await direct();
     const before = (await find(ssoAdmin.username))!;
     const { runs, writes, ensure } = await runUnit(unit({ loginTypeDrift: "recreate" }));

@@ -70,8 +70,14 @@ beforeAll(async () => {
   await admin.grant(ns, "unit", unitPermissions(loadUnit(unit(), registry), ns));
 });
 
+// The sink published and in step with Keycloak: where a test that changes one side starts.
+async function published(): Promise<void> {
+  expect((await runDag(unit(), opts)).map((r) => r.code)).toEqual([0, 0, 0, 0]);
+}
+
 describe("keycloak-client-secret", () => {
   it("publishes the secret Keycloak holds, then reruns with zero writes at Keycloak and Kubernetes", async () => {
+    await admin.deleteSecret(ns, "grafana-oidc");
     const before = await kc.clientSecret(realm, "grafana");
     const first = await writes(() => runDag(unit(), opts));
     expect(first.result.map((r) => r.code)).toEqual([0, 0, 0, 0]);
@@ -89,6 +95,7 @@ describe("keycloak-client-secret", () => {
   });
 
   it("follows a rotation done in Keycloak: the next run updates only the differing key", async () => {
+    await published();
     const rotated = await kc.regenerateSecret(realm, "grafana");
     const run = await writes(() => runDag(unit(), opts));
     expect(run.result.map((r) => r.code)).toEqual([0, 0, 0, 0]);
@@ -100,6 +107,7 @@ describe("keycloak-client-secret", () => {
   });
 
   it("verify fails when the published copy drifts from Keycloak, and the next ensure corrects it", async () => {
+    await published();
     const current = await admin.readSecret(ns, "grafana-oidc");
     await admin.putSecret(ns, "grafana-oidc", { ...current, "client-secret": "edited-by-hand-1234" });
     const runs = await runDag(unit(), opts);

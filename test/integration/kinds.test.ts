@@ -44,6 +44,7 @@ describe("generated-secret", () => {
   });
 
   it("regenerates every key exactly once when rotationId changes in Git", async () => {
+    await admin.putSecret(ns, "db", { password: "set-by-a-human-2", replication: "0123456789abcdef" });
     const before = await admin.readSecret(ns, "db");
     const adopted = await runDag(spec("r1"), opts);
     expect(adopted[2]!.stdout).toContain("adopted existing values under rotationId r1");
@@ -86,6 +87,8 @@ describe("runtime-facts", () => {
   });
 
   it("corrects drift in the facts it owns and leaves other keys alone", async () => {
+    await admin.putConfigMap(ns, "infra", { region: "westeurope" });
+    await admin.deleteConfigMap(ns, "cluster-facts");
     expect((await runDag(u, opts))[2]!.outputs.action).toBe("created");
     await admin.putConfigMap(ns, "cluster-facts", { region: "hand-edited", notes: "kept" });
     const runs = await runDag(u, opts);
@@ -95,6 +98,8 @@ describe("runtime-facts", () => {
   });
 
   it("follows the authority when the infra fact changes", async () => {
+    await admin.putConfigMap(ns, "infra", { region: "westeurope" });
+    expect((await runDag(u, opts)).map((r) => r.code)).toEqual([0, 0, 0, 0]);
     await admin.putConfigMap(ns, "infra", { region: "northeurope" });
     expect((await runDag(u, opts))[2]!.outputs.action).toBe("updated");
     expect((await admin.readConfigMap(ns, "cluster-facts"))?.region).toBe("northeurope");

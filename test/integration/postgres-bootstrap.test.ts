@@ -2,7 +2,7 @@
 // corrected, SQL files run once each and a changed applied file fails loudly, the seed
 // reruns only for a new runId. Writes are counted by PostgreSQL (pg_stat_statements WAL).
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/core/permissions.js";
 import { loadUnit } from "../../steps/core/unit.js";
@@ -68,14 +68,27 @@ beforeAll(async () => {
   await admin.namespace(ns);
   await admin.putSecret(ns, "pg-bootstrap", { username: "platform_bootstrap", password: bootstrapPassword });
   await admin.putSecret(ns, "temporal-db", { password: appPassword });
-  await admin.putConfigMap(ns, "temporal-sql", {
-    "001-namespaces.sql": "CREATE TABLE visibility.namespaces (name citext PRIMARY KEY, created timestamptz NOT NULL DEFAULT now());",
-    "README": "keys not ending in .sql are ignored",
-  });
-  await admin.putConfigMap(ns, "temporal-seed", { "10-dev.sql": "INSERT INTO visibility.namespaces (name) VALUES ('dev'), ('Dev-Tools') ON CONFLICT DO NOTHING;" });
   opts = { kubeconfig: await kube.kubeconfigFor(ns, "unit"), namespace: ns };
   await admin.grant(ns, "unit", unitPermissions(loadUnit(unit(), registry), ns));
 });
+
+// Every test starts from an empty server and the original SQL files: nothing a test changes
+// (a file, the seed, a password, a dropped database) reaches the next one.
+const sqlFiles = {
+  "001-namespaces.sql": "CREATE TABLE visibility.namespaces (name citext PRIMARY KEY, created timestamptz NOT NULL DEFAULT now());",
+  "README": "keys not ending in .sql are ignored",
+};
+const seedFiles = { "10-dev.sql": "INSERT INTO visibility.namespaces (name) VALUES ('dev'), ('Dev-Tools') ON CONFLICT DO NOTHING;" };
+beforeEach(async () => {
+  await db.drop("temporal", "temporal");
+  await admin.putConfigMap(ns, "temporal-sql", sqlFiles);
+  await admin.putConfigMap(ns, "temporal-seed", seedFiles);
+});
+
+/** The unit run once to its verified state: where a test that changes something starts. */
+async function bootstrapped(runId?: string): Promise<void> {
+  expect((await runDag(unit(runId), opts)).map((r) => r.code)).toEqual([0, 0, 0, 0]);
+}
 
 describe("postgres-bootstrap", () => {
   it("creates roles, database, extension, schemas, applies the SQL file and the seed; a rerun writes nothing", async () => {
@@ -97,6 +110,7 @@ describe("postgres-bootstrap", () => {
   });
 
   it("sends the server a SCRAM verifier, never the password, and corrects password and owner drift", async () => {
+    await bootstrapped();
     await db.query(`ALTER ROLE temporal WITH PASSWORD 'changed-by-hand'`);
     await db.query("ALTER SCHEMA visibility OWNER TO readers", [], "temporal");
     const run = await counted(() => runDag(unit(), opts));
@@ -113,6 +127,7 @@ describe("postgres-bootstrap", () => {
   });
 
   it("applies a new SQL file once, then fails loudly, applying nothing, when an applied file changes", async () => {
+    await bootstrapped();
     const files = (await admin.readConfigMap(ns, "temporal-sql"))!;
     await admin.putConfigMap(ns, "temporal-sql", { ...files, "002-index.sql": "CREATE INDEX namespaces_created ON visibility.namespaces (created);" });
     const added = await counted(() => runDag(unit(), opts));
@@ -131,20 +146,20 @@ describe("postgres-bootstrap", () => {
     expect(changed.result[2]!.stdout).toContain("SQL file 001-namespaces.sql changed after it was applied to temporal");
     expect(changed.writes).toEqual([]);
     expect(await db.query("SELECT to_regclass('visibility.more') AS t", [], "temporal")).toEqual([{ t: null }]);
-    await admin.putConfigMap(ns, "temporal-sql", { ...files, "002-index.sql": "CREATE INDEX namespaces_created ON visibility.namespaces (created);" });
   });
 
   it("a failing SQL file leaves nothing behind and names the file", async () => {
+    await bootstrapped();
     const files = (await admin.readConfigMap(ns, "temporal-sql"))!;
     await admin.putConfigMap(ns, "temporal-sql", { ...files, "003-broken.sql": "CREATE TABLE visibility.half (id int); SELECT no_such_function();" });
     const runs = await runDag(unit(), opts);
     expect(runs[2]!.code).toBe(ExitCode.ensureFailed);
     expect(runs[2]!.stdout).toContain("SQL file 003-broken.sql failed (nothing of it was applied)");
     expect(await db.query("SELECT to_regclass('visibility.half') AS t", [], "temporal")).toEqual([{ t: null }]);
-    await admin.putConfigMap(ns, "temporal-sql", files);
   });
 
   it("reruns the seed only when its runId changes", async () => {
+    await bootstrapped();
     await db.query("DELETE FROM visibility.namespaces", [], "temporal");
     const files = (await admin.readConfigMap(ns, "temporal-seed"))!;
     await admin.putConfigMap(ns, "temporal-seed", { "10-dev.sql": `${files["10-dev.sql"]}\n-- edited` });
@@ -162,6 +177,7 @@ describe("postgres-bootstrap", () => {
   });
 
   it("after a database reset everything comes back, the SQL files and the seed included (C3)", async () => {
+    await bootstrapped("2026-02-01");
     await db.drop("temporal", "temporal");
     const runs = await runDag(unit("2026-02-01"), opts);
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);

@@ -80,6 +80,7 @@ describe("secret-sync Key Vault -> Key Vault (curated)", () => {
   });
 
   it("corrects drift with drift: correct, writing only the drifted key", async () => {
+    expect(codes(await run(sync("correct")))).toEqual([0, 0, 0, 0]);
     await dst.put("ghcr-token", "hand-edited-in-portal", { owner: "platform" });
     const mark = azure.mark();
     const runs = await run(sync("correct"));
@@ -90,6 +91,7 @@ describe("secret-sync Key Vault -> Key Vault (curated)", () => {
   });
 
   it("only reports drift with drift: report: no write, and verify fails naming the key", async () => {
+    expect(codes(await run(sync("correct")))).toEqual([0, 0, 0, 0]);
     await dst.put("openai-key", "rotated-by-hand-0004");
     const mark = azure.mark();
     const runs = await run(sync("report"));
@@ -125,6 +127,7 @@ describe("secret-sync Key Vault -> Key Vault (curated)", () => {
   });
 
   it("fails ensure with the vault's reason when the identity may not write, and when Entra refuses the federation", async () => {
+    await dst.destroy("ghcr-token");
     azure.vault("kv-platform").revoke(env.AZURE_CLIENT_ID!);
     azure.vault("kv-platform").allow(env.AZURE_CLIENT_ID!, ["get"]);
     const forbidden = await run(sync("correct"));
@@ -168,6 +171,8 @@ describe("secret-sync Key Vault -> Kubernetes (prefix, prune)", () => {
   });
 
   it("never deletes without prune, and deletes only keys the source dropped with it", async () => {
+    await admin.putSecret(ns, "workspace-env", { "kept-by-someone": "their-value-0008" });
+    expect(codes(await run(sync(false)))).toEqual([0, 0, 0, 0]);
     await src.destroy("ws-npm-token");
     await src.put("ws-npm", "npm_renamed000009");
     await run(sync(false));
@@ -239,6 +244,7 @@ describe("secret-sync with Vault", () => {
 
   it("waits for a sealed Vault until its deadline and names it, then runs once it is unsealed", async () => {
     const u = unit("sealed", { kind: "secret-sync", with: { from: vaultTo("sync/ws"), to: { kubernetesSecret: { name: "ws3" } }, keys: ["token"], drift: "correct" } }, { waitTimeoutSeconds: 3 });
+    await bao.kvPut("secret", "sync/ws", { token: "vault-value-000014" });
     await bao.seal();
     let runs: StepRun[];
     try {
