@@ -43,8 +43,11 @@ export class PostgresTestAdmin {
       await client.connect();
       await client.end();
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      // Refused sign-ins only (28P01 wrong password, 28000 no such role or not allowed); anything
+      // else — the server down, a missing database — is a broken test, not an answer.
+      if (["28P01", "28000"].includes((err as { code?: string }).code ?? "")) return false;
+      throw err;
     }
   }
 
