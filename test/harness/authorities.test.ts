@@ -27,10 +27,11 @@ describe("OpenBao (real, dev server)", () => {
   it("logs a ServiceAccount in through kubernetes auth, reviewed by the test API server", async () => {
     await admin.policy("harness-read", 'path "secret/data/harness/*" { capabilities = ["read"] }');
     await admin.kubernetesRole("harness", { namespace: "harness", name: "reader" }, ["harness-read"]);
+    await admin.kvPut("secret", "harness/for-reader", { a: "one" });
     const jwt = await readFile(await projectedToken(kube, "harness", "reader", { file: join(dir, "reader.token") }), "utf8");
     const client = httpsClient(bao.address, bao.caFile);
     const login = await client.json<{ auth: { client_token: string } }>("POST", "/v1/auth/kubernetes/login", { body: { role: "harness", jwt } });
-    const read = await client.json<{ data: { data: Record<string, string> } }>("GET", "/v1/secret/data/harness/check", { headers: { "x-vault-token": login.auth.client_token } });
+    const read = await client.json<{ data: { data: Record<string, string> } }>("GET", "/v1/secret/data/harness/for-reader", { headers: { "x-vault-token": login.auth.client_token } });
     expect(read.data.data).toEqual({ a: "one" });
     const other = await client.request("POST", "/v1/auth/kubernetes/login", { body: { role: "harness", jwt: await readFile(await projectedToken(kube, "harness", "intruder", { file: join(dir, "intruder.token") }), "utf8") } });
     expect(other.status).toBe(403);
