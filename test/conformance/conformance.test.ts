@@ -160,9 +160,10 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
     expect(ours.every((e) => e.related?.kind === "CronWorkflow" && e.related.name === kindName)).toBe(true);
   });
 
-  // Scans every run the file made so far, and at least a converging run and a failing one of its own.
+  // Scans every run the file made so far, and at least runs of its own: converging, unchanged, failing.
   it("never lets a canary or written secret out: logs, outputs and events, in any form or 12-character fragment (C2, C4)", async () => {
     await converged();
+    await run();
     await admin.deleteSecret(ns, "reseed-canary");
     await run();
     await admin.putSecret(ns, "reseed-canary", { value: canary });
