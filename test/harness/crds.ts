@@ -4,6 +4,7 @@ import type { AdminClient } from "./kube-http.js";
 
 // Generous: on a machine other builds keep busy, the API server takes minutes, not seconds.
 const READY_TIMEOUT_MS = 180_000;
+const APPLY_ATTEMPTS = 3;
 
 interface Crd {
   metadata?: { name?: string };
@@ -27,9 +28,13 @@ export async function installCrds(admin: AdminClient, dir: string): Promise<void
       throw new Error(`${join(dir, file)} is not a CustomResourceDefinition (no name, group or plural)`);
     }
     // Server-side apply: idempotent, and no last-applied annotation, which these CRDs are too big for.
-    const res = await admin.request("PATCH",
+    // Being idempotent, it is sent again when the server timed out or shed it (504, 503, 429):
+    // compiling the workflows CRD's schema can outlast the request timeout on a busy machine.
+    const apply = () => admin.request("PATCH",
       `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=reseed-test-harness&force=true`,
       text, "application/apply-patch+yaml");
+    let res = await apply();
+    for (let attempt = 1; attempt < APPLY_ATTEMPTS && [429, 503, 504].includes(res.status); attempt++) res = await apply();
     if (res.status !== 200 && res.status !== 201) throw new Error(`applying CRD ${name} answered ${res.status}: ${res.body.slice(0, 500)}`);
     return crd;
   }));

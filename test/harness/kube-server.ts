@@ -94,9 +94,6 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
       // Blocking: an event is written before the request finishes (batch would lag).
       "--audit-log-mode=blocking",
       "--profiling=false",
-      // Applying the Argo workflows CRD (megabytes of schema) outlasts the default minute when
-      // other builds keep the machine busy; the tests' own timeouts bound every other request.
-      "--request-timeout=5m",
     ], join(dir, "kube-apiserver.log")));
 
     // A state dir outlives the processes by design; only a temp dir goes with them.
