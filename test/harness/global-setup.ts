@@ -6,8 +6,8 @@ import { startOpenBao } from "./openbao.js";
 import { startPostgres } from "./postgres.js";
 
 /**
- * The real servers, once for the whole run and started side by side (Keycloak takes the
- * longest): test files reach them with inject("kube" | "openbao" | "postgres" | "keycloak").
+ * The real servers, once for the whole run (PostgreSQL and Keycloak side by side, once the
+ * API server has its CRDs): test files reach them with inject("kube" | "openbao" | "postgres" | "keycloak").
  * OpenBao's kubernetes auth trusts the test API server, so it waits for that one.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -26,7 +26,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     return { server, bao };
   })();
-  const results = await Promise.allSettled([kubeAndBao, startPostgres(), startKeycloak()]);
+  // The API server's CRDs before the others: applying the Argo workflows CRD (megabytes of
+  // schema) competes for CPU with Keycloak's start, and on a busy machine the API server times
+  // the request out. On an idle one this costs seconds.
+  const results = [...(await Promise.allSettled([kubeAndBao])), ...(await Promise.allSettled([startPostgres(), startKeycloak()]))];
   const stops = results.flatMap((r) => {
     if (r.status !== "fulfilled") return [];
     const v = r.value;
