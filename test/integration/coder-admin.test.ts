@@ -68,9 +68,13 @@ function expectSuccess(runs: StepRun[]) {
   expect(runs.map((r) => r.code), failed && JSON.stringify(lastLine(failed))).toEqual([0, 0, 0, 0]);
 }
 
-/** Coder as the unit wants it (owner, admin, stored token): where a test that changes something starts. */
+/**
+ * Coder as the unit wants it (owner, admin, stored token): where a test that changes something
+ * starts. With loginTypeDrift: recreate, so an admin an earlier test left with the wrong login
+ * type is put right rather than failing the run.
+ */
 async function seeded(): Promise<void> {
-  expectSuccess((await runUnit()).runs);
+  expectSuccess((await runUnit(unit({ loginTypeDrift: "recreate" }))).runs);
 }
 
 /** The admin replaced by a password user of the same name and email, as when someone signed up first. */
