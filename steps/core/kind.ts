@@ -1,5 +1,6 @@
 import type { ZodType } from "zod";
 import type { ImplicitInput } from "../inputs/implicit.js";
+import type { InputAccess, ObjectAccess } from "./access.js";
 import type { Kube } from "./kube.js";
 import type { Logger } from "./log.js";
 import type { Redactor } from "./redact.js";
@@ -22,20 +23,7 @@ export interface Check {
   detail: string;
 }
 
-/** A namespaced RBAC rule the unit's service account needs. */
-export interface PolicyRule {
-  namespace: string;
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-  resourceNames?: string[];
-}
-
-/** A declared input the kind's settings refer to, and whether it may be secret material. */
-export interface InputUse {
-  name: string;
-  mustBe?: "secret" | "non-secret";
-}
+export type { InputUse, PolicyRule } from "./access.js";
 
 export interface ResolvedInputs {
   get(name: string): string | undefined;
@@ -62,11 +50,13 @@ export interface UnitKind<Spec = unknown> {
   /** The patterns this kind can run under; operator-ready is P3 only, for instance. */
   patterns: readonly Pattern[];
   spec: ZodType<Spec>;
-  inputs(spec: Spec): InputUse[];
+  /** Where `with` names inputs, and which must be secret (lint, validate-inputs and the chart check it). */
+  inputs: readonly InputAccess[];
   /** Auth material the kind's stores read from the pod; validate-inputs reports it with the declared inputs (C1). */
   implicitInputs?(spec: Spec): ImplicitInput[];
   dependencies(spec: Spec, namespace: string): Dependency[];
-  permissions(spec: Spec, namespace: string): PolicyRule[];
+  /** Where `with` names Kubernetes objects the kind reads or writes: the unit's Role (chart and steps) comes from it. */
+  access: readonly ObjectAccess[];
   /** Idempotent: reads first and writes only what differs. */
   ensure(ctx: KindContext, spec: Spec): Promise<Outcome>;
   /** Read-only: does the desired state hold right now? */

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import type { ZodError } from "zod";
+import { inputUses } from "./access.js";
 import { invalidSpec, type Problem } from "./errors.js";
 import { placeholderReason } from "./placeholder.js";
 import type { UnitKind } from "./kind.js";
@@ -137,7 +138,7 @@ export function loadUnit(doc: unknown, registry: KindRegistry): LoadedUnit {
   for (const [name, ref] of Object.entries(unit.spec.inputs)) {
     if ("value" in ref && ref.secret === true) problems.push({ subject: `spec.inputs.${name}.secret`, message: LITERAL_SECRET });
   }
-  for (const use of kind.inputs(settings.data)) {
+  for (const use of inputUses(kind.inputs, settings.data)) {
     const ref = unit.spec.inputs[use.name];
     if (!ref) {
       problems.push({ subject: "spec.ensure.with", message: `refers to input "${use.name}", which the unit's inputs do not declare` });
