@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { ExitCode, SeedError, clauseOf } from "../core/errors.js";
-import { guardProcessOutput } from "../core/runtime.js";
+import { guardProcessOutput } from "../runtime/runtime.js";
 import { Redactor } from "../core/redact.js";
 import { registry } from "../kinds/registry.js";
 import { loadFiles, loadFilesOrThrow } from "./load.js";

@@ -2,8 +2,8 @@ import { stringify } from "yaml";
 import { z } from "zod";
 import { seedingUnit } from "../core/spec.js";
 import { chartValues } from "../core/values.js";
-import type { KindRegistry } from "../core/unit.js";
-import type { UnitKind } from "../core/kind.js";
+import type { KindRegistry } from "../kinds/kind.js";
+import type { UnitKind } from "../kinds/kind.js";
 
 /**
  * JSON Schema for units or for the chart's values. Each kind's settings schema is attached

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { ObjectAccess } from "../core/access.js";
 import { decodeSecretData, encodeSecretData, isNotFound } from "../core/kube.js";
 import { k8sName } from "../core/spec.js";
-import { managedMetadata, type ManagedObject } from "../kinds/metadata.js";
+import { managedMetadata, type ManagedObject } from "../core/metadata.js";
 import type { SecretStore, StoreProvider } from "./store.js";
 import type { StoreContext } from "./context.js";
 

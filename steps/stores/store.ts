@@ -1,6 +1,6 @@
 import type { ZodType } from "zod";
 import type { ObjectAccess } from "../core/access.js";
-import type { Outcome } from "../core/kind.js";
+import type { Outcome } from "../core/outcome.js";
 import type { Dependency } from "../core/spec.js";
 import type { ImplicitInput } from "../inputs/implicit.js";
 import type { StoreContext } from "./context.js";

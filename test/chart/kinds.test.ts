@@ -1,5 +1,5 @@
 // The chart against every kind and every store a kind can name: the Roles it renders are the
-// rules the steps derive (steps/core/permissions.ts) from the same access declarations, and a
+// rules the steps derive (steps/runtime/permissions.ts) from the same access declarations, and a
 // literal value where a kind takes a secret input fails helm template (C5) the way it fails
 // lint. Both come from _kinds.tpl, generated from steps/kinds; this file proves the chart's
 // reading of it equals the steps' reading, for every kind × store variant.
@@ -9,9 +9,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { inputUses } from "../../steps/core/access.js";
-import { unitPermissions } from "../../steps/core/permissions.js";
+import { unitPermissions } from "../../steps/runtime/permissions.js";
 import type { SeedError } from "../../steps/core/errors.js";
-import { loadUnit } from "../../steps/core/unit.js";
+import { loadUnit } from "../../steps/runtime/unit.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
 import { unitValues } from "../../steps/core/values.js";
 import { registry } from "../../steps/kinds/registry.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SeedError } from "../../steps/core/errors.js";
 import { accessRules } from "../../steps/core/access.js";
-import { loadUnit } from "../../steps/core/unit.js";
+import { loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 import type { CoderUser } from "../../steps/kinds/coder-admin/coder-api.js";
 import { apiKeyId, planAdmin, tokenNeedsRenewal, type DesiredAdmin } from "../../steps/kinds/coder-admin/plan.js";

@@ -110,7 +110,7 @@ Grants with the same namespace, group, resource and verbs merge into one rule.
 {{- end -}}
 
 {{/* The resource name Kubernetes gives a kind: lowercased, with the English plural its
-code generators use (the same rule as pluralOf in steps/core/permissions.ts). */}}
+code generators use (the same rule as pluralOf in steps/runtime/permissions.ts). */}}
 {{- define "reseed.plural" -}}
 {{- $kind := lower . -}}
 {{- if eq $kind "endpoints" -}}{{ $kind }}
@@ -162,7 +162,7 @@ access). Call with (dict "node" … "path" (list …) "at" "units.x.ensure.with"
 {{/*
 C5 where only the kind knows it: an input the kind's `with` takes as a secret (the kind's
 secret inputs, _kinds.tpl) must not be a literal value, which would be rendered in clear into
-the CronWorkflow. lint and validate-inputs say the same (steps/core/unit.ts).
+the CronWorkflow. lint and validate-inputs say the same (steps/runtime/unit.ts).
 Call with (dict "name" $name "unit" $unit "root" $).
 */}}
 {{- define "reseed.kinds.secretInputs" -}}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineKind, type Check, type KindContext } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
 import { inputValue, k8sName } from "../../core/spec.js";
 import { httpsUrl } from "../../core/url.js";
 import { workloadIdentityInputs } from "../../stores/key-vault/connection.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ExitCode, SeedError } from "../../core/errors.js";
-import { defineKind, type Check, type KindContext, type Outcome } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext, type Outcome } from "../kind.js";
 import { inputValue } from "../../core/spec.js";
 import { openStore, secretLocation, storeAccess } from "../../stores/index.js";
 import { coderApi, isStatus, type CoderApi } from "./coder-api.js";

@@ -1,5 +1,5 @@
 import { ExitCode, SeedError } from "../../core/errors.js";
-import type { KindContext } from "../../core/kind.js";
+import type { KindContext } from "../kind.js";
 import { publish, type SecretStore } from "../../stores/index.js";
 import { isStatus, type CoderApi } from "./coder-api.js";
 import { apiKeyId, tokenNeedsRenewal } from "./plan.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { defineKind, type Check, type KindContext } from "../../core/kind.js";
-import { managedObject } from "../metadata.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
+import { managedObject } from "../../core/metadata.js";
 import { keyVaultLocation } from "../../stores/key-vault/store.js";
 import { vaultLocation } from "../../stores/vault/store.js";
 import { keyNameProblem, storeDependencies, storeImplicitInputs, type SecretLocation } from "../../stores/index.js";

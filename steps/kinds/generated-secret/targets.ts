@@ -1,9 +1,9 @@
-import type { KindContext } from "../../core/kind.js";
+import type { KindContext } from "../kind.js";
 import { connectKeyVault, type KeyVaultClient } from "../../stores/key-vault/connection.js";
 import { describeKeyVault, forEachKey, keyVaultTags, type KeyVaultLocation } from "../../stores/key-vault/store.js";
 import { connectVault, type KvSecret, type VaultClient } from "../../stores/vault/connection.js";
 import { describeVault, type VaultLocation } from "../../stores/vault/store.js";
-import type { ManagedObject } from "../metadata.js";
+import type { ManagedObject } from "../../core/metadata.js";
 import { kubernetesSecretProvider, readManagedSecret, writeManagedSecret, type ReadSecret } from "../../stores/kubernetes-secret.js";
 import { ROTATION_ANNOTATION, type CurrentKeys } from "./plan.js";
 

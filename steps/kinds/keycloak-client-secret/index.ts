@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineKind, type Check, type KindContext } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
 import { inputValue } from "../../core/spec.js";
 import { openStore, publish, secretLocation, storeAccess } from "../../stores/index.js";
 import { connectKeycloak, KeycloakError, type KeycloakAdmin, type KeycloakClient } from "./keycloak.js";

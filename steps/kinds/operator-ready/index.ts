@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineKind } from "../../core/kind.js";
+import { defineKind } from "../kind.js";
 import { k8sName } from "../../core/spec.js";
 import { describeObject, readCondition } from "../../probes/kubernetes.js";
 

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { defineKind, type Check, type KindContext, type Outcome } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext, type Outcome } from "../kind.js";
 import type { Dependency } from "../../core/spec.js";
 import { ensureLedger, readApplied, readSeed, recordApplied, recordSeed } from "./ledger.js";
 import { checksum, planDatabase, planInDatabase, planMigrations, planRole, planSeed, seedChecksum, type RoleState, type SqlFile, type Step } from "./plan.js";

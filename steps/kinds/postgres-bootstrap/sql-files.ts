@@ -1,5 +1,5 @@
 import type { ObjectAccess, Path } from "../../core/access.js";
-import type { KindContext } from "../../core/kind.js";
+import type { KindContext } from "../kind.js";
 import { isNotFound } from "../../core/kube.js";
 import type { Dependency } from "../../core/spec.js";
 import type { SqlFile } from "./plan.js";

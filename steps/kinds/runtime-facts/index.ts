@@ -1,9 +1,9 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
-import { defineKind, type KindContext } from "../../core/kind.js";
+import { defineKind, type KindContext } from "../kind.js";
 import { isNotFound } from "../../core/kube.js";
 import { inputValue } from "../../core/spec.js";
-import { managedMetadata, managedObject } from "../metadata.js";
+import { managedMetadata, managedObject } from "../../core/metadata.js";
 
 const settings = z.strictObject({
   configMap: managedObject,

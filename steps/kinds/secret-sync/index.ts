@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ExitCode, SeedError, type Problem } from "../../core/errors.js";
-import { defineKind, type Check, type KindContext } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
 import { MIN_SECRET_LENGTH } from "../../core/redact.js";
 import { describeLocation, keyNameProblem, openStore, readRecovering, secretLocation, storeDependencies, storeAccess, storeImplicitInputs, type SecretStore } from "../../stores/index.js";
 import { explicitPairs, planSync, prefixPairs, type Pair } from "./plan.js";

@@ -3,7 +3,7 @@ import { mapLimit } from "../../core/concurrency.js";
 import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
 import { connectKeyVault, workloadIdentityInputs, type KeyVaultClient } from "./connection.js";
-import { keyVaultConnection, keyVaultName } from "./schema.js";
+import { keyVaultConnection, keyVaultName } from "../../core/key-vault-schema.js";
 
 const location = z.strictObject(keyVaultConnection);
 export const keyVaultLocation = z.strictObject({ keyVault: location });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
 import { connectVault, vaultImplicitInputs, type KvSecret, type VaultClient } from "./connection.js";
-import { vaultConnection } from "./schema.js";
+import { vaultConnection } from "../../core/vault-schema.js";
 
 const location = z.strictObject({
   ...vaultConnection,

@@ -5,7 +5,7 @@
 // (around the masked stdout).
 import { writeSync } from "node:fs";
 import { z } from "zod";
-import { defineKind } from "../../../steps/core/kind.js";
+import { defineKind } from "../../../steps/kinds/kind.js";
 import { isNotFound } from "../../../steps/core/kube.js";
 
 const settings = z.strictObject({

@@ -1,21 +1,17 @@
 import type { ZodType } from "zod";
 import type { ImplicitInput } from "../inputs/implicit.js";
-import type { InputAccess, ObjectAccess } from "./access.js";
-import type { Kube } from "./kube.js";
-import type { Logger } from "./log.js";
-import type { Redactor } from "./redact.js";
-import type { Dependency, Pattern, SeedingUnit, InputValue } from "./spec.js";
+import type { ResolvedInputs } from "../inputs/source.js";
+import type { Outcome } from "../core/outcome.js";
+import type { InputAccess, ObjectAccess } from "../core/access.js";
+import type { Kube } from "../core/kube.js";
+import type { Logger } from "../core/log.js";
+import type { Redactor } from "../core/redact.js";
+import type { Dependency, Pattern, SeedingUnit, InputValue } from "../core/spec.js";
 
 /** Who owns the seeded state (seed/713, Definitions; backlog 462 taxonomy). */
 export type Authority = "external-secret" | "cluster-managed" | "service-generated" | "application-db" | "runtime-fact";
 
-export type Action = "created" | "updated" | "unchanged" | "none";
-
-export interface Outcome {
-  action: Action;
-  /** Non-secret descriptions of what was written, e.g. "added key password". */
-  changes: string[];
-}
+export type { Action, Outcome } from "../core/outcome.js";
 
 export interface Check {
   name: string;
@@ -23,12 +19,8 @@ export interface Check {
   detail: string;
 }
 
-export type { InputUse, PolicyRule } from "./access.js";
+export type { InputUse, PolicyRule } from "../core/access.js";
 
-export interface ResolvedInputs {
-  get(name: string): string | undefined;
-  isSecret(name: string): boolean;
-}
 
 export interface KindContext {
   unit: SeedingUnit;
@@ -61,6 +53,12 @@ export interface UnitKind<Spec = unknown> {
   ensure(ctx: KindContext, spec: Spec): Promise<Outcome>;
   /** Read-only: does the desired state hold right now? */
   verify(ctx: KindContext, spec: Spec): Promise<Check[]>;
+}
+
+/** Every kind the steps and the CLI know, by name. */
+export interface KindRegistry {
+  get(kind: string): UnitKind<unknown> | undefined;
+  names(): string[];
 }
 
 /**

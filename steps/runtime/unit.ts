@@ -1,16 +1,11 @@
 import { createHash } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import type { ZodError } from "zod";
-import { inputUses } from "./access.js";
-import { invalidSpec, type Problem } from "./errors.js";
-import { placeholderReason } from "./placeholder.js";
-import type { UnitKind } from "./kind.js";
-import { inputRef, isSecretSource, LITERAL_SECRET, SECRET_SOURCES, seedingUnit, type InputRef, type SeedingUnit } from "./spec.js";
-
-export interface KindRegistry {
-  get(kind: string): UnitKind<unknown> | undefined;
-  names(): string[];
-}
+import { inputUses } from "../core/access.js";
+import { invalidSpec, type Problem } from "../core/errors.js";
+import { placeholderReason } from "../core/placeholder.js";
+import type { KindRegistry, UnitKind } from "../kinds/kind.js";
+import { inputRef, isSecretSource, LITERAL_SECRET, SECRET_SOURCES, seedingUnit, type InputRef, type SeedingUnit } from "../core/spec.js";
 
 /** A unit whose spec and kind settings have both been checked: what every phase runs on. */
 export interface LoadedUnit {

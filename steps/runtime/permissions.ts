@@ -1,4 +1,4 @@
-import { accessRules, apiGroupOf, pluralOf, type PolicyRule } from "./access.js";
+import { accessRules, apiGroupOf, pluralOf, type PolicyRule } from "../core/access.js";
 import type { LoadedUnit } from "./unit.js";
 
 /**
