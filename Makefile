@@ -38,10 +38,12 @@ help:
 	@echo "  make dev-reset        forget make dev's state: the next make dev seeds from scratch"
 	@echo "  make lint             reseed lint the chart's values files"
 	@echo "Contributing:"
-	@echo "  make test             typecheck, generated-file check, lint, unit + integration tests on"
+	@echo "  make test             typecheck, generated-file check, lint, lint-code, unit + integration tests on"
 	@echo "                        real servers, then make e2e (what .ci/run runs after make dev)"
 	@echo "  make test-unit        the unit tests only (no servers)"
 	@echo "  make typecheck        tsc --noEmit"
+	@echo "  make lint-code        eslint (with the import-boundary rule between layers) and prettier --check"
+	@echo "  make format           prettier --write the tree (printWidth 120)"
 	@echo "  make generate         regenerate values.schema.json, _kinds.tpl, workflowtemplates/ and cronworkflows/"
 	@echo "  make check-generated  fail if the generated files are stale"
 	@echo "  make build            bundle the step programs and the CLI into dist/"
@@ -108,12 +110,24 @@ check-generated: generate
 lint: dist/.built
 	node dist/reseed.mjs lint charts/reseed/values.yaml charts/reseed/examples/*.yaml
 
+# The code itself: eslint (typescript-eslint, and the layer rule: each layer of steps/ imports
+# only the ones below it, eslint.config.mjs) and prettier's formatting (make format writes it).
+.PHONY: lint-code
+lint-code: $(NODE_DEPS)
+	eslint .
+	prettier --check --log-level warn .
+
+.PHONY: format
+format: $(NODE_DEPS)
+	prettier --write --log-level warn .
+
 # The e2e suite runs even when the others failed, so one CI run reports both.
 .PHONY: test
 test: $(NODE_DEPS) servers dist/.built
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory check-generated
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory lint-code
 	$(MAKE) --no-print-directory release-check
 	status=0; node test/run-vitest.mjs $(VITEST) || status=$$?; \
 	$(MAKE) --no-print-directory e2e || status=$$?; \
