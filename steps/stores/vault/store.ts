@@ -56,6 +56,19 @@ function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore {
       const version = await (await connect()).writeKv(loc.mount, loc.path, data, last?.version ?? 0);
       last = { data, version, customMetadata: last?.customMetadata ?? {} };
     },
+    marks(name, keys) {
+      const recorded = last?.customMetadata[`reseed-${name}`];
+      return Object.fromEntries(keys.map((k) => [k, recorded]));
+    },
+    async writeMarked(values, mark) {
+      if (Object.keys(values).length) await this.write(values);
+      const custom = last?.customMetadata ?? {};
+      const wanted = { ...custom, "managed-by": "reseed", "reseed-unit": ctx.unit.metadata.name, ...(mark.value !== undefined ? { [`reseed-${mark.name}`]: mark.value } : {}) };
+      if (Object.entries(wanted).some(([k, v]) => custom[k] !== v)) {
+        await (await connect()).writeCustomMetadata(loc.mount, loc.path, wanted);
+        if (last) last = { ...last, customMetadata: wanted };
+      }
+    },
     async remove(keys) {
       if (!read) await fetch();
       if (!last?.data) return;
