@@ -5,10 +5,10 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const folders = readdirSync(here, { withFileTypes: true })
-  .filter((d) => d.isDirectory() && existsSync(path.join(here, d.name, "index.ts")))
-  .map((d) => d.name)
+// A directory argument lists another folder of kinds (test/unit/add-a-kind.test.ts).
+const here = process.argv[2] ? path.resolve(process.argv[2]) : path.dirname(fileURLToPath(import.meta.url));
+const folders = readdirSync(here)
+  .filter((name) => existsSync(path.join(here, name, "index.ts")))
   .sort();
 const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 
