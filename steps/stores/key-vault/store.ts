@@ -3,13 +3,11 @@ import { mapLimit } from "../../core/concurrency.js";
 import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
 import { connectKeyVault, workloadIdentityInputs, type KeyVaultClient } from "./connection.js";
-import { keyVaultConnection, keyVaultName } from "../../core/key-vault-schema.js";
+import { describeKeyVault, keyVaultConnection, keyVaultName } from "../../core/key-vault-schema.js";
 
 const location = z.strictObject(keyVaultConnection);
 export const keyVaultLocation = z.strictObject({ keyVault: location });
 export type KeyVaultLocation = z.infer<typeof location>;
-
-export const describeKeyVault = (loc: KeyVaultLocation) => `Key Vault ${loc.url}`;
 
 export const keyVaultProvider: StoreProvider<"keyVault", KeyVaultLocation> = {
   key: "keyVault",

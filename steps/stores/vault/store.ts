@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
 import { connectVault, vaultImplicitInputs, type KvSecret, type VaultClient } from "./connection.js";
-import { vaultConnection } from "../../core/vault-schema.js";
+import { describeVault, vaultConnection } from "../../core/vault-schema.js";
 
 const location = z.strictObject({
   ...vaultConnection,
@@ -11,9 +11,6 @@ const location = z.strictObject({
 });
 export const vaultLocation = z.strictObject({ vault: location });
 export type VaultLocation = z.infer<typeof location>;
-
-/** How logs and problems name a KV v2 secret: the one wording for it. */
-export const describeVault = (loc: VaultLocation) => `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`;
 
 export const vaultProvider: StoreProvider<"vault", VaultLocation> = {
   key: "vault",
