@@ -24,7 +24,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "chart", include: ["test/chart/chart.test.ts"], testTimeout: 120_000 },
+        test: { name: "chart", include: ["test/chart/chart.test.ts", "test/chart/kinds.test.ts"], testTimeout: 120_000 },
       },
       {
         extends: true,
