@@ -52,7 +52,9 @@ function signJwt(claims: Record<string, unknown>, key: KeyObject, kid: string): 
 }
 
 /** A JWT's claims, the signed part and the signature; undefined when it is not a JWT. */
-export function decodeJwt(token: string): { claims: Record<string, unknown>; signed: string; signature: Buffer } | undefined {
+export function decodeJwt(
+  token: string,
+): { claims: Record<string, unknown>; signed: string; signature: Buffer } | undefined {
   const parts = token.split(".");
   if (parts.length !== 3) return undefined;
   try {
@@ -73,7 +75,10 @@ async function body(req: IncomingMessage): Promise<string> {
 }
 
 function send(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomBytes(8).toString("hex") });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "x-ms-request-id": randomBytes(8).toString("hex"),
+  });
   res.end(JSON.stringify(payload));
 }
 
@@ -90,17 +95,27 @@ export async function startFakeEntra(opts: {
   const signing = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const kid = randomBytes(8).toString("hex");
   const apps = new Map<string, FederatedApp>();
-  const admin = { clientId: `admin-${randomBytes(4).toString("hex")}`, clientSecret: randomBytes(24).toString("base64url") };
+  const admin = {
+    clientId: `admin-${randomBytes(4).toString("hex")}`,
+    clientSecret: randomBytes(24).toString("base64url"),
+  };
   const issued: string[] = [];
   let authorityHost = "";
 
-  async function checkAssertion(assertion: string, type: string | null, app: FederatedApp): Promise<string | undefined> {
-    if (type !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") return "AADSTS700025: a jwt-bearer client assertion is required.";
+  async function checkAssertion(
+    assertion: string,
+    type: string | null,
+    app: FederatedApp,
+  ): Promise<string | undefined> {
+    if (type !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+      return "AADSTS700025: a jwt-bearer client assertion is required.";
     const jwt = decodeJwt(assertion);
     if (!jwt) return "AADSTS50027: JWT token is invalid or malformed.";
-    if (!(await opts.reviewToken(assertion, EXCHANGE_AUDIENCE))) return "AADSTS700027: Client assertion failed signature validation.";
+    if (!(await opts.reviewToken(assertion, EXCHANGE_AUDIENCE)))
+      return "AADSTS700027: Client assertion failed signature validation.";
     const { iss, sub, aud, exp } = jwt.claims as { iss?: string; sub?: string; aud?: string | string[]; exp?: number };
-    if (typeof exp !== "number" || exp * 1000 < Date.now()) return "AADSTS700024: Client assertion is not within its valid time range.";
+    if (typeof exp !== "number" || exp * 1000 < Date.now())
+      return "AADSTS700024: Client assertion is not within its valid time range.";
     const audiences = Array.isArray(aud) ? aud : [aud];
     if (iss !== app.issuer || sub !== app.subject || !audiences.includes(EXCHANGE_AUDIENCE)) {
       return `AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${audiences.join(",")}'.`;
@@ -127,23 +142,51 @@ export async function startFakeEntra(opts: {
         });
       }
       if (req.method !== "POST" || route !== "oauth2/v2.0/token") return send(res, 404, { error: "not_found" });
-      if (tenant !== FAKE_TENANT) return send(res, 400, { error: "invalid_request", error_description: `AADSTS90002: Tenant '${tenant}' not found.` });
+      if (tenant !== FAKE_TENANT)
+        return send(res, 400, {
+          error: "invalid_request",
+          error_description: `AADSTS90002: Tenant '${tenant}' not found.`,
+        });
       const form = new URLSearchParams(await body(req));
       const clientId = form.get("client_id") ?? "";
       const scope = form.get("scope") ?? "";
       if (form.get("grant_type") !== "client_credentials" || !scope.endsWith("/.default")) {
-        return send(res, 400, { error: "invalid_request", error_description: "AADSTS900144: client_credentials with a /.default scope is required." });
+        return send(res, 400, {
+          error: "invalid_request",
+          error_description: "AADSTS900144: client_credentials with a /.default scope is required.",
+        });
       }
       if (clientId === admin.clientId) {
-        if (form.get("client_secret") !== admin.clientSecret) return send(res, 401, { error: "invalid_client", error_description: "AADSTS7000215: Invalid client secret provided." });
+        if (form.get("client_secret") !== admin.clientSecret)
+          return send(res, 401, {
+            error: "invalid_client",
+            error_description: "AADSTS7000215: Invalid client secret provided.",
+          });
       } else {
         const app = apps.get(clientId);
-        if (!app) return send(res, 400, { error: "unauthorized_client", error_description: `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.` });
-        const problem = await checkAssertion(form.get("client_assertion") ?? "", form.get("client_assertion_type"), app);
+        if (!app)
+          return send(res, 400, {
+            error: "unauthorized_client",
+            error_description: `AADSTS700016: Application with identifier '${clientId}' was not found in the directory.`,
+          });
+        const problem = await checkAssertion(
+          form.get("client_assertion") ?? "",
+          form.get("client_assertion_type"),
+          app,
+        );
         if (problem) return send(res, 400, { error: "invalid_client", error_description: problem });
       }
       const now = Math.floor(Date.now() / 1000);
-      const claims = { aud: scope.slice(0, -"/.default".length), iss: `${authorityHost}/${FAKE_TENANT}/v2.0`, tid: FAKE_TENANT, appid: clientId, oid: clientId, iat: now, nbf: now, exp: now + 3600 };
+      const claims = {
+        aud: scope.slice(0, -"/.default".length),
+        iss: `${authorityHost}/${FAKE_TENANT}/v2.0`,
+        tid: FAKE_TENANT,
+        appid: clientId,
+        oid: clientId,
+        iat: now,
+        nbf: now,
+        exp: now + 3600,
+      };
       const accessToken = signJwt(claims, signing.privateKey, kid);
       issued.push(accessToken);
       send(res, 200, { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: accessToken });
@@ -163,7 +206,8 @@ export async function startFakeEntra(opts: {
     adminCredentials: () => admin,
     verify(token, audience) {
       const jwt = decodeJwt(token);
-      if (!jwt || !createVerify("RSA-SHA256").update(jwt.signed).verify(signing.publicKey, jwt.signature)) return undefined;
+      if (!jwt || !createVerify("RSA-SHA256").update(jwt.signed).verify(signing.publicKey, jwt.signature))
+        return undefined;
       const claims = jwt.claims as unknown as TokenClaims;
       if (claims.aud !== audience || claims.tid !== FAKE_TENANT || claims.exp * 1000 < Date.now()) return undefined;
       return claims;

@@ -69,12 +69,15 @@ function linksOf(page: string): Link[] {
 function brokenReason(link: Link): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:/i.test(link.target)) return undefined; // another site: not fetched
   const [file, anchor] = link.target.split("#", 2) as [string, string | undefined];
-  const resolved = file ? path.resolve(path.dirname(path.join(root, link.page)), decodeURIComponent(file)) : path.join(root, link.page);
+  const resolved = file
+    ? path.resolve(path.dirname(path.join(root, link.page)), decodeURIComponent(file))
+    : path.join(root, link.page);
   if (!resolved.startsWith(root + path.sep) && resolved !== root) return "points outside the repository";
   if (!existsSync(resolved)) return `${path.relative(root, resolved)} does not exist`;
   if (anchor === undefined) return undefined;
   if (statSync(resolved).isDirectory() || !resolved.endsWith(".md")) return `#${anchor} on a file that is not Markdown`;
-  if (!anchorsOf(readFileSync(resolved, "utf8")).has(anchor)) return `${path.relative(root, resolved)} has no heading #${anchor}`;
+  if (!anchorsOf(readFileSync(resolved, "utf8")).has(anchor))
+    return `${path.relative(root, resolved)} has no heading #${anchor}`;
   return undefined;
 }
 
@@ -93,13 +96,24 @@ describe("documentation links", () => {
   });
 
   it("computes heading ids as GitHub does", () => {
-    const ids = anchorsOf("# End to end in real Argo (`make e2e`)\n## Hook units (P2)\n## Hook units (P2)\n```\n# not a heading\n```\n## C1–C5, P1_P4: [a link](x.md)");
-    expect([...ids]).toEqual(["end-to-end-in-real-argo-make-e2e", "hook-units-p2", "hook-units-p2-1", "c1c5-p1_p4-a-link"]);
+    const ids = anchorsOf(
+      "# End to end in real Argo (`make e2e`)\n## Hook units (P2)\n## Hook units (P2)\n```\n# not a heading\n```\n## C1–C5, P1_P4: [a link](x.md)",
+    );
+    expect([...ids]).toEqual([
+      "end-to-end-in-real-argo-make-e2e",
+      "hook-units-p2",
+      "hook-units-p2-1",
+      "c1c5-p1_p4-a-link",
+    ]);
   });
 
   it("reports a missing file and a missing heading", () => {
-    expect(brokenReason({ page: "README.md", line: 1, target: "docs/no-such-page.md" })).toBe("docs/no-such-page.md does not exist");
-    expect(brokenReason({ page: "README.md", line: 1, target: "docs/operating.md#no-such-heading" })).toBe("docs/operating.md has no heading #no-such-heading");
+    expect(brokenReason({ page: "README.md", line: 1, target: "docs/no-such-page.md" })).toBe(
+      "docs/no-such-page.md does not exist",
+    );
+    expect(brokenReason({ page: "README.md", line: 1, target: "docs/operating.md#no-such-heading" })).toBe(
+      "docs/operating.md has no heading #no-such-heading",
+    );
     expect(brokenReason({ page: "docs/operating.md", line: 1, target: "#exit-codes" })).toBeUndefined();
   });
 });
