@@ -1,5 +1,6 @@
 import type { ZodType } from "zod";
 import type { ImplicitInput } from "../inputs/implicit.js";
+import type { RecordChange } from "./changes.js";
 import type { Kube } from "./kube.js";
 import type { Logger } from "./log.js";
 import type { Redactor } from "./redact.js";
@@ -7,14 +8,6 @@ import type { Dependency, Pattern, SeedingUnit, InputValue } from "./spec.js";
 
 /** Who owns the seeded state (seed/713, Definitions; backlog 462 taxonomy). */
 export type Authority = "external-secret" | "cluster-managed" | "service-generated" | "application-db" | "runtime-fact";
-
-export type Action = "created" | "updated" | "unchanged" | "none";
-
-export interface Outcome {
-  action: Action;
-  /** Non-secret descriptions of what was written, e.g. "added key password". */
-  changes: string[];
-}
 
 export interface Check {
   name: string;
@@ -53,6 +46,12 @@ export interface KindContext {
   env: NodeJS.ProcessEnv;
   /** A `with` value: a literal, or the resolved value of the input it names. */
   value(v: InputValue): string;
+  /**
+   * Records a write the moment it succeeded (the stores and their clients do it for every
+   * write they make; a kind that writes through a client of its own calls it). The step's
+   * result and its evidence come from these records, on success and on failure alike.
+   */
+  record: RecordChange;
 }
 
 export interface UnitKind<Spec = unknown> {
@@ -67,8 +66,8 @@ export interface UnitKind<Spec = unknown> {
   implicitInputs?(spec: Spec): ImplicitInput[];
   dependencies(spec: Spec, namespace: string): Dependency[];
   permissions(spec: Spec, namespace: string): PolicyRule[];
-  /** Idempotent: reads first and writes only what differs. */
-  ensure(ctx: KindContext, spec: Spec): Promise<Outcome>;
+  /** Idempotent: reads first and writes only what differs, recording each write (ctx.record). */
+  ensure(ctx: KindContext, spec: Spec): Promise<void>;
   /** Read-only: does the desired state hold right now? */
   verify(ctx: KindContext, spec: Spec): Promise<Check[]>;
 }

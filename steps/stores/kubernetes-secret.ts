@@ -31,9 +31,13 @@ export async function readManagedSecret(ctx: StoreContext, name: string, namespa
   return { secret, data };
 }
 
+/** Keys whose value `next` sets differently from `before` (added or replaced). */
+export const changedKeys = (before: Record<string, string>, next: Record<string, string>) => Object.keys(next).filter((k) => before[k] !== next[k]).sort();
+
 /**
  * Creates the Secret, or replaces the one read at its resourceVersion, so a concurrent
- * writer makes the run fail instead of one value silently overwriting another.
+ * writer makes the run fail instead of one value silently overwriting another. Records the
+ * write once the API server accepted it.
  */
 export async function writeManagedSecret(
   ctx: StoreContext,
@@ -42,14 +46,20 @@ export async function writeManagedSecret(
   for (const v of Object.values(opts.data)) ctx.redactor.register(v);
   const meta = { unit: ctx.unit.metadata.name, target: opts.target, namespace: opts.namespace, ...(opts.extraAnnotations ? { extraAnnotations: opts.extraAnnotations } : {}) };
   const { core } = ctx.kube();
+  const object = `Kubernetes Secret ${opts.namespace}/${opts.target.name}`;
   if (!opts.current) {
-    return core.createNamespacedSecret({ namespace: opts.namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data: encodeSecretData(opts.data) } });
+    const created = await core.createNamespacedSecret({ namespace: opts.namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data: encodeSecretData(opts.data) } });
+    ctx.record({ verb: "created", object, keys: Object.keys(opts.data).sort() });
+    return created;
   }
-  return core.replaceNamespacedSecret({
+  const replaced = await core.replaceNamespacedSecret({
     name: opts.target.name,
     namespace: opts.namespace,
     body: { ...opts.current, metadata: managedMetadata({ ...meta, current: opts.current.metadata }), data: encodeSecretData(opts.data) },
   });
+  const keys = changedKeys(decodeSecretData(opts.current.data), opts.data);
+  ctx.record({ verb: "updated", object, keys, ...(keys.length ? {} : { note: "labels and annotations only" }) });
+  return replaced;
 }
 
 export function kubernetesSecretPermissions(loc: z.infer<typeof kubernetesSecretLocation>["kubernetesSecret"], namespace: string, access: "read" | "write" = "write"): PolicyRule[] {
@@ -86,6 +96,7 @@ export function kubernetesSecretStore(loc: z.infer<typeof kubernetesSecretLocati
       if (!lastRead) return;
       const data = Object.fromEntries(Object.entries(lastRead.data).filter(([k]) => !keys.includes(k)));
       const secret = await ctx.kube().core.replaceNamespacedSecret({ name: loc.name, namespace, body: { ...lastRead.secret, data: encodeSecretData(data) } });
+      ctx.record({ verb: "deleted", object: `Kubernetes Secret ${namespace}/${loc.name}`, keys: Object.keys(lastRead.data).filter((k) => keys.includes(k)).sort() });
       lastRead = { secret, data };
     },
   };

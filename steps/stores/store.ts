@@ -1,5 +1,3 @@
-import type { Outcome } from "../core/kind.js";
-
 /**
  * A place that holds named secret values: a Kubernetes Secret, a Vault KV v2 secret, a
  * Key Vault. Kinds that publish or sync secrets talk to this, never to a client directly,
@@ -16,9 +14,9 @@ export interface SecretStore {
   read(keys?: string[]): Promise<Record<string, string> | undefined>;
   /** The names of the stored keys, without reading any value. */
   list(): Promise<string[]>;
-  /** Writes exactly these keys; keys not named are left as they are. */
+  /** Writes exactly these keys; keys not named are left as they are. Records the write. */
   write(values: Record<string, string>): Promise<void>;
-  /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. */
+  /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. Records the write. */
   remove(keys: string[]): Promise<void>;
   /**
    * Stores with soft delete (Key Vault), where a deleted key's name cannot be written until
@@ -27,7 +25,7 @@ export interface SecretStore {
   softDelete?: {
     /** Which of these absent keys are deleted but recoverable. */
     deleted(keys: string[]): Promise<string[]>;
-    /** Brings deleted keys back, old values and all, and returns once they are readable. */
+    /** Brings deleted keys back, old values and all, and returns once they are readable. Records each. */
     recover(keys: string[]): Promise<void>;
   };
 }
@@ -52,12 +50,8 @@ export async function readRecovering(store: SecretStore, keys: string[]): Promis
  * Publishes values to a store, writing only the keys that differ; keys it does not name
  * are never touched. The zero-write rerun of every publishing kind rests on this.
  */
-export async function publish(store: SecretStore, desired: Record<string, string>): Promise<Outcome> {
-  const { current, recovered } = await readRecovering(store, Object.keys(desired));
+export async function publish(store: SecretStore, desired: Record<string, string>): Promise<void> {
+  const { current } = await readRecovering(store, Object.keys(desired));
   const differing = Object.keys(desired).filter((k) => current?.[k] !== desired[k]);
-  const changes = recovered.map((k) => `recovered soft-deleted ${k} in ${store.describe()}`);
   if (differing.length) await store.write(Object.fromEntries(differing.map((k) => [k, desired[k]!])));
-  changes.push(...differing.map((k) => `${current && k in current ? "updated" : "wrote"} ${k} in ${store.describe()}`));
-  if (!changes.length) return { action: "unchanged", changes: [] };
-  return { action: current ? "updated" : "created", changes };
 }

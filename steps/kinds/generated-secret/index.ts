@@ -81,15 +81,16 @@ export const generatedSecret = defineKind<Settings>({
     const names = s.keys.map((k) => k.name);
     const current = await t.read(names);
     const plan = planKeys(current, names, s.rotationId);
-    if (!plan.generate.length && !plan.adopt.length && !plan.recover.length) return { action: "unchanged", changes: [] };
+    if (!plan.generate.length && !plan.adopt.length && !plan.recover.length) return;
     const values: Record<string, string> = {};
     for (const key of s.keys.filter((k) => plan.generate.includes(k.name))) {
       const value = generateValue(key.length, key.charset);
       ctx.redactor.register(value);
       values[key.name] = value;
     }
+    // Why it writes, before it does: the target records each write itself as it is made.
+    ctx.log.info({ event: "ensure.plan", target: t.describe(), plan: plan.changes }, `plan for ${t.describe()}: ${plan.changes.join("; ")}`);
     await t.apply({ values, keys: names, rotationId: s.rotationId, recover: plan.recover });
-    return { action: plan.create ? "created" : "updated", changes: plan.changes.map((c) => `${c} in ${t.describe()}`) };
   },
 
   async verify(ctx, s) {

@@ -54,7 +54,7 @@ export function kubernetesTarget(ctx: KindContext, secret: ManagedObject): Gener
 export function vaultTarget(ctx: KindContext, loc: VaultLocation): GenerateTarget {
   let client: VaultClient | undefined;
   let current: KvSecret | undefined;
-  const connect = async () => (client ??= await connectVault(loc, ctx.env, ctx.redactor));
+  const connect = async () => (client ??= await connectVault(loc, ctx.env, ctx.redactor, ctx.record));
   return {
     describe: () => `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`,
     async read(keys) {
@@ -76,7 +76,7 @@ export function vaultTarget(ctx: KindContext, loc: VaultLocation): GenerateTarge
 export function keyVaultTarget(ctx: KindContext, loc: KeyVaultLocation): GenerateTarget {
   let client: KeyVaultClient | undefined;
   const found = new Map<string, { version: string; tags: Record<string, string> }>();
-  const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor));
+  const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor, ctx.record));
   return {
     describe: () => `Key Vault ${loc.url}`,
     async read(keys) {

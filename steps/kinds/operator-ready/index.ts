@@ -32,7 +32,7 @@ export const operatorReady = defineKind<Settings>({
       verbs: ["get"],
       resourceNames: [r.name],
     })),
-  ensure: async () => ({ action: "none", changes: [] }),
+  ensure: async () => undefined,
   verify: (ctx, s) =>
     Promise.all(
       s.resources.map(async (r) => {

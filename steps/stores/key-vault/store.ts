@@ -34,7 +34,7 @@ export const keyVaultTags = (unit: string) => ({ "managed-by": "reseed", "reseed
 export function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
   let client: KeyVaultClient | undefined;
   const tags = new Map<string, Record<string, string>>();
-  const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor));
+  const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor, ctx.record));
   return {
     describe: () => `Key Vault ${loc.url}`,
     async read(keys) {

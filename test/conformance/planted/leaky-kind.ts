@@ -40,12 +40,13 @@ export const leakyKind = defineKind<z.infer<typeof settings>>({
       try {
         const cm = await ctx.kube().core.readNamespacedConfigMap({ name: "planted-leak", namespace: ctx.namespace });
         await ctx.kube().core.replaceNamespacedConfigMap({ name: "planted-leak", namespace: ctx.namespace, body: { ...cm, data: { ...cm.data, ...data } } });
+        ctx.record({ verb: "updated", object: `ConfigMap ${ctx.namespace}/planted-leak`, keys: Object.keys(data) });
       } catch (err) {
         if (!isNotFound(err)) throw err;
         await ctx.kube().core.createNamespacedConfigMap({ namespace: ctx.namespace, body: { metadata: { name: "planted-leak", namespace: ctx.namespace }, data } });
+        ctx.record({ verb: "created", object: `ConfigMap ${ctx.namespace}/planted-leak`, keys: Object.keys(data) });
       }
     }
-    return { action: "updated", changes: ["published the answer"] };
   },
   async verify() {
     return [];
