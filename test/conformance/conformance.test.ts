@@ -29,6 +29,18 @@ async function writesSince(c: ConformanceCase, mark: { kube: number; authority: 
   return [...k, ...((await c.authorityWrites?.since(mark.authority)) ?? [])];
 }
 
+/** The changes the ensure-state step recorded, from its `summary` output (what Argo keeps). */
+function recordedChanges(runs: StepRun[]): string[] {
+  const ensure = runs.find((r) => r.phase === "ensure-state");
+  return ensure ? ((JSON.parse(ensure.outputs.summary ?? "{}") as { changes?: string[] }).changes ?? []) : [];
+}
+
+/** The step's own record agrees with the servers: one change per write counted there, or at least none without writes. */
+function expectChangesMatchWrites(c: ConformanceCase, changes: string[], writes: string[]) {
+  if (c.authorityWrites?.notOnePerChange) expect(changes.length > 0, `changes ${JSON.stringify(changes)} vs writes ${JSON.stringify(writes)}`).toBe(writes.length > 0);
+  else expect(changes, `one recorded change per write counted at the servers: ${JSON.stringify(writes)}`).toHaveLength(writes.length);
+}
+
 // The hostile echo server of the leak hunt, started once for the file.
 let huntServer: Promise<HuntServer> | undefined;
 const hunt = () => (huntServer ??= startHuntServer(join(inject("kube").kubeconfigDir, "leak-hunt")));
@@ -97,6 +109,7 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
     const ensure = runs.find((r) => r.phase === "ensure-state");
     if (ensure) expect(ensure.outputs.action).toBe("unchanged");
     expect(await writesSince(c, mark, user)).toEqual([]);
+    expect(recordedChanges(runs)).toEqual([]);
   });
 
   it("fails at validate-inputs naming each missing input, before any write (C1)", async () => {
@@ -126,9 +139,11 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
       expect(broken.at(-1)).toMatchObject({ phase: "verify", code: ExitCode.verifyFailed });
       await c.operatorRestores(admin, ns);
     }
+    const mark = await markWrites(c);
     const runs = await run();
     expect(runs.map((r) => r.code)).toEqual(runs.map(() => 0));
     if (!c.operatorRestores) expect(runs.find((r) => r.phase === "ensure-state")?.outputs.action).toBe("created");
+    expectChangesMatchWrites(c, recordedChanges(runs), await writesSince(c, mark, user));
   });
 
   it("leaves a Kubernetes Event on the Workflow for every step (C4)", async () => {

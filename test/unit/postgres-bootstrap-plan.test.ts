@@ -14,8 +14,8 @@ describe("postgres-bootstrap plan", () => {
   it("corrects login and password drift separately", () => {
     const steps = planRole({ name: "app", login: true }, { name: "app", login: false }, "V", false);
     expect(steps.map((s) => s.change)).toEqual([
-      { verb: "updated", object: "PostgreSQL role app", keys: ["login"], note: "LOGIN" },
-      { verb: "updated", object: "PostgreSQL role app", keys: ["password"] },
+      { verb: "updated", object: "PostgreSQL role app", note: "LOGIN" },
+      { verb: "updated", object: "PostgreSQL role app", note: "password set from its input" },
     ]);
   });
 

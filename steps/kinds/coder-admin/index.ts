@@ -155,7 +155,7 @@ async function ensureCoder(ctx: KindContext, s: Settings): Promise<void> {
     }
     if (plan.action === "grant") {
       await api.setSiteRoles(token, plan.user.id, plan.roles);
-      ctx.record({ verb: "updated", object: `Coder user ${plan.user.username}`, keys: ["roles"], note: `granted ${plan.added.join(", ")}` });
+      ctx.record({ verb: "updated", object: `Coder user ${plan.user.username}`, note: `granted ${plan.added.join(", ")}` });
     }
   }
 }

@@ -21,14 +21,14 @@ export function planRole(want: { name: string; login: boolean }, have: RoleState
   const pw = verifier ? ` PASSWORD '${verifier}'` : "";
   if (!have) return [{ change: { verb: "created", object: `PostgreSQL role ${want.name}` }, sql: `CREATE ROLE ${q(want.name)} WITH ${want.login ? "LOGIN" : "NOLOGIN"}${pw}` }];
   const steps: Step[] = [];
-  if (have.login !== want.login) steps.push({ change: { verb: "updated", object: `PostgreSQL role ${want.name}`, keys: ["login"], note: want.login ? "LOGIN" : "NOLOGIN" }, sql: `ALTER ROLE ${q(want.name)} WITH ${want.login ? "LOGIN" : "NOLOGIN"}` });
-  if (verifier && !passwordOk) steps.push({ change: { verb: "updated", object: `PostgreSQL role ${want.name}`, keys: ["password"] }, sql: `ALTER ROLE ${q(want.name)} WITH PASSWORD '${verifier}'` });
+  if (have.login !== want.login) steps.push({ change: { verb: "updated", object: `PostgreSQL role ${want.name}`, note: want.login ? "LOGIN" : "NOLOGIN" }, sql: `ALTER ROLE ${q(want.name)} WITH ${want.login ? "LOGIN" : "NOLOGIN"}` });
+  if (verifier && !passwordOk) steps.push({ change: { verb: "updated", object: `PostgreSQL role ${want.name}`, note: "password set from its input" }, sql: `ALTER ROLE ${q(want.name)} WITH PASSWORD '${verifier}'` });
   return steps;
 }
 
 export function planDatabase(want: { name: string; owner: string }, haveOwner: string | undefined): Step[] {
   if (haveOwner === undefined) return [{ change: { verb: "created", object: `PostgreSQL database ${want.name}`, note: `owned by ${want.owner}` }, sql: `CREATE DATABASE ${q(want.name)} OWNER ${q(want.owner)}` }];
-  if (haveOwner !== want.owner) return [{ change: { verb: "updated", object: `PostgreSQL database ${want.name}`, keys: ["owner"], note: `owner ${haveOwner} -> ${want.owner}` }, sql: `ALTER DATABASE ${q(want.name)} OWNER TO ${q(want.owner)}` }];
+  if (haveOwner !== want.owner) return [{ change: { verb: "updated", object: `PostgreSQL database ${want.name}`, note: `owner ${haveOwner} -> ${want.owner}` }, sql: `ALTER DATABASE ${q(want.name)} OWNER TO ${q(want.owner)}` }];
   return [];
 }
 
@@ -44,7 +44,7 @@ export function planInDatabase(
     const owner = s.owner ?? db.owner;
     const current = have.schemaOwners.get(s.name);
     if (current === undefined) steps.push({ change: { verb: "created", object: `PostgreSQL schema ${db.name}.${s.name}`, note: `owned by ${owner}` }, sql: `CREATE SCHEMA ${q(s.name)} AUTHORIZATION ${q(owner)}` });
-    else if (current !== owner) steps.push({ change: { verb: "updated", object: `PostgreSQL schema ${db.name}.${s.name}`, keys: ["owner"], note: `owner ${current} -> ${owner}` }, sql: `ALTER SCHEMA ${q(s.name)} OWNER TO ${q(owner)}` });
+    else if (current !== owner) steps.push({ change: { verb: "updated", object: `PostgreSQL schema ${db.name}.${s.name}`, note: `owner ${current} -> ${owner}` }, sql: `ALTER SCHEMA ${q(s.name)} OWNER TO ${q(owner)}` });
   }
   return steps;
 }
