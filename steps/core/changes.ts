@@ -21,7 +21,7 @@ export interface Change {
   object: string;
   /** The names inside the object that the write changed (Secret keys, fields, tags); never their values. */
   keys?: string[];
-  /** Why, when the verb alone does not say: "loginTypeDrift: recreate", "removed". Never a value. */
+  /** Why, when the verb alone does not say: "loginTypeDrift: recreate", "owner readers -> app". Never a value. */
   note?: string;
 }
 
@@ -67,6 +67,12 @@ export function actionOf(changes: readonly Change[]): Exclude<Action, "none"> {
   if (!changes.length) return "unchanged";
   return changes.some((c) => bringsIntoBeing.has(c.verb)) ? "created" : "updated";
 }
+
+/** The keys a write changes: those `next` sets to another value than `before` held (added or replaced), sorted. */
+export const changedKeys = (before: Record<string, string>, next: Record<string, string>): string[] =>
+  Object.keys(next)
+    .filter((k) => before[k] !== next[k])
+    .sort();
 
 const names = (keys: string[]) => `${keys.length === 1 ? "key" : "keys"} ${keys.join(", ")}`;
 

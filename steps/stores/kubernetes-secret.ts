@@ -1,5 +1,6 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
+import { changedKeys } from "../core/changes.js";
 import type { PolicyRule } from "../core/kind.js";
 import { decodeSecretData, encodeSecretData, isNotFound } from "../core/kube.js";
 import { k8sName } from "../core/spec.js";
@@ -30,9 +31,6 @@ export async function readManagedSecret(ctx: StoreContext, name: string, namespa
   for (const v of Object.values(data)) ctx.redactor.register(v);
   return { secret, data };
 }
-
-/** Keys whose value `next` sets differently from `before` (added or replaced). */
-export const changedKeys = (before: Record<string, string>, next: Record<string, string>) => Object.keys(next).filter((k) => before[k] !== next[k]).sort();
 
 /**
  * Creates the Secret, or replaces the one read at its resourceVersion, so a concurrent

@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
+import { changedKeys } from "../../core/changes.js";
 import { defineKind, type InputUse, type KindContext } from "../../core/kind.js";
 import { isNotFound } from "../../core/kube.js";
 import { inputValue } from "../../core/spec.js";
@@ -53,7 +54,7 @@ export const runtimeFacts = defineKind<Settings>({
       return;
     }
     const data = current.data ?? {};
-    const differing = Object.keys(want).filter((k) => data[k] !== want[k]).sort();
+    const differing = changedKeys(data, want);
     if (!differing.length) return;
     await core.replaceNamespacedConfigMap({
       name: s.configMap.name,

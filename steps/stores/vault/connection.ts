@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import vault from "node-vault";
-import type { RecordChange } from "../../core/changes.js";
+import { changedKeys, type RecordChange } from "../../core/changes.js";
 import { httpAnswer } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
 import { envInput, fileInput, type ImplicitInput } from "../../inputs/implicit.js";
@@ -122,7 +122,7 @@ export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv
       );
       const object = describe(mount, path);
       const before = seen.get(object)?.data ?? {};
-      const changed = Object.keys(data).filter((k) => before[k] !== data[k]).sort();
+      const changed = changedKeys(before, data);
       const removed = Object.keys(before).filter((k) => !(k in data)).sort();
       seen.set(object, { data, customMetadata: seen.get(object)?.customMetadata ?? {} });
       // check-and-set 0 succeeds only where no version exists: the secret was created.
@@ -136,7 +136,7 @@ export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv
       const object = describe(mount, path);
       const before = seen.get(object)?.customMetadata ?? {};
       seen.set(object, { data: seen.get(object)?.data ?? {}, customMetadata: custom });
-      record({ verb: "updated", object: `${object} metadata`, keys: Object.keys(custom).filter((k) => before[k] !== custom[k]).sort() });
+      record({ verb: "updated", object: `${object} metadata`, keys: changedKeys(before, custom) });
     },
   };
 }
