@@ -1,10 +1,10 @@
 import { ExitCode, clauseOf } from "../core/errors.js";
 import { createLogger, type LogSink } from "../core/log.js";
-import { phaseNames, phases, type Phase, type PhaseReport } from "../core/phases.js";
+import { phaseNames, phases, type Phase, type PhaseReport } from "../runtime/phases.js";
 import { Redactor } from "../core/redact.js";
 import { actionOf } from "../core/changes.js";
-import { changeLog, headline, lazyKube, summarize, toSeedError, unitNamespace } from "../core/runtime.js";
-import type { LoadedUnit } from "../core/unit.js";
+import { changeLog, headline, lazyKube, summarize, toSeedError, unitNamespace } from "../runtime/runtime.js";
+import type { LoadedUnit } from "../runtime/unit.js";
 
 export interface UnitEvidence {
   unit: string;

@@ -5,10 +5,10 @@ import { describe, expect, it } from "vitest";
 import { runUnits } from "../../steps/cli/run.js";
 import { ChangeLog, actionOf, describeChange, readOnly, type Change } from "../../steps/core/changes.js";
 import { ExitCode, SeedError } from "../../steps/core/errors.js";
-import { defineKind } from "../../steps/core/kind.js";
+import { defineKind, type KindRegistry } from "../../steps/kinds/kind.js";
 import { Redactor } from "../../steps/core/redact.js";
-import { headline, summarize } from "../../steps/core/runtime.js";
-import { loadUnit, type KindRegistry } from "../../steps/core/unit.js";
+import { headline, summarize } from "../../steps/runtime/runtime.js";
+import { loadUnit } from "../../steps/runtime/unit.js";
 
 const secretWrite: Change = { verb: "created", object: "Kubernetes Secret apps/db", keys: ["password"] };
 const tokenWrite: Change = { verb: "issued", object: "Coder API token reseed-x of user owner" };
@@ -89,9 +89,9 @@ describe("a run that writes twice and then fails (the dev loop, the same phase c
     description: "test-only: two recorded writes, then a refusal",
     patterns: ["reconciler"],
     spec: z.strictObject({}),
-    inputs: () => [],
+    inputs: [],
     dependencies: () => [],
-    permissions: () => [],
+    access: [],
     async ensure(ctx) {
       ctx.record(secretWrite);
       ctx.record({ verb: "updated", object: "Vault https://bao secret/app", keys: ["token"] });

@@ -1,11 +1,12 @@
-import { ExitCode, SeedError, asSeedError, missingInputs, type Problem } from "./errors.js";
-import { actionOf, describeChange, type Action, type ChangeLog } from "./changes.js";
-import type { KindContext, ResolvedInputs } from "./kind.js";
-import type { Kube } from "./kube.js";
+import { ExitCode, SeedError, asSeedError, missingInputs, type Problem } from "../core/errors.js";
+import { actionOf, describeChange, type Action, type ChangeLog } from "../core/changes.js";
+import type { KindContext } from "../kinds/kind.js";
+import type { ResolvedInputs } from "../inputs/source.js";
+import type { Kube } from "../core/kube.js";
 
-import type { Logger } from "./log.js";
-import type { Redactor } from "./redact.js";
-import type { InputValue } from "./spec.js";
+import type { Logger } from "../core/log.js";
+import type { Redactor } from "../core/redact.js";
+import type { InputValue } from "../core/spec.js";
 import type { LoadedUnit } from "./unit.js";
 import { implicitInputsOfRefs, resolveInputs } from "../inputs/index.js";
 import { uniqueImplicit } from "../inputs/implicit.js";
