@@ -165,7 +165,7 @@ describe("postgres-bootstrap", () => {
 
     const next = await runDag(unit("2026-02-01"), opts);
     expect(next[2]!.outputs.action).toBe("updated");
-    expect(next[2]!.stdout).toContain("applied seed 2026-02-01 to temporal (runId 2026-01-21 -> 2026-02-01)");
+    expect(next[2]!.stdout).toContain("applied seed 2026-02-01 to PostgreSQL database temporal (runId 2026-01-21 -> 2026-02-01)");
     expect(await seedRows()).toBe(2);
     expect((await runDag(unit("2026-02-01"), opts))[2]!.outputs.action).toBe("unchanged");
   });

@@ -124,7 +124,8 @@ async function ensureCoder(ctx: KindContext, s: Settings): Promise<void> {
   if (!(await api.firstUserExists())) {
     try {
       await api.createFirstUser(o);
-      ctx.record({ verb: "created", object: `Coder user ${o.username}`, note: "the first user: owner, login_type password" });
+      // Named by role, not by username: the username is often a secret input, and masked.
+      ctx.record({ verb: "created", object: "Coder's first user", note: "owner, login_type password" });
     } catch (err) {
       // 409: another writer finished /setup between the read and the write; sign-in decides whose it is.
       if (!isStatus(err, 409)) throw err;

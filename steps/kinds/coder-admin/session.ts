@@ -52,7 +52,7 @@ export async function ownerToken(
     for (const key of await api.tokens(session)) {
       if (key.token_name !== opts.tokenName) continue;
       await api.deleteApiKey(session, key.id);
-      ctx.record({ verb: "deleted", object: `Coder API token ${opts.tokenName} of user ${owner.username}`, note: "replaced by a new one" });
+      ctx.record({ verb: "deleted", object: `Coder API token ${opts.tokenName} of the owner`, note: "replaced by a new one" });
     }
     try {
       token = await api.createToken(session, opts.tokenName, opts.lifetimeHours);
@@ -63,7 +63,7 @@ export async function ownerToken(
       throw err;
     }
     ctx.redactor.register(token);
-    ctx.record({ verb: "issued", object: `Coder API token ${opts.tokenName} of user ${owner.username}`, note: why });
+    ctx.record({ verb: "issued", object: `Coder API token ${opts.tokenName} of the owner`, note: why });
   } finally {
     await api.logout(session).catch(() => undefined);
   }
