@@ -11,7 +11,7 @@ import { headline, summarize } from "../../steps/runtime/runtime.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 
 const secretWrite: Change = { verb: "created", object: "Kubernetes Secret apps/db", keys: ["password"] };
-const tokenWrite: Change = { verb: "issued", object: "Coder API token reseed-x of user owner" };
+const tokenWrite: Change = { verb: "issued", object: "Coder API token reseed-x of the owner" };
 
 describe("ChangeLog", () => {
   it("hands each change on the moment it is recorded, and keeps them in order", () => {
@@ -66,10 +66,10 @@ describe("the summary of a step that fails after writing", () => {
     expect(summary).toMatchObject({
       result: "failed",
       exitCode: ExitCode.ensureFailed,
-      changes: ["created Kubernetes Secret apps/db with key password", "issued Coder API token reseed-x of user owner"],
+      changes: ["created Kubernetes Secret apps/db with key password", "issued Coder API token reseed-x of the owner"],
     });
     expect(headline(summary)).toBe(
-      "ensure failed for kind test: Coder user admin: HTTP 403; written before the failure: created Kubernetes Secret apps/db with key password; issued Coder API token reseed-x of user owner",
+      "ensure failed for kind test: Coder user admin: HTTP 403; written before the failure: created Kubernetes Secret apps/db with key password; issued Coder API token reseed-x of the owner",
     );
   });
 
