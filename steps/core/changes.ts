@@ -46,7 +46,12 @@ export class ChangeLog {
   constructor(private readonly onRecord: RecordChange = () => undefined) {}
 
   readonly record: RecordChange = (change) => {
-    const c: Change = { verb: change.verb, object: change.object, ...(change.keys?.length ? { keys: [...change.keys] } : {}), ...(change.note ? { note: change.note } : {}) };
+    const c: Change = {
+      verb: change.verb,
+      object: change.object,
+      ...(change.keys?.length ? { keys: [...change.keys] } : {}),
+      ...(change.note ? { note: change.note } : {}),
+    };
     this.changes.push(c);
     this.onRecord(c);
   };

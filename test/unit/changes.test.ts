@@ -37,14 +37,23 @@ describe("ChangeLog", () => {
   });
 
   it("a read-only connection's recorder refuses any write", () => {
-    expect(() => readOnly(secretWrite)).toThrow("Kubernetes Secret apps/db: a connection opened to read inputs wrote to it");
+    expect(() => readOnly(secretWrite)).toThrow(
+      "Kubernetes Secret apps/db: a connection opened to read inputs wrote to it",
+    );
   });
 });
 
 describe("actionOf", () => {
   it("is unchanged without changes, created when something came into being, updated otherwise", () => {
     expect(actionOf([])).toBe("unchanged");
-    expect(actionOf([{ verb: "updated", object: "o" }, { verb: "deleted", object: "p" }, { verb: "applied", object: "q" }, tokenWrite])).toBe("updated");
+    expect(
+      actionOf([
+        { verb: "updated", object: "o" },
+        { verb: "deleted", object: "p" },
+        { verb: "applied", object: "q" },
+        tokenWrite,
+      ]),
+    ).toBe("updated");
     expect(actionOf([{ verb: "updated", object: "o" }, secretWrite])).toBe("created");
     expect(actionOf([{ verb: "recovered", object: "Key Vault https://kv secret a" }])).toBe("created");
   });
@@ -53,13 +62,19 @@ describe("actionOf", () => {
 describe("describeChange", () => {
   it("names the verb, the object and the keys, never a value", () => {
     expect(describeChange(secretWrite)).toBe("created Kubernetes Secret apps/db with key password");
-    expect(describeChange({ verb: "updated", object: "Vault https://bao secret/app", keys: ["a", "b"] })).toBe("updated keys a, b in Vault https://bao secret/app");
-    expect(describeChange({ verb: "deleted", object: "Coder user admin", note: "loginTypeDrift: recreate" })).toBe("deleted Coder user admin (loginTypeDrift: recreate)");
+    expect(describeChange({ verb: "updated", object: "Vault https://bao secret/app", keys: ["a", "b"] })).toBe(
+      "updated keys a, b in Vault https://bao secret/app",
+    );
+    expect(describeChange({ verb: "deleted", object: "Coder user admin", note: "loginTypeDrift: recreate" })).toBe(
+      "deleted Coder user admin (loginTypeDrift: recreate)",
+    );
   });
 });
 
 describe("the summary of a step that fails after writing", () => {
-  const error = new SeedError(ExitCode.ensureFailed, "ensure failed for kind test", "read the cause", [{ subject: "Coder user admin", message: "HTTP 403" }]);
+  const error = new SeedError(ExitCode.ensureFailed, "ensure failed for kind test", "read the cause", [
+    { subject: "Coder user admin", message: "HTTP 403" },
+  ]);
 
   it("lists every write before the failure, in the summary and in the one-line headline", () => {
     const summary = summarize({ code: error.code, error, changes: [secretWrite, tokenWrite] }, new Redactor());
@@ -77,7 +92,14 @@ describe("the summary of a step that fails after writing", () => {
     expect(summarize({ code: error.code, error, changes: [] }, new Redactor())).not.toHaveProperty("changes");
     const redactor = new Redactor();
     redactor.register("s3cr3t-in-a-name-0001");
-    const summary = summarize({ code: error.code, error, changes: [{ verb: "created", object: "Kubernetes Secret apps/s3cr3t-in-a-name-0001" }] }, redactor);
+    const summary = summarize(
+      {
+        code: error.code,
+        error,
+        changes: [{ verb: "created", object: "Kubernetes Secret apps/s3cr3t-in-a-name-0001" }],
+      },
+      redactor,
+    );
     expect(JSON.stringify(summary)).not.toContain("s3cr3t-in-a-name-0001");
   });
 });
@@ -100,20 +122,44 @@ describe("a run that writes twice and then fails (the dev loop, the same phase c
     verify: async () => [],
   });
   const registry: KindRegistry = { get: (n) => (n === kind.kind ? kind : undefined), names: () => [kind.kind] };
-  const unit = { apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name: "halfway" }, spec: { pattern: "reconciler", ensure: { kind: kind.kind, with: {} } } };
+  const unit = {
+    apiVersion: "reseed.dev/v1alpha1",
+    kind: "SeedingUnit",
+    metadata: { name: "halfway" },
+    spec: { pattern: "reconciler", ensure: { kind: kind.kind, with: {} } },
+  };
 
   it("logs each write when it is made, and the failed step's summary names both writes and the failure", async () => {
     const lines: Record<string, unknown>[] = [];
-    const [e] = await runUnits([loadUnit(unit, registry)], { sink: { write: (l) => void lines.push(JSON.parse(l) as Record<string, unknown>) }, pretty: false, env: { RESEED_NAMESPACE: "apps" } });
-    expect(e).toMatchObject({ result: "failed", failedPhase: "ensure-state", exitCode: ExitCode.ensureFailed, action: "created" });
+    const [e] = await runUnits([loadUnit(unit, registry)], {
+      sink: { write: (l) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
+      pretty: false,
+      env: { RESEED_NAMESPACE: "apps" },
+    });
+    expect(e).toMatchObject({
+      result: "failed",
+      failedPhase: "ensure-state",
+      exitCode: ExitCode.ensureFailed,
+      action: "created",
+    });
     const ensure = lines.filter((l) => l.phase === "ensure-state");
     expect(ensure.map((l) => l.event)).toEqual(["state.changed", "state.changed", "step.summary"]);
-    expect(ensure[0]).toMatchObject({ verb: "created", object: "Kubernetes Secret apps/db", keys: ["password"], msg: "created Kubernetes Secret apps/db with key password" });
+    expect(ensure[0]).toMatchObject({
+      verb: "created",
+      object: "Kubernetes Secret apps/db",
+      keys: ["password"],
+      msg: "created Kubernetes Secret apps/db with key password",
+    });
     expect(ensure[2]).toMatchObject({
       result: "failed",
-      changes: ["created Kubernetes Secret apps/db with key password", "updated key token in Vault https://bao secret/app"],
+      changes: [
+        "created Kubernetes Secret apps/db with key password",
+        "updated key token in Vault https://bao secret/app",
+      ],
       problems: [{ subject: "cause", message: "HTTP 403: permission denied" }],
     });
-    expect(String(ensure[2]!.msg)).toContain("HTTP 403: permission denied; written before the failure: created Kubernetes Secret apps/db");
+    expect(String(ensure[2]!.msg)).toContain(
+      "HTTP 403: permission denied; written before the failure: created Kubernetes Secret apps/db",
+    );
   });
 });
