@@ -2,7 +2,8 @@ import { ExitCode, clauseOf } from "../core/errors.js";
 import { createLogger, type LogSink } from "../core/log.js";
 import { phaseNames, phases, type Phase, type PhaseReport } from "../runtime/phases.js";
 import { Redactor } from "../core/redact.js";
-import { headline, lazyKube, summarize, toSeedError, unitNamespace } from "../runtime/runtime.js";
+import { actionOf } from "../core/changes.js";
+import { changeLog, headline, lazyKube, summarize, toSeedError, unitNamespace } from "../runtime/runtime.js";
 import type { LoadedUnit } from "../runtime/unit.js";
 
 export interface UnitEvidence {
@@ -54,16 +55,19 @@ export async function runUnits(
     for (const phase of phaseNames) {
       const log = createLogger({ redactor, phase, unit: name, ...(opts.sink ? { sink: opts.sink } : {}), ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
       let report: PhaseReport | undefined;
+      const changes = changeLog(() => log);
       try {
         const namespace = unitNamespace(loaded, env, kube);
-        report = await phases[phase]({ loaded, namespace, redactor, log, kube, env });
+        report = await phases[phase]({ loaded, namespace, redactor, log, kube, env, changes });
         if (report.action) e.action = report.action;
-        const summary = summarize({ code: ExitCode.ok, report }, redactor);
+        const summary = summarize({ code: ExitCode.ok, report, changes: changes.list() }, redactor);
         e.summaries.push({ phase, ...summary });
         log.info({ event: "step.summary", ...summary }, `${phase} succeeded`);
       } catch (err) {
         const error = toSeedError(err);
-        const summary = summarize({ code: error.code, error }, redactor);
+        // A unit that wrote before it failed shows what that did to its state.
+        if (changes.list().length) e.action = actionOf(changes.list());
+        const summary = summarize({ code: error.code, error, changes: changes.list() }, redactor);
         e.summaries.push({ phase, ...summary });
         log.error({ event: "step.summary", ...summary }, `${phase} failed: ${headline(summary)}`);
         Object.assign(e, { result: "failed", failedPhase: phase, exitCode: error.code });

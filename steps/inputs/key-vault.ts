@@ -1,3 +1,4 @@
+import { readOnly } from "../core/changes.js";
 import type { InputRef } from "../core/spec.js";
 import { connectKeyVault, describeKeyVaultError, workloadIdentityInputs } from "../stores/key-vault/connection.js";
 import type { InputSource } from "./source.js";
@@ -9,7 +10,7 @@ export const keyVaultSource: InputSource<Extract<InputRef, { keyVault: unknown }
   resolve: async ({ keyVault: ref }, env) => {
     let secret;
     try {
-      secret = await (await connectKeyVault(ref, env.env, env.redactor)).get(ref.name);
+      secret = await (await connectKeyVault(ref, env.env, env.redactor, readOnly)).get(ref.name);
     } catch (err) {
       return { absent: `could not be read: ${describeKeyVaultError(err, env.redactor)}` };
     }

@@ -1,3 +1,4 @@
+import { readOnly } from "../core/changes.js";
 import type { InputRef } from "../core/spec.js";
 import { connectVault, describeVaultError, vaultImplicitInputs } from "../stores/vault/connection.js";
 import type { InputSource } from "./source.js";
@@ -9,7 +10,7 @@ export const vaultSource: InputSource<Extract<InputRef, { vault: unknown }>> = {
   resolve: async ({ vault: ref }, env) => {
     let secret;
     try {
-      secret = await (await connectVault(ref, env.env, env.redactor, env.timeoutMs)).readKv(ref.mount, ref.path);
+      secret = await (await connectVault(ref, env.env, env.redactor, readOnly, env.timeoutMs)).readKv(ref.mount, ref.path);
     } catch (err) {
       return { absent: `could not be read: ${describeVaultError(err, env.redactor)}` };
     }

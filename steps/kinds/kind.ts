@@ -1,7 +1,7 @@
 import type { ZodType } from "zod";
 import type { ImplicitInput } from "../inputs/implicit.js";
 import type { ResolvedInputs } from "../inputs/source.js";
-import type { Outcome } from "../core/outcome.js";
+import type { RecordChange } from "../core/changes.js";
 import type { InputAccess, ObjectAccess } from "../core/access.js";
 import type { Kube } from "../core/kube.js";
 import type { Logger } from "../core/log.js";
@@ -14,8 +14,6 @@ import type { Dependency, Pattern, SeedingUnit, InputValue } from "../core/spec.
  * database, or facts the infrastructure publishes.
  */
 export type Authority = "external-secret" | "cluster-managed" | "service-generated" | "application-db" | "runtime-fact";
-
-export type { Action, Outcome } from "../core/outcome.js";
 
 export interface Check {
   name: string;
@@ -37,6 +35,12 @@ export interface KindContext {
   env: NodeJS.ProcessEnv;
   /** A `with` value: a literal, or the resolved value of the input it names. */
   value(v: InputValue): string;
+  /**
+   * Records a write the moment it succeeded (the stores and their clients do it for every
+   * write they make; a kind that writes through a client of its own calls it). The step's
+   * result and its evidence come from these records, on success and on failure alike.
+   */
+  record: RecordChange;
 }
 
 export interface UnitKind<Spec = unknown> {
@@ -53,8 +57,8 @@ export interface UnitKind<Spec = unknown> {
   dependencies(spec: Spec, namespace: string): Dependency[];
   /** Where `with` names Kubernetes objects the kind reads or writes: the unit's Role (chart and steps) comes from it. */
   access: readonly ObjectAccess[];
-  /** Idempotent: reads first and writes only what differs. */
-  ensure(ctx: KindContext, spec: Spec): Promise<Outcome>;
+  /** Idempotent: reads first and writes only what differs, recording each write (ctx.record). */
+  ensure(ctx: KindContext, spec: Spec): Promise<void>;
   /** Read-only: does the desired state hold right now? */
   verify(ctx: KindContext, spec: Spec): Promise<Check[]>;
 }

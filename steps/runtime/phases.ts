@@ -1,5 +1,6 @@
 import { ExitCode, SeedError, asSeedError, missingInputs, type Problem } from "../core/errors.js";
-import type { Action, KindContext } from "../kinds/kind.js";
+import { actionOf, describeChange, type Action, type ChangeLog } from "../core/changes.js";
+import type { KindContext } from "../kinds/kind.js";
 import type { ResolvedInputs } from "../inputs/source.js";
 import type { Kube } from "../core/kube.js";
 
@@ -23,6 +24,8 @@ export interface RunContext {
   env: NodeJS.ProcessEnv;
   /** Bounds one input read or probe attempt; the unit's waitTimeoutSeconds bounds the whole wait. */
   requestTimeoutMs?: number;
+  /** Where the step's writes are recorded as they happen; the caller reads it whether the phase succeeds or fails. */
+  changes: ChangeLog;
 }
 
 export interface PhaseReport {
@@ -61,6 +64,7 @@ function kindContext(ctx: RunContext, inputs: ResolvedInputs): KindContext {
     log: ctx.log,
     redactor: ctx.redactor,
     env: ctx.env,
+    record: ctx.changes.record,
     value: (v: InputValue) => {
       if (typeof v === "string") return v;
       const resolved = inputs.get(v.input);
@@ -102,15 +106,15 @@ const ensureState: PhaseFn = async (ctx) => {
     return { phase: "ensure-state", action: "none", outputs: { action: "none" }, summary: { action: "none", changes: [] } };
   }
   const inputs = await requireInputs(ctx);
-  let outcome;
   try {
-    outcome = await kind.ensure(kindContext(ctx, inputs), settings);
+    await kind.ensure(kindContext(ctx, inputs), settings);
   } catch (err) {
     throw asSeedError(err, ExitCode.ensureFailed, `ensure failed for kind ${kind.kind}`, "read the cause; the next scheduled run retries from the current state");
   }
-  for (const change of outcome.changes) ctx.log.info({ event: "state.changed", change }, change);
-  ctx.log.info({ event: "ensure.done", action: outcome.action }, `state ${outcome.action}`);
-  return { phase: "ensure-state", action: outcome.action, outputs: { action: outcome.action }, summary: { action: outcome.action, changes: outcome.changes } };
+  const changes = ctx.changes.list();
+  const action = actionOf(changes);
+  ctx.log.info({ event: "ensure.done", action }, `state ${action}`);
+  return { phase: "ensure-state", action, outputs: { action }, summary: { action, changes: changes.map(describeChange) } };
 };
 
 const verify: PhaseFn = async (ctx) => {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { ChangeLog, describeChange, type Change } from "../core/changes.js";
 import { ExitCode, SeedError, clauseOf, describeError, invalidSpec, type Problem } from "../core/errors.js";
 import { emitEvent, workflowRefFromEnv } from "./evidence.js";
 import { connectKube, type Kube } from "../core/kube.js";
@@ -62,6 +63,13 @@ export interface StepResult {
   code: ExitCode;
   report?: PhaseReport;
   error?: SeedError;
+  /** What the step wrote before it ended, however it ended. */
+  changes?: readonly Change[];
+}
+
+/** A step's change record: each write is logged the moment it is recorded, masked like every line. */
+export function changeLog(log: () => Logger): ChangeLog {
+  return new ChangeLog((c) => log().info({ event: "state.changed", ...c }, describeChange(c)));
 }
 
 /** Longest problem message in evidence: a server's answer can be any length. */
@@ -81,13 +89,17 @@ export function summarize(r: StepResult, redactor: Redactor): Record<string, unk
     reason: egress(redactor, r.error.reason, MAX_PROBLEM),
     hint: egress(redactor, r.error.hint, MAX_PROBLEM),
     problems: r.error.problems.map((p) => ({ subject: egress(redactor, p.subject, MAX_PROBLEM), message: egress(redactor, p.message, MAX_PROBLEM) })) satisfies Problem[],
+    // A step that wrote and then failed says what it wrote: the state is no longer what it read.
+    ...(r.changes?.length ? { changes: r.changes.map((c) => egress(redactor, describeChange(c), MAX_PROBLEM)) } : {}),
   };
 }
 
 /** One line for a failed step, from its already-masked summary. */
 export function headline(summary: Record<string, unknown>): string {
   const problems = (summary.problems as Problem[] | undefined) ?? [];
-  return problems.length ? `${String(summary.reason)}: ${problems.map((p) => `${p.subject}: ${p.message}`).join("; ")}` : String(summary.reason);
+  const changes = (summary.changes as string[] | undefined) ?? [];
+  const failure = problems.length ? `${String(summary.reason)}: ${problems.map((p) => `${p.subject}: ${p.message}`).join("; ")}` : String(summary.reason);
+  return changes.length ? `${failure}; written before the failure: ${changes.join("; ")}` : failure;
 }
 
 export function toSeedError(err: unknown): SeedError {
@@ -107,6 +119,7 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
   let loaded: LoadedUnit | undefined;
   let namespace: string | undefined;
   let result: StepResult;
+  const changes = changeLog(() => log);
   try {
     loaded = loadUnit(await readUnitFromEnv(env), registry);
     log = createLogger({ redactor, phase, unit: loaded.unit.metadata.name });
@@ -117,11 +130,11 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
       );
     }
     namespace = unitNamespace(loaded, env, kube);
-    const ctx: RunContext = { loaded, namespace, redactor, log, kube, env };
-    result = { code: ExitCode.ok, report: await phases[phase](ctx) };
+    const ctx: RunContext = { loaded, namespace, redactor, log, kube, env, changes };
+    result = { code: ExitCode.ok, report: await phases[phase](ctx), changes: changes.list() };
   } catch (err) {
     const error = toSeedError(err);
-    result = { code: error.code, error };
+    result = { code: error.code, error, changes: changes.list() };
   }
 
   const summary = summarize(result, redactor);

@@ -1,12 +1,18 @@
+import type { RecordChange } from "../core/changes.js";
 import type { Kube } from "../core/kube.js";
 import type { Redactor } from "../core/redact.js";
 import type { SeedingUnit } from "../core/spec.js";
 
-/** What a store needs from the step: the unit (for the managed-by marks), the API server, the redactor, the environment. A kind's context is one. */
+/**
+ * What a store needs from the step: the unit (for the managed-by marks), the API server, the
+ * redactor, the environment, and the change record every write of a store goes into. A
+ * kind's context is one.
+ */
 export interface StoreContext {
   unit: SeedingUnit;
   namespace: string;
   kube(): Kube;
   redactor: Redactor;
   env: NodeJS.ProcessEnv;
+  record: RecordChange;
 }

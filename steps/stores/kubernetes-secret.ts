@@ -1,6 +1,7 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
 import type { ObjectAccess } from "../core/access.js";
+import { changedKeys } from "../core/changes.js";
 import { decodeSecretData, encodeSecretData, isNotFound } from "../core/kube.js";
 import { k8sName } from "../core/spec.js";
 import { managedMetadata, type ManagedObject } from "../core/metadata.js";
@@ -35,7 +36,8 @@ export async function readManagedSecret(ctx: StoreContext, name: string, namespa
 
 /**
  * Creates the Secret, or replaces the one read at its resourceVersion, so a concurrent
- * writer makes the run fail instead of one value silently overwriting another.
+ * writer makes the run fail instead of one value silently overwriting another. Records the
+ * write once the API server accepted it.
  */
 export async function writeManagedSecret(
   ctx: StoreContext,
@@ -44,14 +46,20 @@ export async function writeManagedSecret(
   for (const v of Object.values(opts.data)) ctx.redactor.register(v);
   const meta = { unit: ctx.unit.metadata.name, target: opts.target, namespace: opts.namespace, ...(opts.extraAnnotations ? { extraAnnotations: opts.extraAnnotations } : {}) };
   const { core } = ctx.kube();
+  const object = `Kubernetes Secret ${opts.namespace}/${opts.target.name}`;
   if (!opts.current) {
-    return core.createNamespacedSecret({ namespace: opts.namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data: encodeSecretData(opts.data) } });
+    const created = await core.createNamespacedSecret({ namespace: opts.namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data: encodeSecretData(opts.data) } });
+    ctx.record({ verb: "created", object, keys: Object.keys(opts.data).sort() });
+    return created;
   }
-  return core.replaceNamespacedSecret({
+  const replaced = await core.replaceNamespacedSecret({
     name: opts.target.name,
     namespace: opts.namespace,
     body: { ...opts.current, metadata: managedMetadata({ ...meta, current: opts.current.metadata }), data: encodeSecretData(opts.data) },
   });
+  const keys = changedKeys(decodeSecretData(opts.current.data), opts.data);
+  ctx.record({ verb: "updated", object, keys, ...(keys.length ? {} : { note: "labels and annotations only" }) });
+  return replaced;
 }
 
 /** A Secret's RBAC, relative to `{ name, namespace? }`: what any kind that names a Secret it writes or reads grants. */
@@ -104,6 +112,7 @@ function kubernetesSecretStore(loc: Location, ctx: StoreContext): SecretStore {
       if (!lastRead) return;
       const data = Object.fromEntries(Object.entries(lastRead.data).filter(([k]) => !keys.includes(k)));
       const secret = await ctx.kube().core.replaceNamespacedSecret({ name: loc.name, namespace, body: { ...lastRead.secret, data: encodeSecretData(data) } });
+      ctx.record({ verb: "deleted", object: `Kubernetes Secret ${namespace}/${loc.name}`, keys: Object.keys(lastRead.data).filter((k) => keys.includes(k)).sort() });
       lastRead = { secret, data };
     },
   };

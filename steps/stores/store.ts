@@ -1,6 +1,5 @@
 import type { ZodType } from "zod";
 import type { ObjectAccess } from "../core/access.js";
-import type { Outcome } from "../core/outcome.js";
 import type { Dependency } from "../core/spec.js";
 import type { ImplicitInput } from "../inputs/implicit.js";
 import type { StoreContext } from "./context.js";
@@ -22,7 +21,7 @@ export interface SecretStore {
   read(keys: string[]): Promise<Record<string, string> | undefined>;
   /** The names of the stored keys, without reading any value. */
   list(): Promise<string[]>;
-  /** Writes exactly these keys; keys not named are left as they are. */
+  /** Writes exactly these keys; keys not named are left as they are. Records the write. */
   write(values: Record<string, string>): Promise<void>;
   /**
    * Each key is a secret of its own (Key Vault), so there is no container: "exists" means
@@ -38,10 +37,11 @@ export interface SecretStore {
   marks(name: string, keys: string[]): Record<string, string | undefined>;
   /**
    * write(values), and the mark `name` set to `mark.value` on `mark.keys` (when defined), with
-   * the store's managed-by marks; a mark that already holds is not written again.
+   * the store's managed-by marks; a mark that already holds is not written again. Records
+   * each write.
    */
   writeMarked(values: Record<string, string>, mark: { name: string; value: string | undefined; keys: string[] }): Promise<void>;
-  /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. */
+  /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. Records the write. */
   remove(keys: string[]): Promise<void>;
   /**
    * Stores with soft delete (Key Vault), where a deleted key's name cannot be written until
@@ -50,7 +50,7 @@ export interface SecretStore {
   softDelete?: {
     /** Which of these absent keys are deleted but recoverable. */
     deleted(keys: string[]): Promise<string[]>;
-    /** Brings deleted keys back, old values and all, and returns once they are readable. */
+    /** Brings deleted keys back, old values and all, and returns once they are readable. Records each. */
     recover(keys: string[]): Promise<void>;
   };
 }
@@ -94,12 +94,8 @@ export async function readRecovering(store: SecretStore, keys: string[]): Promis
  * Publishes values to a store, writing only the keys that differ; keys it does not name
  * are never touched. The zero-write rerun of every publishing kind rests on this.
  */
-export async function publish(store: SecretStore, desired: Record<string, string>): Promise<Outcome> {
-  const { current, recovered } = await readRecovering(store, Object.keys(desired));
+export async function publish(store: SecretStore, desired: Record<string, string>): Promise<void> {
+  const { current } = await readRecovering(store, Object.keys(desired));
   const differing = Object.keys(desired).filter((k) => current?.[k] !== desired[k]);
-  const changes = recovered.map((k) => `recovered soft-deleted ${k} in ${store.describe()}`);
   if (differing.length) await store.write(Object.fromEntries(differing.map((k) => [k, desired[k]!])));
-  changes.push(...differing.map((k) => `${current && k in current ? "updated" : "wrote"} ${k} in ${store.describe()}`));
-  if (!changes.length) return { action: "unchanged", changes: [] };
-  return { action: current ? "updated" : "created", changes };
 }

@@ -29,6 +29,18 @@ async function writesSince(c: ConformanceCase, mark: { kube: number; authority: 
   return [...k, ...((await c.authorityWrites?.since(mark.authority)) ?? [])];
 }
 
+/** The changes the ensure-state step recorded, from its `summary` output (what Argo keeps). */
+function recordedChanges(runs: StepRun[]): string[] {
+  const ensure = runs.find((r) => r.phase === "ensure-state");
+  return ensure ? ((JSON.parse(ensure.outputs.summary ?? "{}") as { changes?: string[] }).changes ?? []) : [];
+}
+
+/** The step's own record agrees with the servers: one change per write counted there, or at least none without writes. */
+function expectChangesMatchWrites(c: ConformanceCase, changes: string[], writes: string[]) {
+  if (c.authorityWrites?.notOnePerChange) expect(changes.length > 0, `changes ${JSON.stringify(changes)} vs writes ${JSON.stringify(writes)}`).toBe(writes.length > 0);
+  else expect(changes, `one recorded change per write counted at the servers: ${JSON.stringify(writes)}`).toHaveLength(writes.length);
+}
+
 // The hostile echo server of the leak hunt, started once for the file.
 let huntServer: Promise<HuntServer> | undefined;
 const hunt = () => (huntServer ??= startHuntServer(join(inject("kube").kubeconfigDir, "leak-hunt")));
@@ -110,6 +122,7 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
     expect(runs.map((r) => r.code)).toEqual(runs.map(() => 0));
     expect(ensureActions(runs)).toEqual(isVerifyOnly() ? [] : ["unchanged"]);
     expect(await writesSince(c, mark, user)).toEqual([]);
+    expect(recordedChanges(runs)).toEqual([]);
   });
 
   it("fails at validate-inputs naming each missing input, before any write (C1)", async () => {
@@ -137,9 +150,11 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
     await converged();
     await c.deleteState(admin, ns);
     const verifyOnly = isVerifyOnly();
+    const mark = await markWrites(c);
     const first = await run();
     expect(first.at(-1)).toMatchObject({ phase: "verify", code: verifyOnly ? ExitCode.verifyFailed : 0 });
     expect(ensureActions(first)).toEqual(verifyOnly ? [] : ["created"]);
+    expectChangesMatchWrites(c, recordedChanges(first), await writesSince(c, mark, user));
     await c.operatorRestores?.(admin, ns);
     const healed = verifyOnly ? await run() : first;
     expect(healed.map((r) => r.code)).toEqual(healed.map(() => 0));

@@ -205,7 +205,15 @@ describe("coder-admin on a real Coder", () => {
     const ensure = runs.at(-1)!;
     expect(ensure).toMatchObject({ phase: "ensure-state", code: ExitCode.ensureFailed });
     expect(writes).toEqual(["coder POST /api/v2/users/login", "coder POST /api/v2/users/me/keys/tokens", "coder POST /api/v2/users/logout"]);
-    expect(ensure.stdout).toMatch(/"event":"state.changed".*issued owner API token reseed-coder-first-admin/);
+    expect(ensure.stdout).toMatch(/"event":"state.changed".*issued Coder API token reseed-coder-first-admin of the owner/);
+    // The failed step's summary (its last line, the summary output, the Event) lists the writes next to the failure.
+    expect(lastLine(ensure)).toMatchObject({
+      result: "failed",
+      changes: [
+        expect.stringMatching(/^issued Coder API token reseed-coder-first-admin of the owner \(the stored owner API token is no longer valid/),
+        `updated key token in Kubernetes Secret ${ns}/coder-reseed-session`,
+      ],
+    });
   });
 
   it("recreates an admin with the wrong login type when the unit declares loginTypeDrift: recreate", async () => {

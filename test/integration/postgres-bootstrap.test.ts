@@ -10,7 +10,7 @@ import { registry } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../harness/kube-admin.js";
 import { PostgresTestAdmin } from "../harness/postgres-admin.js";
-import { allText, runDag } from "../harness/steps.js";
+import { allText, lastLine, runDag } from "../harness/steps.js";
 
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);
@@ -116,8 +116,10 @@ describe("postgres-bootstrap", () => {
     const run = await counted(() => runDag(unit(), opts));
     expect(run.result.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     expect(run.result[2]!.outputs.action).toBe("updated");
-    expect(run.result[2]!.stdout).toContain("set the password of role temporal");
-    expect(run.result[2]!.stdout).toContain("schema temporal.visibility owner readers -> temporal");
+    expect(lastLine(run.result[2]!).changes).toEqual([
+      "updated PostgreSQL role temporal (password set from its input)",
+      "updated PostgreSQL schema temporal.visibility (owner readers -> temporal)",
+    ]);
     expect(run.writes).toHaveLength(2);
     expect(await db.canSignIn("temporal", appPassword, "temporal")).toBe(true);
     const texts = await db.query<{ query: string }>("SELECT query FROM pg_stat_statements");
@@ -132,7 +134,7 @@ describe("postgres-bootstrap", () => {
     await admin.putConfigMap(ns, "temporal-sql", { ...files, "002-index.sql": "CREATE INDEX namespaces_created ON visibility.namespaces (created);" });
     const added = await counted(() => runDag(unit(), opts));
     expect(added.result[2]!.outputs.action).toBe("updated");
-    expect(added.result[2]!.stdout).toContain("applied SQL file 002-index.sql to temporal");
+    expect(lastLine(added.result[2]!).changes).toEqual(["applied SQL file 002-index.sql to PostgreSQL database temporal (recorded in reseed.applied_sql)"]);
     expect((await runDag(unit(), opts))[2]!.outputs.action).toBe("unchanged");
 
     await admin.putConfigMap(ns, "temporal-sql", {
@@ -148,13 +150,20 @@ describe("postgres-bootstrap", () => {
     expect(await db.query("SELECT to_regclass('visibility.more') AS t", [], "temporal")).toEqual([{ t: null }]);
   });
 
-  it("a failing SQL file leaves nothing behind and names the file", async () => {
+  it("a failing SQL file leaves nothing behind and names the file, and the evidence names what the run wrote before it", async () => {
     await bootstrapped();
     const files = (await admin.readConfigMap(ns, "temporal-sql"))!;
     await admin.putConfigMap(ns, "temporal-sql", { ...files, "003-broken.sql": "CREATE TABLE visibility.half (id int); SELECT no_such_function();" });
+    // Drift the run corrects first, so it writes (the password) before the file fails.
+    await db.query(`ALTER ROLE temporal WITH PASSWORD 'changed-by-hand'`);
     const runs = await runDag(unit(), opts);
     expect(runs[2]!.code).toBe(ExitCode.ensureFailed);
     expect(runs[2]!.stdout).toContain("SQL file 003-broken.sql failed (nothing of it was applied)");
+    const summary = lastLine(runs[2]!);
+    expect(summary).toMatchObject({ result: "failed", changes: ["updated PostgreSQL role temporal (password set from its input)"] });
+    expect(summary.msg).toContain("written before the failure: updated PostgreSQL role temporal");
+    expect(runs[2]!.outputs.summary).toContain("updated PostgreSQL role temporal (password set from its input)");
+    expect(await db.canSignIn("temporal", appPassword, "temporal")).toBe(true);
     expect(await db.query("SELECT to_regclass('visibility.half') AS t", [], "temporal")).toEqual([{ t: null }]);
   });
 
@@ -171,7 +180,7 @@ describe("postgres-bootstrap", () => {
 
     const next = await runDag(unit("2026-02-01"), opts);
     expect(next[2]!.outputs.action).toBe("updated");
-    expect(next[2]!.stdout).toContain("applied seed 2026-02-01 to temporal (runId 2026-01-21 -> 2026-02-01)");
+    expect(next[2]!.stdout).toContain("applied seed 2026-02-01 to PostgreSQL database temporal (runId 2026-01-21 -> 2026-02-01)");
     expect(await seedRows()).toBe(2);
     expect((await runDag(unit("2026-02-01"), opts))[2]!.outputs.action).toBe("unchanged");
   });

@@ -305,6 +305,36 @@ describe("generated-secret into an external authority", () => {
     expect(after?.customMetadata["reseed-rotation-id"]).toBe("r2");
   });
 
+  it("Vault: a run that writes the value and is then refused the metadata names the write it made, next to the refusal", async () => {
+    const ns = "gen-half";
+    const u = unit("half-written", {
+      kind: "generated-secret",
+      with: {
+        vault: { address: baoInfo.address, path: "half/app", auth: { kubernetes: { role: `gen-${ns}`, tokenFile: join(files, `${ns}.token`) } } },
+        keys: [{ name: "password" }],
+      },
+    });
+    // The policy lets the unit write the secret's data but not its metadata: OpenBao itself refuses the second write.
+    await bao.policy(`gen-${ns}`, 'path "secret/data/half/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/half/*" { capabilities = ["read"] }');
+    await bao.kubernetesRole(`gen-${ns}`, { namespace: ns, name: "unit" }, [`gen-${ns}`]);
+    await projectedToken(kubeInfo, ns, "unit", { file: join(files, `${ns}.token`) });
+    const mark = await audit.mark();
+    const runs = await runDag(u, { ...(await asUnit(ns, u)), env: authorityStepEnv(bundle) });
+    expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
+    // Counted at OpenBao: the data write went through, the metadata write was refused.
+    const counted = await audit.since(mark);
+    expect(counted.filter((w) => !w.includes("permission denied"))).toEqual(["vault create secret/data/half/app"]);
+    expect(counted.filter((w) => w.includes("permission denied"))).toEqual([expect.stringMatching(/^vault (create|update) secret\/metadata\/half\/app /)]);
+    const written = `Vault ${baoInfo.address} secret/half/app`;
+    const summary = lastLine(runs[2]!);
+    expect(summary).toMatchObject({ result: "failed", changes: [`created ${written} with key password`] });
+    expect(problemsOf(runs[2]!)).toContain("permission denied");
+    expect(summary.msg).toContain(`written before the failure: created ${written} with key password`);
+    expect(JSON.parse(runs[2]!.outputs.summary!)).toMatchObject({ phase: "ensure-state", result: "failed", changes: [`created ${written} with key password`] });
+    expect(runs[2]!.stdout).toMatch(/"event":"state.changed","verb":"created","object":"Vault [^"]+ secret\/half\/app","keys":\["password"\]/);
+    expect((await bao.kvGet("secret", "half/app"))?.data.password).toMatch(/^[A-Za-z0-9]{32}$/);
+  });
+
   it("Key Vault: keeps a value that exists, creates only what is absent, and recovers a deleted secret with its old value", async () => {
     const ns = "gen-kv";
     const vault = new KeyVaultAdmin(azure, (await azure.addVault("kv-generated")).url);

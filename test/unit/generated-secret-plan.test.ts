@@ -7,12 +7,12 @@ const all = (id: string | undefined) => ({ password: id, token: id });
 
 describe("generated-secret plan", () => {
   it("creates every key when nothing exists", () => {
-    expect(planKeys({ exists: false, present: [], rotationIds: {} }, keys, undefined)).toMatchObject({ create: true, generate: ["password", "token"] });
+    expect(planKeys({ exists: false, present: [], rotationIds: {} }, keys, undefined)).toMatchObject({ generate: ["password", "token"], changes: ["created with keys password, token"] });
   });
 
   it("adds only missing keys and never touches existing values", () => {
     const p = planKeys({ exists: true, present: ["password"], rotationIds: {} }, keys, undefined);
-    expect(p).toMatchObject({ create: false, rotated: [], generate: ["token"], changes: ["added missing key token"] });
+    expect(p).toMatchObject({ rotated: [], generate: ["token"], changes: ["added missing key token"] });
   });
 
   it("does nothing when every key exists (the zero-write rerun)", () => {
@@ -38,9 +38,9 @@ describe("generated-secret plan", () => {
 
   it("recovers a soft-deleted key instead of generating a new value, keeping its rotationId", () => {
     const p = planKeys({ exists: true, present: ["password"], rotationIds: { password: "r1", token: "r1" }, recoverable: ["token"] }, keys, "r1");
-    expect(p).toMatchObject({ create: false, recover: ["token"], generate: [], adopt: [], changes: ["recovered soft-deleted token (value kept)"] });
+    expect(p).toMatchObject({ recover: ["token"], generate: [], adopt: [], changes: ["recovered soft-deleted token (value kept)"] });
     const alone = planKeys({ exists: false, present: [], rotationIds: {}, recoverable: ["password", "token"] }, keys, undefined);
-    expect(alone).toMatchObject({ create: false, recover: ["password", "token"], generate: [] });
+    expect(alone).toMatchObject({ recover: ["password", "token"], generate: [] });
   });
 
   it("rotates a recovered key only when its recorded rotationId differs, and adopts one without any", () => {

@@ -13,6 +13,7 @@ import { headline, summarize } from "../../steps/runtime/runtime.js";
 import { coderApi } from "../../steps/kinds/coder-admin/coder-api.js";
 import { connectKeycloak } from "../../steps/kinds/keycloak-client-secret/keycloak.js";
 import { connectVault } from "../../steps/stores/vault/connection.js";
+import { ChangeLog, readOnly } from "../../steps/core/changes.js";
 import { httpJsonSource } from "../../steps/inputs/http-json.js";
 import { resolveInputs } from "../../steps/inputs/index.js";
 import { CANARY_LENGTHS, canary, describeLeak, encodings, endpointsOf, findLeaks, FRAGMENT, pointAt, type Evidence } from "../conformance/leak-hunt.js";
@@ -90,10 +91,10 @@ const clients: Record<string, Client> = {
   "Keycloak token request": (secret, redactor, url) => connectKeycloak(url, { realm: "r", clientId: "reseed-extractor", clientSecret: secret }, redactor),
   "Coder first user": (secret, redactor, url) => coderApi(url, 2000, redactor).createFirstUser({ email: "owner@corp.internal", username: "owner", password: secret }),
   "Coder session token": (secret, redactor, url) => coderApi(url, 2000, redactor).me(secret),
-  "Vault token": async (secret, redactor, url) => (await connectVault({ address: url, auth: { token: { env: "T" } } }, { T: secret }, redactor, 2000)).readKv("secret", "app"),
+  "Vault token": async (secret, redactor, url) => (await connectVault({ address: url, auth: { token: { env: "T" } } }, { T: secret }, redactor, readOnly, 2000)).readKv("secret", "app"),
   "Vault write": async (secret, redactor, url) => {
     redactor.register(secret);
-    await (await connectVault({ address: url, auth: { token: { env: "T" } } }, { T: `tok-${secret}` }, redactor, 2000)).writeKv("secret", "app", { password: secret }, 0);
+    await (await connectVault({ address: url, auth: { token: { env: "T" } } }, { T: `tok-${secret}` }, redactor, new ChangeLog().record, 2000)).writeKv("secret", "app", { password: secret }, 0);
   },
   "httpJson bearerTokenFile": async (secret, redactor, url) => {
     const dir = await mkdtemp(path.join(tmpdir(), "reseed-hunt-"));

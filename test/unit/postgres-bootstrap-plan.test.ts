@@ -6,14 +6,17 @@ import { settings } from "../../steps/kinds/postgres-bootstrap/settings.js";
 describe("postgres-bootstrap plan", () => {
   it("creates a missing role with its verifier, and leaves an equal one alone", () => {
     expect(planRole({ name: "app", login: true }, undefined, "SCRAM-SHA-256$4096:x$y:z", false)).toEqual([
-      { change: "created role app", sql: `CREATE ROLE "app" WITH LOGIN PASSWORD 'SCRAM-SHA-256$4096:x$y:z'` },
+      { change: { verb: "created", object: "PostgreSQL role app" }, sql: `CREATE ROLE "app" WITH LOGIN PASSWORD 'SCRAM-SHA-256$4096:x$y:z'` },
     ]);
     expect(planRole({ name: "app", login: true }, { name: "app", login: true }, undefined, true)).toEqual([]);
   });
 
   it("corrects login and password drift separately", () => {
     const steps = planRole({ name: "app", login: true }, { name: "app", login: false }, "V", false);
-    expect(steps.map((s) => s.change)).toEqual(["set role app LOGIN", "set the password of role app"]);
+    expect(steps.map((s) => s.change)).toEqual([
+      { verb: "updated", object: "PostgreSQL role app", note: "LOGIN" },
+      { verb: "updated", object: "PostgreSQL role app", note: "password set from its input" },
+    ]);
   });
 
   it("creates a database or corrects its owner, never drops", () => {

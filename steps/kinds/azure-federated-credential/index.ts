@@ -65,9 +65,10 @@ export const azureFederatedCredential = defineKind<Settings>({
     const want = desired(ctx, s);
     const { arm, ref } = await connect(ctx, s);
     const plan = planCredential(s.name, want, await arm.get(ref));
-    if (!plan.write) return { action: "unchanged", changes: [] };
+    if (!plan.write) return;
+    ctx.log.info({ event: "ensure.plan", plan: plan.changes }, `plan: ${plan.changes.join("; ")}`);
     await arm.put(ref, want);
-    return { action: plan.action, changes: plan.changes };
+    ctx.record({ verb: plan.action, object: `federated identity credential ${s.name} of managed identity ${ref.resourceGroup}/${ref.identityName}` });
   },
 
   async verify(ctx, s) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ExitCode, SeedError } from "../../core/errors.js";
-import { defineKind, type Check, type KindContext, type Outcome } from "../kind.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
 import { inputValue } from "../../core/spec.js";
 import { openStore, secretLocation, storeAccess } from "../../stores/index.js";
 import { coderApi, isStatus, type CoderApi } from "./coder-api.js";
@@ -90,17 +90,7 @@ export const coderAdmin = defineKind<Settings>({
   dependencies: (s) => [{ http: { url: `${s.url.replace(/\/+$/, "")}/api/v2/buildinfo` } }],
   access: storeAccess(["session"], "write"),
 
-  async ensure(ctx, s) {
-    const changes: string[] = [];
-    try {
-      return await ensureCoder(ctx, s, changes);
-    } catch (err) {
-      // A run can write (the first user, a token) and then fail on the admin; the writes it
-      // made are evidence too, and the step only logs changes of a run that succeeded.
-      for (const change of changes) ctx.log.info({ event: "state.changed", change }, change);
-      throw err;
-    }
-  },
+  ensure: ensureCoder,
 
   async verify(ctx, s) {
     const api = coderApi(s.url, REQUEST_TIMEOUT_MS, ctx.redactor);
@@ -126,26 +116,24 @@ export const coderAdmin = defineKind<Settings>({
   },
 });
 
-async function ensureCoder(ctx: KindContext, s: Settings, changes: string[]): Promise<Outcome> {
+/** Each write to Coder is recorded as it succeeds: a run that fails on the admin still shows the first user and token it made. */
+async function ensureCoder(ctx: KindContext, s: Settings): Promise<void> {
   const api = coderApi(s.url, REQUEST_TIMEOUT_MS, ctx.redactor);
   const o = owner(ctx, s);
   const want = desiredAdmin(ctx, s, o);
-  let created = false;
 
   if (!(await api.firstUserExists())) {
     try {
       await api.createFirstUser(o);
-      changes.push(`created Coder's first user ${o.username} (owner, login_type password)`);
-      created = true;
+      // Named by role, not by username: the username is often a secret input, and masked.
+      ctx.record({ verb: "created", object: "Coder's first user", note: "owner, login_type password" });
     } catch (err) {
       // 409: another writer finished /setup between the read and the write; sign-in decides whose it is.
       if (!isStatus(err, 409)) throw err;
     }
   }
 
-  const session = await ownerToken(ctx, api, openStore(s.session, ctx), o, { tokenName: tokenName(ctx), lifetimeHours: s.tokenLifetimeHours, now: new Date() });
-  changes.push(...session.changes);
-  const token = session.token;
+  const token = await ownerToken(ctx, api, openStore(s.session, ctx), o, { tokenName: tokenName(ctx), lifetimeHours: s.tokenLifetimeHours, now: new Date() });
 
   if (want) {
     const plan = planAdmin(await findAdmin(api, token, want), want, s.loginTypeDrift);
@@ -159,20 +147,18 @@ async function ensureCoder(ctx: KindContext, s: Settings, changes: string[]): Pr
         }
         throw err;
       }
-      changes.push(`deleted Coder user ${plan.user.username} (login_type ${plan.user.login_type}; loginTypeDrift: recreate)`);
+      ctx.record({ verb: "deleted", object: `Coder user ${plan.user.username}`, note: `login_type ${plan.user.login_type}; loginTypeDrift: recreate` });
     }
     if (plan.action === "create" || plan.action === "recreate") {
       const org = await api.defaultOrganizationId(token);
       await api.createUser(token, { email: want.email, username: want.username, name: "", login_type: want.loginType, organization_ids: [org], roles: want.roles });
-      changes.push(`created Coder user ${want.username} (login_type ${want.loginType}, roles ${want.roles.join(", ")})`);
-      created = true;
+      ctx.record({ verb: "created", object: `Coder user ${want.username}`, note: `login_type ${want.loginType}, roles ${want.roles.join(", ")}` });
     }
     if (plan.action === "grant") {
       await api.setSiteRoles(token, plan.user.id, plan.roles);
-      changes.push(`granted ${plan.added.join(", ")} to Coder user ${plan.user.username}`);
+      ctx.record({ verb: "updated", object: `Coder user ${plan.user.username}`, note: `granted ${plan.added.join(", ")}` });
     }
   }
-  return { action: created ? "created" : changes.length ? "updated" : "unchanged", changes };
 }
 
 /** What verify reports for the admin: the state found, in the words of the plan that would fix it. */

@@ -15,6 +15,8 @@ export interface Owner {
  * password writes a session (and an audit entry) in Coder on every run; a stored token that
  * still works lets a run that changes nothing write nothing. A token that stopped working
  * (Coder's database was reset) or is near its expiry is replaced by signing in once.
+ * Signing in and out are not changes of state; the token issued, any it replaces, and the
+ * store it is kept in are, and each is recorded as it is made.
  */
 export async function ownerToken(
   ctx: KindContext,
@@ -22,12 +24,12 @@ export async function ownerToken(
   store: SecretStore,
   owner: Owner,
   opts: { tokenName: string; lifetimeHours: number; now: Date },
-): Promise<{ token: string; changes: string[] }> {
+): Promise<string> {
   const stored = (await store.read(["token"]))?.token;
   let why = `no owner API token in ${store.describe()}`;
   if (stored) {
     const usable = await storedTokenState(api, stored, owner, opts);
-    if (usable === "ok") return { token: stored, changes: [] };
+    if (usable === "ok") return stored;
     why = usable;
   }
   ctx.log.info({ event: "coder.session", reason: why }, "signing in as the owner to issue an API token");
@@ -48,7 +50,9 @@ export async function ownerToken(
   let token: string;
   try {
     for (const key of await api.tokens(session)) {
-      if (key.token_name === opts.tokenName) await api.deleteApiKey(session, key.id);
+      if (key.token_name !== opts.tokenName) continue;
+      await api.deleteApiKey(session, key.id);
+      ctx.record({ verb: "deleted", object: `Coder API token ${opts.tokenName} of the owner`, note: "replaced by a new one" });
     }
     try {
       token = await api.createToken(session, opts.tokenName, opts.lifetimeHours);
@@ -59,11 +63,12 @@ export async function ownerToken(
       throw err;
     }
     ctx.redactor.register(token);
+    ctx.record({ verb: "issued", object: `Coder API token ${opts.tokenName} of the owner`, note: why });
   } finally {
     await api.logout(session).catch(() => undefined);
   }
-  const published = await publish(store, { token });
-  return { token, changes: [`issued owner API token ${opts.tokenName} (${why})`, ...published.changes] };
+  await publish(store, { token });
+  return token;
 }
 
 async function storedTokenState(api: CoderApi, token: string, owner: Owner, opts: { lifetimeHours: number; now: Date }): Promise<"ok" | string> {

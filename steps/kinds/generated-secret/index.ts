@@ -95,16 +95,17 @@ export const generatedSecret = defineKind<Settings>({
     const names = s.keys.map((k) => k.name);
     const current = await readCurrent(t, names);
     const plan = planKeys(current, names, s.rotationId);
-    if (!plan.generate.length && !plan.adopt.length && !plan.recover.length) return { action: "unchanged", changes: [] };
+    if (!plan.generate.length && !plan.adopt.length && !plan.recover.length) return;
     const values: Record<string, string> = {};
     for (const key of s.keys.filter((k) => plan.generate.includes(k.name))) {
       const value = generateValue(key.length, key.charset);
       ctx.redactor.register(value);
       values[key.name] = value;
     }
+    // Why it writes, before it does: the store records each write itself as it is made.
+    ctx.log.info({ event: "ensure.plan", target: t.describe(), plan: plan.changes }, `plan for ${t.describe()}: ${plan.changes.join("; ")}`);
     if (plan.recover.length) await t.softDelete!.recover(plan.recover);
     await t.writeMarked(values, { name: ROTATION_MARK, value: s.rotationId, keys: names });
-    return { action: plan.create ? "created" : "updated", changes: plan.changes.map((c) => `${c} in ${t.describe()}`) };
   },
 
   async verify(ctx, s) {

@@ -26,7 +26,6 @@ export interface CurrentKeys {
 }
 
 export interface KeysPlan {
-  create: boolean;
   /** Keys to generate a value for: missing ones and rotated ones. */
   generate: string[];
   rotated: string[];
@@ -42,7 +41,7 @@ const list = (keys: string[]) => keys.join(", ");
 export function planKeys(current: CurrentKeys, keys: string[], rotationId: string | undefined): KeysPlan {
   const recover = keys.filter((k) => current.recoverable?.includes(k));
   if (!current.exists && !recover.length) {
-    return { create: true, generate: [...keys], rotated: [], adopt: [], recover: [], changes: [`created with key${keys.length === 1 ? "" : "s"} ${list(keys)}`] };
+    return { generate: [...keys], rotated: [], adopt: [], recover: [], changes: [`created with key${keys.length === 1 ? "" : "s"} ${list(keys)}`] };
   }
   // A recoverable key counts as present: its old value comes back, with the rotationId it had.
   const present = new Set([...current.present, ...recover]);
@@ -52,7 +51,6 @@ export function planKeys(current: CurrentKeys, keys: string[], rotationId: strin
   const byOldId = new Map<string, string[]>();
   for (const k of rotated) byOldId.set(current.rotationIds[k]!, [...(byOldId.get(current.rotationIds[k]!) ?? []), k]);
   return {
-    create: false,
     generate: keys.filter((k) => missing.includes(k) || rotated.includes(k)),
     rotated,
     adopt,

@@ -60,7 +60,7 @@ export const keycloakClientSecret = defineKind<Settings>({
 
   async ensure(ctx, s) {
     const { secret } = await readFromKeycloak(await signIn(ctx, s), s);
-    return publish(openStore(s.sink, ctx), desired(s, secret));
+    await publish(openStore(s.sink, ctx), desired(s, secret));
   },
 
   async verify(ctx, s) {

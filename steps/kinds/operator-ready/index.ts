@@ -24,7 +24,7 @@ export const operatorReady = defineKind<Settings>({
   inputs: [],
   dependencies: () => [],
   access: [{ path: ["resources", "*"], object: "reference", verbs: "read" }],
-  ensure: async () => ({ action: "none", changes: [] }),
+  ensure: async () => undefined,
   verify: (ctx, s) =>
     Promise.all(
       s.resources.map(async (r) => {

@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { defineKind, type Check, type KindContext, type Outcome } from "../kind.js";
+import { describeChange } from "../../core/changes.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
 import type { Dependency } from "../../core/spec.js";
 import { ensureLedger, readApplied, readSeed, recordApplied, recordSeed } from "./ledger.js";
 import { checksum, planDatabase, planInDatabase, planMigrations, planRole, planSeed, seedChecksum, type RoleState, type SqlFile, type Step } from "./plan.js";
@@ -39,15 +40,15 @@ async function inDatabaseState(client: pg.Client): Promise<{ extensions: Set<str
   return { extensions: new Set(ext.rows.map((r) => r.extname)), schemaOwners: new Map(sch.rows.map((r) => [r.nspname, r.owner])) };
 }
 
-/** Applies steps one by one, remembering what changed (a failure names the step that failed). */
-async function run(client: pg.Client, steps: Step[], done: Step[]): Promise<void> {
+/** Applies steps one by one, recording each as it succeeds; a failure names the step that failed. */
+async function run(ctx: KindContext, client: pg.Client, steps: Step[]): Promise<void> {
   for (const step of steps) {
     try {
       await client.query(step.sql);
     } catch (err) {
-      throw new Error(`${step.change.replace(/^created/, "creating")} failed: ${(err as Error).message}`);
+      throw new Error(`not done: ${describeChange(step.change)}: ${(err as Error).message}`);
     }
-    done.push(step);
+    ctx.record(step.change);
   }
 }
 
@@ -68,12 +69,12 @@ async function applyFiles(client: pg.Client, owner: string, files: SqlFile[], re
   });
 }
 
-async function ensureDatabase(ctx: KindContext, conn: Connection, db: DatabaseSpec, done: Step[]): Promise<void> {
+async function ensureDatabase(ctx: KindContext, conn: Connection, db: DatabaseSpec): Promise<void> {
   const unit = ctx.unit.metadata.name;
   const migrations = db.migrations ? await readSqlFiles(ctx, db.migrations) : [];
   const seedFiles = db.seed ? await readSqlFiles(ctx, db.seed.files) : [];
   await withClient(conn, db.name, async (client) => {
-    await run(client, planInDatabase(db, await inDatabaseState(client)), done);
+    await run(ctx, client, planInDatabase(db, await inDatabaseState(client)));
 
     const plan = planMigrations(migrations, await readApplied(client));
     if (plan.changed.length) {
@@ -86,14 +87,14 @@ async function ensureDatabase(ctx: KindContext, conn: Connection, db: DatabaseSp
     for (const f of plan.apply) {
       await ensureLedger(client);
       await applyFiles(client, db.owner, [f], () => recordApplied(client, f.name, checksum(f.text), unit));
-      done.push({ change: `applied SQL file ${f.name} to ${db.name}`, sql: "" });
+      ctx.record({ verb: "applied", object: `SQL file ${f.name} to PostgreSQL database ${db.name}`, note: "recorded in reseed.applied_sql" });
     }
     if (db.seed) {
       const decision = planSeed(db.seed.runId, seedFiles, await readSeed(client));
       if (decision.run) {
         await ensureLedger(client);
         await applyFiles(client, db.owner, [...seedFiles].sort((a, b) => (a.name < b.name ? -1 : 1)), () => recordSeed(client, db.seed!.runId, seedChecksum(seedFiles), unit));
-        done.push({ change: `applied seed ${db.seed.runId} to ${db.name} (${decision.reason})`, sql: "" });
+        ctx.record({ verb: "applied", object: `seed ${db.seed.runId} to PostgreSQL database ${db.name}`, note: decision.reason });
       } else if (decision.filesChanged) {
         ctx.log.warn({ event: "seed.files-changed", database: db.name, runId: db.seed.runId }, `the seed files of ${db.name} changed since runId ${db.seed.runId} was applied; change runId to apply them`);
       }
@@ -111,10 +112,9 @@ export const postgresBootstrap = defineKind<Settings>({
   dependencies: (s, ns): Dependency[] => [{ tcp: { host: s.connection.host, port: s.connection.port } }, ...sqlSources(s).map((f) => sqlFilesDependency(f, ns))],
   access: [...sqlFilesAccess(["databases", "*", "migrations"]), ...sqlFilesAccess(["databases", "*", "seed", "files"])],
 
-  async ensure(ctx, s): Promise<Outcome> {
+  async ensure(ctx, s): Promise<void> {
     const conn = connectionOf(ctx, s);
     const maintenance = s.connection.database;
-    const done: Step[] = [];
     await withClient(conn, maintenance, async (client) => {
       const roles = await rolesState(client, s.roles.map((r) => r.name));
       for (const role of s.roles) {
@@ -123,15 +123,12 @@ export const postgresBootstrap = defineKind<Settings>({
         const passwordOk = password !== undefined && have?.login === true && (await canSignIn(conn, maintenance, role.name, password));
         const verifier = password !== undefined && !passwordOk ? scramVerifier(password) : undefined;
         if (verifier) ctx.redactor.register(verifier);
-        await run(client, planRole(role, have, verifier, passwordOk), done);
+        await run(ctx, client, planRole(role, have, verifier, passwordOk));
       }
       const owners = await databaseOwners(client, s.databases.map((d) => d.name));
-      for (const db of s.databases) await run(client, planDatabase(db, owners.get(db.name)), done);
+      for (const db of s.databases) await run(ctx, client, planDatabase(db, owners.get(db.name)));
     });
-    for (const db of s.databases) await ensureDatabase(ctx, conn, db, done);
-    const changes = done.map((d) => d.change);
-    const action = !changes.length ? "unchanged" : changes.some((c) => c.startsWith("created")) ? "created" : "updated";
-    return { action, changes };
+    for (const db of s.databases) await ensureDatabase(ctx, conn, db);
   },
 
   async verify(ctx, s): Promise<Check[]> {
@@ -162,7 +159,7 @@ export const postgresBootstrap = defineKind<Settings>({
       const migrations = db.migrations ? await readSqlFiles(ctx, db.migrations) : [];
       await withClient(conn, db.name, async (client) => {
         const missing = planInDatabase(db, await inDatabaseState(client));
-        checks.push({ name: `database ${db.name} extensions and schemas`, ok: !missing.length, detail: missing.length ? missing.map((m) => m.change.replace(/^created/, "missing")).join("; ") : "present" });
+        checks.push({ name: `database ${db.name} extensions and schemas`, ok: !missing.length, detail: missing.length ? missing.map(({ change: c }) => `${c.object} ${c.verb === "created" ? "is missing" : `differs: ${c.note}`}`).join("; ") : "present" });
         if (db.migrations) {
           const plan = planMigrations(migrations, await readApplied(client));
           const ok = !plan.apply.length && !plan.changed.length;

@@ -2,10 +2,11 @@
 // says, and only the difference becomes a statement. Nothing is dropped: a role, database,
 // schema or extension the unit does not list is left alone.
 import { createHash } from "node:crypto";
+import type { Change } from "../../core/changes.js";
 
 export interface Step {
-  /** What changes, for the log: never a value. */
-  change: string;
+  /** The change the statement makes, recorded once it succeeded: never a value. */
+  change: Change;
   sql: string;
 }
 
@@ -18,16 +19,16 @@ export interface RoleState {
 
 export function planRole(want: { name: string; login: boolean }, have: RoleState | undefined, verifier: string | undefined, passwordOk: boolean): Step[] {
   const pw = verifier ? ` PASSWORD '${verifier}'` : "";
-  if (!have) return [{ change: `created role ${want.name}`, sql: `CREATE ROLE ${q(want.name)} WITH ${want.login ? "LOGIN" : "NOLOGIN"}${pw}` }];
+  if (!have) return [{ change: { verb: "created", object: `PostgreSQL role ${want.name}` }, sql: `CREATE ROLE ${q(want.name)} WITH ${want.login ? "LOGIN" : "NOLOGIN"}${pw}` }];
   const steps: Step[] = [];
-  if (have.login !== want.login) steps.push({ change: `set role ${want.name} ${want.login ? "LOGIN" : "NOLOGIN"}`, sql: `ALTER ROLE ${q(want.name)} WITH ${want.login ? "LOGIN" : "NOLOGIN"}` });
-  if (verifier && !passwordOk) steps.push({ change: `set the password of role ${want.name}`, sql: `ALTER ROLE ${q(want.name)} WITH PASSWORD '${verifier}'` });
+  if (have.login !== want.login) steps.push({ change: { verb: "updated", object: `PostgreSQL role ${want.name}`, note: want.login ? "LOGIN" : "NOLOGIN" }, sql: `ALTER ROLE ${q(want.name)} WITH ${want.login ? "LOGIN" : "NOLOGIN"}` });
+  if (verifier && !passwordOk) steps.push({ change: { verb: "updated", object: `PostgreSQL role ${want.name}`, note: "password set from its input" }, sql: `ALTER ROLE ${q(want.name)} WITH PASSWORD '${verifier}'` });
   return steps;
 }
 
 export function planDatabase(want: { name: string; owner: string }, haveOwner: string | undefined): Step[] {
-  if (haveOwner === undefined) return [{ change: `created database ${want.name} owned by ${want.owner}`, sql: `CREATE DATABASE ${q(want.name)} OWNER ${q(want.owner)}` }];
-  if (haveOwner !== want.owner) return [{ change: `database ${want.name} owner ${haveOwner} -> ${want.owner}`, sql: `ALTER DATABASE ${q(want.name)} OWNER TO ${q(want.owner)}` }];
+  if (haveOwner === undefined) return [{ change: { verb: "created", object: `PostgreSQL database ${want.name}`, note: `owned by ${want.owner}` }, sql: `CREATE DATABASE ${q(want.name)} OWNER ${q(want.owner)}` }];
+  if (haveOwner !== want.owner) return [{ change: { verb: "updated", object: `PostgreSQL database ${want.name}`, note: `owner ${haveOwner} -> ${want.owner}` }, sql: `ALTER DATABASE ${q(want.name)} OWNER TO ${q(want.owner)}` }];
   return [];
 }
 
@@ -37,13 +38,13 @@ export function planInDatabase(
 ): Step[] {
   const steps: Step[] = [];
   for (const ext of db.extensions.filter((e) => !have.extensions.has(e))) {
-    steps.push({ change: `created extension ${ext} in ${db.name}`, sql: `CREATE EXTENSION IF NOT EXISTS ${q(ext)}` });
+    steps.push({ change: { verb: "created", object: `PostgreSQL extension ${ext} in database ${db.name}` }, sql: `CREATE EXTENSION IF NOT EXISTS ${q(ext)}` });
   }
   for (const s of db.schemas) {
     const owner = s.owner ?? db.owner;
     const current = have.schemaOwners.get(s.name);
-    if (current === undefined) steps.push({ change: `created schema ${db.name}.${s.name} owned by ${owner}`, sql: `CREATE SCHEMA ${q(s.name)} AUTHORIZATION ${q(owner)}` });
-    else if (current !== owner) steps.push({ change: `schema ${db.name}.${s.name} owner ${current} -> ${owner}`, sql: `ALTER SCHEMA ${q(s.name)} OWNER TO ${q(owner)}` });
+    if (current === undefined) steps.push({ change: { verb: "created", object: `PostgreSQL schema ${db.name}.${s.name}`, note: `owned by ${owner}` }, sql: `CREATE SCHEMA ${q(s.name)} AUTHORIZATION ${q(owner)}` });
+    else if (current !== owner) steps.push({ change: { verb: "updated", object: `PostgreSQL schema ${db.name}.${s.name}`, note: `owner ${current} -> ${owner}` }, sql: `ALTER SCHEMA ${q(s.name)} OWNER TO ${q(owner)}` });
   }
   return steps;
 }

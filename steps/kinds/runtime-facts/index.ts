@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
+import { changedKeys } from "../../core/changes.js";
 import { defineKind, type KindContext } from "../kind.js";
 import { isNotFound } from "../../core/kube.js";
 import { inputValue } from "../../core/spec.js";
@@ -39,21 +40,21 @@ export const runtimeFacts = defineKind<Settings>({
       if (!isNotFound(err)) throw err;
     }
     const meta = { unit: ctx.unit.metadata.name, target: s.configMap, namespace };
+    const object = `ConfigMap ${namespace}/${s.configMap.name}`;
     if (!current) {
       await core.createNamespacedConfigMap({ namespace, body: { metadata: managedMetadata(meta), data: want } });
-      return { action: "created", changes: Object.keys(want).map((k) => `published fact ${k}=${want[k]}`) };
+      ctx.record({ verb: "created", object, keys: Object.keys(want).sort() });
+      return;
     }
     const data = current.data ?? {};
-    const changes = Object.entries(want)
-      .filter(([k, v]) => data[k] !== v)
-      .map(([k, v]) => (k in data ? `corrected fact ${k}: ${data[k]} -> ${v}` : `published fact ${k}=${v}`));
-    if (!changes.length) return { action: "unchanged", changes: [] };
+    const differing = changedKeys(data, want);
+    if (!differing.length) return;
     await core.replaceNamespacedConfigMap({
       name: s.configMap.name,
       namespace,
       body: { ...current, metadata: managedMetadata({ ...meta, current: current.metadata }), data: { ...data, ...want } },
     });
-    return { action: "updated", changes };
+    ctx.record({ verb: "updated", object, keys: differing });
   },
 
   async verify(ctx, s) {

@@ -97,11 +97,10 @@ export const secretSync = defineKind<Settings>({
     const { current, recovered } = await readRecovering(to, pairs.map((p) => p.to));
     const plan = planSync({ pairs, source, destination: current ?? {}, recovered, drift: s.drift, prunable: await prunable(to, s) });
     for (const key of plan.drifted) ctx.log.warn({ event: "drift.reported", key, destination: to.describe() }, `${key} differs from the source; drift: report leaves it as it is`);
+    if (plan.changes.length) ctx.log.info({ event: "ensure.plan", target: to.describe(), plan: plan.changes }, `plan for ${to.describe()}: ${plan.changes.join("; ")}`);
+    // The store records each write (and the recoveries above) as it is made.
     if (Object.keys(plan.write).length) await to.write(plan.write);
     if (plan.remove.length) await to.remove(plan.remove);
-    if (!plan.changes.length) return { action: "unchanged", changes: [] };
-    // "created": the destination held none of the keys, as after a reset; otherwise "updated".
-    return { action: Object.keys(current ?? {}).length === recovered.length ? "created" : "updated", changes: plan.changes.map((c) => `${c} in ${to.describe()}`) };
   },
 
   async verify(ctx, s) {

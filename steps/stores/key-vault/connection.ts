@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { WorkloadIdentityCredential } from "@azure/identity";
 import { SecretClient, type KeyVaultSecret } from "@azure/keyvault-secrets";
+import type { RecordChange } from "../../core/changes.js";
 import { httpAnswer } from "../../core/errors.js";
 import { sleep } from "../../core/retry.js";
 import type { Redactor } from "../../core/redact.js";
@@ -112,7 +113,7 @@ export interface KeyVaultConnectionSettings {
 }
 
 /** A client for one vault, authenticated with the pod's workload identity. */
-export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: NodeJS.ProcessEnv, redactor: Redactor): Promise<KeyVaultClient> {
+export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: NodeJS.ProcessEnv, redactor: Redactor, record: RecordChange): Promise<KeyVaultClient> {
   const tokenFilePath = env.AZURE_FEDERATED_TOKEN_FILE ?? "";
   // The federated token is a credential too: masked before any error could quote it.
   redactor.register((await readFile(tokenFilePath, "utf8")).trim());
@@ -137,9 +138,14 @@ export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: Node
     redactor.register(s.value);
     return { value: s.value, version: s.properties.version ?? "", tags: s.properties.tags ?? {} };
   };
+  // Which secrets this client has read as existing: a set on one of them is an update, on
+  // any other a creation (every writer reads before it writes).
+  const exists = new Set<string>();
   const get = async (name: string) => {
     try {
-      return value(await client.getSecret(name));
+      const found = value(await client.getSecret(name));
+      if (found) exists.add(name);
+      return found;
     } catch (err) {
       if (isSecretNotFound(err)) return undefined;
       throw failure(where, `read ${where} secret ${name}`, "get", apiVersion, err, redactor);
@@ -158,9 +164,12 @@ export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: Node
     async set(name, secretValue, tags) {
       redactor.register(secretValue);
       await call(`set ${where} secret ${name}`, "set", () => client.setSecret(name, secretValue, { tags }));
+      record({ verb: exists.has(name) ? "updated" : "created", object: `${where} secret ${name}` });
+      exists.add(name);
     },
     async setTags(name, version, tags) {
       await call(`tag ${where} secret ${name}`, "set", () => client.updateSecretProperties(name, version, { tags }));
+      record({ verb: "updated", object: `${where} secret ${name}`, note: "tags only" });
     },
     async names() {
       return call(`list ${where}`, "list", async () => {
@@ -173,6 +182,8 @@ export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: Node
       await call(`delete ${where} secret ${name}`, "delete", async () => {
         await client.beginDeleteSecret(name);
       });
+      record({ verb: "deleted", object: `${where} secret ${name}`, note: "soft delete: recoverable" });
+      exists.delete(name);
     },
     async deleted(name) {
       try {
@@ -189,6 +200,7 @@ export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: Node
       await call(`recover soft-deleted ${where} secret ${name}`, "recover", async () => {
         await client.beginRecoverDeletedSecret(name);
       });
+      record({ verb: "recovered", object: `${where} secret ${name}` });
       // Recovery is a long-running operation: the secret answers SecretNotFound until it is
       // back. Polled at a fixed interval, up to a deadline (the step's own retry loop).
       const deadline = Date.now() + RECOVER_WAIT_MS;

@@ -48,7 +48,7 @@ function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
   const tags = new Map<string, Record<string, string>>();
   // The version of each secret read or recovered: retagging one names it.
   const versions = new Map<string, string>();
-  const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor));
+  const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor, ctx.record));
   return {
     describe: () => describeKeyVault(loc),
     async read(keys) {

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import vault from "node-vault";
+import { changedKeys, type RecordChange } from "../../core/changes.js";
 import { httpAnswer } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
 import { envInput, fileInput, type ImplicitInput } from "../../inputs/implicit.js";
@@ -62,8 +63,12 @@ async function call<T>(what: string, fn: () => Promise<T>, redactor: Redactor): 
 
 const kvPath = (mount: string, kind: "data" | "metadata", path: string) => `/${mount}/${kind}/${path.split("/").map(encodeURIComponent).join("/")}`;
 
-/** Logs in and returns a KV v2 client. Every token it handles is registered with the redactor first. */
-export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv, redactor: Redactor, timeoutMs = 15_000): Promise<VaultClient> {
+/**
+ * Logs in and returns a KV v2 client. Every token it handles is registered with the redactor
+ * first. Every write it makes goes to `record` once Vault accepted it, with the keys it
+ * changed against what this client last read there.
+ */
+export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv, redactor: Redactor, record: RecordChange, timeoutMs = 15_000): Promise<VaultClient> {
   // Explicit settings only: node-vault would otherwise take VAULT_ADDR, VAULT_TOKEN,
   // VAULT_NAMESPACE and VAULT_SKIP_VERIFY from the environment (C5: no hidden fallbacks).
   const client = vault({ endpoint: conn.address, apiVersion: "v1", requestOptions: { strictSSL: true, timeout: timeoutMs } });
@@ -88,6 +93,8 @@ export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv
   }
 
   const describe = (mount: string, path: string) => `${where} ${mount}/${path}`;
+  // What was read at each path: a write's change names the keys it changed, not the whole secret.
+  const seen = new Map<string, { data: Record<string, string>; customMetadata: Record<string, string> }>();
   return {
     describe,
     async readKv(mount, path) {
@@ -97,11 +104,14 @@ export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv
         };
         const data = res.data.data ?? undefined;
         for (const v of Object.values(data ?? {})) redactor.register(String(v));
-        return { data: data && Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)])), version: res.data.metadata.version, customMetadata: res.data.metadata.custom_metadata ?? {} };
+        const kv = { data: data && Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)])), version: res.data.metadata.version, customMetadata: res.data.metadata.custom_metadata ?? {} };
+        seen.set(describe(mount, path), { data: kv.data ?? {}, customMetadata: kv.customMetadata });
+        return kv;
       } catch (err) {
         if (status(err) !== 404) throw new Error(`read ${describe(mount, path)}: ${describeVaultError(err, redactor)}`);
         // A deleted current version still has metadata, and check-and-set must name its version.
         const meta = (err as { response: { body?: { data?: { metadata?: { version?: number; custom_metadata?: Record<string, string> | null } } } } }).response.body?.data?.metadata;
+        seen.set(describe(mount, path), { data: {}, customMetadata: meta?.custom_metadata ?? {} });
         return meta?.version ? { data: undefined, version: meta.version, customMetadata: meta.custom_metadata ?? {} } : undefined;
       }
     },
@@ -110,10 +120,23 @@ export async function connectVault(conn: VaultConnection, env: NodeJS.ProcessEnv
       const res = await call(`write ${describe(mount, path)} (check-and-set version ${cas})`, () =>
         client.request({ path: kvPath(mount, "data", path), method: "POST", json: { options: { cas }, data }, timeout: timeoutMs }), redactor,
       );
+      const object = describe(mount, path);
+      const before = seen.get(object)?.data ?? {};
+      const changed = changedKeys(before, data);
+      const removed = Object.keys(before).filter((k) => !(k in data)).sort();
+      seen.set(object, { data, customMetadata: seen.get(object)?.customMetadata ?? {} });
+      // check-and-set 0 succeeds only where no version exists: the secret was created.
+      if (cas === 0) record({ verb: "created", object, keys: changed });
+      else if (removed.length && !changed.length) record({ verb: "deleted", object, keys: removed });
+      else record({ verb: "updated", object, keys: changed, ...(removed.length ? { note: `deleted ${removed.join(", ")}` } : {}) });
       return (res as { data: { version: number } }).data.version;
     },
     async writeCustomMetadata(mount, path, custom) {
       await call(`write metadata of ${describe(mount, path)}`, () => client.request({ path: kvPath(mount, "metadata", path), method: "POST", json: { custom_metadata: custom }, timeout: timeoutMs }), redactor);
+      const object = describe(mount, path);
+      const before = seen.get(object)?.customMetadata ?? {};
+      seen.set(object, { data: seen.get(object)?.data ?? {}, customMetadata: custom });
+      record({ verb: "updated", object: `${object} metadata`, keys: changedKeys(before, custom) });
     },
   };
 }

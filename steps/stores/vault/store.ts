@@ -29,7 +29,7 @@ function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore {
   let client: VaultClient | undefined;
   let last: KvSecret | undefined;
   let read = false;
-  const connect = async () => (client ??= await connectVault(loc, ctx.env, ctx.redactor));
+  const connect = async () => (client ??= await connectVault(loc, ctx.env, ctx.redactor, ctx.record));
   const fetch = async () => {
     last = await (await connect()).readKv(loc.mount, loc.path);
     read = true;

@@ -39,12 +39,13 @@ export const leakyKind = defineKind<z.infer<typeof settings>>({
       try {
         const cm = await ctx.kube().core.readNamespacedConfigMap({ name: s.configMap.name, namespace: ctx.namespace });
         await ctx.kube().core.replaceNamespacedConfigMap({ name: s.configMap.name, namespace: ctx.namespace, body: { ...cm, data: { ...cm.data, ...data } } });
+        ctx.record({ verb: "updated", object: `ConfigMap ${ctx.namespace}/${s.configMap.name}`, keys: Object.keys(data) });
       } catch (err) {
         if (!isNotFound(err)) throw err;
         await ctx.kube().core.createNamespacedConfigMap({ namespace: ctx.namespace, body: { metadata: { name: s.configMap.name, namespace: ctx.namespace }, data } });
+        ctx.record({ verb: "created", object: `ConfigMap ${ctx.namespace}/${s.configMap.name}`, keys: Object.keys(data) });
       }
     }
-    return { action: "updated", changes: ["published the answer"] };
   },
   async verify() {
     return [];
