@@ -25,6 +25,7 @@ import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
 import { startPostgres } from "../harness/postgres.js";
 import { freePorts } from "../harness/processes.js";
 import { Admin } from "../support/admin.js";
+import { startFakeAzure, type FakeAzureSetup } from "../support/fake-azure.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { PostgresTestAdmin } from "../support/postgres.js";
 import { allText, lastLine, runDag, runStepProcess, type StepRun } from "../support/steps.js";
@@ -62,6 +63,12 @@ async function throughProxy(kubeconfig: string, proxy: FaultProxy): Promise<stri
   const out = `${kubeconfig}.via-proxy.yaml`;
   await writeFile(out, stringify(doc), { mode: 0o600 });
   return out;
+}
+
+/** The ServiceAccount token a kubeconfig carries: a credential no output may show. */
+async function tokenOf(kubeconfig: string): Promise<string> {
+  const doc = parse(await readFile(kubeconfig, "utf8")) as { users: Array<{ user: { token: string } }> };
+  return doc.users[0]!.user.token;
 }
 
 /** A concurrent writer: a real update of the Secret (a new resourceVersion), not a recreate. */
@@ -124,7 +131,7 @@ describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)",
     expect(await admin.readSecret(ns, "db")).toEqual({ password: human, other: concurrent });
     // (b) exit 13, the API server's 409 named, in the summary and in the Event, no value in either.
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /HTTP 409.*(the object has been modified|Operation cannot be fulfilled)/, [human, concurrent], runs);
+    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /HTTP 409.*(the object has been modified|Operation cannot be fulfilled)/, [human, concurrent, await tokenOf(kubeconfig)], runs);
     const events = (await admin.eventNotes(ns)).join("\n");
     expect(events).toMatch(/409/);
     expect(events).not.toContain(human);
@@ -201,7 +208,7 @@ describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)",
     await hooked;
     expect(await admin.readSecret(ns, "db")).toEqual({ password: human });
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /HTTP 401|Unauthorized/, [human], runs);
+    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /HTTP 401|Unauthorized/, [human, await tokenOf(kubeconfig)], runs);
     // (c) the pod's next run has a fresh token (kubeconfigFor recreates the ServiceAccount).
     const fresh = await kube.kubeconfigFor(ns, "unit");
     expect(codes(await runDag(u, { kubeconfig: fresh, namespace: ns }))).toEqual([0, 0, 0, 0]);
@@ -295,7 +302,9 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
     const human = `set-before-${randomBytes(6).toString("hex")}`;
     const concurrent = `concurrent-${randomBytes(6).toString("hex")}`;
     await bao.kvPut("secret", "faults/cas", { password: human });
-    const hooked = proxy.intercept(kvWrite("cas"), async () => {
+    let vaultToken = "";
+    const hooked = proxy.intercept(kvWrite("cas"), async (req) => {
+      vaultToken = String(req.headers["x-vault-token"]);
       await bao.kvPut("secret", "faults/cas", { password: human, other: concurrent });
       return "forward";
     });
@@ -304,14 +313,17 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
     await hooked;
     expect((await bao.kvGet("secret", "faults/cas"))?.data).toEqual({ password: human, other: concurrent });
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /check-and-set version 1.*check-and-set parameter did not match/, [human, concurrent], runs);
+    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /check-and-set version 1.*check-and-set parameter did not match/, [human, concurrent, vaultToken], runs);
+    expect(vaultToken.length).toBeGreaterThan(10);
     await convergesKeeping("cas", { password: human, other: concurrent });
   });
 
   it("the Vault token is revoked between read and write: 403 named, nothing written, the next login converges", async () => {
     const human = `set-before-${randomBytes(6).toString("hex")}`;
     await bao.kvPut("secret", "faults/revoked", { password: human });
+    let vaultToken = "";
     const hooked = proxy.intercept(kvWrite("revoked"), async (req) => {
+      vaultToken = String(req.headers["x-vault-token"]);
       await bao.write("auth/token/revoke", { token: req.headers["x-vault-token"] });
       return "forward";
     });
@@ -320,7 +332,8 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
     await hooked;
     expect((await bao.kvGet("secret", "faults/revoked"))?.data).toEqual({ password: human });
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /HTTP 403: permission denied/, [human], runs);
+    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /HTTP 403: permission denied/, [human, vaultToken], runs);
+    expect(vaultToken.length).toBeGreaterThan(10);
     await convergesKeeping("revoked", { password: human });
   });
 
@@ -557,5 +570,71 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
     const again = azure.mark();
     expect(codes(await runDag(u, o))).toEqual([0, 0, 0, 0]);
     expect(azure.writesSince(again)).toEqual([]);
+  });
+});
+
+describe("Azure Resource Manager answers 429 and 503 with Retry-After (the fake; azure-federated-credential)", () => {
+  let azure: FakeAzureSetup;
+  let o: { kubeconfig: string; namespace: string; env: Record<string, string> };
+  const ns = "fault-arm";
+  const issuer = "https://oidc.fault.example/cluster";
+  const fic = () =>
+    unit("fault-fic", {
+      kind: "azure-federated-credential",
+      with: { subscriptionId: azure.subscriptionId, resourceGroup: "platform", identityName: "workloads", name: "workloads-fault", issuer, serviceAccount: { name: "ws", namespace: "ws" }, armEndpoint: azure.fake.url },
+    });
+  const credentials = () => azure.fake.credentials(azure.subscriptionId, "platform", "workloads")!;
+
+  beforeAll(async () => {
+    azure = await startFakeAzure();
+    azure.fake.addIdentity(azure.subscriptionId, "platform", "workloads");
+    // What existed before: a credential of someone else's on the same identity.
+    credentials().set("kept-by-someone-else", { issuer: "https://other.example", subject: "system:serviceaccount:x:y", audiences: ["api://AzureADTokenExchange"] });
+    o = { kubeconfig: await asUnit(kube, admin, ns, fic()), namespace: ns, env: azure.env() };
+  });
+  afterAll(() => azure?.fake.stop());
+
+  /** validate-inputs and wait-deps, then ensure-state alone, with the fault armed just before it. */
+  async function ensureUnder(status: 429 | 503, count: number): Promise<{ ensure: StepRun; requests: Array<{ status: number; at: number }> }> {
+    const u = fic();
+    const validated = await runStepProcess("validate-inputs", u, o);
+    const fingerprint = validated.outputs.fingerprint!;
+    expect((await runStepProcess("wait-deps", u, { ...o, fingerprint })).code).toBe(0);
+    const mark = azure.fake.armRequests.length;
+    azure.fake.throttle(count, status, 1);
+    try {
+      const ensure = await runStepProcess("ensure-state", u, { ...o, fingerprint });
+      return { ensure, requests: azure.fake.armRequests.slice(mark) };
+    } finally {
+      azure.fake.throttle(0, status, 1);
+    }
+  }
+
+  it("429 twice: waits as told, then creates the credential; the one that existed is kept; the rerun writes nothing", async () => {
+    const { ensure, requests } = await ensureUnder(429, 2);
+    expect(ensure.code).toBe(0);
+    expect(requests.slice(0, 2).map((r) => r.status)).toEqual([429, 429]);
+    for (let i = 1; i < 3; i++) expect(requests[i]!.at - requests[i - 1]!.at).toBeGreaterThanOrEqual(950);
+    expect([...credentials().keys()].sort()).toEqual(["kept-by-someone-else", "workloads-fault"]);
+    const mark = azure.fake.writes.length;
+    expect(codes(await runDag(fic(), o))).toEqual([0, 0, 0, 0]);
+    expect(azure.fake.writes.slice(mark)).toEqual([]);
+  });
+
+  it("503 for ever: fails naming the 503, bounded, not a tight loop, nothing written; then converges", async () => {
+    credentials().delete("workloads-fault");
+    const mark = azure.fake.writes.length;
+    const started = Date.now();
+    const { ensure, requests } = await ensureUnder(503, 1_000);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expectNamedFailure(ensure, ExitCode.ensureFailed, /503/, [azure.assertion]);
+    expect(requests.length).toBeLessThan(10);
+    for (let i = 1; i < requests.length; i++) expect(requests[i]!.at - requests[i - 1]!.at).toBeGreaterThanOrEqual(950);
+    expect(azure.fake.writes.slice(mark)).toEqual([]);
+    expect([...credentials().keys()]).toEqual(["kept-by-someone-else"]);
+    expect(codes(await runDag(fic(), o))).toEqual([0, 0, 0, 0]);
+    const again = azure.fake.writes.length;
+    expect(codes(await runDag(fic(), o))).toEqual([0, 0, 0, 0]);
+    expect(azure.fake.writes.slice(again)).toEqual([]);
   });
 });

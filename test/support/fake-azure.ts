@@ -42,6 +42,9 @@ export class FakeAzure {
   readonly identities = new Map<string, Map<string, FakeFic>>();
   readonly writes: string[] = [];
   readonly tokens = new Set<string>();
+  /** Every ARM request that reached a credential path: method, status, when (epoch ms). */
+  readonly armRequests: Array<{ method: string; status: number; at: number }> = [];
+  private throttled = { count: 0, status: 429, retryAfterSeconds: 0 };
   private server: Server | undefined;
   url = "";
 
@@ -68,6 +71,14 @@ export class FakeAzure {
 
   credentials(subscriptionId: string, resourceGroup: string, identity: string): Map<string, FakeFic> | undefined {
     return this.identities.get(`${subscriptionId}/${resourceGroup.toLowerCase()}/${identity.toLowerCase()}`);
+  }
+
+  /**
+   * Fault injection: the next `count` ARM requests are answered `status` with a Retry-After
+   * of `retryAfterSeconds`, as ARM throttles (429) or a front end is unavailable (503).
+   */
+  throttle(count: number, status: 429 | 503, retryAfterSeconds: number): void {
+    this.throttled = { count, status, retryAfterSeconds };
   }
 
   writeCounter(): WriteCounter {
@@ -102,6 +113,14 @@ export class FakeAzure {
       return send(res, 200, { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: token });
     }
 
+    const arm = url.pathname.startsWith("/subscriptions/");
+    if (arm && this.throttled.count > 0) {
+      this.throttled.count--;
+      this.armRequests.push({ method: req.method ?? "GET", status: this.throttled.status, at: Date.now() });
+      const code = this.throttled.status === 429 ? "TooManyRequests" : "ServiceUnavailable";
+      return send(res, this.throttled.status, { error: { code, message: `fault injected by the test: ${code}` } }, { "retry-after": String(this.throttled.retryAfterSeconds) });
+    }
+    if (arm) res.once("finish", () => this.armRequests.push({ method: req.method ?? "GET", status: res.statusCode, at: Date.now() }));
     const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)\/federatedIdentityCredentials\/([^/]+)$/i.exec(url.pathname);
     if (!m) return send(res, 404, { error: { code: "NotFound", message: `the fake does not serve ${req.method} ${url.pathname}` } });
     const auth = req.headers.authorization ?? "";
@@ -150,9 +169,9 @@ export class FakeAzure {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomBytes(8).toString("hex") });
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomBytes(8).toString("hex"), ...headers });
   res.end(text);
 }
 
