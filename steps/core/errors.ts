@@ -75,7 +75,7 @@ export function asSeedError(err: unknown, code: ExitCode, reason: string, hint: 
 export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const { code, body } = err as { code?: unknown; body?: unknown };
-  if (typeof code !== "number") return err.message;
+  if (typeof code !== "number") return withCauses(err);
   // @kubernetes/client-node hands the Status over as an object, a JSON string, or a JSON
   // string of a JSON string, depending on the call.
   let parsed: unknown = body;
@@ -88,6 +88,23 @@ export function describeError(err: unknown): string {
   }
   const message = (parsed as { message?: unknown } | undefined)?.message;
   return `HTTP ${code}${typeof message === "string" ? `: ${message}` : ""}`;
+}
+
+/**
+ * The message and what caused it. fetch (undici, under @kubernetes/client-node 1.x) reports
+ * every network failure as "fetch failed" and keeps what happened (ECONNREFUSED, ENOTFOUND,
+ * a certificate it does not trust, the server gone mid-request) only in `cause`: without it
+ * the summary would not name the fault (docs/faults.md, the kube-apiserver rows).
+ */
+function withCauses(err: Error): string {
+  const parts = [err.message];
+  let cause: unknown = err.cause;
+  for (let depth = 0; depth < 3 && cause instanceof Error; depth++, cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    const text = typeof code === "string" && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
+    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
+  }
+  return parts.join(": ");
 }
 
 /** Longest part of a service's own words kept in an error: enough to act on, never a whole page. */

@@ -38,6 +38,9 @@ export class FakeArm {
   /** identity key "sub/rg/name" -> credential name -> credential */
   readonly identities = new Map<string, Map<string, FakeFic>>();
   readonly writes: string[] = [];
+  /** Every ARM request that reached a credential path: method, status, when (epoch ms). */
+  readonly armRequests: Array<{ method: string; status: number; at: number }> = [];
+  private throttled = { count: 0, status: 429, retryAfterSeconds: 0 };
   private server: Server | undefined;
   url = "";
 
@@ -65,6 +68,14 @@ export class FakeArm {
     return this.identities.get(`${subscriptionId}/${resourceGroup.toLowerCase()}/${identity.toLowerCase()}`);
   }
 
+  /**
+   * Fault injection: the next `count` ARM requests are answered `status` with a Retry-After
+   * of `retryAfterSeconds`, as ARM throttles (429) or a front end is unavailable (503).
+   */
+  throttle(count: number, status: 429 | 503, retryAfterSeconds: number): void {
+    this.throttled = { count, status, retryAfterSeconds };
+  }
+
   writeCounter(): WriteCounter {
     return { mark: async () => this.writes.length, since: async (mark) => this.writes.slice(mark) };
   }
@@ -72,6 +83,14 @@ export class FakeArm {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.url);
     const body = await readBody(req);
+    const arm = url.pathname.startsWith("/subscriptions/");
+    if (arm && this.throttled.count > 0) {
+      this.throttled.count--;
+      this.armRequests.push({ method: req.method ?? "GET", status: this.throttled.status, at: Date.now() });
+      const code = this.throttled.status === 429 ? "TooManyRequests" : "ServiceUnavailable";
+      return send(res, this.throttled.status, { error: { code, message: `fault injected by the test: ${code}` } }, { "retry-after": String(this.throttled.retryAfterSeconds) });
+    }
+    if (arm) res.once("finish", () => this.armRequests.push({ method: req.method ?? "GET", status: res.statusCode, at: Date.now() }));
     const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)\/federatedIdentityCredentials\/([^/]+)$/i.exec(url.pathname);
     if (!m) return send(res, 404, { error: { code: "NotFound", message: `the fake does not serve ${req.method} ${url.pathname}` } });
     const auth = req.headers.authorization ?? "";
@@ -122,9 +141,9 @@ export class FakeArm {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomBytes(8).toString("hex") });
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomBytes(8).toString("hex"), ...headers });
   res.end(text);
 }
 

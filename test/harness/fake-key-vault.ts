@@ -35,6 +35,8 @@ export interface RequestRecord {
   apiVersion: string;
   status: number;
   client: string;
+  /** When it was answered (epoch ms): how far apart retries came. */
+  at: number;
 }
 
 interface StoredVersion {
@@ -84,6 +86,14 @@ export interface FakeKeyVault {
   setLatency(ms: number): void;
   /** How long a recovery takes before the secret is readable again (default 1,500 ms). */
   setRecoveryDelay(ms: number): void;
+  /**
+   * Fault injection: the next `count` Key Vault requests are answered `status` with a
+   * Retry-After of `retryAfterSeconds` (throttling, 429, or a front end busy, 503), as Key
+   * Vault documents for its service limits. Recorded like any answer.
+   */
+  throttle(count: number, status: 429 | 503, retryAfterSeconds: number): void;
+  /** Fault injection: runs `hook` before the first Key Vault request `match` accepts reaches the vault (one shot). */
+  intercept(match: (method: string, path: string) => boolean, hook: () => Promise<void>): void;
   stop(): Promise<void>;
 }
 
@@ -124,6 +134,8 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
   const requests: RequestRecord[] = [];
   const servers: Server[] = [];
   let latencyMs = 0;
+  let throttled: { count: number; status: number; retryAfterSeconds: number } | undefined;
+  const intercepts: Array<{ match: (method: string, path: string) => boolean; hook: () => Promise<void> }> = [];
 
   // --- the fake Key Vaults -----------------------------------------------------------------
   // One HTTPS endpoint serves every vault, chosen by the Host header, as a Key Vault front end
@@ -140,7 +152,7 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
     apiVersions: Set<string>;
   }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, record: (r: Omit<RequestRecord, "method" | "path" | "query" | "apiVersion">) => void) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, record: (r: Omit<RequestRecord, "method" | "path" | "query" | "apiVersion" | "at">) => void) => {
     const host = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
     const vaultName = host.endsWith(`.${KEY_VAULT_DOMAIN}`) ? host.slice(0, -KEY_VAULT_DOMAIN.length - 1) : host;
     const url = new URL(req.url ?? "/", "https://fake.invalid");
@@ -301,8 +313,16 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
   const kvServer = createServer(tls, (req, res) => {
     const url = new URL(req.url ?? "/", "https://fake.invalid");
     const meta = { method: req.method ?? "GET", path: url.pathname, query: url.search, apiVersion: url.searchParams.get("api-version") ?? "" };
-    const record = (r: Omit<RequestRecord, "method" | "path" | "query" | "apiVersion">) => requests.push({ ...meta, ...r });
-    const go = () => handle(req, res, record).catch((err: unknown) => kvError(res, 500, "InternalError", String(err)));
+    const record = (r: Omit<RequestRecord, "method" | "path" | "query" | "apiVersion" | "at">) => requests.push({ ...meta, ...r, at: Date.now() });
+    if (throttled && throttled.count > 0) {
+      throttled.count--;
+      record({ vault: (req.headers.host ?? "").split(".")[0] ?? "", status: throttled.status, client: "" });
+      const code = throttled.status === 429 ? "Throttled" : "ServiceUnavailable";
+      return send(res, throttled.status, { error: { code, message: `fault injected by the test: ${code}` } }, { "retry-after": String(throttled.retryAfterSeconds) });
+    }
+    const i = intercepts.findIndex((x) => x.match(meta.method, meta.path));
+    const hook = i >= 0 ? intercepts.splice(i, 1)[0]!.hook : async () => undefined;
+    const go = () => hook().then(() => handle(req, res, record)).catch((err: unknown) => kvError(res, 500, "InternalError", String(err)));
     if (latencyMs > 0) setTimeout(() => void go(), latencyMs);
     else void go();
   });
@@ -358,6 +378,12 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
     },
     setRecoveryDelay: (ms) => {
       recoveryDelayMs = ms;
+    },
+    throttle: (count, status, retryAfterSeconds) => {
+      throttled = { count, status, retryAfterSeconds };
+    },
+    intercept: (match, hook) => {
+      intercepts.push({ match, hook });
     },
   };
 }

@@ -12,6 +12,10 @@ export interface KubeServer extends KubeAccess {
   info: KubeInfo;
   /** Stops both processes and removes the temp dir. */
   stop(): Promise<void>;
+  /** Stops the kube-apiserver process only (etcd keeps the data), for fault tests. */
+  stopApiServer(): Promise<void>;
+  /** Starts the kube-apiserver again with the same flags and waits until it is ready. */
+  startApiServer(): Promise<void>;
 }
 
 export interface KubeServerOptions {
@@ -43,8 +47,11 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const started: ServerProcess[] = [];
   let watchdog: { disarm(): void } | undefined;
+  // A restarted kube-apiserver is a new process: it gets a watchdog of its own.
+  const restartWatchdogs: Array<{ disarm(): void }> = [];
   const stop = async () => {
     watchdog?.disarm();
+    for (const w of restartWatchdogs) w.disarm();
     for (const server of [...started].reverse()) await server.stop();
     if (!options.stateDir) await rm(dir, { recursive: true, force: true });
   };
@@ -75,7 +82,7 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
       "--log-level=warn",
     ], join(dir, "etcd.log")));
 
-    started.push(new ServerProcess("kube-apiserver", assets.kubeApiserver, [
+    const apiServerArgs = [
       `--etcd-servers=${etcdUrl}`,
       "--bind-address=127.0.0.1",
       "--advertise-address=127.0.0.1",
@@ -94,7 +101,9 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
       // Blocking: an event is written before the request finishes (batch would lag).
       "--audit-log-mode=blocking",
       "--profiling=false",
-    ], join(dir, "kube-apiserver.log")));
+    ];
+    const apiServer = () => new ServerProcess("kube-apiserver", assets.kubeApiserver, apiServerArgs, join(dir, "kube-apiserver.log"));
+    started.push(apiServer());
 
     // A state dir outlives the processes by design; only a temp dir goes with them.
     watchdog = startWatchdog(started.flatMap((server) => server.pid ?? []), options.stateDir ? undefined : dir);
@@ -109,7 +118,19 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
       kubeconfigDir: join(dir, "kubeconfigs"),
     };
     await waitReady(info, started, options.readyTimeoutMs ?? 60_000);
-    return { ...connectKube(info), info, stop };
+    const apiServerIndex = started.length - 1;
+    return {
+      ...connectKube(info),
+      info,
+      stop,
+      stopApiServer: () => started[apiServerIndex]!.stop(),
+      async startApiServer() {
+        const next = apiServer();
+        started[apiServerIndex] = next;
+        restartWatchdogs.push(startWatchdog(next.pid ? [next.pid] : []));
+        await waitReady(info, started, options.readyTimeoutMs ?? 60_000);
+      },
+    };
   } catch (err) {
     await stop();
     throw err;

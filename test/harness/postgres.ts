@@ -54,7 +54,7 @@ async function chownTree(path: string, id: { uid: number; gid: number }): Promis
  * authentication over TCP and pg_stat_statements loaded: it is how the tests count the
  * statements that wrote WAL, i.e. every write, at the server.
  */
-export async function startPostgres(): Promise<{ info: PostgresInfo; stop(): Promise<void> }> {
+export async function startPostgres(): Promise<{ info: PostgresInfo; stop(): Promise<void>; restart(): Promise<void> }> {
   const bin = process.env.RESEED_PG_BIN;
   if (!bin) {
     throw new Error("RESEED_PG_BIN is not set: it names the directory of the PostgreSQL server binaries. " +
@@ -85,7 +85,7 @@ export async function startPostgres(): Promise<{ info: PostgresInfo; stop(): Pro
     throw new Error(`initdb failed: ${(err as { stderr?: string }).stderr ?? String(err)}`);
   }
   const [port] = (await freePorts(1)) as [number];
-  const server = new ServerProcess("postgres", join(bin, "postgres"), [
+  const launch = () => new ServerProcess("postgres", join(bin, "postgres"), [
     "-D", data,
     "-c", "listen_addresses=127.0.0.1",
     "-c", `port=${port}`,
@@ -97,18 +97,19 @@ export async function startPostgres(): Promise<{ info: PostgresInfo; stop(): Pro
     "-c", "synchronous_commit=off",
     "-c", "full_page_writes=off",
   ], join(dir, "postgres.log"), asServer);
-  const watchdog = startWatchdog(server.pid ? [server.pid] : [], dir);
+  let server = launch();
+  const watchdogs = [startWatchdog(server.pid ? [server.pid] : [], dir)];
   const stop = async () => {
-    watchdog.disarm();
+    for (const w of watchdogs) w.disarm();
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   };
   const info: PostgresInfo = { host: "127.0.0.1", port, superuser: SERVER_USER, superPassword, startMs: 0 };
-  try {
+  const ready = async (since: number) => {
     for (;;) {
       const reason = server.exitReason;
       if (reason) throw new Error(`postgres ${reason}:\n${await server.logTail()}`);
-      if (Date.now() - started > READY_TIMEOUT_MS) throw new Error(`postgres did not accept connections within ${READY_TIMEOUT_MS / 1000} s:\n${await server.logTail()}`);
+      if (Date.now() - since > READY_TIMEOUT_MS) throw new Error(`postgres did not accept connections within ${READY_TIMEOUT_MS / 1000} s:\n${await server.logTail()}`);
       const client = new pg.Client({ host: info.host, port, user: SERVER_USER, password: superPassword, database: "postgres" });
       try {
         await client.connect();
@@ -120,10 +121,21 @@ export async function startPostgres(): Promise<{ info: PostgresInfo; stop(): Pro
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+  };
+  try {
+    await ready(started);
   } catch (err) {
     await stop();
     throw err;
   }
   info.startMs = Date.now() - started;
-  return { info, stop };
+  // As `pg_ctl restart` does it: a fast shutdown (SIGINT), which ends every session and rolls
+  // back open transactions; SIGTERM would be the smart one, waiting for sessions to end.
+  const restart = async () => {
+    await server.stop("SIGINT");
+    server = launch();
+    watchdogs.push(startWatchdog(server.pid ? [server.pid] : []));
+    await ready(Date.now());
+  };
+  return { info, stop, restart };
 }

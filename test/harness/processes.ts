@@ -51,9 +51,10 @@ export class ServerProcess {
     return this.child.pid;
   }
 
-  async stop(): Promise<void> {
+  /** Stops the process with `signal` (SIGTERM unless a server's own shutdown mode needs another), SIGKILL after a grace period. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     if (this.exitReason !== undefined) return;
-    this.child.kill("SIGTERM");
+    this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill("SIGKILL"), STOP_GRACE_MS);
     await this.exited;
     clearTimeout(timer);

@@ -152,6 +152,13 @@ describe("egress: mask first, then bound", () => {
     const long = `${"z".repeat(600)} ${secret}`;
     expect(describeError(new Error(long))).toBe(long);
   });
+
+  it("describeError names a network failure that fetch hides in its cause (the fault matrix's lost kube-apiserver)", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });
+    expect(describeError(new TypeError("fetch failed", { cause: refused }))).toBe("fetch failed: connect ECONNREFUSED 127.0.0.1:6443");
+    const closed = Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" });
+    expect(describeError(new TypeError("fetch failed", { cause: closed }))).toBe("fetch failed: UND_ERR_SOCKET other side closed");
+  });
 });
 
 describe("the step's own Kubernetes credential", () => {
