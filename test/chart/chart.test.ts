@@ -44,7 +44,7 @@ const workflowSpec = z.looseObject({
   entrypoint: z.string(),
   serviceAccountName: z.string(),
   activeDeadlineSeconds: z.number(),
-  podGC: z.object({ strategy: z.string() }),
+  podGC: z.object({ strategy: z.string(), deleteDelayDuration: z.string() }),
   ttlStrategy: z.object({ secondsAfterSuccess: z.number(), secondsAfterFailure: z.number() }),
   podMetadata: z.object({ labels: z.record(z.string(), z.string()) }).optional(),
   arguments: z.object({ parameters: z.array(param) }),
@@ -71,11 +71,13 @@ function workflowSpecOf(o: Obj): z.infer<typeof workflowSpec> {
   return o.kind === "CronWorkflow" ? cronSpec.parse(o.spec).workflowSpec : workflowSpec.parse(o.spec);
 }
 
-function unitParameter(o: Obj): unknown {
+function rawUnitParameter(o: Obj): string {
   const p = workflowSpecOf(o).arguments.parameters.find((x) => x.name === "unit");
   if (!p?.value) throw new Error(`${o.kind} ${o.metadata.name} has no unit parameter`);
-  return JSON.parse(p.value);
+  return p.value;
 }
+
+const unitParameter = (o: Obj): unknown => JSON.parse(rawUnitParameter(o));
 
 // ---------------------------------------------------------------------------------------------
 // The RBAC the chart must render, derived from the TypeScript side: the base rules, what
@@ -187,8 +189,8 @@ describe("P1 reconciler and P4 extraction: CronWorkflow", () => {
     const cron = only(rendered[env], "CronWorkflow", "coder-db-password");
     const spec = cronSpec.parse(cron.spec);
     expect(spec.concurrencyPolicy).toBe("Forbid"); // P1
-    expect(spec.successfulJobsHistoryLimit).toBe(1); // P1
-    expect(spec.failedJobsHistoryLimit).toBe(3); // C4
+    expect(spec.successfulJobsHistoryLimit).toBe(3); // P1, yet two manual reruns leave the run that said `created`
+    expect(spec.failedJobsHistoryLimit).toBe(5); // C4
     expect(spec.schedules).toEqual(["*/10 * * * *"]); // C3
     expect(spec.timezone).toBe("UTC");
     expect(spec.startingDeadlineSeconds).toBe(300);
@@ -198,7 +200,8 @@ describe("P1 reconciler and P4 extraction: CronWorkflow", () => {
     expect(wf.entrypoint).toBe("reconcile");
     expect(wf.serviceAccountName).toBe("reseed-coder-db-password");
     expect(wf.activeDeadlineSeconds).toBe(900); // a hung run cannot block Forbid forever
-    expect(wf.podGC.strategy).toBe("OnPodSuccess"); // C4: failed pods stay
+    // C4: a failed run keeps all its pods; a success's stay 10 minutes, whatever the controller's default.
+    expect(wf.podGC).toEqual({ strategy: "OnWorkflowSuccess", deleteDelayDuration: "600s" });
     expect(wf.ttlStrategy).toEqual({ secondsAfterSuccess: 3600, secondsAfterFailure: 259200 });
     expect(wf.arguments.parameters.find((p) => p.name === "cron-workflow")?.value).toBe("coder-db-password");
     expect(wf.podMetadata?.labels).toEqual({ "reseed.dev/unit": "coder-db-password" });
@@ -248,7 +251,7 @@ describe("P2 hook: Argo CD hook Workflow", () => {
     expect(wf.metadata.labels?.["reseed.dev/unit"]).toBe("dev-data-seed");
     const spec = workflowSpecOf(wf);
     expect(spec.entrypoint).toBe("reconcile");
-    expect(spec.podGC.strategy).toBe("OnPodSuccess");
+    expect(spec.podGC).toEqual({ strategy: "OnWorkflowSuccess", deleteDelayDuration: "600s" });
     expect(spec.ttlStrategy.secondsAfterFailure).toBe(259200);
     // No CronWorkflow to name: the hook leaves cron-workflow to reseed-unit's default, "".
     expect(spec.arguments.parameters.find((p) => p.name === "cron-workflow")).toBeUndefined();
@@ -353,6 +356,8 @@ describe("the unit document each step receives", () => {
       expect(runs.length).toBeGreaterThan(0);
       for (const run of runs) {
         const name = unitOf(run)!;
+        // One line of JSON: `argo get` prints parameters above the node tree.
+        expect(rawUnitParameter(run)).not.toContain("\n");
         const doc = seedingUnit.parse(unitParameter(run));
         expect(doc).toEqual(unitFromValues(name, values.units[name]!, NS));
         expect(doc.spec.namespace).toBe(values.units[name]!.namespace ?? NS);
