@@ -3,6 +3,7 @@ import { parseAllDocuments } from "yaml";
 import type { ZodError } from "zod";
 import { invalidSpec, type Problem } from "./errors.js";
 import { placeholderReason } from "./placeholder.js";
+import { didYouMean } from "./suggest.js";
 import type { UnitKind } from "./kind.js";
 import { inputRef, isSecretSource, LITERAL_SECRET, SECRET_SOURCES, seedingUnit, type InputRef, type SeedingUnit } from "./spec.js";
 
@@ -140,7 +141,7 @@ export function loadUnit(doc: unknown, registry: KindRegistry): LoadedUnit {
   for (const use of kind.inputs(settings.data)) {
     const ref = unit.spec.inputs[use.name];
     if (!ref) {
-      problems.push({ subject: "spec.ensure.with", message: `refers to input "${use.name}", which the unit's inputs do not declare` });
+      problems.push({ subject: "spec.ensure.with", message: `refers to input "${use.name}", which the unit's inputs do not declare${didYouMean(use.name, Object.keys(unit.spec.inputs))}` });
       continue;
     }
     const secret = isSecretSource(ref);

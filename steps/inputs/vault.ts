@@ -1,5 +1,6 @@
 import type { InputRef } from "../core/spec.js";
 import { connectVault, describeVaultError } from "../stores/vault/connection.js";
+import { didYouMean } from "../core/suggest.js";
 import type { InputSource } from "./source.js";
 
 /** A key of a Vault KV v2 secret, read with the unit's own Vault login. */
@@ -14,6 +15,6 @@ export const vaultSource: InputSource<Extract<InputRef, { vault: unknown }>> = {
     }
     if (!secret?.data) return { absent: "does not exist (no current version of the secret)" };
     const value = secret.data[ref.key];
-    return value === undefined ? { absent: `has no key ${ref.key}` } : { value };
+    return value === undefined ? { absent: `is not in the secret${didYouMean(ref.key, Object.keys(secret.data))}` } : { value };
   },
 };

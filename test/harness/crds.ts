@@ -2,7 +2,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AdminClient } from "./kube-http.js";
 
-const READY_TIMEOUT_MS = 60_000;
+// Generous: on a shared two-core machine under load, establishing the Argo CRDs took over a minute.
+const READY_TIMEOUT_MS = 180_000;
 
 interface Crd {
   metadata?: { name?: string };

@@ -6,6 +6,10 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { UNHEALTHY, type UnitStatus } from "../../steps/cli/status.js";
+import { emitEvent } from "../../steps/core/evidence.js";
+import { connectKube as connectAs } from "../../steps/core/kube.js";
+import { createLogger } from "../../steps/core/log.js";
+import { Redactor } from "../../steps/core/redact.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../support/admin.js";
 
@@ -126,5 +130,24 @@ describe("reseed status", () => {
     const r = status("-n", healthy);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
+  });
+});
+
+describe("the Events commands docs/operating.md gives", () => {
+  it("kubectl get events.events.k8s.io --field-selector reportingController=reseed.dev/step[,regarding.name=…|,reason=…] finds the step's Event; core events know no such fields", async () => {
+    const redactor = new Redactor();
+    const log = createLogger({ redactor, phase: "validate-inputs", sink: { write: () => {} } });
+    await emitEvent(connectAs(kube.adminKubeconfig), { namespace: NS, workflowName: "missing-input-2", cronWorkflowName: "missing-input" },
+      { phase: "validate-inputs", unit: "missing-input", ok: false, reason: "MissingInput", note: "validate-inputs: 1 required input missing" }, redactor, log);
+    const kubectl = (selector: string, resource = "events.events.k8s.io") =>
+      spawnSync("kubectl", ["--kubeconfig", kube.adminKubeconfig, "get", resource, "-n", NS, "--field-selector", selector, "-o", "jsonpath={.items[*].reason}"], { encoding: "utf8" });
+    for (const selector of ["reportingController=reseed.dev/step", "reportingController=reseed.dev/step,regarding.name=missing-input-2", "reportingController=reseed.dev/step,reason=MissingInput"]) {
+      const r = kubectl(selector);
+      expect(r.stderr, selector).toBe("");
+      expect(r.stdout, selector).toBe("MissingInput");
+    }
+    expect(kubectl("reportingController=reseed.dev/step,regarding.name=another-run").stdout).toBe("");
+    // What the README used to say: core events have no regarding.* or reportingController fields.
+    expect(kubectl("regarding.name=missing-input-2", "events").stderr).toContain("field label not supported: regarding.name");
   });
 });
