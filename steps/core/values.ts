@@ -64,6 +64,24 @@ export const chartValues = z.strictObject({
       .min(0)
       .describe("How long a successful run's pods (and so its step logs) stay after it ends; a failed run's pods stay as long as the run."),
   }),
+  monitoring: z
+    .strictObject({
+      metricPrefix: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$|^$/).describe("Argo 3.6+ exports template metrics as argo_workflows_<name>; empty for older controllers."),
+      prometheusRule: z.strictObject({
+        enabled: z.boolean(),
+        labels: z.record(z.string(), z.string()).optional(),
+        unverifiedForSeconds: z.number().int().min(60).describe("ReseedUnitNotVerified fires when a unit has not succeeded for this long."),
+        failureWindow: z.string().regex(/^\d+[smhd]$/, "a Prometheus duration such as 1h").describe("ReseedUnitFailing looks at the runs of this window."),
+        failureRatio: z.number().min(0).max(1),
+        severity: z.string().min(1).optional(),
+      }),
+      grafanaDashboard: z.strictObject({
+        enabled: z.boolean(),
+        labels: z.record(z.string(), z.string()).optional(),
+      }),
+    })
+    .optional()
+    .describe("Optional alerts (PrometheusRule) and a Grafana dashboard on the runs' metrics (docs/operating.md)."),
   units: z.record(unitName, unitValues).describe("Seeding units by name: a SeedingUnit spec plus enabled, schedule, suspend, serviceAccount, podLabels."),
 });
 export type ChartValues = z.infer<typeof chartValues>;
