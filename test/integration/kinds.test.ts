@@ -172,12 +172,13 @@ describe("input problems in words an operator can act on", () => {
 
   it("a Role that forbids reading the input is its own problem: exit 11, reason 'permission denied', the hint names the Role", async () => {
     const u = facts("region");
-    const opts = await asUnit(ns, u, false); // no grant: the API server answers 403
+    const denied = "kind-input-forbidden";
+    const opts = await asUnit(denied, u, false); // no grant: the API server answers 403
     const run = await runStepProcess("validate-inputs", u, opts);
     expect(run.code).toBe(ExitCode.missingInput);
     const summary = lastLine(run);
     expect(summary.reason).toBe("1 required input could not be read: permission denied");
     expect(summary.hint).toMatch(/^the unit's Role \(reseed-<unit>, rendered by the chart from the unit's inputs\) must allow reading/);
-    expect(summary.problems).toEqual([{ subject: "region", message: `ConfigMap ${ns}/infra key region cannot be read: the unit's service account may not get this ConfigMap` }]);
+    expect(summary.problems).toEqual([{ subject: "region", message: `ConfigMap ${denied}/infra key region cannot be read: the unit's service account may not get this ConfigMap` }]);
   });
 });
