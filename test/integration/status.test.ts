@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { UNHEALTHY, type UnitStatus } from "../../steps/cli/status.js";
-import { emitEvent } from "../../steps/core/evidence.js";
+import { emitEvent } from "../../steps/runtime/evidence.js";
 import { connectKube as connectAs } from "../../steps/core/kube.js";
 import { createLogger } from "../../steps/core/log.js";
 import { Redactor } from "../../steps/core/redact.js";

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ExitCode, SeedError, missingInputs } from "../../steps/core/errors.js";
 import { Redactor } from "../../steps/core/redact.js";
-import { MAX_TERMINATION_MESSAGE, summarize, terminationMessage } from "../../steps/core/runtime.js";
+import { MAX_TERMINATION_MESSAGE, summarize, terminationMessage } from "../../steps/runtime/runtime.js";
 import { canary, describeLeak, encodings, findLeaks } from "../conformance/leak-hunt.js";
 import { runStepProcess } from "../support/steps.js";
 
