@@ -67,7 +67,8 @@ export interface UnitStatus {
 const FINISHED = new Set(["Succeeded", "Failed", "Error"]);
 const time = (s: string | undefined) => (s ? Date.parse(s) : Number.NaN);
 const startOf = (wf: WorkflowObject) => time(wf.status?.startedAt ?? wf.metadata.creationTimestamp);
-const outputOf = (node: Node | undefined, name: string) => node?.outputs?.parameters?.find((p) => p.name === name)?.value;
+const outputOf = (node: Node | undefined, name: string) =>
+  node?.outputs?.parameters?.find((p) => p.name === name)?.value;
 const stepNodes = (wf: WorkflowObject) => Object.values(wf.status?.nodes ?? {}).filter((n) => n.type === "Pod");
 
 function lastRunOf(wf: WorkflowObject, now: number): NonNullable<UnitStatus["lastRun"]> {
@@ -93,7 +94,12 @@ function lastRunOf(wf: WorkflowObject, now: number): NonNullable<UnitStatus["las
 }
 
 /** Every unit's status, from the objects Argo keeps (pure: the caller lists them). */
-export function unitStatuses(crons: CronWorkflowObject[], workflows: WorkflowObject[], now: number, intervals = DEFAULT_INTERVALS): UnitStatus[] {
+export function unitStatuses(
+  crons: CronWorkflowObject[],
+  workflows: WorkflowObject[],
+  now: number,
+  intervals = DEFAULT_INTERVALS,
+): UnitStatus[] {
   const key = (m: Meta) => `${m.namespace ?? ""}/${m.labels?.["reseed.dev/unit"] ?? m.name}`;
   const units = new Map<string, { meta: Meta; cron?: CronWorkflowObject; runs: WorkflowObject[] }>();
   for (const cron of crons) units.set(key(cron.metadata), { meta: cron.metadata, cron, runs: [] });
@@ -114,8 +120,17 @@ export function unitStatuses(crons: CronWorkflowObject[], workflows: WorkflowObj
     const last = runs[0];
     if (last) status.lastRun = lastRunOf(last, now);
     const success = runs.find((wf) => wf.status?.phase === "Succeeded");
-    if (success) status.lastSuccess = success.status?.finishedAt ?? success.status?.startedAt ?? success.metadata.creationTimestamp;
-    const action = runs.map((wf) => outputOf(stepNodes(wf).find((n) => n.displayName === "ensure-state"), "action")).find((a) => a !== undefined);
+    if (success)
+      status.lastSuccess =
+        success.status?.finishedAt ?? success.status?.startedAt ?? success.metadata.creationTimestamp;
+    const action = runs
+      .map((wf) =>
+        outputOf(
+          stepNodes(wf).find((n) => n.displayName === "ensure-state"),
+          "action",
+        ),
+      )
+      .find((a) => a !== undefined);
     if (action) status.lastAction = action;
 
     const lastFinished = runs.find((wf) => FINISHED.has(wf.status?.phase ?? ""));
@@ -129,14 +144,19 @@ export function unitStatuses(crons: CronWorkflowObject[], workflows: WorkflowObj
       if (cron.spec.suspend) status.suspended = true;
       const zone = cron.spec.timezone ?? "UTC";
       const ticks = schedules.map((s) => nextTicks(s, zone, now, 2)).filter((t) => t.length === 2);
-      if (ticks.length && !cron.spec.suspend) status.nextRun = new Date(Math.min(...ticks.map((t) => t[0]!))).toISOString();
+      if (ticks.length && !cron.spec.suspend)
+        status.nextRun = new Date(Math.min(...ticks.map((t) => t[0]!))).toISOString();
       // "Within N intervals" of the last success, or of the unit's creation before any: a
       // fresh unit is not unhealthy before it had its chances to run. The interval is the gap
       // between the next two ticks (the shortest, with several schedules).
       const interval = ticks.length ? Math.min(...ticks.map((t) => t[1]! - t[0]!)) : undefined;
       const since = status.lastSuccess ? time(status.lastSuccess) : time(cron.metadata.creationTimestamp);
       if (interval && !cron.spec.suspend && now - since > intervals * interval) {
-        problems.push(status.lastSuccess ? `no success within ${intervals} intervals (last ${status.lastSuccess})` : `no success within ${intervals} intervals of its creation`);
+        problems.push(
+          status.lastSuccess
+            ? `no success within ${intervals} intervals (last ${status.lastSuccess})`
+            : `no success within ${intervals} intervals of its creation`,
+        );
       }
     }
     if (problems.length) {
@@ -149,7 +169,15 @@ export function unitStatuses(crons: CronWorkflowObject[], workflows: WorkflowObj
 }
 
 const ago = (seconds: number | undefined) =>
-  seconds === undefined ? "" : seconds < 120 ? `${seconds}s` : seconds < 7200 ? `${Math.round(seconds / 60)}m` : seconds < 172800 ? `${Math.round(seconds / 3600)}h` : `${Math.round(seconds / 86400)}d`;
+  seconds === undefined
+    ? ""
+    : seconds < 120
+      ? `${seconds}s`
+      : seconds < 7200
+        ? `${Math.round(seconds / 60)}m`
+        : seconds < 172800
+          ? `${Math.round(seconds / 3600)}h`
+          : `${Math.round(seconds / 86400)}d`;
 
 /** The human form: one row per unit, then the message of each unhealthy one. */
 export function statusTable(statuses: UnitStatus[]): string {
@@ -157,7 +185,7 @@ export function statusTable(statuses: UnitStatus[]): string {
   const rows = statuses.map((s) => [
     s.unit,
     s.pattern,
-    s.suspended ? `${s.schedule} (suspended)` : s.schedule ?? "",
+    s.suspended ? `${s.schedule} (suspended)` : (s.schedule ?? ""),
     s.lastRun?.name ?? "-",
     ago(s.lastRun?.ageSeconds),
     s.lastRun?.result ?? "",
@@ -167,21 +195,40 @@ export function statusTable(statuses: UnitStatus[]): string {
     s.nextRun?.slice(11, 16) ?? "",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-  const notes = statuses.filter((s) => !s.healthy).map((s) => `${s.unit}: ${s.problem}${s.lastRun?.message ? `\n  ${s.lastRun.step}: ${s.lastRun.message}` : ""}`);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  const notes = statuses
+    .filter((s) => !s.healthy)
+    .map((s) => `${s.unit}: ${s.problem}${s.lastRun?.message ? `\n  ${s.lastRun.step}: ${s.lastRun.message}` : ""}`);
   return [line(header), ...rows.map(line), ...(notes.length ? ["", ...notes] : [])].join("\n");
 }
 
 /** Lists the labelled CronWorkflows and Workflows with the current kubeconfig's credentials. */
-export async function readStatuses(opts: { kubeconfig?: string | undefined; namespace?: string | undefined; allNamespaces: boolean; intervals: number; now?: number }): Promise<UnitStatus[]> {
+export async function readStatuses(opts: {
+  kubeconfig?: string | undefined;
+  namespace?: string | undefined;
+  allNamespaces: boolean;
+  intervals: number;
+  now?: number;
+}): Promise<UnitStatus[]> {
   const kube = connectKube(opts.kubeconfig);
   const api = kube.config.makeApiClient(CustomObjectsApi);
   const namespace = opts.namespace ?? kube.contextNamespace ?? "default";
   const list = async <T>(plural: string): Promise<T[]> => {
     const base = { group: "argoproj.io", version: "v1alpha1", plural, labelSelector: "reseed.dev/unit" };
-    const res = (opts.allNamespaces ? await api.listClusterCustomObject(base) : await api.listNamespacedCustomObject({ ...base, namespace })) as { items?: T[] };
+    const res = (
+      opts.allNamespaces
+        ? await api.listClusterCustomObject(base)
+        : await api.listNamespacedCustomObject({ ...base, namespace })
+    ) as { items?: T[] };
     return res.items ?? [];
   };
-  const [crons, workflows] = await Promise.all([list<CronWorkflowObject>("cronworkflows"), list<WorkflowObject>("workflows")]);
+  const [crons, workflows] = await Promise.all([
+    list<CronWorkflowObject>("cronworkflows"),
+    list<WorkflowObject>("workflows"),
+  ]);
   return unitStatuses(crons, workflows, opts.now ?? Date.now(), opts.intervals);
 }

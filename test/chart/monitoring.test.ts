@@ -17,12 +17,19 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function promtool(...args: string[]) {
   const bin = process.env.RESEED_PROMTOOL;
-  if (!bin || !existsSync(bin)) throw new Error(`RESEED_PROMTOOL must name a promtool binary (got ${JSON.stringify(bin ?? null)}): run \`make servers\` to build it`);
+  if (!bin || !existsSync(bin))
+    throw new Error(
+      `RESEED_PROMTOOL must name a promtool binary (got ${JSON.stringify(bin ?? null)}): run \`make servers\` to build it`,
+    );
   return run(bin, args);
 }
 
 const PREFIX = "argo_workflows_"; // Argo 3.6+; the chart's default monitoring.metricPrefix
-const on = () => render(examples.dev, valuesFile({ monitoring: { prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true } } }));
+const on = () =>
+  render(
+    examples.dev,
+    valuesFile({ monitoring: { prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true } } }),
+  );
 
 interface Metric {
   name: string;
@@ -31,8 +38,16 @@ interface Metric {
 function emitted(objs: Obj[]): Set<string> {
   const names = new Set<string>();
   for (const o of objs.filter((x) => x.kind === "CronWorkflow")) {
-    const spec = (o.spec as { workflowSpec: { metrics?: { prometheus: Metric[] }; templates: { metrics?: { prometheus: Metric[] } }[] } }).workflowSpec;
-    for (const m of [...(spec.metrics?.prometheus ?? []), ...spec.templates.flatMap((t) => t.metrics?.prometheus ?? [])]) names.add(`${PREFIX}${m.name}`);
+    const spec = (
+      o.spec as {
+        workflowSpec: { metrics?: { prometheus: Metric[] }; templates: { metrics?: { prometheus: Metric[] } }[] };
+      }
+    ).workflowSpec;
+    for (const m of [
+      ...(spec.metrics?.prometheus ?? []),
+      ...spec.templates.flatMap((t) => t.metrics?.prometheus ?? []),
+    ])
+      names.add(`${PREFIX}${m.name}`);
   }
   return names;
 }
@@ -51,7 +66,13 @@ describe("monitoring", () => {
     const groups = (rule!.spec as { groups: { rules: { alert: string; expr: string }[] }[] }).groups;
     expect(groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual(["ReseedUnitNotVerified", "ReseedUnitFailing"]);
     const names = emitted(objs);
-    expect(names).toEqual(new Set([`${PREFIX}reseed_unit_last_success_timestamp_seconds`, `${PREFIX}reseed_unit_runs_total`, `${PREFIX}reseed_step_failures_total`]));
+    expect(names).toEqual(
+      new Set([
+        `${PREFIX}reseed_unit_last_success_timestamp_seconds`,
+        `${PREFIX}reseed_unit_runs_total`,
+        `${PREFIX}reseed_step_failures_total`,
+      ]),
+    );
     for (const r of groups.flatMap((g) => g.rules)) {
       expect(metricNames(r.expr).length, r.alert).toBeGreaterThan(0);
       for (const m of metricNames(r.expr)) expect(names, `${r.alert}: ${m}`).toContain(m);
@@ -65,45 +86,54 @@ describe("monitoring", () => {
 
     // 40 minutes of series: "ok" succeeds every minute; "stale" last succeeded at 0 (2,400 s
     // ago > 1,800); "broken" runs and fails at validate-inputs with exit 11, never succeeding.
-    const series = (name: string, labels: string, values: string) => ({ series: `${PREFIX}${name}{${labels}}`, values });
+    const series = (name: string, labels: string, values: string) => ({
+      series: `${PREFIX}${name}{${labels}}`,
+      values,
+    });
     const test = {
       rule_files: [rules],
       evaluation_interval: "1m",
-      tests: [{
-        interval: "1m",
-        input_series: [
-          series("reseed_unit_last_success_timestamp_seconds", 'unit="ok"', "0+60x40"),
-          series("reseed_unit_runs_total", 'unit="ok",result="Succeeded"', "0+1x40"),
-          series("reseed_unit_last_success_timestamp_seconds", 'unit="stale"', "0x40"),
-          series("reseed_unit_runs_total", 'unit="stale",result="Succeeded"', "1x40"),
-          series("reseed_unit_runs_total", 'unit="broken",result="Failed"', "0+1x40"),
-          series("reseed_step_failures_total", 'unit="broken",step="validate-inputs",exit_code="11"', "0+1x40"),
-        ],
-        alert_rule_test: [
-          {
-            eval_time: "40m",
-            alertname: "ReseedUnitNotVerified",
-            exp_alerts: ["broken", "stale"].map((unit) => ({
-              exp_labels: { severity: "warning", unit },
-              exp_annotations: {
-                summary: `reseed unit ${unit} not verified for 1800 seconds`,
-                description: "`reseed status` shows its last run, exit code and clause; `argo get` on that run says why.",
-              },
-            })),
-          },
-          {
-            eval_time: "40m",
-            alertname: "ReseedUnitFailing",
-            exp_alerts: [{
-              exp_labels: { severity: "warning", unit: "broken", step: "validate-inputs", exit_code: "11" },
-              exp_annotations: {
-                summary: "reseed unit broken: step validate-inputs exits 11",
-                description: "More than 0.5 of the unit's runs failed in 1h. Exit 10 invalid spec (C5), 11 missing input and 12 dependency (C1), 13 ensure (C2), 14 verify (C3), 1 a bug in reseed.",
-              },
-            }],
-          },
-        ],
-      }],
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            series("reseed_unit_last_success_timestamp_seconds", 'unit="ok"', "0+60x40"),
+            series("reseed_unit_runs_total", 'unit="ok",result="Succeeded"', "0+1x40"),
+            series("reseed_unit_last_success_timestamp_seconds", 'unit="stale"', "0x40"),
+            series("reseed_unit_runs_total", 'unit="stale",result="Succeeded"', "1x40"),
+            series("reseed_unit_runs_total", 'unit="broken",result="Failed"', "0+1x40"),
+            series("reseed_step_failures_total", 'unit="broken",step="validate-inputs",exit_code="11"', "0+1x40"),
+          ],
+          alert_rule_test: [
+            {
+              eval_time: "40m",
+              alertname: "ReseedUnitNotVerified",
+              exp_alerts: ["broken", "stale"].map((unit) => ({
+                exp_labels: { severity: "warning", unit },
+                exp_annotations: {
+                  summary: `reseed unit ${unit} not verified for 1800 seconds`,
+                  description:
+                    "`reseed status` shows its last run, exit code and clause; `argo get` on that run says why.",
+                },
+              })),
+            },
+            {
+              eval_time: "40m",
+              alertname: "ReseedUnitFailing",
+              exp_alerts: [
+                {
+                  exp_labels: { severity: "warning", unit: "broken", step: "validate-inputs", exit_code: "11" },
+                  exp_annotations: {
+                    summary: "reseed unit broken: step validate-inputs exits 11",
+                    description:
+                      "More than 0.5 of the unit's runs failed in 1h. Exit 10 invalid spec (C5), 11 missing input and 12 dependency (C1), 13 ensure (C2), 14 verify (C3), 1 a bug in reseed.",
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
     };
     const tests = path.join(scratch, "rules.test.yaml");
     writeFileSync(tests, stringify(test));
@@ -118,11 +148,17 @@ describe("monitoring", () => {
     expect(cm?.metadata.labels?.grafana_dashboard).toBe("1");
     const text = (cm!.data as Record<string, string>)["reseed.json"]!;
     expect(text).toBe(readFileSync(path.join(chartDir, "dashboards/reseed.json"), "utf8"));
-    const dashboard = JSON.parse(text) as { uid: string; panels: { title: string; targets: { expr: string }[] }[]; templating: { list: { name: string; query: unknown }[] } };
+    const dashboard = JSON.parse(text) as {
+      uid: string;
+      panels: { title: string; targets: { expr: string }[] }[];
+      templating: { list: { name: string; query: unknown }[] };
+    };
     expect(dashboard.uid).toBe("reseed-units");
     const queries = [
       ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: p.title, expr: t.expr }))),
-      ...dashboard.templating.list.flatMap((v) => (v.name === "unit" ? [{ where: "variable unit", expr: String((v.query as { query: string }).query) }] : [])),
+      ...dashboard.templating.list.flatMap((v) =>
+        v.name === "unit" ? [{ where: "variable unit", expr: String((v.query as { query: string }).query) }] : [],
+      ),
     ];
     expect(queries.length).toBeGreaterThanOrEqual(5);
     // Grafana substitutes its variables as text before the query reaches Prometheus.
@@ -141,7 +177,9 @@ describe("monitoring", () => {
     const file = path.join(scratch, "dashboard-queries.yaml");
     writeFileSync(file, stringify({ groups: [{ name: "dashboard", rules: recording }] }));
     const check = promtool("check", "rules", file);
-    expect(check.err + check.out, "the dashboard's queries as PromQL").toContain(`SUCCESS: ${recording.length} rules found`);
+    expect(check.err + check.out, "the dashboard's queries as PromQL").toContain(
+      `SUCCESS: ${recording.length} rules found`,
+    );
     expect(check.ok).toBe(true);
   });
 });

@@ -41,10 +41,20 @@ describe("missingInputs", () => {
 describe("a kind's reference to an undeclared input", () => {
   it("names the close declared one", () => {
     const unit = (ref: string) => ({
-      apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name: "facts" },
-      spec: { pattern: "reconciler", inputs: { region: { configMapKeyRef: { name: "infra", key: "region" } } }, ensure: { kind: "runtime-facts", with: { configMap: { name: "f" }, facts: { region: { input: ref } } } } },
+      apiVersion: "reseed.dev/v1alpha1",
+      kind: "SeedingUnit",
+      metadata: { name: "facts" },
+      spec: {
+        pattern: "reconciler",
+        inputs: { region: { configMapKeyRef: { name: "infra", key: "region" } } },
+        ensure: { kind: "runtime-facts", with: { configMap: { name: "f" }, facts: { region: { input: ref } } } },
+      },
     });
-    expect(problemsOf(unit("regoin"))).toEqual([`spec.ensure.with: refers to input "regoin", which the unit's inputs do not declare; did you mean region?`]);
-    expect(problemsOf(unit("endpoint"))).toEqual([`spec.ensure.with: refers to input "endpoint", which the unit's inputs do not declare`]);
+    expect(problemsOf(unit("regoin"))).toEqual([
+      `spec.ensure.with: refers to input "regoin", which the unit's inputs do not declare; did you mean region?`,
+    ]);
+    expect(problemsOf(unit("endpoint"))).toEqual([
+      `spec.ensure.with: refers to input "endpoint", which the unit's inputs do not declare`,
+    ]);
   });
 });
