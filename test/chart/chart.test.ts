@@ -295,9 +295,22 @@ describe("every CronWorkflow is complete on its own; hook Workflows reference th
     expect(crons.length).toBeGreaterThan(0);
     expect(keyPaths(crons).filter((p) => /workflowTemplateRef|templateRef/.test(p))).toEqual([]);
     const tmpl = templateSpec(objs);
+    // The steps' failure metric is the CronWorkflows' own: its unit label resolves only where
+    // the workflow metadata declares reseed.dev/unit (argo lint refuses it in the template).
+    const stepMetrics = (templates: unknown) =>
+      (templates as { name: string; container?: unknown; metrics?: { prometheus: { name: string }[] } }[]).map((t) => ({
+        template: t.name,
+        metrics: t.metrics?.prometheus.map((m) => m.name) ?? [],
+      }));
+    const withoutStepMetrics = (templates: unknown) => (templates as Record<string, unknown>[]).map(({ metrics: _, ...t }) => t);
+    expect(stepMetrics(tmpl.templates).flatMap((t) => t.metrics)).toEqual([]);
     for (const o of crons) {
       const spec = workflowSpecOf(o) as Record<string, unknown>;
-      for (const field of shared) expect(spec[field], `${o.kind} ${o.metadata.name}: ${field}`).toEqual(tmpl[field]);
+      for (const field of shared.filter((f) => f !== "templates")) expect(spec[field], `${o.kind} ${o.metadata.name}: ${field}`).toEqual(tmpl[field]);
+      expect(withoutStepMetrics(spec.templates), `${o.metadata.name}: templates`).toEqual(withoutStepMetrics(tmpl.templates));
+      const steps = stepMetrics(spec.templates).filter((t) => !["reconcile", "verify-only"].includes(t.template));
+      expect(steps.map((t) => t.template)).toEqual(["validate-inputs", "wait-deps", "ensure-state", "verify"]);
+      for (const t of steps) expect(t.metrics, `${o.metadata.name} ${t.template}`).toEqual(["reseed_step_failures_total"]);
     }
   });
 
