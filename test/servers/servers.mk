@@ -14,7 +14,7 @@
 #   etcd v3.6.16             1m41s
 #   helm v3.22.0             2m16s
 #   argo v3.7.18             6m02s
-#   promtool v0.316.0        71m51s at load 20-25, nice 19 for most of it (empty GOCACHE); expect ~5 min quiet
+#   promtool v0.316.0        71m51s at load 20-25, niced (19) for its first 50 min; no quiet figure yet
 #   Argo CRDs (crdjson)      1m03s (compiling the converter)
 # They share much of the build cache, so all of them in a row take less than the sum.
 # A warm `make servers` (nothing changed) takes under a second.
