@@ -6,6 +6,7 @@ import { registry } from "../kinds/registry.js";
 import { loadFiles, loadFilesOrThrow } from "./load.js";
 import { evidenceTable, runUnits } from "./run.js";
 import { chartKinds, jsonSchema, registryKinds } from "./schema.js";
+import { DEFAULT_INTERVALS, readStatuses, statusTable, UNHEALTHY } from "./status.js";
 // The one version (package.json), bundled in: chart appVersion and image tags are the same.
 import pkg from "../../package.json" with { type: "json" };
 
@@ -20,11 +21,17 @@ Usage:
       --kubeconfig <path>             default: KUBECONFIG, then ~/.kube/config
       --namespace <ns>                namespace for units that name none (default: the context's)
       --json                          print the evidence as JSON instead of a table
+  reseed status [options]             every unit's last run (result, exit code, clause, action), age and next run,
+                                      from the CronWorkflows and Workflows labelled reseed.dev/unit
+      --kubeconfig, -n/--namespace    as above; -A, --all-namespaces for every namespace
+      -o json                         print JSON instead of a table
+      --intervals <n>                 a unit not successful within n schedule intervals is unhealthy (default ${DEFAULT_INTERVALS})
   reseed kinds                        list the registered unit kinds
   reseed version                      the release: the npm package, the images and the chart's appVersion
 
 Exit codes: 0 ok, 10 invalid spec, 11 missing input, 12 dependency timeout, 13 ensure failed,
-14 verify failed, 1 internal error.`;
+14 verify failed, 1 internal error; reseed status: ${UNHEALTHY} when any unit's last run failed or it
+has not succeeded within --intervals.`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -32,8 +39,11 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       kubeconfig: { type: "string" },
-      namespace: { type: "string" },
+      namespace: { type: "string", short: "n" },
       json: { type: "boolean", default: false },
+      output: { type: "string", short: "o" },
+      intervals: { type: "string", default: String(DEFAULT_INTERVALS) },
+      "all-namespaces": { type: "boolean", short: "A", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -67,6 +77,14 @@ async function main(argv: string[]): Promise<number> {
       if (target !== "unit" && target !== "values") throw new SeedError(ExitCode.invalidSpec, `unknown schema "${target}"`, "use unit, values or chart-kinds");
       console.log(JSON.stringify(jsonSchema(target, registryKinds(registry)), null, 2));
       return ExitCode.ok;
+    }
+    case "status": {
+      const intervals = Number(values.intervals);
+      if (!Number.isInteger(intervals) || intervals < 1) throw new SeedError(ExitCode.invalidSpec, `--intervals ${values.intervals} is not a whole number of at least 1`, "e.g. --intervals 3");
+      if (values.output !== undefined && values.output !== "json") throw new SeedError(ExitCode.invalidSpec, `unknown output format "${values.output}"`, "-o json, or no -o for a table");
+      const statuses = await readStatuses({ kubeconfig: values.kubeconfig, namespace: values.namespace, allNamespaces: values["all-namespaces"], intervals });
+      console.log(values.output === "json" ? JSON.stringify(statuses, null, 2) : statusTable(statuses));
+      return statuses.every((s) => s.healthy) ? ExitCode.ok : UNHEALTHY;
     }
     case "version": {
       console.log(pkg.version);

@@ -129,3 +129,75 @@ export const timeZone = z
   .string()
   .min(1)
   .refine(isTimeZone, "is not a time zone Argo knows (an IANA name such as Europe/Berlin, or UTC)");
+
+// When a schedule fires next, for `reseed status`: the same grammar as cronProblem, read as
+// robfig/cron does (a restricted day of month OR a restricted day of week; descriptors as
+// their five fields). `@every` has no wall-clock ticks: it fires an interval after the last run.
+const descriptorFields: Record<string, string> = {
+  "@yearly": "0 0 1 1 *",
+  "@annually": "0 0 1 1 *",
+  "@monthly": "0 0 1 * *",
+  "@weekly": "0 0 * * 0",
+  "@daily": "0 0 * * *",
+  "@midnight": "0 0 * * *",
+  "@hourly": "0 * * * *",
+};
+
+function fieldValues(field: string, b: Bounds): Set<number> {
+  const out = new Set<number>();
+  for (const expr of field.split(",").filter(Boolean)) {
+    const [range, stepText] = expr.split("/");
+    const [low, high] = range!.split("-");
+    const all = low === "*" || low === "?";
+    const start = all ? b.min : (intOrName(low!, b) as number);
+    const end = all || (stepText !== undefined && high === undefined) ? b.max : high !== undefined ? (intOrName(high, b) as number) : start;
+    const step = stepText === undefined ? 1 : Number(stepText);
+    for (let v = start; v <= end; v += step) out.add(v);
+  }
+  return out;
+}
+
+const MINUTE_MS = 60_000;
+const SEARCH_DAYS = 400; // past a year: a @yearly schedule, and Feb 29 most years
+
+/** Local wall-clock fields of a moment in a time zone. */
+function wallClock(zone: string): (ms: number) => { minute: number; hour: number; day: number; month: number; weekday: number } {
+  const format = new Intl.DateTimeFormat("en-US", { timeZone: zone === "Local" || zone === "" ? undefined : zone, hourCycle: "h23", minute: "numeric", hour: "numeric", day: "numeric", month: "numeric", weekday: "short" });
+  return (ms) => {
+    const parts = Object.fromEntries(format.formatToParts(ms).map((p) => [p.type, p.value]));
+    return { minute: Number(parts.minute), hour: Number(parts.hour), day: Number(parts.day), month: Number(parts.month), weekday: weekdays[String(parts.weekday).toLowerCase()]! };
+  };
+}
+
+/**
+ * The first moments after `after` (ms) at which a schedule Argo accepts fires, in `zone`
+ * (a TZ= prefix wins), or [] for `@every` and schedules that do not fire within a year.
+ */
+export function nextTicks(schedule: string, zone: string, after: number, count = 1): number[] {
+  let spec = schedule.trim();
+  if (spec.startsWith("TZ=") || spec.startsWith("CRON_TZ=")) {
+    zone = spec.slice(spec.indexOf("=") + 1, spec.indexOf(" "));
+    spec = spec.slice(spec.indexOf(" ")).trim();
+  }
+  spec = descriptorFields[spec] ?? spec;
+  if (spec.startsWith("@")) return [];
+  const parts = spec.split(/\s+/);
+  const [minutes, hours, days, monthSet, weekdaySet] = parts.map((p, i) => fieldValues(p, fields[i]!));
+  const anyDay = parts[2]!.startsWith("*") || parts[2]!.startsWith("?");
+  const anyWeekday = parts[4]!.startsWith("*") || parts[4]!.startsWith("?");
+  const clock = wallClock(zone);
+  const out: number[] = [];
+  let t = Math.floor(after / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+  const end = after + SEARCH_DAYS * 1440 * MINUTE_MS;
+  while (t < end && out.length < count) {
+    const c = clock(t);
+    const dayMatches = anyDay || anyWeekday ? days!.has(c.day) && weekdaySet!.has(c.weekday) : days!.has(c.day) || weekdaySet!.has(c.weekday);
+    if (!monthSet!.has(c.month) || !dayMatches) t += ((23 - c.hour) * 60 + (60 - c.minute)) * MINUTE_MS; // the next local day
+    else if (!hours!.has(c.hour)) t += (60 - c.minute) * MINUTE_MS; // the next local hour
+    else {
+      if (minutes!.has(c.minute)) out.push(t);
+      t += MINUTE_MS;
+    }
+  }
+  return out;
+}

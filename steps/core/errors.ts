@@ -51,11 +51,21 @@ export function invalidSpec(problems: Problem[], hint = "fix the unit spec (rese
   return new SeedError(ExitCode.invalidSpec, "invalid unit spec", hint, problems);
 }
 
-export function missingInputs(problems: Problem[]): SeedError {
+/**
+ * Inputs that could not be used: still C1 (exit 11: nothing can run without them), but an
+ * input the unit's service account may not read (`forbidden`, subjects of 403 answers) is a
+ * wrong Role, not a missing value, and the reason and hint say so.
+ */
+export function missingInputs(problems: Problem[], forbidden: string[] = []): SeedError {
+  const n = problems.length;
+  const inputs = `${n} required input${n === 1 ? "" : "s"}`;
+  const denied = forbidden.length;
+  const provide = "provide every input listed from its authority (secrets pipeline, ConfigMap, environment)";
+  const role = "the unit's Role (reseed-<unit>, rendered by the chart from the unit's inputs) must allow reading each input marked forbidden; if you changed an input's namespace or name, re-render and apply the chart";
   return new SeedError(
     ExitCode.missingInput,
-    `${problems.length} required input${problems.length === 1 ? "" : "s"} missing or unusable`,
-    "provide every input listed from its authority (secrets pipeline, ConfigMap, environment); nothing was written",
+    denied === n ? `${inputs} could not be read: permission denied` : denied ? `${inputs} missing or unusable (${denied} permission denied)` : `${inputs} missing or unusable`,
+    `${denied === n ? role : denied ? `${role}; ${provide}` : provide}; nothing was written`,
     problems,
   );
 }

@@ -8,7 +8,8 @@ export interface LogSink {
 }
 
 /**
- * JSON lines for Argo's log viewer and log shippers; a short human form on a terminal.
+ * JSON lines for Argo's log viewer and log shippers; a short human form on a terminal or
+ * with RESEED_LOG_FORMAT=text.
  * Every line is masked by the redactor after serialisation, so no field, error message or
  * nested object can carry a registered secret out.
  */
@@ -21,7 +22,10 @@ export function createLogger(opts: {
   level?: string;
 }): Logger {
   const sink = opts.sink ?? process.stdout;
-  const pretty = opts.pretty ?? (process.stdout.isTTY === true && process.env.RESEED_LOG_FORMAT !== "json");
+  // RESEED_LOG_FORMAT=text asks for the human form where there is no terminal (`argo logs`);
+  // =json for JSON on a terminal. JSON otherwise: log pipelines parse it.
+  const format = process.env.RESEED_LOG_FORMAT;
+  const pretty = opts.pretty ?? (format === "text" || (process.stdout.isTTY === true && format !== "json"));
   const stream = {
     write(line: string) {
       const masked = opts.redactor.mask(line);

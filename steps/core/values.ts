@@ -41,6 +41,10 @@ export const chartValues = z.strictObject({
       .describe("Pins a step image to <registry>/reseed-<step>@<digest> instead of its tag (make push prints them)."),
     pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).describe("imagePullPolicy of the step containers."),
   }),
+  logFormat: z
+    .enum(["json", "text"])
+    .optional()
+    .describe("Step log lines: json (default: for log pipelines) or text (for humans reading `argo logs`)."),
   imagePullSecrets: z
     .array(z.strictObject({ name: z.string().min(1) }))
     .optional()
@@ -50,11 +54,34 @@ export const chartValues = z.strictObject({
     timezone: timeZone.describe("IANA time zone the schedules are read in."),
     activeDeadlineSeconds: z.number().int().min(60).describe("A hung run must end, or it blocks concurrencyPolicy Forbid forever."),
     startingDeadlineSeconds: z.number().int().min(0).describe("After controller downtime, run a missed schedule only within this window."),
-    successfulJobsHistoryLimit: z.number().int().min(0),
-    failedJobsHistoryLimit: z.number().int().min(1).describe("Failed runs kept as evidence (C4)."),
+    successfulJobsHistoryLimit: z.number().int().min(0).describe("Successful runs kept per unit, manual reruns included (docs/operating.md)."),
+    failedJobsHistoryLimit: z.number().int().min(1).describe("Failed runs kept as evidence (C4), per unit, manual reruns included."),
     ttlSecondsAfterSuccess: z.number().int().min(0),
     ttlSecondsAfterFailure: z.number().int().min(3600).describe("Failed runs are evidence (C4): keep them at least an hour."),
+    podGCDeleteDelaySeconds: z
+      .number()
+      .int()
+      .min(0)
+      .describe("How long a successful run's pods (and so its step logs) stay after it ends; a failed run's pods stay as long as the run."),
   }),
+  monitoring: z
+    .strictObject({
+      metricPrefix: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$|^$/).describe("Argo 3.6+ exports template metrics as argo_workflows_<name>; empty for older controllers."),
+      prometheusRule: z.strictObject({
+        enabled: z.boolean(),
+        labels: z.record(z.string(), z.string()).optional(),
+        unverifiedForSeconds: z.number().int().min(60).describe("ReseedUnitNotVerified fires when a unit has not succeeded for this long."),
+        failureWindow: z.string().regex(/^\d+[smhd]$/, "a Prometheus duration such as 1h").describe("ReseedUnitFailing looks at the runs of this window."),
+        failureRatio: z.number().min(0).max(1),
+        severity: z.string().min(1).optional(),
+      }),
+      grafanaDashboard: z.strictObject({
+        enabled: z.boolean(),
+        labels: z.record(z.string(), z.string()).optional(),
+      }),
+    })
+    .optional()
+    .describe("Optional alerts (PrometheusRule) and a Grafana dashboard on the runs' metrics (docs/operating.md)."),
   units: z.record(unitName, unitValues).describe("Seeding units by name: a SeedingUnit spec plus enabled, schedule, suspend, serviceAccount, podLabels."),
 });
 export type ChartValues = z.infer<typeof chartValues>;

@@ -30,6 +30,8 @@ function sourceFor(ref: InputRef): InputSource<InputRef> {
 export interface InputResolution {
   inputs: ResolvedInputs;
   problems: Problem[];
+  /** Subjects of the problems that are a refusal (HTTP 403): the unit's Role, not the input, is wrong. */
+  forbidden: string[];
   /** Non-secret values, safe to publish as the `facts` output parameter. */
   facts: Record<string, string>;
 }
@@ -46,6 +48,7 @@ export async function resolveInputs(
   const values = new Map<string, string>();
   const secret = new Set<string>();
   const problems: Problem[] = [];
+  const forbidden: string[] = [];
   const facts: Record<string, string> = {};
 
   await Promise.all(
@@ -59,7 +62,9 @@ export async function resolveInputs(
         result = { absent: `could not be resolved: ${err instanceof Error ? err.message : String(err)}` };
       }
       if ("absent" in result) {
-        if (!ref.optional) problems.push({ subject: name, message: `${where} ${result.absent}` });
+        if (ref.optional) return;
+        problems.push({ subject: name, message: `${where} ${result.absent}` });
+        if (result.forbidden) forbidden.push(name);
         return;
       }
       const value = result.value;
@@ -113,6 +118,7 @@ export async function resolveInputs(
   problems.sort((a, b) => a.subject.localeCompare(b.subject));
   return {
     problems,
+    forbidden: forbidden.sort(),
     facts: Object.fromEntries(Object.entries(facts).sort(([a], [b]) => a.localeCompare(b))),
     inputs: { get: (name) => values.get(name), isSecret: (name) => secret.has(name) },
   };

@@ -1,4 +1,5 @@
 import { describeError } from "../core/errors.js";
+import { didYouMean } from "../core/suggest.js";
 import { decodeSecretData, httpStatus, isNotFound } from "../core/kube.js";
 import type { InputRef } from "../core/spec.js";
 import type { InputSource, Resolution, ResolveEnv } from "./source.js";
@@ -15,12 +16,12 @@ async function readKey(
   try {
     data = await read();
   } catch (err) {
-    if (isNotFound(err)) return { absent: `${kind} does not exist` };
-    if (httpStatus(err) === 403) return { absent: `${kind} cannot be read: forbidden for this service account (check the unit's Role)` };
-    return { absent: `${kind} could not be read: ${describeError(err)}` };
+    if (isNotFound(err)) return { absent: `cannot be read: the ${kind} does not exist` };
+    if (httpStatus(err) === 403) return { absent: `cannot be read: the unit's service account may not get this ${kind}`, forbidden: true };
+    return { absent: `cannot be read: ${describeError(err)}` };
   }
   const value = data?.[key];
-  return value === undefined ? { absent: `${kind} has no key ${key}` } : { value };
+  return value === undefined ? { absent: `is not in the ${kind}${didYouMean(key, Object.keys(data ?? {}))}` } : { value };
 }
 
 export const secretKeySource: InputSource<SecretRef> = {

@@ -18,8 +18,12 @@ export interface ResolvedInputs {
   isSecret(name: string): boolean;
 }
 
-/** `absent` says why nothing was found, in words that name the reference, never a value. */
-export type Resolution = { value: string } | { absent: string };
+/**
+ * `absent` says why nothing was found, in words that follow the reference's own description
+ * (describeRef) and never repeat it, never a value. `forbidden` marks a refusal by the
+ * authority (HTTP 403): the unit's permissions are wrong, not the input.
+ */
+export type Resolution = { value: string } | { absent: string; forbidden?: true };
 
 export interface InputSource<Ref extends InputRef = InputRef> {
   /** The key that selects this source in an input reference, e.g. `secretKeyRef`. */

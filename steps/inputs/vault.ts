@@ -1,6 +1,7 @@
 import { readOnly } from "../core/changes.js";
 import type { InputRef } from "../core/spec.js";
 import { connectVault, describeVaultError, vaultImplicitInputs } from "../stores/vault/connection.js";
+import { didYouMean } from "../core/suggest.js";
 import type { InputSource } from "./source.js";
 
 /** A key of a Vault KV v2 secret, read with the unit's own Vault login. */
@@ -16,6 +17,6 @@ export const vaultSource: InputSource<Extract<InputRef, { vault: unknown }>> = {
     }
     if (!secret?.data) return { absent: "does not exist (no current version of the secret)" };
     const value = secret.data[ref.key];
-    return value === undefined ? { absent: `has no key ${ref.key}` } : { value };
+    return value === undefined ? { absent: `is not in the secret${didYouMean(ref.key, Object.keys(secret.data))}` } : { value };
   },
 };

@@ -51,7 +51,7 @@ async function resolveAll(ctx: RunContext) {
 /** Later phases read inputs again from their authorities: secrets never travel between steps. */
 async function requireInputs(ctx: RunContext): Promise<ResolvedInputs> {
   const r = await resolveAll(ctx);
-  if (r.problems.length) throw missingInputs(r.problems);
+  if (r.problems.length) throw missingInputs(r.problems, r.forbidden);
   return r.inputs;
 }
 
@@ -80,7 +80,7 @@ const validateInputs: PhaseFn = async (ctx) => {
   for (const name of declared) {
     if (r.inputs.get(name) !== undefined) ctx.log.info({ event: "input.resolved", input: name, secret: r.inputs.isSecret(name) }, "input resolved");
   }
-  if (r.problems.length) throw missingInputs(r.problems);
+  if (r.problems.length) throw missingInputs(r.problems, r.forbidden);
   return {
     phase: "validate-inputs",
     outputs: { fingerprint: ctx.loaded.fingerprint, facts: JSON.stringify(r.facts) },

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { ChangeLog, describeChange, type Change } from "../core/changes.js";
 import { ExitCode, SeedError, clauseOf, describeError, invalidSpec, type Problem } from "../core/errors.js";
 import { emitEvent, workflowRefFromEnv } from "./evidence.js";
@@ -102,6 +102,34 @@ export function headline(summary: Record<string, unknown>): string {
   return changes.length ? `${failure}; written before the failure: ${changes.join("; ")}` : failure;
 }
 
+/** Where the kubelet reads a container's termination message (Kubernetes' default terminationMessagePath). */
+export const TERMINATION_LOG = "/dev/termination-log";
+
+/**
+ * Longest termination message. Kubernetes keeps up to 4 KiB, but Argo prints it after
+ * `main: Error (exit code N):` in the node message, one line in `argo get`, `argo list` and the UI.
+ */
+export const MAX_TERMINATION_MESSAGE = 300;
+
+/**
+ * The one line a failed step leaves as its container's termination message, which Argo appends
+ * to the node message: the clause, then the first problem (subject and message) or the reason.
+ * Built from the already-masked summary, then masked again whole and bounded (egress): the
+ * composition must not join two harmless halves into a registered form.
+ */
+export function terminationMessage(summary: Record<string, unknown>, redactor: Redactor): string {
+  const problems = (summary.problems as Problem[] | undefined) ?? [];
+  const first = problems[0];
+  const what = first ? `${first.subject}: ${first.message}` : String(summary.reason);
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more in the log)` : "";
+  return egress(redactor, `${String(summary.clause)}: ${what}${more}`, MAX_TERMINATION_MESSAGE);
+}
+
+/** The termination log to write: RESEED_TERMINATION_LOG (tests), else Kubernetes' file when the step runs in a container. */
+export function terminationLogPath(env: NodeJS.ProcessEnv): string | undefined {
+  return env.RESEED_TERMINATION_LOG ?? (existsSync(TERMINATION_LOG) ? TERMINATION_LOG : undefined);
+}
+
 export function toSeedError(err: unknown): SeedError {
   return err instanceof SeedError
     ? err
@@ -140,6 +168,13 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
   const summary = summarize(result, redactor);
   if (result.error) log.error({ event: "step.summary", ...summary }, `${phase} failed: ${headline(summary)}`);
   else log.info({ event: "step.summary", ...summary }, `${phase} succeeded`);
+
+  const terminationLog = terminationLogPath(env);
+  if (result.error && terminationLog) {
+    await writeFile(terminationLog, terminationMessage(summary, redactor)).catch((err: unknown) =>
+      log.warn({ event: "termination-message.failed", reason: describeError(err) }, "could not write the termination message"),
+    );
+  }
 
   if (env.RESEED_OUTPUT_DIR) {
     await writeOutputs(

@@ -4,6 +4,7 @@ import type { ZodError } from "zod";
 import { inputUses } from "../core/access.js";
 import { invalidSpec, type Problem } from "../core/errors.js";
 import { placeholderReason } from "../core/placeholder.js";
+import { didYouMean } from "../core/suggest.js";
 import type { KindRegistry, UnitKind } from "../kinds/kind.js";
 import { inputRef, isSecretSource, LITERAL_SECRET, SECRET_SOURCES, seedingUnit, type InputRef, type SeedingUnit } from "../core/spec.js";
 
@@ -136,7 +137,7 @@ export function loadUnit(doc: unknown, registry: KindRegistry): LoadedUnit {
   for (const use of inputUses(kind.inputs, settings.data)) {
     const ref = unit.spec.inputs[use.name];
     if (!ref) {
-      problems.push({ subject: "spec.ensure.with", message: `refers to input "${use.name}", which the unit's inputs do not declare` });
+      problems.push({ subject: "spec.ensure.with", message: `refers to input "${use.name}", which the unit's inputs do not declare${didYouMean(use.name, Object.keys(unit.spec.inputs))}` });
       continue;
     }
     const secret = isSecretSource(ref);

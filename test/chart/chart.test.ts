@@ -44,7 +44,7 @@ const workflowSpec = z.looseObject({
   entrypoint: z.string(),
   serviceAccountName: z.string(),
   activeDeadlineSeconds: z.number(),
-  podGC: z.object({ strategy: z.string() }),
+  podGC: z.object({ strategy: z.string(), deleteDelayDuration: z.string() }),
   ttlStrategy: z.object({ secondsAfterSuccess: z.number(), secondsAfterFailure: z.number() }),
   podMetadata: z.object({ labels: z.record(z.string(), z.string()) }).optional(),
   arguments: z.object({ parameters: z.array(param) }),
@@ -71,11 +71,13 @@ function workflowSpecOf(o: Obj): z.infer<typeof workflowSpec> {
   return o.kind === "CronWorkflow" ? cronSpec.parse(o.spec).workflowSpec : workflowSpec.parse(o.spec);
 }
 
-function unitParameter(o: Obj): unknown {
+function rawUnitParameter(o: Obj): string {
   const p = workflowSpecOf(o).arguments.parameters.find((x) => x.name === "unit");
   if (!p?.value) throw new Error(`${o.kind} ${o.metadata.name} has no unit parameter`);
-  return JSON.parse(p.value);
+  return p.value;
 }
+
+const unitParameter = (o: Obj): unknown => JSON.parse(rawUnitParameter(o));
 
 // ---------------------------------------------------------------------------------------------
 // The RBAC the chart must render, derived from the TypeScript side: the base rules, what
@@ -187,8 +189,8 @@ describe("P1 reconciler and P4 extraction: CronWorkflow", () => {
     const cron = only(rendered[env], "CronWorkflow", "coder-db-password");
     const spec = cronSpec.parse(cron.spec);
     expect(spec.concurrencyPolicy).toBe("Forbid"); // P1
-    expect(spec.successfulJobsHistoryLimit).toBe(1); // P1
-    expect(spec.failedJobsHistoryLimit).toBe(3); // C4
+    expect(spec.successfulJobsHistoryLimit).toBe(3); // P1, yet two manual reruns leave the run that said `created`
+    expect(spec.failedJobsHistoryLimit).toBe(5); // C4
     expect(spec.schedules).toEqual(["*/10 * * * *"]); // C3
     expect(spec.timezone).toBe("UTC");
     expect(spec.startingDeadlineSeconds).toBe(300);
@@ -198,7 +200,8 @@ describe("P1 reconciler and P4 extraction: CronWorkflow", () => {
     expect(wf.entrypoint).toBe("reconcile");
     expect(wf.serviceAccountName).toBe("reseed-coder-db-password");
     expect(wf.activeDeadlineSeconds).toBe(900); // a hung run cannot block Forbid forever
-    expect(wf.podGC.strategy).toBe("OnPodSuccess"); // C4: failed pods stay
+    // C4: a failed run keeps all its pods; a success's stay 10 minutes, whatever the controller's default.
+    expect(wf.podGC).toEqual({ strategy: "OnWorkflowSuccess", deleteDelayDuration: "600s" });
     expect(wf.ttlStrategy).toEqual({ secondsAfterSuccess: 3600, secondsAfterFailure: 259200 });
     expect(wf.arguments.parameters.find((p) => p.name === "cron-workflow")?.value).toBe("coder-db-password");
     expect(wf.podMetadata?.labels).toEqual({ "reseed.dev/unit": "coder-db-password" });
@@ -248,7 +251,7 @@ describe("P2 hook: Argo CD hook Workflow", () => {
     expect(wf.metadata.labels?.["reseed.dev/unit"]).toBe("dev-data-seed");
     const spec = workflowSpecOf(wf);
     expect(spec.entrypoint).toBe("reconcile");
-    expect(spec.podGC.strategy).toBe("OnPodSuccess");
+    expect(spec.podGC).toEqual({ strategy: "OnWorkflowSuccess", deleteDelayDuration: "600s" });
     expect(spec.ttlStrategy.secondsAfterFailure).toBe(259200);
     // No CronWorkflow to name: the hook leaves cron-workflow to reseed-unit's default, "".
     expect(spec.arguments.parameters.find((p) => p.name === "cron-workflow")).toBeUndefined();
@@ -292,9 +295,22 @@ describe("every CronWorkflow is complete on its own; hook Workflows reference th
     expect(crons.length).toBeGreaterThan(0);
     expect(keyPaths(crons).filter((p) => /workflowTemplateRef|templateRef/.test(p))).toEqual([]);
     const tmpl = templateSpec(objs);
+    // The steps' failure metric is the CronWorkflows' own: its unit label resolves only where
+    // the workflow metadata declares reseed.dev/unit (argo lint refuses it in the template).
+    const stepMetrics = (templates: unknown) =>
+      (templates as { name: string; container?: unknown; metrics?: { prometheus: { name: string }[] } }[]).map((t) => ({
+        template: t.name,
+        metrics: t.metrics?.prometheus.map((m) => m.name) ?? [],
+      }));
+    const withoutStepMetrics = (templates: unknown) => (templates as Record<string, unknown>[]).map(({ metrics: _, ...t }) => t);
+    expect(stepMetrics(tmpl.templates).flatMap((t) => t.metrics)).toEqual([]);
     for (const o of crons) {
       const spec = workflowSpecOf(o) as Record<string, unknown>;
-      for (const field of shared) expect(spec[field], `${o.kind} ${o.metadata.name}: ${field}`).toEqual(tmpl[field]);
+      for (const field of shared.filter((f) => f !== "templates")) expect(spec[field], `${o.kind} ${o.metadata.name}: ${field}`).toEqual(tmpl[field]);
+      expect(withoutStepMetrics(spec.templates), `${o.metadata.name}: templates`).toEqual(withoutStepMetrics(tmpl.templates));
+      const steps = stepMetrics(spec.templates).filter((t) => !["reconcile", "verify-only"].includes(t.template));
+      expect(steps.map((t) => t.template)).toEqual(["validate-inputs", "wait-deps", "ensure-state", "verify"]);
+      for (const t of steps) expect(t.metrics, `${o.metadata.name} ${t.template}`).toEqual(["reseed_step_failures_total"]);
     }
   });
 
@@ -353,6 +369,8 @@ describe("the unit document each step receives", () => {
       expect(runs.length).toBeGreaterThan(0);
       for (const run of runs) {
         const name = unitOf(run)!;
+        // One line of JSON: `argo get` prints parameters above the node tree.
+        expect(rawUnitParameter(run)).not.toContain("\n");
         const doc = seedingUnit.parse(unitParameter(run));
         expect(doc).toEqual(unitFromValues(name, values.units[name]!, NS));
         expect(doc.spec.namespace).toBe(values.units[name]!.namespace ?? NS);

@@ -62,9 +62,9 @@ patches:
           path: /metrics
           port: 9090
           secure: false
-        # Successful pods are collected (the chart's podGC OnPodSuccess) 5 minutes after
-        # they finish instead of 5 seconds, so the tests can read every step's log.
-        podGCDeleteDelayDuration: 5m
+        # No podGCDeleteDelayDuration: the controller's default (5 s) applies, as in an
+        # install that does not set it; the chart's podGC.deleteDelayDuration is what keeps a
+        # success's pods readable (make e2e asserts it).
   # No argo-server: the tests drive Argo with the argo CLI against the Kubernetes API (what
   # \`argo submit --from\` does without ARGO_SERVER), and the local node has no argocli image.
   - patch: |

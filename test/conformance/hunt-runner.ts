@@ -163,6 +163,7 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
     for (const r of runs) {
       evidence.push({ where: `${label}: ${r.phase} stdout`, text: r.stdout }, { where: `${label}: ${r.phase} stderr`, text: r.stderr });
       for (const [file, text] of Object.entries(r.outputs)) evidence.push({ where: `${label}: ${r.phase} output ${file}`, text });
+      if (r.termination !== undefined) evidence.push({ where: `${label}: ${r.phase} termination message`, text: r.termination });
     }
   };
 

@@ -1,5 +1,8 @@
-import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { UnitStatus } from "../../steps/cli/status.js";
+import { canary, describeLeak, findLeaks } from "../conformance/leak-hunt.js";
 import { Argo, isFinished, NS, param, STEPS, time, type Workflow } from "./argo.js";
 import { e2eEnv, Kube, waitFor } from "./cluster.js";
 import { applyChart } from "./global-setup.js";
@@ -17,7 +20,13 @@ const MINUTE = 60_000;
 const TICK = 70_000; // the next `* * * * *` run, plus the controller's reaction
 const RUN = 150_000; // one run of four pods on a busy two-core machine
 const DEADLINE_S = 75; // defaults.activeDeadlineSeconds in test/e2e/values.yaml
-const CANARY = `e2e-canary-${randomBytes(12).toString("hex")}`;
+// The leak hunt's canary: characters that encode differently in every scheme it scans for.
+const CANARY = canary(40);
+// The chart's retention defaults (charts/reseed/values.yaml; test/e2e/values.yaml keeps them).
+const RETENTION = {
+  podGC: { strategy: "OnWorkflowSuccess", deleteDelayDuration: "600s" },
+  ttlStrategy: { secondsAfterSuccess: 3600, secondsAfterFailure: 259200 },
+};
 
 const serviceAccount = (unit: string) => `system:serviceaccount:${NS}:reseed-${unit}`;
 // The executor records Argo task results and the steps record Events with the unit's own
@@ -97,7 +106,7 @@ describe("a P1 reconciler unit in real Argo Workflows", () => {
     }
     expect(param(steps["ensure-state"], "outputs", "action")).toBe("created");
 
-    // Successful pods are collected (podGC OnPodSuccess) after the controller's delay;
+    // A success's pods are collected 10 minutes after it ends (the chart's podGC delay);
     // until then each step's log ends with its summary line.
     const pods = await argo.pods(first);
     for (const step of STEPS) {
@@ -127,24 +136,25 @@ describe("a P1 reconciler unit in real Argo Workflows", () => {
     expect((await secretData("coder-db"))?.password).toHaveLength(32);
   });
 
-  it("keeps one success in history (successfulJobsHistoryLimit 1), with the retention the chart sets", async () => {
-    const kept = await waitFor("the history limit to leave one successful run", MINUTE, async () => {
-      const done = (await argo.runs("coder-db-password")).filter((wf) => wf.status?.phase === "Succeeded");
-      return done.length === 1 ? done : undefined;
-    });
-    expect(time(kept[0]!.metadata.creationTimestamp)).toBeGreaterThan(time(first.metadata.creationTimestamp));
-    expect(kept[0]!.spec).toMatchObject({
-      podGC: { strategy: "OnPodSuccess" },
-      ttlStrategy: { secondsAfterSuccess: 3600, secondsAfterFailure: 259200 },
-      activeDeadlineSeconds: DEADLINE_S,
-    });
+  it("keeps the run that said `created` through a manual rerun and a scheduled run (3 successes kept), with its pods and logs past the controller's default GC delay", async () => {
+    const kept = (await argo.runs("coder-db-password")).filter((wf) => wf.status?.phase === "Succeeded");
+    expect(kept.map((wf) => wf.metadata.name)).toContain(first.metadata.name);
+    expect(kept).toHaveLength(3);
+    for (const wf of kept) expect(wf.spec).toMatchObject({ ...RETENTION, activeDeadlineSeconds: DEADLINE_S });
+    // The controller runs with its default podGCDeleteDelayDuration (5 s: test/cluster/argo-install.sh
+    // sets none); the chart's deleteDelayDuration is what keeps a success readable.
+    expect(Date.now() - time(first.status?.finishedAt)).toBeGreaterThan(MINUTE);
+    const pods = await argo.pods(first);
+    expect([...pods.keys()].sort()).toEqual([...STEPS].sort());
+    const ensureLog = summaryLine((await argo.log(pods.get("ensure-state")!.metadata.name)) ?? "");
+    expect(ensureLog).toMatchObject({ event: "step.summary", result: "succeeded", action: "created" });
   });
 });
 
 describe("failfast", () => {
-  it("a unit with a missing input fails at validate-inputs (exit 11), keeps its pod and log, runs nothing after it and writes nothing; three failures are kept", async () => {
+  it("a unit with a missing input fails at validate-inputs (exit 11), says why in its node message and `argo get`, keeps its pod and log, runs nothing after it and writes nothing; five failures are kept", async () => {
     const mark = await audit.mark();
-    const names = [1, 2, 3, 4].map(() => argo.submitFrom("e2e-missing-input"));
+    const names = [1, 2, 3, 4, 5, 6].map(() => argo.submitFrom("e2e-missing-input"));
     const runs = await Promise.all(names.map((name) => argo.finished(name, RUN)));
     for (const run of runs) {
       expect(run.status?.phase).toBe("Failed");
@@ -152,6 +162,8 @@ describe("failfast", () => {
       expect(Object.keys(steps)).toEqual(["validate-inputs"]);
       expect(steps["validate-inputs"]!.phase).toBe("Failed");
       expect(steps["validate-inputs"]!.outputs?.exitCode).toBe("11");
+      // The step's termination message, which Argo appends to the node message.
+      expect(steps["validate-inputs"]!.message).toMatch(/^main: Error \(exit code 11\): C1 failfast: a required input is missing: region: /);
     }
     // The newest failure: its pod stays (podGC OnPodSuccess) and its log names the input.
     const last = runs.at(-1)!;
@@ -161,13 +173,14 @@ describe("failfast", () => {
     const summary = summaryLine(log);
     expect(summary).toMatchObject({ event: "step.summary", exitCode: 11 });
     expect(JSON.stringify(summary)).toContain("region");
+    expect(argo.cli("get", last.metadata.name)).toContain("C1 failfast: a required input is missing: region: ");
 
     expect(await stateWrites(mark, "e2e-missing-input")).toEqual([]);
     expect((await kube.request("GET", `/api/v1/namespaces/${NS}/configmaps/e2e-missing-input-facts`)).status).toBe(404);
 
-    const failures = await waitFor("the history limit to leave three failed runs", MINUTE, async () => {
+    const failures = await waitFor("the history limit to leave five failed runs", MINUTE, async () => {
       const failed = (await argo.runs("e2e-missing-input")).filter((wf) => wf.status?.phase === "Failed");
-      return failed.length === 3 ? failed : undefined;
+      return failed.length === 5 ? failed : undefined;
     });
     // The one collected is one of those that finished first (finish times are whole seconds,
     // so several can tie for first).
@@ -202,27 +215,63 @@ describe("a P2 hook unit", () => {
   });
 });
 
-describe("redaction", () => {
-  it("no secret value — a canary input or a generated one — appears in any pod log, workflow status, output or Event", async () => {
+describe("a failing run that read a secret", () => {
+  let failed: Workflow;
+
+  it("says why on the failed node (exit 12, the dependency) and keeps the pods of all its steps, the succeeded one too", async () => {
+    failed = await argo.finished(argo.submitFrom("e2e-canary-fail"), RUN);
+    expect(failed.status?.phase).toBe("Failed");
+    const steps = argo.steps(failed);
+    expect(steps["validate-inputs"]?.phase).toBe("Succeeded");
+    expect(steps["wait-deps"]?.outputs?.exitCode).toBe("12");
+    expect(steps["wait-deps"]?.message).toMatch(/^main: Error \(exit code 12\): C1 failfast: a dependency did not become ready in time: tcp 127\.0\.0\.1:9/);
+    // Well past the controller's default GC delay (5 s): a failed run's pods stay as long as the run.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, time(failed.status?.finishedAt) + 30_000 - Date.now())));
+    const pods = await argo.pods(failed);
+    expect([...pods.keys()].sort()).toEqual(["validate-inputs", "wait-deps"]);
+    expect(summaryLine((await argo.log(pods.get("validate-inputs")!.metadata.name)) ?? "")).toMatchObject({ result: "succeeded" });
+    expect(summaryLine((await argo.log(pods.get("wait-deps")!.metadata.name)) ?? "")).toMatchObject({ result: "failed", exitCode: 12 });
+  });
+
+  it("the leak hunt over everything runs left: no form and no 12-character fragment of any secret in a Workflow (status, node messages, outputs, parameters), an Event or a log", async () => {
+    expect(failed, "the previous test ran the failing unit").toBeDefined();
     const run = await argo.finished(argo.submitFrom("e2e-canary"), RUN);
     expect(run.status?.phase, run.status?.message).toBe("Succeeded");
-    const secrets = [
-      CANARY,
-      ...Object.values((await secretData("e2e-canary-generated")) ?? {}),
-      ...Object.values((await secretData("coder-db")) ?? {}),
-      ...Object.values((await secretData("bootstrap-token")) ?? {}),
-    ];
-    expect(secrets.length).toBeGreaterThanOrEqual(4);
-    const workflows = await kube.text(`/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows`);
-    const events = await kube.text(`/api/v1/namespaces/${NS}/events`);
-    const logs = await argo.allLogs();
-    expect(logs.join("").length).toBeGreaterThan(0);
-    const evidence = [workflows ?? "", events ?? "", ...logs].join("\n");
-    for (const value of secrets) {
-      for (const form of [value, Buffer.from(value).toString("base64")]) {
-        expect(evidence.includes(form), "a secret value in the evidence").toBe(false);
-      }
+    const secrets: Record<string, string> = { canary: CANARY };
+    for (const name of ["e2e-canary-generated", "coder-db", "bootstrap-token"]) {
+      for (const [key, value] of Object.entries((await secretData(name)) ?? {})) secrets[`Secret ${name} ${key}`] = value;
     }
+    expect(Object.keys(secrets).length).toBeGreaterThanOrEqual(4);
+    const workflows = await kube.get<{ items: Workflow[] }>(`/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows`);
+    const names = workflows.items.map((wf) => wf.metadata.name);
+    expect(names).toEqual(expect.arrayContaining([failed.metadata.name, run.metadata.name]));
+    const evidence = [
+      ...workflows.items.map((wf) => ({ where: `Workflow ${wf.metadata.name}`, text: JSON.stringify(wf) })),
+      { where: "core Events", text: (await kube.text(`/api/v1/namespaces/${NS}/events`)) ?? "" },
+      { where: "events.k8s.io Events", text: (await kube.text(`/apis/events.k8s.io/v1/namespaces/${NS}/events`)) ?? "" },
+      ...(await argo.allLogs()).map((text, i) => ({ where: `container log ${i}`, text })),
+    ];
+    expect(evidence.filter((e) => e.where.startsWith("container log")).map((e) => e.text).join("").length).toBeGreaterThan(0);
+    // The failing run's termination message is in what is scanned.
+    expect(JSON.stringify(workflows.items.find((wf) => wf.metadata.name === failed.metadata.name))).toContain("C1 failfast: a dependency did not become ready in time");
+    expect(findLeaks(secrets, evidence).map(describeLeak)).toEqual([]);
+  });
+});
+
+describe("reseed status on live units", () => {
+  it("lists every unit with its last run; the failing ones with exit code, clause and node message; exits 3", () => {
+    const cliPath = fileURLToPath(new URL("../../dist/reseed.mjs", import.meta.url));
+    const r = spawnSync(process.execPath, [cliPath, "status", "--kubeconfig", env.kubeconfig, "-n", NS, "-o", "json"], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(3);
+    const units = Object.fromEntries((JSON.parse(r.stdout) as UnitStatus[]).map((u) => [u.unit, u]));
+    expect(units["coder-db-password"]).toMatchObject({ pattern: "reconciler", schedule: "* * * * *", healthy: true, lastAction: "created", lastRun: { result: "Succeeded" } });
+    expect(units["e2e-missing-input"]).toMatchObject({
+      healthy: false,
+      lastRun: { result: "Failed", step: "validate-inputs", exitCode: 11, clause: "C1 failfast: a required input is missing", message: expect.stringContaining("region: ") },
+    });
+    expect(units["e2e-canary-fail"]).toMatchObject({ healthy: false, lastRun: { result: "Failed", step: "wait-deps", exitCode: 12 } });
+    expect(units["bootstrap-token"]).toMatchObject({ pattern: "hook", healthy: true, lastRun: { result: "Succeeded" } });
   });
 });
 
@@ -243,6 +292,9 @@ describe("metrics", () => {
     expect(Number(lastSuccess![1]) * 1000).toBeGreaterThan(Date.now() - 30 * MINUTE);
     expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_unit_runs_total\\{result="Failed",unit="e2e-missing-input"\\} [1-9]`, "m"));
     expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_unit_runs_total\\{result="Succeeded",unit="coder-db-password"\\} [1-9]`, "m"));
+    // Why, for alerts: the failed step and its exit code (the clause).
+    expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_step_failures_total\\{exit_code="11",step="validate-inputs",unit="e2e-missing-input"\\} [1-9]`, "m"));
+    expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_step_failures_total\\{exit_code="12",step="wait-deps",unit="e2e-canary-fail"\\} [1-9]`, "m"));
   });
 });
 

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AdminClient } from "./kube-http.js";
 
-// Generous: on a machine other builds keep busy, the API server takes minutes, not seconds.
+// Generous: on a shared two-core machine under load, establishing the Argo CRDs took over a minute.
 const READY_TIMEOUT_MS = 180_000;
 const APPLY_ATTEMPTS = 3;
 
@@ -20,7 +20,10 @@ export async function installCrds(admin: AdminClient, dir: string): Promise<void
   const files = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith(".json"));
   if (files.length === 0) throw new Error(`no CRDs (*.json) in ${dir}: run \`make servers\` to put them there`);
 
-  const crds = await Promise.all(files.map(async (file) => {
+  // One at a time: several multi-MiB applies at once outlast the API server's request
+  // timeout on a loaded machine.
+  const crds: Crd[] = [];
+  for (const file of files) crds.push(await (async () => {
     const text = await readFile(join(dir, file), "utf8");
     const crd = JSON.parse(text) as Crd;
     const name = crd.metadata?.name;
@@ -28,16 +31,17 @@ export async function installCrds(admin: AdminClient, dir: string): Promise<void
       throw new Error(`${join(dir, file)} is not a CustomResourceDefinition (no name, group or plural)`);
     }
     // Server-side apply: idempotent, and no last-applied annotation, which these CRDs are too big for.
-    // Being idempotent, it is sent again when the server timed out or shed it (504, 503, 429):
-    // compiling the workflows CRD's schema can outlast the request timeout on a busy machine.
-    const apply = () => admin.request("PATCH",
-      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=reseed-test-harness&force=true`,
-      text, "application/apply-patch+yaml");
-    let res = await apply();
-    for (let attempt = 1; attempt < APPLY_ATTEMPTS && [429, 503, 504].includes(res.status); attempt++) res = await apply();
+    // Idempotent, so a 504 (the API server's own 60 s request timeout, reached with the 3 MiB
+    // workflows CRD on a loaded machine) is applied again.
+    let res = { status: 504, body: "" };
+    for (let attempt = 1; attempt <= APPLY_ATTEMPTS && [429, 503, 504].includes(res.status); attempt++) {
+      res = await admin.request("PATCH",
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=reseed-test-harness&force=true`,
+        text, "application/apply-patch+yaml");
+    }
     if (res.status !== 200 && res.status !== 201) throw new Error(`applying CRD ${name} answered ${res.status}: ${res.body.slice(0, 500)}`);
     return crd;
-  }));
+  })());
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (const crd of crds) {

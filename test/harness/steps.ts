@@ -15,6 +15,8 @@ export interface StepRun {
   stdout: string;
   stderr: string;
   outputs: Record<string, string>;
+  /** What the step wrote to its termination log (RESEED_TERMINATION_LOG), if anything. */
+  termination?: string;
 }
 
 export interface StepOptions {
@@ -31,12 +33,15 @@ export async function runStepProcess(phase: StepName, unit: unknown, opts: StepO
   const program = path.join(opts.programDir ?? dist, `${phase}.mjs`);
   if (!existsSync(program)) throw new Error(`${program} is missing: run 'make build' (make test does it first)`);
   const outDir = await mkdtemp(path.join(tmpdir(), "reseed-out-"));
+  const terminationDir = await mkdtemp(path.join(tmpdir(), "reseed-termination-"));
+  const terminationLog = path.join(terminationDir, "termination-log");
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     KUBECONFIG: opts.kubeconfig,
     RESEED_UNIT: JSON.stringify(unit),
     RESEED_NAMESPACE: opts.namespace,
     RESEED_OUTPUT_DIR: outDir,
+    RESEED_TERMINATION_LOG: terminationLog,
     RESEED_LOG_FORMAT: "json",
     ...(opts.fingerprint ? { RESEED_FINGERPRINT: opts.fingerprint } : {}),
     ...(opts.workflow
@@ -56,8 +61,10 @@ export async function runStepProcess(phase: StepName, unit: unknown, opts: StepO
   const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
   const outputs: Record<string, string> = {};
   for (const f of await readdir(outDir)) outputs[f] = await readFile(path.join(outDir, f), "utf8");
+  const termination = existsSync(terminationLog) ? await readFile(terminationLog, "utf8") : undefined;
   await rm(outDir, { recursive: true, force: true });
-  return { phase, code, stdout, stderr, outputs };
+  await rm(terminationDir, { recursive: true, force: true });
+  return { phase, code, stdout, stderr, outputs, ...(termination === undefined ? {} : { termination }) };
 }
 
 /**
@@ -78,7 +85,7 @@ export async function runDag(unit: { spec: { pattern: string } }, opts: StepOpti
   return runs;
 }
 
-export const allText = (runs: StepRun[]) => runs.map((r) => [r.stdout, r.stderr, ...Object.values(r.outputs)].join("\n")).join("\n");
+export const allText = (runs: StepRun[]) => runs.map((r) => [r.stdout, r.stderr, ...Object.values(r.outputs), r.termination ?? ""].join("\n")).join("\n");
 
 export function lastLine(run: StepRun): Record<string, unknown> {
   const lines = run.stdout.trim().split("\n");

@@ -158,3 +158,34 @@ describe("step programs", () => {
     expect(r.stdout).toContain("RESEED_FINGERPRINT");
   });
 });
+
+describe("input problems in words an operator can act on", () => {
+  const ns = "kind-input-words";
+  const facts = (key: string) =>
+    unit("facts", {
+      inputs: { region: { configMapKeyRef: { name: "infra", key } } },
+      ensure: { kind: "runtime-facts", with: { configMap: { name: "facts" }, facts: { region: { input: "region" } } } },
+    });
+
+  it("a missing key says so once and offers the close one: no repetition of the reference", async () => {
+    const u = facts("regoin");
+    const opts = await asUnit(ns, u);
+    await admin.putConfigMap(ns, "infra", { region: "northeurope", zone: "1" });
+    const run = await runStepProcess("validate-inputs", u, opts);
+    expect(run.code).toBe(ExitCode.missingInput);
+    expect(lastLine(run).problems).toEqual([{ subject: "region", message: `ConfigMap ${ns}/infra key regoin is not in the ConfigMap; did you mean region?` }]);
+    expect(run.termination).toBe(`C1 failfast: a required input is missing: region: ConfigMap ${ns}/infra key regoin is not in the ConfigMap; did you mean region?`);
+  });
+
+  it("a Role that forbids reading the input is its own problem: exit 11, reason 'permission denied', the hint names the Role", async () => {
+    const u = facts("region");
+    const denied = "kind-input-forbidden";
+    const opts = await asUnit(denied, u, false); // no grant: the API server answers 403
+    const run = await runStepProcess("validate-inputs", u, opts);
+    expect(run.code).toBe(ExitCode.missingInput);
+    const summary = lastLine(run);
+    expect(summary.reason).toBe("1 required input could not be read: permission denied");
+    expect(summary.hint).toMatch(/^the unit's Role \(reseed-<unit>, rendered by the chart from the unit's inputs\) must allow reading/);
+    expect(summary.problems).toEqual([{ subject: "region", message: `ConfigMap ${denied}/infra key region cannot be read: the unit's service account may not get this ConfigMap` }]);
+  });
+});

@@ -516,7 +516,7 @@ describe("vault and keyVault inputs", () => {
     expect(ok[0]!.outputs.facts).toBe("{}");
     const missing = await runDag(u("admin-name", "anthropic-key"), { ...(await asUnit(ns, u("admin-name", "anthropic-key"))), env: { ...authorityStepEnv(bundle), ...env } });
     expect(codes(missing)).toEqual([ExitCode.missingInput]);
-    expect(problemsOf(missing[0]!)).toContain("inputs/coder key admin-name has no key admin-name");
+    expect(problemsOf(missing[0]!)).toContain("inputs/coder key admin-name is not in the secret");
     expect(problemsOf(missing[0]!)).toContain("secret anthropic-key does not exist");
   });
 });

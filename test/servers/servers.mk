@@ -14,6 +14,7 @@
 #   etcd v3.6.16             1m41s
 #   helm v3.22.0             2m16s
 #   argo v3.7.18             6m02s
+#   promtool v0.316.0        71m51s at load 20-25, niced (19) for its first 50 min; no quiet figure yet
 #   Argo CRDs (crdjson)      1m03s (compiling the converter)
 # They share much of the build cache, so all of them in a row take less than the sum.
 # A warm `make servers` (nothing changed) takes under a second.
@@ -57,6 +58,8 @@ ARGO_LDFLAGS := -X $(ARGO_MODULE).version=$(ARGO_VERSION)
 KUBE_APISERVER_FILE := $(BIN)/kube-apiserver-$(KUBE_VERSION)-$(call build_key,kube,$(KUBE_LDFLAGS))
 ETCD_FILE := $(BIN)/etcd-$(ETCD_VERSION)-$(call build_key,etcd,)
 HELM_FILE := $(BIN)/helm-$(HELM_VERSION)-$(call build_key,helm,$(HELM_LDFLAGS))
+PROMTOOL_VERSION := $(call gomod_version,promtool,github.com/prometheus/prometheus)
+PROMTOOL_FILE := $(BIN)/promtool-$(PROMTOOL_VERSION)-$(call build_key,promtool,)
 ARGO_KEY := $(call build_key,argo,$(ARGO_LDFLAGS))
 ARGO_FILE := $(BIN)/argo-$(ARGO_VERSION)-$(ARGO_KEY)
 ARGO_SRC := $(CACHE)/src/argo-workflows-$(ARGO_VERSION)-$(ARGO_KEY)
@@ -80,6 +83,12 @@ else
 RESEED_HELM := $(HELM_FILE)
 SERVERS_HELM := $(HELM_FILE) $(BIN)/helm
 endif
+ifdef RESEED_PROMTOOL
+SERVERS_PROMTOOL :=
+else
+RESEED_PROMTOOL := $(PROMTOOL_FILE)
+SERVERS_PROMTOOL := $(PROMTOOL_FILE)
+endif
 ifdef RESEED_ARGO
 SERVERS_ARGO :=
 else
@@ -92,10 +101,10 @@ else
 RESEED_ARGO_CRDS := $(ARGO_CRDS_DIR)
 SERVERS_ARGO_CRDS := $(ARGO_CRDS_DIR)/.complete
 endif
-export KUBEBUILDER_ASSETS RESEED_HELM RESEED_ARGO RESEED_ARGO_CRDS
+export KUBEBUILDER_ASSETS RESEED_HELM RESEED_ARGO RESEED_ARGO_CRDS RESEED_PROMTOOL
 
 .PHONY: servers
-servers: $(SERVERS_KUBE) $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS)
+servers: $(SERVERS_KUBE) $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS) $(SERVERS_PROMTOOL)
 
 # Every output is written under a name unique to the recipe's shell, then renamed into
 # place: an interrupted build leaves nothing that looks finished, and two checkouts
@@ -115,6 +124,10 @@ $(ETCD_FILE):
 
 $(HELM_FILE):
 	$(call go_tool_build,helm,helm.sh/helm/v3/cmd/helm,$(HELM_LDFLAGS))
+
+# promtool checks the chart's PrometheusRule and the dashboard's queries (test/chart).
+$(PROMTOOL_FILE):
+	$(call go_tool_build,promtool,github.com/prometheus/prometheus/cmd/promtool,)
 
 # The argo CLI embeds the UI from ui/dist/app, which the module zip lacks and the
 # module cache may not change (nor overlay). As upstream's Makefile does, a

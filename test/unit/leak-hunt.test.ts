@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asSeedError, ExitCode } from "../../steps/core/errors.js";
 import { Redactor } from "../../steps/core/redact.js";
-import { headline, summarize } from "../../steps/runtime/runtime.js";
+import { headline, summarize, terminationMessage } from "../../steps/runtime/runtime.js";
 import { coderApi } from "../../steps/kinds/coder-admin/coder-api.js";
 import { connectKeycloak } from "../../steps/kinds/keycloak-client-secret/keycloak.js";
 import { connectVault } from "../../steps/stores/vault/connection.js";
@@ -73,7 +73,7 @@ describe("endpointsOf and pointAt", () => {
   });
 });
 
-/** What a step leaves when this failure ends it: the summary output, the log line, the Event note. */
+/** What a step leaves when this failure ends it: the summary output, the log line, the Event note, the termination message. */
 function evidenceOf(err: unknown, redactor: Redactor): Evidence[] {
   const error = asSeedError(err, ExitCode.ensureFailed, "ensure failed", "read the cause");
   const summary = summarize({ code: error.code, error }, redactor);
@@ -81,6 +81,7 @@ function evidenceOf(err: unknown, redactor: Redactor): Evidence[] {
     { where: "summary", text: JSON.stringify(summary) },
     { where: "log line", text: redactor.mask(JSON.stringify({ event: "step.summary", ...summary, msg: `ensure-state failed: ${headline(summary)}` })) },
     { where: "Event note", text: `ensure-state: ${headline(summary)}` },
+    { where: "termination message", text: terminationMessage(summary, redactor) },
   ];
 }
 

@@ -31,7 +31,7 @@ Call with (dict "name" $name "unit" $unit "root" $).
 {{- $spec := pick .unit "pattern" "managed" "runId" "namespace" "inputs" "dependencies" "waitTimeoutSeconds" "ensure" -}}
 {{- $_ := set $spec "namespace" (.unit.namespace | default .root.Release.Namespace) -}}
 {{- $doc := dict "apiVersion" "reseed.dev/v1alpha1" "kind" "SeedingUnit" "metadata" (dict "name" .name) "spec" $spec -}}
-{{- toPrettyJson $doc -}}
+{{- toJson $doc -}}
 {{- end }}
 
 {{/*
@@ -58,8 +58,12 @@ workflowTemplateRef:
 serviceAccountName: {{ include "reseed.serviceAccountName" .name }}
 activeDeadlineSeconds: {{ $d.activeDeadlineSeconds }}  # a hung run must end, or it blocks Forbid (or the Argo CD sync) forever
 # No retryStrategy, here or in the template: the steps' bounded internal retry is the retry (P1).
+# C4: a failed run keeps every pod (and so every step's log, the succeeded steps' too) as long
+# as the run itself; a successful run's pods go after the delay. The delay is set here, not
+# left to the controller, whose default (5 s) would take a success's logs at once.
 podGC:
-  strategy: OnPodSuccess  # C4: failed pods, and so their logs, stay as evidence
+  strategy: OnWorkflowSuccess
+  deleteDelayDuration: "{{ $d.podGCDeleteDelaySeconds }}s"
 ttlStrategy:
   secondsAfterSuccess: {{ $d.ttlSecondsAfterSuccess }}
   secondsAfterFailure: {{ $d.ttlSecondsAfterFailure }}  # C4: failures are kept for inspection
@@ -74,7 +78,7 @@ arguments:
     {{- if .cronWorkflow }}
     - name: cron-workflow  # the steps record their Kubernetes Event on this CronWorkflow (C4)
       value: {{ .name | quote }}
-{{ include "reseed.templates" .root }}
+{{ include "reseed.templates" (dict "root" .root "stepMetrics" true) }}
     {{- end }}
 {{- end }}
 
@@ -129,6 +133,7 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
       - {name: RESEED_CRONWORKFLOW, value: "{{`{{workflow.parameters.cron-workflow}}`}}"}
       - {name: RESEED_NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
       - {name: RESEED_OUTPUT_DIR, value: /tmp/reseed/outputs}
+      - {name: RESEED_LOG_FORMAT, value: {{ .root.Values.logFormat | default "json" | quote }}}
     volumeMounts:
       - {name: tmp, mountPath: /tmp}
     securityContext:
@@ -141,4 +146,20 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
     resources:
       requests: {cpu: 50m, memory: 64Mi}
       limits: {memory: 256Mi}
+  {{- if .metrics }}
+  # Why a unit fails, for alerts: the exit code names the clause (10 spec C5, 11 input and
+  # 12 dependency C1, 13 ensure C2, 14 verify C3, 1 a bug). A step that never ran (killed at
+  # the deadline before it started) has no exit code: Argo then records a metrics error
+  # condition on the run instead of this sample.
+  metrics:
+    prometheus:
+      - name: reseed_step_failures_total
+        help: Failed steps of a unit by step and exit code.
+        when: "{{`{{status}}`}} != Succeeded"
+        labels:
+          - {key: unit, value: "{{`{{workflow.labels.reseed.dev/unit}}`}}"}
+          - {key: step, value: {{ .step }}}
+          - {key: exit_code, value: "{{`{{exitCode}}`}}"}
+        counter: {value: "1"}
+  {{- end }}
 {{- end }}

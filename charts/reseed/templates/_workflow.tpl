@@ -4,7 +4,10 @@ and the templates (the two DAG entrypoints and the four steps). The one source f
 WorkflowTemplate reseed-unit and for every CronWorkflow, which carries it inline so that
 Argo can validate each on its own, in whatever order they arrive (hook Workflows reference
 the WorkflowTemplate: reseed.workflowSpec says why).
-Call with the root context.
+Call with (dict "root" $ "stepMetrics" true|false): the step failure metric's unit label
+comes from the Workflow's reseed.dev/unit label, which Argo resolves (and `argo lint`
+validates) only where the workflow metadata declares it, the CronWorkflows; a hook Workflow
+references the WorkflowTemplate, whose failures reseed_unit_runs_total counts.
 
 No retryStrategy anywhere: the steps' bounded internal retry is the retry (P1).
 The metrics are emitted when a run finishes. Every Workflow the chart renders carries the
@@ -12,12 +15,14 @@ reseed.dev/unit label; a run submitted by hand without it gets a metrics-error c
 nothing worse.
 */}}
 {{- define "reseed.templates" -}}
+{{- $root := .root -}}
+{{- $stepMetrics := .stepMetrics -}}
 {{- /* Argo expressions, kept out of Helm's way. */ -}}
 {{- $fingerprint := "{{tasks.validate-inputs.outputs.parameters.fingerprint}}" -}}
 {{- $unitLabel := "{{workflow.labels.reseed.dev/unit}}" -}}
 {{- $status := "{{workflow.status}}" -}}
 {{- $finishedAt := "{{=asInt(workflow.creationTimestamp.s) + asFloat(workflow.duration)}}" -}}
-{{- with .Values.imagePullSecrets }}
+{{- with $root.Values.imagePullSecrets }}
 imagePullSecrets:  # for the step images in a private registry
   {{- toYaml . | nindent 2 }}
 {{- end }}
@@ -87,11 +92,11 @@ templates:
           arguments:
             parameters: [{name: fingerprint, value: {{ $fingerprint | quote }}}]
   {{- /* Parse the unit, resolve every input and report all missing ones at once (C1). */}}
-  {{- include "reseed.step" (dict "step" "validate-inputs" "outputs" (list "fingerprint" "facts") "root" .) | nindent 2 }}
+  {{- include "reseed.step" (dict "step" "validate-inputs" "outputs" (list "fingerprint" "facts") "root" $root "metrics" $stepMetrics) | nindent 2 }}
   {{- /* Probe each dependency with backoff until waitTimeoutSeconds; name the one that timed out. */}}
-  {{- include "reseed.step" (dict "step" "wait-deps" "root" .) | nindent 2 }}
+  {{- include "reseed.step" (dict "step" "wait-deps" "root" $root "metrics" $stepMetrics) | nindent 2 }}
   {{- /* Change only what differs: created | updated | unchanged (C2). */}}
-  {{- include "reseed.step" (dict "step" "ensure-state" "outputs" (list "action") "root" .) | nindent 2 }}
+  {{- include "reseed.step" (dict "step" "ensure-state" "outputs" (list "action") "root" $root "metrics" $stepMetrics) | nindent 2 }}
   {{- /* Re-read independently, read-only, and check the desired state holds. */}}
-  {{- include "reseed.step" (dict "step" "verify" "root" .) | nindent 2 }}
+  {{- include "reseed.step" (dict "step" "verify" "root" $root "metrics" $stepMetrics) | nindent 2 }}
 {{- end }}
