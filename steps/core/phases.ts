@@ -1,5 +1,5 @@
 import { ExitCode, SeedError, asSeedError, missingInputs, type Problem } from "./errors.js";
-import type { Action, KindContext, ResolvedInputs } from "./kind.js";
+import { targetCounts, type Action, type KindContext, type ResolvedInputs } from "./kind.js";
 import type { Kube } from "./kube.js";
 
 import type { Logger } from "./log.js";
@@ -98,7 +98,7 @@ const ensureState: PhaseFn = async (ctx) => {
   const { unit, kind, settings } = ctx.loaded;
   if (unit.spec.pattern === "operator") {
     ctx.log.info({ event: "ensure.skipped" }, "operator-managed unit (P3): the operator is the authority, nothing to write");
-    return { phase: "ensure-state", action: "none", outputs: { action: "none" }, summary: { action: "none", changes: [] } };
+    return { phase: "ensure-state", action: "none", outputs: { action: "none", targets: "0", created: "0", updated: "0", unchanged: "0" }, summary: { action: "none", changes: [] } };
   }
   const inputs = await requireInputs(ctx);
   let outcome;
@@ -109,7 +109,15 @@ const ensureState: PhaseFn = async (ctx) => {
   }
   for (const change of outcome.changes) ctx.log.info({ event: "state.changed", change }, change);
   ctx.log.info({ event: "ensure.done", action: outcome.action }, `state ${outcome.action}`);
-  return { phase: "ensure-state", action: outcome.action, outputs: { action: outcome.action }, summary: { action: outcome.action, changes: outcome.changes } };
+  // Per-target evidence: the summary lists every target of a fan-out; the counts go to the
+  // Event and, as output parameters, to the metrics.
+  const counts = targetCounts(outcome);
+  return {
+    phase: "ensure-state",
+    action: outcome.action,
+    outputs: { action: outcome.action, targets: String(counts.targets), created: String(counts.created), updated: String(counts.updated), unchanged: String(counts.unchanged) },
+    summary: { action: outcome.action, changes: outcome.changes, counts, ...(outcome.targets ? { targets: outcome.targets } : {}) },
+  };
 };
 
 const verify: PhaseFn = async (ctx) => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { inputRef, seedingUnit, type SeedingUnit } from "../../steps/core/spec.js";
+import { ALL_NAMESPACES } from "../../steps/core/kind.js";
 import { apiGroupOf, pluralOf } from "../../steps/core/permissions.js";
 import { unitValues, type UnitValues } from "../../steps/core/values.js";
 import { jsonSchema, registryKinds } from "../../steps/cli/schema.js";
@@ -112,13 +113,16 @@ function expectedGrants(name: string, v: UnitValues): Set<Grant> {
   return out;
 }
 
+/** The unit's Roles, and its ClusterRole (a fan-out's, rbac-fan-out.yaml) as namespace ALL_NAMESPACES. */
 function renderedGrants(objs: Obj[], name: string): Set<Grant> {
   const out = new Set<Grant>();
-  for (const role of objs.filter((o) => o.kind === "Role" && o.metadata.name === `reseed-${name}`)) {
+  const roles = objs.filter((o) => (o.kind === "Role" && o.metadata.name === `reseed-${name}`) || (o.kind === "ClusterRole" && o.metadata.name === `${NS}:reseed-${name}`));
+  for (const role of roles) {
+    const ns = role.kind === "ClusterRole" ? ALL_NAMESPACES : role.metadata.namespace;
     for (const r of z.array(rule).parse(role.rules)) {
       for (const g of r.apiGroups)
         for (const res of r.resources)
-          for (const verb of r.verbs) for (const n of r.resourceNames ?? ["*"]) out.add([role.metadata.namespace, g, res, verb, n].join("|"));
+          for (const verb of r.verbs) for (const n of r.resourceNames ?? ["*"]) out.add([ns, g, res, verb, n].join("|"));
     }
   }
   return out;
@@ -499,6 +503,37 @@ describe("RBAC: least privilege derived from each unit", () => {
       { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
       { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "patch"], resourceNames: ["dst"] },
     ]);
+  });
+
+  it("a fan-out unit gets a ClusterRole with exactly its kind's declared rules, and nothing broader", () => {
+    const file = path.join(chartDir, "examples/values-fan-out.yaml");
+    const objs = render(file);
+    const values = loadValues(file);
+    for (const name of ["workspace-pull-token", "workspace-fic"]) {
+      expect([...renderedGrants(objs, name)].sort(), name).toEqual([...expectedGrants(name, values.units[name]!)].sort());
+      const binding = only(objs, "ClusterRoleBinding", `${NS}:reseed-${name}`, NS);
+      expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `${NS}:reseed-${name}` });
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `reseed-${name}`, namespace: NS }]);
+    }
+    expect(z.array(rule).parse(only(objs, "ClusterRole", `${NS}:reseed-workspace-pull-token`, NS).rules)).toEqual([
+      { apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["delete", "list", "update"], resourceNames: ["ghcr-pull"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+    ]);
+    expect(z.array(rule).parse(only(objs, "ClusterRole", `${NS}:reseed-workspace-fic`, NS).rules)).toEqual([
+      { apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
+      { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["list"] },
+    ]);
+    // Nothing broader: no wildcard, no get or watch of Secrets, no verb on Secrets other than create without the one name.
+    for (const role of objs.filter((o) => o.kind === "ClusterRole")) {
+      for (const r of z.array(rule).parse(role.rules)) {
+        expect([...r.verbs, ...r.resources, ...r.apiGroups]).not.toContain("*");
+        for (const verb of ["get", "watch", "patch", "deletecollection", "escalate", "bind", "impersonate"]) expect(r.verbs).not.toContain(verb);
+        if (r.resources.includes("secrets") && !r.verbs.every((v) => v === "create")) expect(r.resourceNames).toEqual(["ghcr-pull"]);
+      }
+    }
+    // The single-target examples need no ClusterRole at all.
+    for (const env of ["dev", "prod", "local"] as const) expect(rendered[env].filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding")).toEqual([]);
   });
 
   it("fails rendering when a kind's target is missing: the schema first, the chart as well", () => {

@@ -16,7 +16,8 @@ which defaults to the release namespace.
                                        (nothing when the values live in with.vault or with.keyVault)
   ensure secret-sync                   from.kubernetesSecret: secrets: get [name]
                                        to.kubernetesSecret: secrets: get, update, patch [name]; secrets: create
-                                       (Vault and Key Vault are authorized by their own auth, not RBAC)
+                                       (Vault and Key Vault are authorized by their own auth, not RBAC;
+                                       a namespaceSelector fan-out: a ClusterRole, rbac-fan-out.yaml)
   ensure runtime-facts                 configmaps: get, update, patch [with.configMap.name]; configmaps: create
   ensure operator-ready                <resource>: get [name] for each with.resources[]
   ensure keycloak-client-secret        sink.kubernetesSecret: secrets get, update, patch [name]; secrets: create
@@ -74,9 +75,12 @@ Cluster-scoped objects are out of scope.
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" (.namespace | default $unitNs) "group" "" "resource" "secrets" "verbs" "get" "name" .name) -}}
 {{- end -}}
 {{- with ($with.to | default dict).kubernetesSecret -}}
+{{- /* A fan-out (namespaceSelector) gets a ClusterRole instead: rbac-fan-out.yaml. */ -}}
+{{- if not .namespaceSelector -}}
 {{- $ns := .namespace | default $unitNs -}}
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" .name) -}}
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
+{{- end -}}
 {{- end -}}
 {{- else if eq $kind "runtime-facts" -}}
 {{- $configMap := required (printf "units.%s.ensure.with.configMap.name is required for kind runtime-facts" $name) (($with.configMap | default dict).name) -}}
