@@ -12,6 +12,7 @@ import { vaultImplicitInputs } from "./vault/connection.js";
 import { vaultLocation, vaultStore } from "./vault/store.js";
 
 export { publish, readRecovering, type SecretStore } from "./store.js";
+export { keyVaultLocation, vaultLocation };
 export type { StoreContext } from "./context.js";
 
 // Where a kind can read or write secrets; one variant per authority.

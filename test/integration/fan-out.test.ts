@@ -18,14 +18,7 @@ import { allText, lastLine, runDag, type StepRun } from "../support/steps.js";
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);
 
-/** Labels (or unlabels) a namespace, creating it first if needed. */
-async function label(ns: string, labels: Record<string, string | null>): Promise<void> {
-  await admin.namespace(ns);
-  const current = await admin.core.readNamespace({ name: ns });
-  const merged = { ...current.metadata?.labels, ...labels };
-  for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
-  await admin.core.replaceNamespace({ name: ns, body: { ...current, metadata: { ...current.metadata, labels: merged as Record<string, string> } } });
-}
+const label = (ns: string, labels: Record<string, string | null>) => admin.labelNamespace(ns, labels);
 
 const codes = (runs: StepRun[]) => runs.map((r) => r.code);
 

@@ -38,6 +38,15 @@ export class Admin {
     }
   }
 
+  /** Sets (a string) or removes (null) labels of a namespace, creating it first if needed. */
+  async labelNamespace(name: string, labels: Record<string, string | null>): Promise<void> {
+    await this.namespace(name);
+    const current = await this.core.readNamespace({ name });
+    const merged: Record<string, string | null> = { ...current.metadata?.labels, ...labels };
+    for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+    await this.core.replaceNamespace({ name, body: { ...current, metadata: { ...current.metadata, labels: merged as Record<string, string> } } });
+  }
+
   async putSecret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
     const body = { metadata: { name, namespace }, stringData: data };
     await this.deleteSecret(namespace, name);

@@ -4,26 +4,35 @@ import { defineKind, type Check, type KindContext, type Outcome } from "../../co
 import { labelSelector } from "../../core/selector.js";
 import { k8sName } from "../../core/spec.js";
 import { MIN_SECRET_LENGTH } from "../../core/redact.js";
-import { describeLocation, keyNameProblem, type SecretLocation, openStore, readRecovering, secretLocation, storeDependencies, storeImplicitInputs, storePermissions, type SecretStore } from "../../stores/index.js";
+import { describeLocation, keyNameProblem, keyVaultLocation, vaultLocation, type SecretLocation, openStore, readRecovering, secretLocation, storeDependencies, storeImplicitInputs, storePermissions, type SecretStore } from "../../stores/index.js";
 import { applyStep, fanOutPermissions, readTargets, type FanOutLocation } from "./fan-out.js";
 import { explicitPairs, planFanOut, planSync, prefixPairs, type Pair } from "./plan.js";
 
 const keyName = z.string().min(1).regex(/^[-._a-zA-Z0-9]+$/, "must be a key name (letters, digits, -, _, .)");
 
-// One source, many targets: the same Secret in every namespace the selector matches (docs/fan-out.md).
-const fanOutLocation = z.strictObject({
-  kubernetesSecret: z.strictObject({
-    name: k8sName,
-    namespaceSelector: labelSelector.describe("Every namespace whose labels match gets the Secret, on every run: one created since the last run included."),
+// A destination is a store location, except that a Kubernetes Secret may name a
+// namespaceSelector instead of a namespace: one source, the same Secret in every namespace
+// that matches (a fan-out, docs/fan-out.md).
+const destination = z.union([
+  z.strictObject({
+    kubernetesSecret: z
+      .strictObject({
+        name: k8sName,
+        namespace: k8sName.optional(),
+        namespaceSelector: labelSelector
+          .optional()
+          .describe("Fan-out: every namespace whose labels match gets the Secret, on every run, one created since the last run included."),
+      })
+      .refine((k) => !(k.namespace && k.namespaceSelector), { path: ["namespaceSelector"], message: "give namespace (one Secret) or namespaceSelector (a fan-out), not both" }),
   }),
-});
+  vaultLocation,
+  keyVaultLocation,
+]);
 
 const settings = z
   .strictObject({
     from: secretLocation.describe("The authority the values come from: kubernetesSecret, vault or keyVault."),
-    to: z
-      .union([secretLocation, fanOutLocation])
-      .describe("Where they are written: kubernetesSecret, vault or keyVault; or kubernetesSecret with a namespaceSelector instead of a namespace, to fan out."),
+    to: destination.describe("Where they are written: kubernetesSecret, vault or keyVault; or kubernetesSecret with a namespaceSelector instead of a namespace, to fan out."),
     keys: z
       .array(z.union([keyName, z.strictObject({ from: keyName, to: keyName })]))
       .min(1)
@@ -63,13 +72,14 @@ type Settings = z.infer<typeof settings>;
 type Destination = Settings["to"];
 
 function fanOutOf(to: Destination): FanOutLocation | undefined {
-  return "kubernetesSecret" in to && "namespaceSelector" in to.kubernetesSecret ? to.kubernetesSecret : undefined;
+  return "kubernetesSecret" in to && to.kubernetesSecret.namespaceSelector ? { name: to.kubernetesSecret.name, namespaceSelector: to.kubernetesSecret.namespaceSelector } : undefined;
 }
 
 /** The destination as a store location: for a fan-out, the Secret as any one namespace holds it (for key-name rules). */
 function destinationOf(to: Destination): SecretLocation {
-  const fanOut = fanOutOf(to);
-  return fanOut ? { kubernetesSecret: { name: fanOut.name } } : (to as SecretLocation);
+  if (!("kubernetesSecret" in to)) return to;
+  const { name, namespace } = to.kubernetesSecret;
+  return { kubernetesSecret: { name, ...(namespace ? { namespace } : {}) } };
 }
 
 interface Resolved {
