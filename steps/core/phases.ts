@@ -98,7 +98,7 @@ const ensureState: PhaseFn = async (ctx) => {
   const { unit, kind, settings } = ctx.loaded;
   if (unit.spec.pattern === "operator") {
     ctx.log.info({ event: "ensure.skipped" }, "operator-managed unit (P3): the operator is the authority, nothing to write");
-    return { phase: "ensure-state", action: "none", outputs: { action: "none", targets: "0", created: "0", updated: "0", unchanged: "0" }, summary: { action: "none", changes: [] } };
+    return { phase: "ensure-state", action: "none", outputs: { action: "none", unit: unit.metadata.name, targets: "0", created: "0", updated: "0", unchanged: "0" }, summary: { action: "none", changes: [] } };
   }
   const inputs = await requireInputs(ctx);
   let outcome;
@@ -115,7 +115,7 @@ const ensureState: PhaseFn = async (ctx) => {
   return {
     phase: "ensure-state",
     action: outcome.action,
-    outputs: { action: outcome.action, targets: String(counts.targets), created: String(counts.created), updated: String(counts.updated), unchanged: String(counts.unchanged) },
+    outputs: { action: outcome.action, unit: unit.metadata.name, targets: String(counts.targets), created: String(counts.created), updated: String(counts.updated), unchanged: String(counts.unchanged) },
     summary: { action: outcome.action, changes: outcome.changes, counts, ...(outcome.targets ? { targets: outcome.targets } : {}) },
   };
 };

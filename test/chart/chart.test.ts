@@ -656,7 +656,7 @@ describe("WorkflowTemplate reseed-unit", () => {
     const extra: Record<(typeof steps)[number], string[]> = {
       "validate-inputs": ["fingerprint", "facts"],
       "wait-deps": [],
-      "ensure-state": ["action"],
+      "ensure-state": ["action", "unit", "targets", "created", "updated", "unchanged"],
       verify: [],
     };
     for (const step of steps) {
@@ -684,6 +684,17 @@ describe("WorkflowTemplate reseed-unit", () => {
       gauge: { realtime: false, value: "{{=asInt(workflow.creationTimestamp.s) + asFloat(workflow.duration)}}" },
     });
     expect(metrics[1]).toMatchObject({ counter: { value: "1" }, labels: [{ key: "unit" }, { key: "result", value: "{{workflow.status}}" }] });
+  });
+
+  it("ensure-state gauges its targets and what the run did to them, from its own outputs (C4)", () => {
+    const metrics = z
+      .array(z.object({ name: z.string(), labels: z.array(z.object({ key: z.string(), value: z.string() })), when: z.string(), gauge: z.object({ realtime: z.boolean(), value: z.string() }) }))
+      .parse((stepTemplate("ensure-state") as { metrics: { prometheus: unknown } }).metrics.prometheus);
+    expect(metrics.map((m) => [m.name, m.labels[1]!.value, m.gauge.value])).toEqual(
+      ["targets", "created", "updated", "unchanged"].map((c) => ["reseed_unit_targets", c, `{{outputs.parameters.${c}}}`]),
+    );
+    for (const m of metrics) expect(m).toMatchObject({ when: "{{status}} == Succeeded", gauge: { realtime: false }, labels: [{ key: "unit", value: "{{outputs.parameters.unit}}" }, { key: "count" }] });
+    for (const step of ["validate-inputs", "wait-deps", "verify"] as const) expect((stepTemplate(step) as { metrics?: unknown }).metrics).toBeUndefined();
   });
 
   it("documents the step exit codes", () => {

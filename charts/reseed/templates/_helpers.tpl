@@ -100,7 +100,7 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
 */}}
 {{- define "reseed.step" -}}
 {{- $image := .root.Values.image -}}
-{{- $defaults := dict "result" "failed" "summary" (printf "{\"step\":\"%s\",\"result\":\"failed\",\"message\":\"the step wrote no summary\"}" .step) "fingerprint" "" "facts" "{}" "action" "none" "targets" "0" "created" "0" "updated" "0" "unchanged" "0" -}}
+{{- $defaults := dict "result" "failed" "summary" (printf "{\"step\":\"%s\",\"result\":\"failed\",\"message\":\"the step wrote no summary\"}" .step) "fingerprint" "" "facts" "{}" "action" "none" "unit" "unknown" "targets" "0" "created" "0" "updated" "0" "unchanged" "0" -}}
 - name: {{ .step }}
   {{- if ne .step "validate-inputs" }}
   inputs:
@@ -121,7 +121,7 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
       - name: reseed_unit_targets
         help: Targets of the unit's last successful ensure-state, by what it did to them (count=targets is all of them).
         labels:
-          - {key: unit, value: "{{`{{workflow.labels.reseed.dev/unit}}`}}"}
+          - {key: unit, value: "{{`{{outputs.parameters.unit}}`}}"}  # a template's metrics cannot resolve workflow.labels
           - {key: count, value: {{ $count }}}
         when: "{{`{{status}}`}} == Succeeded"
         gauge:

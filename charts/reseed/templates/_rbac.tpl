@@ -23,6 +23,7 @@ which defaults to the release namespace.
   ensure keycloak-client-secret        sink.kubernetesSecret: secrets get, update, patch [name]; secrets: create
   ensure postgres-bootstrap            configmaps: get [name] for each database's migrations and seed.files
   ensure azure-federated-credential    nothing in Kubernetes (Azure RBAC on the identity, through workload identity)
+                                       (a serviceAccounts fan-out lists ServiceAccounts: a ClusterRole, rbac-fan-out.yaml)
   ensure coder-admin                   secrets: get, update, patch [with.session.kubernetesSecret.name]; secrets: create
 
 <resource> is the reference's `resource`, or the kind's plural as Kubernetes forms it
