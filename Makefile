@@ -42,7 +42,7 @@ help:
 	@echo "                        real servers, then make e2e (what .ci/run runs after make dev)"
 	@echo "  make test-unit        the unit tests only (no servers)"
 	@echo "  make typecheck        tsc --noEmit"
-	@echo "  make generate         regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
+	@echo "  make generate         regenerate values.schema.json, _kinds.tpl, workflowtemplates/ and cronworkflows/"
 	@echo "  make check-generated  fail if the generated files are stale"
 	@echo "  make build            bundle the step programs and the CLI into dist/"
 	@echo "  make deps             Node 24 and the npm packages (npm ci)"
@@ -86,10 +86,12 @@ typecheck: $(NODE_DEPS)
 	tsc --noEmit -p .
 
 # One source of truth: the zod schemas generate values.schema.json (and from it the chart
-# README's values table), the chart renders workflowtemplates/ and cronworkflows/.
+# README's values table), the kinds' access and inputs declarations the chart's _kinds.tpl,
+# and the chart renders workflowtemplates/ and cronworkflows/.
 .PHONY: generate
 generate: dist/.built $(SERVERS_HELM)
 	node dist/reseed.mjs schema values > charts/reseed/values.schema.json
+	node dist/reseed.mjs schema chart-kinds > charts/reseed/templates/_kinds.tpl
 	node charts/values-table.mjs
 	HELM=$(RESEED_HELM) bash charts/render.sh
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { keyVaultConnection, keyVaultName } from "../stores/key-vault/schema.js";
-import { vaultConnection } from "../stores/vault/schema.js";
+import { keyVaultConnection, keyVaultName } from "./key-vault-schema.js";
+import { vaultConnection } from "./vault-schema.js";
 import { httpUrl } from "./url.js";
 
 // Kubernetes object names: RFC 1123 subdomain, the rule Secret/ConfigMap names follow.

@@ -1,5 +1,4 @@
 import type { Problem } from "../core/errors.js";
-import type { ResolvedInputs } from "../core/kind.js";
 import { placeholderReason } from "../core/placeholder.js";
 import { MIN_SECRET_LENGTH, type Redactor } from "../core/redact.js";
 import { describeRef, isSecretSource, type InputRef } from "../core/spec.js";
@@ -7,7 +6,7 @@ import { httpJsonSource } from "./http-json.js";
 import { configMapKeySource, secretKeySource } from "./kubernetes.js";
 import { envSource, fileSource, literalSource } from "./local.js";
 import type { ImplicitInput } from "./implicit.js";
-import type { InputSource, ResolveEnv } from "./source.js";
+import type { InputSource, ResolvedInputs, ResolveEnv } from "./source.js";
 import { keyVaultSource } from "./key-vault.js";
 import { vaultSource } from "./vault.js";
 import { workloadIdentityInputs } from "../stores/key-vault/connection.js";

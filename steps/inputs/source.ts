@@ -11,6 +11,12 @@ export interface ResolveEnv {
   redactor: Redactor;
 }
 
+/** The unit's inputs once resolved: what a kind reads its `with` values from. */
+export interface ResolvedInputs {
+  get(name: string): string | undefined;
+  isSecret(name: string): boolean;
+}
+
 /** `absent` says why nothing was found, in words that name the reference, never a value. */
 export type Resolution = { value: string } | { absent: string };
 

@@ -1,5 +1,4 @@
-import type { UnitKind } from "../core/kind.js";
-import type { KindRegistry } from "../core/unit.js";
+import type { KindRegistry, UnitKind } from "./kind.js";
 import { azureFederatedCredential } from "./azure-federated-credential/index.js";
 import { coderAdmin } from "./coder-admin/index.js";
 import { generatedSecret } from "./generated-secret/index.js";

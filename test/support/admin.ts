@@ -6,7 +6,7 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
 } from "@kubernetes/client-node";
-import { ALL_NAMESPACES, type PolicyRule } from "../../steps/core/kind.js";
+import { ALL_NAMESPACES, type PolicyRule } from "../../steps/core/access.js";
 
 const toRbacRule = (r: PolicyRule) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs, ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fingerprint, loadUnit } from "../../steps/core/unit.js";
+import { fingerprint, loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 import { problemsOf } from "../support/unit-problems.js";
 

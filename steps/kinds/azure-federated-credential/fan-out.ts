@@ -1,5 +1,6 @@
 // The Kubernetes side of a federated-credential fan-out: which ServiceAccounts match.
-import { ALL_NAMESPACES, type KindContext, type PolicyRule } from "../../core/kind.js";
+import { ALL_NAMESPACES, type PolicyRule } from "../../core/access.js";
+import type { KindContext } from "../kind.js";
 import { selectorString, type LabelSelector } from "../../core/selector.js";
 
 export interface ServiceAccountSelector {

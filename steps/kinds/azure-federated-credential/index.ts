@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ExitCode, SeedError } from "../../core/errors.js";
-import { defineKind, type Check, type InputUse, type KindContext, type Outcome } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext, type Outcome } from "../kind.js";
 import { labelSelector } from "../../core/selector.js";
-import { inputValue, k8sName, type InputValue } from "../../core/spec.js";
+import { inputValue, k8sName } from "../../core/spec.js";
 import { httpsUrl } from "../../core/url.js";
 import { workloadIdentityInputs } from "../../stores/key-vault/connection.js";
 import { connectArm, type CredentialRef, type FederatedCredentials } from "./arm.js";
@@ -54,9 +54,6 @@ type Single = z.infer<typeof single>;
 type FanOut = z.infer<typeof fanOut>;
 const isFanOut = (s: Settings): s is FanOut => "serviceAccounts" in s;
 
-
-const inputsOf = (s: Settings): InputValue[] => [s.subscriptionId, s.resourceGroup, ...(isFanOut(s) ? s.identityNames : [s.identityName]), s.issuer];
-
 function issuerOf(ctx: KindContext, s: Settings): string {
   const issuer = ctx.value(s.issuer);
   let url: URL | undefined;
@@ -97,14 +94,15 @@ export const azureFederatedCredential = defineKind<Settings>({
   description: "A federated identity credential on a user-assigned managed identity trusts a ServiceAccount of this cluster's issuer; drift is corrected by upsert.",
   patterns: ["reconciler"],
   spec: settings,
-  inputs: (s) => inputsOf(s).flatMap((v): InputUse[] => (typeof v === "string" ? [] : [{ name: v.input, mustBe: "non-secret" }])),
+  inputs: [["subscriptionId"], ["resourceGroup"], ["identityName"], ["identityNames", "*"], ["issuer"]].map((path) => ({ path, mustBe: "non-secret" as const })),
   // What Azure workload identity injects into a labelled pod: missing ones fail
   // validate-inputs, by name, with the unit's other inputs (C1).
   implicitInputs: () => workloadIdentityInputs(),
   dependencies: () => [],
   // Nothing in Kubernetes for one credential (Azure RBAC on the identity, through workload
   // identity); a fan-out lists ServiceAccounts (and namespaces) across the cluster.
-  permissions: (s) => (isFanOut(s) ? fanOutPermissions(s.serviceAccounts) : []),
+  access: [],
+  clusterAccess: (s) => (isFanOut(s) ? fanOutPermissions(s.serviceAccounts) : []),
 
   async ensure(ctx, s) {
     if (isFanOut(s)) return ensureFanOut(ctx, s);

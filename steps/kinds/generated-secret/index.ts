@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { defineKind, type Check, type KindContext } from "../../core/kind.js";
-import { managedObject } from "../metadata.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
+import { managedObject } from "../../core/metadata.js";
 import { keyVaultLocation } from "../../stores/key-vault/store.js";
 import { vaultLocation } from "../../stores/vault/store.js";
 import { keyNameProblem, storeDependencies, storeImplicitInputs, type SecretLocation } from "../../stores/index.js";
-import { kubernetesSecretPermissions } from "../../stores/kubernetes-secret.js";
+import { under } from "../../core/access.js";
+import { kubernetesSecretAccess } from "../../stores/kubernetes-secret.js";
 import { charsets, generateValue } from "./generate.js";
 import { planKeys } from "./plan.js";
 import { keyVaultTarget, kubernetesTarget, vaultTarget, type GenerateTarget } from "./targets.js";
@@ -65,7 +66,7 @@ export const generatedSecret = defineKind<Settings>({
     "Secret values generated once and then kept, in a Kubernetes Secret, a Vault KV v2 secret or a Key Vault; rotated only when rotationId changes.",
   patterns: ["reconciler", "hook"],
   spec: settings,
-  inputs: () => [],
+  inputs: [],
   implicitInputs: (s) => {
     const loc = location(s);
     return loc ? storeImplicitInputs(loc) : [];
@@ -74,7 +75,7 @@ export const generatedSecret = defineKind<Settings>({
     const loc = location(s);
     return loc ? storeDependencies(loc) : [];
   },
-  permissions: (s, ns) => (s.secret ? kubernetesSecretPermissions(s.secret, ns) : []),
+  access: under(["secret"], kubernetesSecretAccess("write")),
 
   async ensure(ctx, s) {
     const t = target(ctx, s);

@@ -1,10 +1,10 @@
-import type { KindContext } from "../../core/kind.js";
+import type { KindContext } from "../kind.js";
 import { connectKeyVault, type KeyVaultClient } from "../../stores/key-vault/connection.js";
-import { forEachKey, keyVaultTags, type KeyVaultLocation } from "../../stores/key-vault/store.js";
+import { describeKeyVault, forEachKey, keyVaultTags, type KeyVaultLocation } from "../../stores/key-vault/store.js";
 import { connectVault, type KvSecret, type VaultClient } from "../../stores/vault/connection.js";
-import type { VaultLocation } from "../../stores/vault/store.js";
-import type { ManagedObject } from "../metadata.js";
-import { readManagedSecret, writeManagedSecret, type ReadSecret } from "../../stores/kubernetes-secret.js";
+import { describeVault, type VaultLocation } from "../../stores/vault/store.js";
+import type { ManagedObject } from "../../core/metadata.js";
+import { kubernetesSecretProvider, readManagedSecret, writeManagedSecret, type ReadSecret } from "../../stores/kubernetes-secret.js";
 import { ROTATION_ANNOTATION, type CurrentKeys } from "./plan.js";
 
 /** Vault custom metadata and Key Vault tags take no "/" in keys: the rotationId's name there. */
@@ -32,7 +32,7 @@ export function kubernetesTarget(ctx: KindContext, secret: ManagedObject): Gener
   const namespace = secret.namespace ?? ctx.namespace;
   let current: ReadSecret | undefined;
   return {
-    describe: () => `Kubernetes Secret ${namespace}/${secret.name}`,
+    describe: () => kubernetesSecretProvider.describe(secret, namespace),
     async read(keys) {
       current = await readManagedSecret(ctx, secret.name, namespace);
       const values = current?.data ?? {};
@@ -56,7 +56,7 @@ export function vaultTarget(ctx: KindContext, loc: VaultLocation): GenerateTarge
   let current: KvSecret | undefined;
   const connect = async () => (client ??= await connectVault(loc, ctx.env, ctx.redactor));
   return {
-    describe: () => `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`,
+    describe: () => describeVault(loc),
     async read(keys) {
       current = await (await connect()).readKv(loc.mount, loc.path);
       const recorded = current?.customMetadata[ROTATION_TAG];
@@ -78,7 +78,7 @@ export function keyVaultTarget(ctx: KindContext, loc: KeyVaultLocation): Generat
   const found = new Map<string, { version: string; tags: Record<string, string> }>();
   const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor));
   return {
-    describe: () => `Key Vault ${loc.url}`,
+    describe: () => describeKeyVault(loc),
     async read(keys) {
       const c = await connect();
       found.clear();

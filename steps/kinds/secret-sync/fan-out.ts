@@ -2,8 +2,8 @@
 // writes planFanOut decided. Two reads per run whatever the number of namespaces: one list
 // of matching namespaces, one list of the Secrets of that name across all namespaces.
 import type { V1Secret } from "@kubernetes/client-node";
-import type { KindContext, PolicyRule } from "../../core/kind.js";
-import { ALL_NAMESPACES } from "../../core/kind.js";
+import { ALL_NAMESPACES, type PolicyRule } from "../../core/access.js";
+import type { KindContext } from "../kind.js";
 import { decodeSecretData, isNotFound } from "../../core/kube.js";
 import { selectorString, type LabelSelector } from "../../core/selector.js";
 import { writeManagedSecret } from "../../stores/kubernetes-secret.js";

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { ExitCode, SeedError, type Problem } from "../../core/errors.js";
-import { defineKind, type Check, type KindContext, type Outcome } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext, type Outcome } from "../kind.js";
 import { labelSelector } from "../../core/selector.js";
 import { k8sName } from "../../core/spec.js";
 import { MIN_SECRET_LENGTH } from "../../core/redact.js";
-import { describeLocation, keyNameProblem, keyVaultLocation, vaultLocation, type SecretLocation, openStore, readRecovering, secretLocation, storeDependencies, storeImplicitInputs, storePermissions, type SecretStore } from "../../stores/index.js";
+import { describeLocation, keyNameProblem, keyVaultLocation, vaultLocation, type SecretLocation, openStore, readRecovering, secretLocation, storeAccess, storeDependencies, storeImplicitInputs, type SecretStore } from "../../stores/index.js";
 import { applyStep, fanOutPermissions, readTargets, type FanOutLocation } from "./fan-out.js";
 import { explicitPairs, planFanOut, planSync, prefixPairs, type Pair } from "./plan.js";
 
@@ -116,12 +116,14 @@ export const secretSync = defineKind<Settings>({
   description: "Copies a curated set of secrets from one authority to another (Key Vault, Vault, Kubernetes Secret), writing only what differs.",
   patterns: ["reconciler", "hook"],
   spec: settings,
-  inputs: () => [],
-  implicitInputs: (s) => [...storeImplicitInputs(s.from), ...storeImplicitInputs(s.to)],
-  dependencies: (s) => [...storeDependencies(s.from), ...storeDependencies(s.to)],
-  permissions: (s, ns) => {
+  inputs: [],
+  implicitInputs: (s) => [...storeImplicitInputs(s.from), ...storeImplicitInputs(destinationOf(s.to))],
+  dependencies: (s) => [...storeDependencies(s.from), ...storeDependencies(destinationOf(s.to))],
+  // A fan-out's `to.kubernetesSecret` has a namespaceSelector: accessRules leaves it to clusterAccess.
+  access: [...storeAccess(["from"], "read"), ...storeAccess(["to"], "write")],
+  clusterAccess: (s) => {
     const fanOut = fanOutOf(s.to);
-    return [...storePermissions(s.from, ns, "read"), ...(fanOut ? fanOutPermissions(fanOut, s.prune) : storePermissions(destinationOf(s.to), ns, "write"))];
+    return fanOut ? fanOutPermissions(fanOut, s.prune) : [];
   },
 
   async ensure(ctx: KindContext, s) {

@@ -1,14 +1,28 @@
 import { z } from "zod";
 import { mapLimit } from "../../core/concurrency.js";
-import type { SecretStore } from "../store.js";
+import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
-import { connectKeyVault, type KeyVaultClient } from "./connection.js";
-import { keyVaultConnection } from "./schema.js";
+import { connectKeyVault, workloadIdentityInputs, type KeyVaultClient } from "./connection.js";
+import { keyVaultConnection, keyVaultName } from "../../core/key-vault-schema.js";
 
-export const keyVaultLocation = z.strictObject({
-  keyVault: z.strictObject(keyVaultConnection),
-});
-export type KeyVaultLocation = z.infer<typeof keyVaultLocation>["keyVault"];
+const location = z.strictObject(keyVaultConnection);
+export const keyVaultLocation = z.strictObject({ keyVault: location });
+export type KeyVaultLocation = z.infer<typeof location>;
+
+export const describeKeyVault = (loc: KeyVaultLocation) => `Key Vault ${loc.url}`;
+
+export const keyVaultProvider: StoreProvider<"keyVault", KeyVaultLocation> = {
+  key: "keyVault",
+  schema: location,
+  open: (loc, ctx) => keyVaultStore(loc, ctx),
+  // Key Vault authorizes the workload identity with its own access policy or Azure RBAC.
+  access: () => [],
+  implicitInputs: () => workloadIdentityInputs(),
+  // An unauthenticated request is answered 401 with the auth challenge: the vault is up.
+  dependencies: (loc) => [{ http: { url: `${loc.url.replace(/\/$/, "")}/secrets?api-version=${loc.apiVersion ?? "7.4"}`, expectStatus: [401] } }],
+  describe: describeKeyVault,
+  keyNameProblem: (key) => (keyVaultName.test(key) ? undefined : `"${key}" is not a Key Vault secret name (1–127 letters, digits and dashes)`),
+};
 
 /**
  * Requests in flight per vault. Key Vault allows 4,000 secret GETs per 10 s per vault; 16
@@ -31,16 +45,15 @@ export async function forEachKey<T, R>(keys: readonly T[], fn: (key: T) => Promi
 export const keyVaultTags = (unit: string) => ({ "managed-by": "reseed", "reseed-unit": unit });
 
 /** A whole vault: each secret is one key. Keys are read and written one request each, bounded in parallel. */
-export function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
+function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
   let client: KeyVaultClient | undefined;
   const tags = new Map<string, Record<string, string>>();
   const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor));
   return {
-    describe: () => `Key Vault ${loc.url}`,
+    describe: () => describeKeyVault(loc),
     async read(keys) {
       const c = await connect();
-      const names = keys ?? (await c.names());
-      const found = await forEachKey(names, async (name) => {
+      const found = await forEachKey(keys, async (name) => {
         const s = await c.get(name);
         if (s) tags.set(name, s.tags);
         return [name, s?.value] as const;

@@ -1,20 +1,34 @@
 import { z } from "zod";
-import type { SecretStore } from "../store.js";
+import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
-import { connectVault, type KvSecret, type VaultClient } from "./connection.js";
-import { vaultConnection } from "./schema.js";
+import { connectVault, vaultImplicitInputs, type KvSecret, type VaultClient } from "./connection.js";
+import { vaultConnection } from "../../core/vault-schema.js";
 
-export const vaultLocation = z.strictObject({
-  vault: z.strictObject({
-    ...vaultConnection,
-    mount: z.string().min(1).default("secret").describe("Where the KV v2 secrets engine is mounted."),
-    path: z.string().min(1).regex(/^[^/].*[^/]$|^[^/]$/, "a path under the mount, without leading or trailing /").describe("The KV v2 secret; its keys are the store's keys."),
-  }),
+const location = z.strictObject({
+  ...vaultConnection,
+  mount: z.string().min(1).default("secret").describe("Where the KV v2 secrets engine is mounted."),
+  path: z.string().min(1).regex(/^[^/].*[^/]$|^[^/]$/, "a path under the mount, without leading or trailing /").describe("The KV v2 secret; its keys are the store's keys."),
 });
-export type VaultLocation = z.infer<typeof vaultLocation>["vault"];
+export const vaultLocation = z.strictObject({ vault: location });
+export type VaultLocation = z.infer<typeof location>;
+
+/** How logs and problems name a KV v2 secret: the one wording for it. */
+export const describeVault = (loc: VaultLocation) => `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`;
+
+export const vaultProvider: StoreProvider<"vault", VaultLocation> = {
+  key: "vault",
+  schema: location,
+  open: (loc, ctx) => vaultStore(loc, ctx),
+  // Vault authorizes with its own auth (a Vault role or token), not Kubernetes RBAC.
+  access: () => [],
+  implicitInputs: (loc) => vaultImplicitInputs(loc.auth),
+  dependencies: (loc) => [{ vault: { address: loc.address } }],
+  describe: describeVault,
+  keyNameProblem: () => undefined,
+};
 
 /** One KV v2 secret: reads are one request, writes rewrite it whole with check-and-set. */
-export function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore & { lastRead(): KvSecret | undefined } {
+function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore {
   let client: VaultClient | undefined;
   let last: KvSecret | undefined;
   let read = false;
@@ -24,14 +38,13 @@ export function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore &
     read = true;
     return last;
   };
-  const store: SecretStore & { lastRead(): KvSecret | undefined } = {
-    describe: () => `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`,
-    lastRead: () => last,
+  return {
+    describe: () => describeVault(loc),
     async read(keys) {
       const s = await fetch();
       if (!s?.data) return undefined;
       const data = s.data;
-      return keys ? Object.fromEntries(keys.filter((k) => k in data).map((k) => [k, data[k]!])) : { ...data };
+      return Object.fromEntries(keys.filter((k) => k in data).map((k) => [k, data[k]!]));
     },
     async list() {
       return Object.keys((await fetch())?.data ?? {}).sort();
@@ -51,5 +64,4 @@ export function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore &
       last = { ...last, data, version };
     },
   };
-  return store;
 }

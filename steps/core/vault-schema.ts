@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { httpUrl } from "../../core/url.js";
+import { httpUrl } from "./url.js";
 
 export const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
