@@ -106,7 +106,7 @@ function expectedGrants(name: string, v: UnitValues): Set<Grant> {
       add(k.namespace ?? ns, apiGroupOf(k.apiVersion), pluralOf(k), ["get"], [k.name]);
     }
   }
-  for (const r of accessRules(kind.access, settings, ns)) {
+  for (const r of [...accessRules(kind.access, settings, ns), ...(kind.clusterAccess?.(settings) ?? [])]) {
     for (const g of r.apiGroups) for (const res of r.resources) add(r.namespace, g, res, r.verbs, r.resourceNames);
   }
   return out;
