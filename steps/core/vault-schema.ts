@@ -33,3 +33,8 @@ export interface VaultConnection {
   namespace?: string | undefined;
   auth: VaultAuth;
 }
+
+/** How logs and problems name a KV v2 secret, for a store and an input alike: the one wording for it. */
+export function describeVault(loc: { address: string; namespace?: string | undefined; mount: string; path: string }): string {
+  return `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`;
+}

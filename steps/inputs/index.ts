@@ -9,8 +9,6 @@ import type { ImplicitInput } from "./implicit.js";
 import type { InputSource, ResolvedInputs, ResolveEnv } from "./source.js";
 import { keyVaultSource } from "./key-vault.js";
 import { vaultSource } from "./vault.js";
-import { workloadIdentityInputs } from "../stores/key-vault/connection.js";
-import { vaultImplicitInputs } from "../stores/vault/connection.js";
 
 export type { ResolveEnv } from "./source.js";
 export type { ImplicitInput } from "./implicit.js";
@@ -20,7 +18,7 @@ const sources: InputSource<never>[] = [secretKeySource, configMapKeySource, envS
 
 /** The auth material input sources read from the pod (Vault login, workload identity), reported like declared inputs. */
 export function implicitInputsOfRefs(refs: InputRef[]): ImplicitInput[] {
-  return refs.flatMap((ref) => ("vault" in ref ? vaultImplicitInputs(ref.vault.auth) : "keyVault" in ref ? workloadIdentityInputs() : []));
+  return refs.flatMap((ref) => sourceFor(ref).implicitInputs?.(ref) ?? []);
 }
 
 function sourceFor(ref: InputRef): InputSource<InputRef> {

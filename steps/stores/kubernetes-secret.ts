@@ -87,8 +87,16 @@ function kubernetesSecretStore(loc: Location, ctx: StoreContext): SecretStore {
     },
     // Writes against the Secret last read (with its resourceVersion).
     async write(values) {
+      await this.writeMarked(values, { name: "", value: undefined, keys: [] });
+    },
+    marks(name, keys) {
+      const recorded = lastRead?.secret.metadata?.annotations?.[`reseed.dev/${name}`];
+      return Object.fromEntries(keys.map((k) => [k, recorded]));
+    },
+    async writeMarked(values, mark) {
       const data = { ...lastRead?.data, ...values };
-      const secret = await writeManagedSecret(ctx, { target: loc, namespace, current: lastRead?.secret, data });
+      const extraAnnotations = mark.value !== undefined ? { [`reseed.dev/${mark.name}`]: mark.value } : undefined;
+      const secret = await writeManagedSecret(ctx, { target: loc, namespace, current: lastRead?.secret, data, ...(extraAnnotations ? { extraAnnotations } : {}) });
       lastRead = { secret, data };
     },
     async remove(keys) {

@@ -24,6 +24,23 @@ export interface SecretStore {
   list(): Promise<string[]>;
   /** Writes exactly these keys; keys not named are left as they are. */
   write(values: Record<string, string>): Promise<void>;
+  /**
+   * Each key is a secret of its own (Key Vault), so there is no container: "exists" means
+   * any of the keys does.
+   */
+  keyed?: true;
+  /**
+   * A non-secret mark kept beside the values (generated-secret's rotation-id): an annotation
+   * reseed.dev/<name> on a Kubernetes Secret and a custom-metadata entry reseed-<name> on a
+   * Vault KV secret, each one for all of its keys; a tag reseed-<name> on each Key Vault
+   * secret. The marks of `keys` as last read, soft-deleted keys' included.
+   */
+  marks(name: string, keys: string[]): Record<string, string | undefined>;
+  /**
+   * write(values), and the mark `name` set to `mark.value` on `mark.keys` (when defined), with
+   * the store's managed-by marks; a mark that already holds is not written again.
+   */
+  writeMarked(values: Record<string, string>, mark: { name: string; value: string | undefined; keys: string[] }): Promise<void>;
   /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. */
   remove(keys: string[]): Promise<void>;
   /**

@@ -23,7 +23,7 @@ describe("loadUnit", () => {
   });
 
   it("rejects an unknown kind, listing the known ones", () => {
-    expect(problemsOf(unit({ pattern: "reconciler", ensure: { kind: "nope" } }))[0]).toContain("generated-secret, runtime-facts, operator-ready");
+    expect(problemsOf(unit({ pattern: "reconciler", ensure: { kind: "nope" } }))[0]).toContain("azure-federated-credential, coder-admin, generated-secret");
   });
 
   it("checks the kind's settings, its pattern and its input references", () => {

@@ -3,13 +3,11 @@ import { mapLimit } from "../../core/concurrency.js";
 import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
 import { connectKeyVault, workloadIdentityInputs, type KeyVaultClient } from "./connection.js";
-import { keyVaultConnection, keyVaultName } from "../../core/key-vault-schema.js";
+import { describeKeyVault, keyVaultConnection, keyVaultName } from "../../core/key-vault-schema.js";
 
 const location = z.strictObject(keyVaultConnection);
 export const keyVaultLocation = z.strictObject({ keyVault: location });
 export type KeyVaultLocation = z.infer<typeof location>;
-
-export const describeKeyVault = (loc: KeyVaultLocation) => `Key Vault ${loc.url}`;
 
 export const keyVaultProvider: StoreProvider<"keyVault", KeyVaultLocation> = {
   key: "keyVault",
@@ -48,6 +46,8 @@ export const keyVaultTags = (unit: string) => ({ "managed-by": "reseed", "reseed
 function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
   let client: KeyVaultClient | undefined;
   const tags = new Map<string, Record<string, string>>();
+  // The version of each secret read or recovered: retagging one names it.
+  const versions = new Map<string, string>();
   const connect = async () => (client ??= await connectKeyVault(loc, ctx.env, ctx.redactor));
   return {
     describe: () => describeKeyVault(loc),
@@ -55,7 +55,10 @@ function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
       const c = await connect();
       const found = await forEachKey(keys, async (name) => {
         const s = await c.get(name);
-        if (s) tags.set(name, s.tags);
+        if (s) {
+          tags.set(name, s.tags);
+          versions.set(name, s.version);
+        }
         return [name, s?.value] as const;
       });
       return Object.fromEntries(found.filter((e): e is readonly [string, string] => e[1] !== undefined));
@@ -64,8 +67,21 @@ function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
       return (await connect()).names();
     },
     async write(values) {
+      await this.writeMarked(values, { name: "", value: undefined, keys: [] });
+    },
+    keyed: true,
+    marks(name, keys) {
+      return Object.fromEntries(keys.map((k) => [k, tags.get(k)?.[`reseed-${name}`]]));
+    },
+    // Key Vault has no conditional write: a key is set only when the caller read it as absent
+    // or means to replace it; CronWorkflow concurrencyPolicy Forbid keeps one writer per unit.
+    async writeMarked(values, mark) {
       const c = await connect();
-      await forEachKey(Object.entries(values), ([name, value]) => c.set(name, value, { ...tags.get(name), ...keyVaultTags(ctx.unit.metadata.name) }));
+      const markTag = mark.value !== undefined ? { [`reseed-${mark.name}`]: mark.value } : {};
+      const tagsOf = (name: string) => ({ ...tags.get(name), ...keyVaultTags(ctx.unit.metadata.name), ...markTag });
+      await forEachKey(Object.entries(values), ([name, value]) => c.set(name, value, tagsOf(name)));
+      const retag = mark.value === undefined ? [] : mark.keys.filter((k) => !(k in values) && versions.has(k) && tags.get(k)?.[`reseed-${mark.name}`] !== mark.value);
+      await forEachKey(retag, (name) => c.setTags(name, versions.get(name)!, tagsOf(name)));
     },
     async remove(keys) {
       const c = await connect();
@@ -74,13 +90,19 @@ function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
     softDelete: {
       async deleted(keys) {
         const c = await connect();
-        const found = await forEachKey(keys, async (name) => ((await c.deleted(name)) ? name : undefined));
+        const found = await forEachKey(keys, async (name) => {
+          const deleted = await c.deleted(name);
+          if (deleted) tags.set(name, deleted.tags);
+          return deleted ? name : undefined;
+        });
         return found.filter((n): n is string => n !== undefined);
       },
       async recover(keys) {
         const c = await connect();
         await forEachKey(keys, async (name) => {
-          tags.set(name, (await c.recover(name)).tags);
+          const back = await c.recover(name);
+          tags.set(name, back.tags);
+          versions.set(name, back.version);
         });
       },
     },

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
 import { connectVault, vaultImplicitInputs, type KvSecret, type VaultClient } from "./connection.js";
-import { vaultConnection } from "../../core/vault-schema.js";
+import { describeVault, vaultConnection } from "../../core/vault-schema.js";
 
 const location = z.strictObject({
   ...vaultConnection,
@@ -11,9 +11,6 @@ const location = z.strictObject({
 });
 export const vaultLocation = z.strictObject({ vault: location });
 export type VaultLocation = z.infer<typeof location>;
-
-/** How logs and problems name a KV v2 secret: the one wording for it. */
-export const describeVault = (loc: VaultLocation) => `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`;
 
 export const vaultProvider: StoreProvider<"vault", VaultLocation> = {
   key: "vault",
@@ -55,6 +52,19 @@ function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore {
       const data = { ...last?.data, ...values };
       const version = await (await connect()).writeKv(loc.mount, loc.path, data, last?.version ?? 0);
       last = { data, version, customMetadata: last?.customMetadata ?? {} };
+    },
+    marks(name, keys) {
+      const recorded = last?.customMetadata[`reseed-${name}`];
+      return Object.fromEntries(keys.map((k) => [k, recorded]));
+    },
+    async writeMarked(values, mark) {
+      if (Object.keys(values).length) await this.write(values);
+      const custom = last?.customMetadata ?? {};
+      const wanted = { ...custom, "managed-by": "reseed", "reseed-unit": ctx.unit.metadata.name, ...(mark.value !== undefined ? { [`reseed-${mark.name}`]: mark.value } : {}) };
+      if (Object.entries(wanted).some(([k, v]) => custom[k] !== v)) {
+        await (await connect()).writeCustomMetadata(loc.mount, loc.path, wanted);
+        if (last) last = { ...last, customMetadata: wanted };
+      }
     },
     async remove(keys) {
       if (!read) await fetch();
