@@ -7,11 +7,17 @@ const labelKey = z
   .string()
   .min(1)
   .max(317)
-  .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/, "must be a label key ([prefix/]name)");
+  .regex(
+    /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/,
+    "must be a label key ([prefix/]name)",
+  );
 const labelValue = z
   .string()
   .max(63)
-  .regex(/^([a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?)?$/, "must be a label value (at most 63 letters, digits, -, _ and .)");
+  .regex(
+    /^([a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?)?$/,
+    "must be a label value (at most 63 letters, digits, -, _ and .)",
+  );
 
 const requirement = z
   .strictObject({
@@ -21,8 +27,10 @@ const requirement = z
   })
   .superRefine((r, ctx) => {
     const needsValues = r.operator === "In" || r.operator === "NotIn";
-    if (needsValues && !r.values?.length) ctx.addIssue({ code: "custom", path: ["values"], message: `${r.operator} needs at least one value` });
-    if (!needsValues && r.values?.length) ctx.addIssue({ code: "custom", path: ["values"], message: `${r.operator} takes no values` });
+    if (needsValues && !r.values?.length)
+      ctx.addIssue({ code: "custom", path: ["values"], message: `${r.operator} needs at least one value` });
+    if (!needsValues && r.values?.length)
+      ctx.addIssue({ code: "custom", path: ["values"], message: `${r.operator} takes no values` });
   });
 
 /**

@@ -53,7 +53,10 @@ export function federatedCredentialFanOutCase(): ConformanceCase {
   const creds = () => fake().credentials(azure!.subscriptionId, "platform", identity)!;
   const workspace = async (admin: Admin, ns: string, name: string) => {
     try {
-      await admin.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name, labels: { "conformance.reseed.dev/workspace": "yes" } } } });
+      await admin.core.createNamespacedServiceAccount({
+        namespace: ns,
+        body: { metadata: { name, labels: { "conformance.reseed.dev/workspace": "yes" } } },
+      });
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
     }
@@ -81,7 +84,10 @@ export function federatedCredentialFanOutCase(): ConformanceCase {
           identityNames: [identity],
           namePrefix: "conf-fan-",
           issuer: { input: "issuer" },
-          serviceAccounts: { namespaceSelector: { matchLabels: { "conformance.reseed.dev/fic": ns } }, selector: { matchLabels: { "conformance.reseed.dev/workspace": "yes" } } },
+          serviceAccounts: {
+            namespaceSelector: { matchLabels: { "conformance.reseed.dev/fic": ns } },
+            selector: { matchLabels: { "conformance.reseed.dev/workspace": "yes" } },
+          },
           prune: true,
           armEndpoint: fake().url,
         },

@@ -17,7 +17,12 @@ const TOKEN = `e2e-fan-${randomBytes(12).toString("hex")}`;
 const user = `system:serviceaccount:${NS}:reseed-${UNIT}`;
 
 async function namespace(name: string): Promise<void> {
-  await kube.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "reseed.dev/e2e-fan-out": "yes" } } }, { allowed: [409] });
+  await kube.json(
+    "POST",
+    "/api/v1/namespaces",
+    { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "reseed.dev/e2e-fan-out": "yes" } } },
+    { allowed: [409] },
+  );
 }
 
 async function pulled(ns: string): Promise<string | undefined> {
@@ -42,7 +47,12 @@ async function nextTick(): Promise<Workflow> {
 
 beforeAll(async () => {
   await kube.json("DELETE", `/api/v1/namespaces/${NS}/secrets/e2e-fan-source`, undefined, { allowed: [404] });
-  await kube.json("POST", `/api/v1/namespaces/${NS}/secrets`, { apiVersion: "v1", kind: "Secret", metadata: { name: "e2e-fan-source" }, stringData: { token: TOKEN } });
+  await kube.json("POST", `/api/v1/namespaces/${NS}/secrets`, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "e2e-fan-source" },
+    stringData: { token: TOKEN },
+  });
   await namespace("e2e-fan-ws-1");
 });
 
@@ -60,8 +70,16 @@ describe("secret-sync fan-out in real Argo Workflows", () => {
     expect(await pulled("e2e-fan-ws-2")).toBe(TOKEN);
     const ensure = argo.steps(second)["ensure-state"];
     expect(param(ensure, "outputs", "action")).toBe("updated");
-    expect([param(ensure, "outputs", "targets"), param(ensure, "outputs", "created"), param(ensure, "outputs", "unchanged")]).toEqual(["2", "1", "1"]);
-    const writes = (await audit.writesSince(mark, { user })).filter((w) => w.resource !== "events" && w.resource !== "workflowtaskresults");
-    expect(writes.map((w) => `${w.verb} ${w.resource} ${w.namespace}/${w.name}`)).toEqual(["create secrets e2e-fan-ws-2/e2e-fan-pull"]);
+    expect([
+      param(ensure, "outputs", "targets"),
+      param(ensure, "outputs", "created"),
+      param(ensure, "outputs", "unchanged"),
+    ]).toEqual(["2", "1", "1"]);
+    const writes = (await audit.writesSince(mark, { user })).filter(
+      (w) => w.resource !== "events" && w.resource !== "workflowtaskresults",
+    );
+    expect(writes.map((w) => `${w.verb} ${w.resource} ${w.namespace}/${w.name}`)).toEqual([
+      "create secrets e2e-fan-ws-2/e2e-fan-pull",
+    ]);
   });
 });

@@ -38,7 +38,9 @@ describe("secret-sync to a namespaceSelector", () => {
         kind: "secret-sync",
         with: {
           from: { kubernetesSecret: { name: "ghcr-token" } },
-          to: { kubernetesSecret: { name: "ghcr-pull", namespaceSelector: { matchLabels: { [selectorLabel]: "yes" } } } },
+          to: {
+            kubernetesSecret: { name: "ghcr-pull", namespaceSelector: { matchLabels: { [selectorLabel]: "yes" } } },
+          },
           keys: ["token"],
           drift: "correct",
           prune,
@@ -52,8 +54,14 @@ describe("secret-sync to a namespaceSelector", () => {
   async function run(u = unit()) {
     await admin.grant(home, "unit", unitPermissions(loadUnit(u, registry), home));
     const mark = await kube.auditMark();
-    const runs = await runDag(u, { kubeconfig, namespace: home, workflow: { name: "ghcr-pull-fan-out-wf", cronWorkflow: "ghcr-pull-fan-out" } });
-    const writes = (await kube.writesSince(mark, { user })).filter((w) => w.resource !== "events").map((w) => `${w.verb} ${w.resource} ${w.namespace}/${w.name}`);
+    const runs = await runDag(u, {
+      kubeconfig,
+      namespace: home,
+      workflow: { name: "ghcr-pull-fan-out-wf", cronWorkflow: "ghcr-pull-fan-out" },
+    });
+    const writes = (await kube.writesSince(mark, { user }))
+      .filter((w) => w.resource !== "events")
+      .map((w) => `${w.verb} ${w.resource} ${w.namespace}/${w.name}`);
     return { runs, writes: writes.sort(), ensure: runs.find((r) => r.phase === "ensure-state") };
   }
 
@@ -69,7 +77,13 @@ describe("secret-sync to a namespaceSelector", () => {
     const rules = unitPermissions(loadUnit(unit(true), registry), home).filter((r) => r.namespace === "*");
     expect(rules).toEqual([
       { namespace: "*", apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
-      { namespace: "*", apiGroups: [""], resources: ["secrets"], verbs: ["delete", "list", "update"], resourceNames: ["ghcr-pull"] },
+      {
+        namespace: "*",
+        apiGroups: [""],
+        resources: ["secrets"],
+        verbs: ["delete", "list", "update"],
+        resourceNames: ["ghcr-pull"],
+      },
       { namespace: "*", apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
     ]);
   });
@@ -79,7 +93,9 @@ describe("secret-sync to a namespaceSelector", () => {
     expect(codes(first.runs)).toEqual([0, 0, 0, 0]);
     expect(first.writes).toEqual([1, 2, 3].map((i) => `create secrets ${ws(i)}/ghcr-pull`));
     expect(first.ensure!.outputs.action).toBe("created");
-    expect(lastLine(first.ensure!).targets).toEqual([1, 2, 3].map((i) => ({ target: `Secret ${ws(i)}/ghcr-pull`, action: "created" })));
+    expect(lastLine(first.ensure!).targets).toEqual(
+      [1, 2, 3].map((i) => ({ target: `Secret ${ws(i)}/ghcr-pull`, action: "created" })),
+    );
     expect(lastLine(first.ensure!).counts).toEqual({ targets: 3, created: 3, updated: 0, unchanged: 0 });
     for (const i of [1, 2, 3]) expect(await admin.readSecret(ws(i), "ghcr-pull")).toEqual({ token });
     expect(await admin.readSecret("fan-sync-other", "ghcr-pull")).toBeUndefined();
@@ -105,7 +121,10 @@ describe("secret-sync to a namespaceSelector", () => {
     await admin.core.replaceNamespacedSecret({
       name: "ghcr-pull",
       namespace: ws(2),
-      body: { ...(await admin.core.readNamespacedSecret({ name: "ghcr-pull", namespace: ws(2) })), data: { token: Buffer.from("tampered-value-000000").toString("base64") } },
+      body: {
+        ...(await admin.core.readNamespacedSecret({ name: "ghcr-pull", namespace: ws(2) })),
+        data: { token: Buffer.from("tampered-value-000000").toString("base64") },
+      },
     });
     const r = await run();
     expect(r.writes).toEqual([`update secrets ${ws(2)}/ghcr-pull`]);
@@ -194,7 +213,10 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
           identityNames: ["coder-ws-a"],
           namePrefix: "reseed-ws-",
           issuer: { input: "issuer" },
-          serviceAccounts: { namespaceSelector: { matchLabels: { [wsLabel]: "yes" } }, selector: { matchLabels: { "app.kubernetes.io/name": "coder-workspace" } } },
+          serviceAccounts: {
+            namespaceSelector: { matchLabels: { [wsLabel]: "yes" } },
+            selector: { matchLabels: { "app.kubernetes.io/name": "coder-workspace" } },
+          },
           armEndpoint: azure.fake.url,
           ...more,
         },
@@ -206,7 +228,10 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
   /** A workspace namespace with its ServiceAccount, and a second one the selector must not match. */
   async function workspace(i: number): Promise<void> {
     await label(ws(i), { [wsLabel]: "yes" });
-    for (const [name, labels] of [["workspace", { "app.kubernetes.io/name": "coder-workspace" }], ["default-builder", {}]] as const) {
+    for (const [name, labels] of [
+      ["workspace", { "app.kubernetes.io/name": "coder-workspace" }],
+      ["default-builder", {}],
+    ] as const) {
       try {
         await admin.core.createNamespacedServiceAccount({ namespace: ws(i), body: { metadata: { name, labels } } });
       } catch (err) {
@@ -222,12 +247,19 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
     const armMark = azure.fake.writes.length;
     const runs = await runDag(u, { kubeconfig, namespace: home, env: azure.env() });
     const kubeWrites = (await kube.writesSince(kubeMark, { user })).filter((w) => w.resource !== "events");
-    return { runs, arm: azure.fake.writes.slice(armMark).sort(), kubeWrites, ensure: runs.find((r) => r.phase === "ensure-state"), text: allText(runs) };
+    return {
+      runs,
+      arm: azure.fake.writes.slice(armMark).sort(),
+      kubeWrites,
+      ensure: runs.find((r) => r.phase === "ensure-state"),
+      text: allText(runs),
+    };
   }
 
   beforeAll(async () => {
     azure = await startFakeAzure();
-    for (const id of ["coder-ws-a", "coder-ws-b", "coder-ws-c"]) azure.fake.addIdentity(azure.subscriptionId, "platform", id);
+    for (const id of ["coder-ws-a", "coder-ws-b", "coder-ws-c"])
+      azure.fake.addIdentity(azure.subscriptionId, "platform", id);
     await admin.namespace(home);
     await admin.putConfigMap(home, "cluster-facts", { oidcIssuer: issuer });
     kubeconfig = await kube.kubeconfigFor(home, "unit");
@@ -249,7 +281,11 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
     expect(first.kubeWrites).toEqual([]);
     expect(first.ensure!.outputs.action).toBe("created");
     expect(lastLine(first.ensure!).counts).toEqual({ targets: 3, created: 3, updated: 0, unchanged: 0 });
-    expect(fics("coder-ws-a").get(`reseed-ws-${ws(2)}_workspace`)).toEqual({ issuer, subject: `system:serviceaccount:${ws(2)}:workspace`, audiences: ["api://AzureADTokenExchange"] });
+    expect(fics("coder-ws-a").get(`reseed-ws-${ws(2)}_workspace`)).toEqual({
+      issuer,
+      subject: `system:serviceaccount:${ws(2)}:workspace`,
+      audiences: ["api://AzureADTokenExchange"],
+    });
 
     const again = await run();
     expect(codes(again.runs)).toEqual([0, 0, 0, 0]);
@@ -268,7 +304,11 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
 
   it("2 matching: without prune nothing is written; with prune exactly the three stale ones are deleted, and never one without the prefix", async () => {
     for (const i of [1, 2, 3]) await label(ws(i), { [wsLabel]: null });
-    fics("coder-ws-a").set("hand-made", { issuer, subject: "system:serviceaccount:other:sa", audiences: ["api://AzureADTokenExchange"] });
+    fics("coder-ws-a").set("hand-made", {
+      issuer,
+      subject: "system:serviceaccount:other:sa",
+      audiences: ["api://AzureADTokenExchange"],
+    });
     const kept = await run();
     expect(codes(kept.runs)).toEqual([0, 0, 0, 0]);
     expect(kept.arm).toEqual([]);
@@ -277,29 +317,54 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
     const pruned = await run(unit({ prune: true }));
     expect(codes(pruned.runs)).toEqual([0, 0, 0, 0]);
     expect(pruned.arm).toEqual([1, 2, 3].map((i) => `arm DELETE coder-ws-a/reseed-ws-${ws(i)}_workspace`));
-    expect([...fics("coder-ws-a").keys()].sort()).toEqual(["hand-made", `reseed-ws-${ws(4)}_workspace`, `reseed-ws-${ws(5)}_workspace`]);
+    expect([...fics("coder-ws-a").keys()].sort()).toEqual([
+      "hand-made",
+      `reseed-ws-${ws(4)}_workspace`,
+      `reseed-ws-${ws(5)}_workspace`,
+    ]);
     expect((await run(unit({ prune: true }))).arm).toEqual([]);
   });
 
   it("more matches than the identities can hold fails naming the count and the limit, before any write (C1)", async () => {
     // coder-ws-b has room for one, coder-ws-c for two: with the two in place on coder-ws-a
     // (18 others fill it), 2 + 1 + 2 = 5 fit and 6 do not.
-    for (let i = 0; i < 17; i++) fics("coder-ws-a").set(`other-a-${i}`, { issuer, subject: `system:serviceaccount:x:a-${i}`, audiences: ["api://AzureADTokenExchange"] });
-    for (let i = 0; i < 19; i++) fics("coder-ws-b").set(`other-b-${i}`, { issuer, subject: `system:serviceaccount:x:b-${i}`, audiences: ["api://AzureADTokenExchange"] });
-    for (let i = 0; i < 18; i++) fics("coder-ws-c").set(`other-c-${i}`, { issuer, subject: `system:serviceaccount:x:c-${i}`, audiences: ["api://AzureADTokenExchange"] });
+    for (let i = 0; i < 17; i++)
+      fics("coder-ws-a").set(`other-a-${i}`, {
+        issuer,
+        subject: `system:serviceaccount:x:a-${i}`,
+        audiences: ["api://AzureADTokenExchange"],
+      });
+    for (let i = 0; i < 19; i++)
+      fics("coder-ws-b").set(`other-b-${i}`, {
+        issuer,
+        subject: `system:serviceaccount:x:b-${i}`,
+        audiences: ["api://AzureADTokenExchange"],
+      });
+    for (let i = 0; i < 18; i++)
+      fics("coder-ws-c").set(`other-c-${i}`, {
+        issuer,
+        subject: `system:serviceaccount:x:c-${i}`,
+        audiences: ["api://AzureADTokenExchange"],
+      });
     for (const i of [6, 7, 8, 9]) await workspace(i);
     const three = unit({ identityNames: ["coder-ws-a", "coder-ws-b", "coder-ws-c"] });
     const full = await run(three);
     expect(codes(full.runs)).toEqual([0, 0, ExitCode.missingInput]);
     const problems = JSON.stringify(lastLine(full.ensure!).problems);
-    expect(problems).toContain("6 ServiceAccounts match, but identities coder-ws-a, coder-ws-b, coder-ws-c can hold only 5");
+    expect(problems).toContain(
+      "6 ServiceAccounts match, but identities coder-ws-a, coder-ws-b, coder-ws-c can hold only 5",
+    );
     expect(problems).toContain("Azure allows 20 per identity");
     expect(full.arm).toEqual([]);
 
     await label(ws(9), { [wsLabel]: null });
     const fits = await run(three);
     expect(codes(fits.runs)).toEqual([0, 0, 0, 0]);
-    expect(fits.arm).toEqual([`arm PUT coder-ws-b/reseed-ws-${ws(6)}_workspace`, `arm PUT coder-ws-c/reseed-ws-${ws(7)}_workspace`, `arm PUT coder-ws-c/reseed-ws-${ws(8)}_workspace`]);
+    expect(fits.arm).toEqual([
+      `arm PUT coder-ws-b/reseed-ws-${ws(6)}_workspace`,
+      `arm PUT coder-ws-c/reseed-ws-${ws(7)}_workspace`,
+      `arm PUT coder-ws-c/reseed-ws-${ws(8)}_workspace`,
+    ]);
     for (const id of ["coder-ws-a", "coder-ws-b", "coder-ws-c"]) expect(fics(id).size).toBe(20);
   });
 

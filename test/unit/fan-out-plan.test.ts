@@ -1,13 +1,34 @@
 import { describe, expect, it } from "vitest";
 import { selectorString } from "../../steps/core/selector.js";
-import { CREDENTIAL_NAME, credentialName, planCredentialFanOut } from "../../steps/kinds/azure-federated-credential/plan.js";
+import {
+  CREDENTIAL_NAME,
+  credentialName,
+  planCredentialFanOut,
+} from "../../steps/kinds/azure-federated-credential/plan.js";
 import { planFanOut, type FanOutTarget } from "../../steps/kinds/secret-sync/plan.js";
 
 const pairs = [{ from: "token", to: "token" }];
 const source = { token: "ghp-0123456789abcdef" };
-const target = (namespace: string, t: Partial<FanOutTarget> = {}): FanOutTarget => ({ namespace, matches: true, data: undefined, ours: false, ...t });
-const plan = (targets: FanOutTarget[], more: { prune?: boolean; drift?: "correct" | "report"; sourceNamespace?: string; prunePrefix?: string } = {}) =>
-  planFanOut({ pairs, source, targets, drift: more.drift ?? "correct", prune: more.prune ?? false, prunePrefix: more.prunePrefix, sourceNamespace: more.sourceNamespace }).map((s) => [s.namespace, s.action, s.data ?? null, s.delete ?? false]);
+const target = (namespace: string, t: Partial<FanOutTarget> = {}): FanOutTarget => ({
+  namespace,
+  matches: true,
+  data: undefined,
+  ours: false,
+  ...t,
+});
+const plan = (
+  targets: FanOutTarget[],
+  more: { prune?: boolean; drift?: "correct" | "report"; sourceNamespace?: string; prunePrefix?: string } = {},
+) =>
+  planFanOut({
+    pairs,
+    source,
+    targets,
+    drift: more.drift ?? "correct",
+    prune: more.prune ?? false,
+    prunePrefix: more.prunePrefix,
+    sourceNamespace: more.sourceNamespace,
+  }).map((s) => [s.namespace, s.action, s.data ?? null, s.delete ?? false]);
 
 describe("secret-sync fan-out plan", () => {
   it("creates the Secret in each matching namespace that lacks it, and writes nothing where it is equal", () => {
@@ -31,11 +52,15 @@ describe("secret-sync fan-out plan", () => {
   });
 
   it("never writes over a Secret of that name it did not write, in a matching namespace", () => {
-    expect(plan([target("ws-a", { data: { token: "someone-elses-value" }, ours: false })])).toEqual([["ws-a", "conflict", null, false]]);
+    expect(plan([target("ws-a", { data: { token: "someone-elses-value" }, ours: false })])).toEqual([
+      ["ws-a", "conflict", null, false],
+    ]);
   });
 
   it("skips the source's own namespace", () => {
-    expect(plan([target("platform", { data: { ...source } }), target("ws-a")], { sourceNamespace: "platform" })).toEqual([
+    expect(
+      plan([target("platform", { data: { ...source } }), target("ws-a")], { sourceNamespace: "platform" }),
+    ).toEqual([
       ["platform", "skipped", null, false],
       ["ws-a", "created", source, false],
     ]);
@@ -43,7 +68,9 @@ describe("secret-sync fan-out plan", () => {
 
   it("prunes keys under the destination prefix inside each Secret under prune", () => {
     const t = target("ws-a", { data: { ...source, "codex-old": "x".repeat(20) }, ours: true });
-    expect(planFanOut({ pairs, source, targets: [t], drift: "correct", prune: true, prunePrefix: "codex-" })[0]).toMatchObject({ action: "updated", data: source });
+    expect(
+      planFanOut({ pairs, source, targets: [t], drift: "correct", prune: true, prunePrefix: "codex-" })[0],
+    ).toMatchObject({ action: "updated", data: source });
   });
 });
 
@@ -66,7 +93,13 @@ describe("label selector", () => {
 describe("federated credential fan-out plan", () => {
   const issuer = "https://oidc.example.internal";
   const audiences = ["api://AzureADTokenExchange"];
-  const filled = (n: number, prefix = "other-") => new Map(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, { issuer, subject: `system:serviceaccount:x:${prefix}${i}`, audiences }]));
+  const filled = (n: number, prefix = "other-") =>
+    new Map(
+      Array.from({ length: n }, (_, i) => [
+        `${prefix}${i}`,
+        { issuer, subject: `system:serviceaccount:x:${prefix}${i}`, audiences },
+      ]),
+    );
   const sas = (n: number) => Array.from({ length: n }, (_, i) => ({ namespace: `ws-${i}`, name: "workspace" }));
 
   it("names each credential from namespace and name within Azure's rule, deterministically", () => {
@@ -82,16 +115,56 @@ describe("federated credential fan-out plan", () => {
   });
 
   it("fills identities in order and refuses, before any write, what does not fit", () => {
-    const ok = planCredentialFanOut({ prefix: "r-", serviceAccounts: sas(3), issuer, audiences, identities: [{ identity: "a", credentials: filled(19) }, { identity: "b", credentials: new Map() }], prune: false });
-    expect(ok.ok && ok.writes.map((w) => `${w.identity}/${w.name}`)).toEqual(["a/r-ws-0_workspace", "b/r-ws-1_workspace", "b/r-ws-2_workspace"]);
-    const full = planCredentialFanOut({ prefix: "r-", serviceAccounts: sas(3), issuer, audiences, identities: [{ identity: "a", credentials: filled(19) }, { identity: "b", credentials: filled(19) }], prune: false });
+    const ok = planCredentialFanOut({
+      prefix: "r-",
+      serviceAccounts: sas(3),
+      issuer,
+      audiences,
+      identities: [
+        { identity: "a", credentials: filled(19) },
+        { identity: "b", credentials: new Map() },
+      ],
+      prune: false,
+    });
+    expect(ok.ok && ok.writes.map((w) => `${w.identity}/${w.name}`)).toEqual([
+      "a/r-ws-0_workspace",
+      "b/r-ws-1_workspace",
+      "b/r-ws-2_workspace",
+    ]);
+    const full = planCredentialFanOut({
+      prefix: "r-",
+      serviceAccounts: sas(3),
+      issuer,
+      audiences,
+      identities: [
+        { identity: "a", credentials: filled(19) },
+        { identity: "b", credentials: filled(19) },
+      ],
+      prune: false,
+    });
     expect(full).toMatchObject({ ok: false, matches: 3, capacity: 2 });
   });
 
   it("counts its own stale credentials as taken unless prune deletes them first", () => {
     const stale = filled(20, "r-gone-");
-    expect(planCredentialFanOut({ prefix: "r-", serviceAccounts: sas(1), issuer, audiences, identities: [{ identity: "a", credentials: stale }], prune: false })).toMatchObject({ ok: false, capacity: 0 });
-    const pruned = planCredentialFanOut({ prefix: "r-", serviceAccounts: sas(1), issuer, audiences, identities: [{ identity: "a", credentials: stale }], prune: true });
+    expect(
+      planCredentialFanOut({
+        prefix: "r-",
+        serviceAccounts: sas(1),
+        issuer,
+        audiences,
+        identities: [{ identity: "a", credentials: stale }],
+        prune: false,
+      }),
+    ).toMatchObject({ ok: false, capacity: 0 });
+    const pruned = planCredentialFanOut({
+      prefix: "r-",
+      serviceAccounts: sas(1),
+      issuer,
+      audiences,
+      identities: [{ identity: "a", credentials: stale }],
+      prune: true,
+    });
     expect(pruned.ok && pruned.writes.map((w) => w.action)).toEqual([...Array(20).fill("pruned"), "created"]);
   });
 });

@@ -26,7 +26,13 @@ export const FAN_OUT_LABEL = "reseed.dev/fan-out";
 export function fanOutPermissions(to: FanOutLocation, prune: boolean): PolicyRule[] {
   return [
     { namespace: ALL_NAMESPACES, apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
-    { namespace: ALL_NAMESPACES, apiGroups: [""], resources: ["secrets"], verbs: ["list", "update", ...(prune ? ["delete"] : [])], resourceNames: [to.name] },
+    {
+      namespace: ALL_NAMESPACES,
+      apiGroups: [""],
+      resources: ["secrets"],
+      verbs: ["list", "update", ...(prune ? ["delete"] : [])],
+      resourceNames: [to.name],
+    },
     { namespace: ALL_NAMESPACES, apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
   ];
 }
@@ -40,7 +46,9 @@ export async function readTargets(ctx: KindContext, to: FanOutLocation): Promise
   const { core } = ctx.kube();
   const namespaces = await core.listNamespace({ labelSelector: selectorString(to.namespaceSelector) });
   // A terminating namespace refuses new objects; it is no target, and its Secret goes with it.
-  const matching = new Set(namespaces.items.filter((n) => n.status?.phase !== "Terminating").map((n) => n.metadata!.name!));
+  const matching = new Set(
+    namespaces.items.filter((n) => n.status?.phase !== "Terminating").map((n) => n.metadata!.name!),
+  );
   const list = await core.listSecretForAllNamespaces({ fieldSelector: `metadata.name=${to.name}` });
   const secrets = new Map(list.items.map((s) => [s.metadata!.namespace!, s]));
   const targets: FanOutTarget[] = [];
@@ -48,21 +56,42 @@ export async function readTargets(ctx: KindContext, to: FanOutLocation): Promise
     const secret = secrets.get(ns);
     const data = secret ? decodeSecretData(secret.data) : undefined;
     for (const v of Object.values(data ?? {})) ctx.redactor.register(v);
-    targets.push({ namespace: ns, matches: matching.has(ns), data, ours: secret?.metadata?.labels?.[FAN_OUT_LABEL] === ctx.unit.metadata.name });
+    targets.push({
+      namespace: ns,
+      matches: matching.has(ns),
+      data,
+      ours: secret?.metadata?.labels?.[FAN_OUT_LABEL] === ctx.unit.metadata.name,
+    });
   }
   return { targets, secrets };
 }
 
 /** Carries out one namespace's step; the replace and the delete are made against the resourceVersion read. */
-export async function applyStep(ctx: KindContext, to: FanOutLocation, step: FanOutStep, current: V1Secret | undefined): Promise<void> {
+export async function applyStep(
+  ctx: KindContext,
+  to: FanOutLocation,
+  step: FanOutStep,
+  current: V1Secret | undefined,
+): Promise<void> {
   if (step.delete) {
     try {
-      await ctx.kube().core.deleteNamespacedSecret({ name: to.name, namespace: step.namespace, body: { preconditions: { resourceVersion: current?.metadata?.resourceVersion } } });
+      await ctx
+        .kube()
+        .core.deleteNamespacedSecret({
+          name: to.name,
+          namespace: step.namespace,
+          body: { preconditions: { resourceVersion: current?.metadata?.resourceVersion } },
+        });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
     return;
   }
   if (!step.data) return;
-  await writeManagedSecret(ctx, { target: { name: to.name, labels: { [FAN_OUT_LABEL]: ctx.unit.metadata.name } }, namespace: step.namespace, current, data: step.data });
+  await writeManagedSecret(ctx, {
+    target: { name: to.name, labels: { [FAN_OUT_LABEL]: ctx.unit.metadata.name } },
+    namespace: step.namespace,
+    current,
+    data: step.data,
+  });
 }
