@@ -10,7 +10,13 @@
 
 export type Path = readonly string[];
 
-/** A namespaced RBAC rule the unit's service account needs. */
+/**
+ * The namespace of a rule that holds in every namespace (a ClusterRole): what a fan-out
+ * needs, since the namespaces it writes to are chosen by labels at run time.
+ */
+export const ALL_NAMESPACES = "*";
+
+/** An RBAC rule the unit's service account needs, in one namespace or in ALL_NAMESPACES. */
 export interface PolicyRule {
   namespace: string;
   apiGroups: string[];
@@ -81,7 +87,9 @@ interface Named {
 export function accessRules(access: readonly ObjectAccess[], settings: unknown, namespace: string): PolicyRule[] {
   return access.flatMap((a) =>
     walk(settings, a.path).flatMap((found): PolicyRule[] => {
-      const o = found as Named;
+      const o = found as Named & { namespaceSelector?: unknown };
+      // A fan-out target (a namespaceSelector instead of a namespace): its kind's clusterAccess.
+      if (o.namespaceSelector !== undefined) return [];
       const ns = o.namespace ?? namespace;
       const [group, resource] = a.object === "reference" ? [apiGroupOf(o.apiVersion!), pluralOf({ kind: o.kind!, resource: o.resource })] : [a.object.group, a.object.resource];
       const base = { namespace: ns, apiGroups: [group], resources: [resource] };

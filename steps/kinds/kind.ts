@@ -2,7 +2,8 @@ import type { ZodType } from "zod";
 import type { ImplicitInput } from "../inputs/implicit.js";
 import type { ResolvedInputs } from "../inputs/source.js";
 import type { RecordChange } from "../core/changes.js";
-import type { InputAccess, ObjectAccess } from "../core/access.js";
+import type { EnsureReport } from "../core/outcome.js";
+import type { InputAccess, ObjectAccess, PolicyRule } from "../core/access.js";
 import type { Kube } from "../core/kube.js";
 import type { Logger } from "../core/log.js";
 import type { Redactor } from "../core/redact.js";
@@ -14,6 +15,8 @@ import type { Dependency, Pattern, SeedingUnit, InputValue } from "../core/spec.
  * database, or facts the infrastructure publishes.
  */
 export type Authority = "external-secret" | "cluster-managed" | "service-generated" | "application-db" | "runtime-fact";
+
+export type { EnsureReport, TargetResult } from "../core/outcome.js";
 
 export interface Check {
   name: string;
@@ -57,8 +60,16 @@ export interface UnitKind<Spec = unknown> {
   dependencies(spec: Spec, namespace: string): Dependency[];
   /** Where `with` names Kubernetes objects the kind reads or writes: the unit's Role (chart and steps) comes from it. */
   access: readonly ObjectAccess[];
-  /** Idempotent: reads first and writes only what differs, recording each write (ctx.record). */
-  ensure(ctx: KindContext, spec: Spec): Promise<void>;
+  /**
+   * Fan-out only: rules in ALL_NAMESPACES (a ClusterRole). Its targets are chosen by labels at
+   * run time, so no `with` path can name them (docs/fan-out.md).
+   */
+  clusterAccess?(spec: Spec): PolicyRule[];
+  /**
+   * Idempotent: reads first and writes only what differs, recording each write (ctx.record).
+   * A fan-out returns what it did to each target; others return nothing.
+   */
+  ensure(ctx: KindContext, spec: Spec): Promise<EnsureReport | void>;
   /** Read-only: does the desired state hold right now? */
   verify(ctx: KindContext, spec: Spec): Promise<Check[]>;
 }

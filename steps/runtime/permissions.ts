@@ -25,7 +25,7 @@ export function unitPermissions(loaded: LoadedUnit, namespace: string, workflowN
       rules.push({ namespace: k.namespace ?? namespace, apiGroups: [apiGroupOf(k.apiVersion)], resources: [pluralOf(k)], verbs: ["get"], resourceNames: [k.name] });
     }
   }
-  rules.push(...accessRules(kind.access, settings, namespace));
+  rules.push(...accessRules(kind.access, settings, namespace), ...(kind.clusterAccess?.(settings) ?? []));
   return mergeRules(rules);
 }
 

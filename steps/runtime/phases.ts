@@ -1,6 +1,7 @@
 import { ExitCode, SeedError, asSeedError, missingInputs, type Problem } from "../core/errors.js";
 import { actionOf, describeChange, type Action, type ChangeLog } from "../core/changes.js";
 import type { KindContext } from "../kinds/kind.js";
+import { targetCounts } from "../core/outcome.js";
 import type { ResolvedInputs } from "../inputs/source.js";
 import type { Kube } from "../core/kube.js";
 
@@ -103,18 +104,28 @@ const ensureState: PhaseFn = async (ctx) => {
   const { unit, kind, settings } = ctx.loaded;
   if (unit.spec.pattern === "operator") {
     ctx.log.info({ event: "ensure.skipped" }, "operator-managed unit (P3): the operator is the authority, nothing to write");
-    return { phase: "ensure-state", action: "none", outputs: { action: "none" }, summary: { action: "none", changes: [] } };
+    return { phase: "ensure-state", action: "none", outputs: { action: "none", unit: unit.metadata.name, targets: "0", created: "0", updated: "0", unchanged: "0" }, summary: { action: "none", changes: [] } };
   }
   const inputs = await requireInputs(ctx);
+  let report;
   try {
-    await kind.ensure(kindContext(ctx, inputs), settings);
+    report = await kind.ensure(kindContext(ctx, inputs), settings);
   } catch (err) {
     throw asSeedError(err, ExitCode.ensureFailed, `ensure failed for kind ${kind.kind}`, "read the cause; the next scheduled run retries from the current state");
   }
   const changes = ctx.changes.list();
   const action = actionOf(changes);
   ctx.log.info({ event: "ensure.done", action }, `state ${action}`);
-  return { phase: "ensure-state", action, outputs: { action }, summary: { action, changes: changes.map(describeChange) } };
+  // Per-target evidence: the summary lists every target of a fan-out; the counts go to the
+  // Event and, as output parameters, to the metrics.
+  const targets = report ? report.targets : undefined;
+  const counts = targetCounts(action, targets);
+  return {
+    phase: "ensure-state",
+    action,
+    outputs: { action, unit: unit.metadata.name, targets: String(counts.targets), created: String(counts.created), updated: String(counts.updated), unchanged: String(counts.unchanged) },
+    summary: { action, changes: changes.map(describeChange), counts, ...(targets ? { targets } : {}) },
+  };
 };
 
 const verify: PhaseFn = async (ctx) => {

@@ -198,7 +198,7 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
         unit: loaded.unit.metadata.name,
         ok: !result.error,
         reason: result.error ? eventReason[result.error.code] : phase === "ensure-state" ? `State${capitalize(result.report?.action ?? "none")}` : "Succeeded",
-        note: result.error ? `${phase}: ${headline(summary)}` : `${phase} succeeded: ${JSON.stringify(result.report?.summary ?? {})}`,
+        note: result.error ? `${phase}: ${headline(summary)}` : `${phase} succeeded: ${JSON.stringify(eventSummary(result.report?.summary ?? {}))}`,
       },
       redactor,
       log,
@@ -216,6 +216,12 @@ const eventReason: Record<ExitCode, string> = {
   13: "EnsureFailed",
   14: "VerifyFailed",
 };
+
+/** A fan-out's list of targets stays in the log and the summary output; the Event (1 KiB) carries its counts. */
+function eventSummary(summary: Record<string, unknown>): Record<string, unknown> {
+  const { targets: _targets, ...rest } = summary;
+  return rest;
+}
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 

@@ -9,6 +9,7 @@ import type { SecretStore, StoreProvider } from "./store.js";
 import { vaultLocation, vaultProvider } from "./vault/store.js";
 
 export { publish, readRecovering, type SecretStore, type StoreProvider } from "./store.js";
+export { keyVaultLocation, vaultLocation };
 export type { StoreContext } from "./context.js";
 
 // One entry per store; a new store is one module, one line here and one in secretLocation.

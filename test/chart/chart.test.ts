@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { inputRef, seedingUnit, type SeedingUnit } from "../../steps/core/spec.js";
-import { accessRules, apiGroupOf, pluralOf } from "../../steps/core/access.js";
+import { accessRules, ALL_NAMESPACES, apiGroupOf, pluralOf } from "../../steps/core/access.js";
 import { unitValues, type UnitValues } from "../../steps/core/values.js";
 import { jsonSchema, registryKinds } from "../../steps/cli/schema.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
@@ -108,19 +108,22 @@ function expectedGrants(name: string, v: UnitValues): Set<Grant> {
       add(k.namespace ?? ns, apiGroupOf(k.apiVersion), pluralOf(k), ["get"], [k.name]);
     }
   }
-  for (const r of accessRules(kind.access, settings, ns)) {
+  for (const r of [...accessRules(kind.access, settings, ns), ...(kind.clusterAccess?.(settings) ?? [])]) {
     for (const g of r.apiGroups) for (const res of r.resources) add(r.namespace, g, res, r.verbs, r.resourceNames);
   }
   return out;
 }
 
+/** The unit's Roles, and its ClusterRole (a fan-out's, rbac-fan-out.yaml) as namespace ALL_NAMESPACES. */
 function renderedGrants(objs: Obj[], name: string): Set<Grant> {
   const out = new Set<Grant>();
-  for (const role of objs.filter((o) => o.kind === "Role" && o.metadata.name === `reseed-${name}`)) {
+  const roles = objs.filter((o) => (o.kind === "Role" && o.metadata.name === `reseed-${name}`) || (o.kind === "ClusterRole" && o.metadata.name === `${NS}:reseed-${name}`));
+  for (const role of roles) {
+    const ns = role.kind === "ClusterRole" ? ALL_NAMESPACES : role.metadata.namespace;
     for (const r of z.array(rule).parse(role.rules)) {
       for (const g of r.apiGroups)
         for (const res of r.resources)
-          for (const verb of r.verbs) for (const n of r.resourceNames ?? ["*"]) out.add([role.metadata.namespace, g, res, verb, n].join("|"));
+          for (const verb of r.verbs) for (const n of r.resourceNames ?? ["*"]) out.add([ns, g, res, verb, n].join("|"));
     }
   }
   return out;
@@ -524,6 +527,37 @@ describe("RBAC: least privilege derived from each unit", () => {
     ]);
   });
 
+  it("a fan-out unit gets a ClusterRole with exactly its kind's declared rules, and nothing broader", () => {
+    const file = path.join(chartDir, "examples/values-fan-out.yaml");
+    const objs = render(file);
+    const values = loadValues(file);
+    for (const name of ["workspace-pull-token", "workspace-fic"]) {
+      expect([...renderedGrants(objs, name)].sort(), name).toEqual([...expectedGrants(name, values.units[name]!)].sort());
+      const binding = only(objs, "ClusterRoleBinding", `${NS}:reseed-${name}`, NS);
+      expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `${NS}:reseed-${name}` });
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `reseed-${name}`, namespace: NS }]);
+    }
+    expect(z.array(rule).parse(only(objs, "ClusterRole", `${NS}:reseed-workspace-pull-token`, NS).rules)).toEqual([
+      { apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["delete", "list", "update"], resourceNames: ["ghcr-pull"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+    ]);
+    expect(z.array(rule).parse(only(objs, "ClusterRole", `${NS}:reseed-workspace-fic`, NS).rules)).toEqual([
+      { apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
+      { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["list"] },
+    ]);
+    // Nothing broader: no wildcard, no get or watch of Secrets, no verb on Secrets other than create without the one name.
+    for (const role of objs.filter((o) => o.kind === "ClusterRole")) {
+      for (const r of z.array(rule).parse(role.rules)) {
+        expect([...r.verbs, ...r.resources, ...r.apiGroups]).not.toContain("*");
+        for (const verb of ["get", "watch", "patch", "deletecollection", "escalate", "bind", "impersonate"]) expect(r.verbs).not.toContain(verb);
+        if (r.resources.includes("secrets") && !r.verbs.every((v) => v === "create")) expect(r.resourceNames).toEqual(["ghcr-pull"]);
+      }
+    }
+    // The single-target examples need no ClusterRole at all.
+    for (const env of ["dev", "prod", "local"] as const) expect(rendered[env].filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding")).toEqual([]);
+  });
+
   it("fails rendering when a kind's target is missing: the schema first, the chart as well", () => {
     const values = valuesFile({ units: { x: { enabled: true, pattern: "reconciler", ensure: { kind: "runtime-facts", with: { configMap: { namespace: "a" }, facts: { a: "b" } } } } } });
     const bySchema = template([values]);
@@ -644,7 +678,7 @@ describe("WorkflowTemplate reseed-unit", () => {
     const extra: Record<(typeof steps)[number], string[]> = {
       "validate-inputs": ["fingerprint", "facts"],
       "wait-deps": [],
-      "ensure-state": ["action"],
+      "ensure-state": ["action", "unit", "targets", "created", "updated", "unchanged"],
       verify: [],
     };
     for (const step of steps) {
@@ -672,6 +706,17 @@ describe("WorkflowTemplate reseed-unit", () => {
       gauge: { realtime: false, value: "{{=asInt(workflow.creationTimestamp.s) + asFloat(workflow.duration)}}" },
     });
     expect(metrics[1]).toMatchObject({ counter: { value: "1" }, labels: [{ key: "unit" }, { key: "result", value: "{{workflow.status}}" }] });
+  });
+
+  it("ensure-state gauges its targets and what the run did to them, from its own outputs (C4)", () => {
+    const metrics = z
+      .array(z.object({ name: z.string(), labels: z.array(z.object({ key: z.string(), value: z.string() })), when: z.string(), gauge: z.object({ realtime: z.boolean(), value: z.string() }) }))
+      .parse((stepTemplate("ensure-state") as { metrics: { prometheus: unknown } }).metrics.prometheus);
+    expect(metrics.map((m) => [m.name, m.labels[1]!.value, m.gauge.value])).toEqual(
+      ["targets", "created", "updated", "unchanged"].map((c) => ["reseed_unit_targets", c, `{{outputs.parameters.${c}}}`]),
+    );
+    for (const m of metrics) expect(m).toMatchObject({ when: "{{status}} == Succeeded", gauge: { realtime: false }, labels: [{ key: "unit", value: "{{outputs.parameters.unit}}" }, { key: "count" }] });
+    for (const step of ["validate-inputs", "wait-deps", "verify"] as const) expect((stepTemplate(step) as { metrics?: unknown }).metrics).toBeUndefined();
   });
 
   it("documents the step exit codes", () => {

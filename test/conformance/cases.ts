@@ -11,6 +11,7 @@ import { KeycloakTestAdmin } from "../harness/keycloak-admin.js";
 import { PostgresTestAdmin } from "../harness/postgres-admin.js";
 import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
 import { generatedSecretAuthorityCases, secretSyncCases } from "./authority-cases.js";
+import { federatedCredentialFanOutCase, secretSyncFanOutCase } from "./fan-out-cases.js";
 
 /**
  * Counts writes at an authority other than the Kubernetes API (Vault's audit device,
@@ -50,6 +51,11 @@ export interface ConformanceCase {
   deleteState(admin: Admin, ns: string): Promise<void>;
   /** P3 only: the operator, not reseed, restores its resource; the test plays the operator. Safe to call again. */
   operatorRestores?(admin: Admin, ns: string): Promise<void>;
+  /**
+   * Fan-out only: makes one more target match (a namespace, a ServiceAccount) and returns the
+   * writes the next run must make for it, and nothing else, as writesSince words them.
+   */
+  addTarget?(admin: Admin, ns: string): Promise<string[]>;
   /** Secret values the kind itself wrote, which must appear in no log, output or event. */
   writtenSecrets(admin: Admin, ns: string): Promise<string[]>;
 }
@@ -279,7 +285,7 @@ function azureFederatedCredentialCase(): ConformanceCase {
 // One entry per registered kind (several for a kind with several stores): the suite fails
 // for a kind that has none.
 export const cases: Record<string, ConformanceCase | ConformanceCase[]> = {
-  "secret-sync": secretSyncCases,
+  "secret-sync": [...secretSyncCases, secretSyncFanOutCase()],
   "generated-secret": [{
     spec: () => ({
       pattern: "reconciler",
@@ -331,7 +337,7 @@ export const cases: Record<string, ConformanceCase | ConformanceCase[]> = {
 
   "keycloak-client-secret": keycloakClientSecretCase(),
   "postgres-bootstrap": postgresBootstrapCase(),
-  "azure-federated-credential": azureFederatedCredentialCase(),
+  "azure-federated-credential": [azureFederatedCredentialCase(), federatedCredentialFanOutCase()],
   "coder-admin": coderAdminCase(),
 };
 

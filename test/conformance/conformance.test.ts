@@ -125,6 +125,21 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
     expect(recordedChanges(runs)).toEqual([]);
   });
 
+  // Fan-out cases only: the target that appeared since the last run is served, and only it.
+  const addTarget = c.addTarget;
+  if (addTarget) {
+    it("serves a target that matches since the last run, writing only to it (fan-out, C3)", async () => {
+      const expected = await addTarget(admin, ns);
+      const mark = await markWrites(c);
+      const runs = await run();
+      expect(runs.map((r) => r.code)).toEqual(runs.map(() => 0));
+      expect(await writesSince(c, mark, user)).toEqual(expected);
+      const again = await markWrites(c);
+      await run();
+      expect(await writesSince(c, again, user)).toEqual([]);
+    });
+  }
+
   it("fails at validate-inputs naming each missing input, before any write (C1)", async () => {
     const removals: Record<string, (a: Admin, n: string) => Promise<void>> = {
       ...c.removeInput,

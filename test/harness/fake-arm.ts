@@ -2,6 +2,8 @@
 // of it exists. It follows the documented API:
 //   PUT/GET /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/
 //           userAssignedIdentities/{identity}/federatedIdentityCredentials/{name}?api-version=2023-01-31
+//   GET     …/federatedIdentityCredentials?api-version=… lists them ({value, nextLink}, pages of PAGE_SIZE);
+//   DELETE  …/federatedIdentityCredentials/{name} answers 200, or 204 when there was none;
 //   PUT answers 201 on create and 200 on update; names follow ^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$;
 //   at most 20 credentials per identity; issuer + subject unique per identity.
 // It accepts bearer tokens the fake Entra (fake-entra.ts) issued for it, serves HTTPS on
@@ -21,6 +23,8 @@ import { makePki } from "./pki.js";
 export const FAKE_API_VERSION = "2023-01-31";
 const NAME_RULE = /^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$/;
 const MAX_PER_IDENTITY = 20;
+// Small on purpose, so a client that ignores nextLink misses credentials in the tests.
+const PAGE_SIZE = 5;
 
 export interface FakeFic {
   issuer: string;
@@ -91,7 +95,7 @@ export class FakeArm {
       return send(res, this.throttled.status, { error: { code, message: `fault injected by the test: ${code}` } }, { "retry-after": String(this.throttled.retryAfterSeconds) });
     }
     if (arm) res.once("finish", () => this.armRequests.push({ method: req.method ?? "GET", status: res.statusCode, at: Date.now() }));
-    const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)\/federatedIdentityCredentials\/([^/]+)$/i.exec(url.pathname);
+    const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)\/federatedIdentityCredentials(?:\/([^/]+))?$/i.exec(url.pathname);
     if (!m) return send(res, 404, { error: { code: "NotFound", message: `the fake does not serve ${req.method} ${url.pathname}` } });
     const auth = req.headers.authorization ?? "";
     // The SDK asks for a token for its endpoint (`<endpoint>/.default`); Azure's own is management.azure.com.
@@ -102,18 +106,29 @@ export class FakeArm {
     if (url.searchParams.get("api-version") !== FAKE_API_VERSION) {
       return send(res, 400, { error: { code: "InvalidApiVersionParameter", message: `The api-version '${url.searchParams.get("api-version")}' is invalid.` } });
     }
-    const [, sub, rg, identity, name] = m.map(decodeURIComponent) as [string, string, string, string, string];
+    const [, sub, rg, identity, name] = m.map((p) => (p === undefined ? p : decodeURIComponent(p))) as [string, string, string, string, string | undefined];
     const fics = this.credentials(sub, rg, identity);
     if (!fics) {
       return send(res, 404, { error: { code: "ResourceNotFound", message: `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${identity}' under resource group '${rg}' was not found.` } });
     }
-    const resource = (fic: FakeFic) => ({
-      id: url.pathname,
-      name,
+    const resource = (fic: FakeFic, n = name!) => ({
+      id: `${url.pathname.replace(/\/federatedIdentityCredentials.*$/i, "")}/federatedIdentityCredentials/${n}`,
+      name: n,
       type: "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
       properties: { issuer: fic.issuer, subject: fic.subject, audiences: fic.audiences },
     });
 
+    if (name === undefined) {
+      if (req.method !== "GET") return send(res, 405, { error: { code: "MethodNotAllowed", message: `${req.method} is not allowed on the collection.` } });
+      const skip = Number(url.searchParams.get("$skiptoken") ?? 0);
+      const names = [...fics.keys()].sort();
+      const next = new URL(url);
+      next.searchParams.set("$skiptoken", String(skip + PAGE_SIZE));
+      return send(res, 200, {
+        value: names.slice(skip, skip + PAGE_SIZE).map((n) => resource(fics.get(n)!, n)),
+        ...(skip + PAGE_SIZE < names.length ? { nextLink: next.toString() } : {}),
+      });
+    }
     if (req.method === "GET") {
       const fic = fics.get(name);
       return fic ? send(res, 200, resource(fic)) : send(res, 404, { error: { code: "NotFound", message: `Federated identity credential '${name}' not found.` } });

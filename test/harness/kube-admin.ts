@@ -6,7 +6,9 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
 } from "@kubernetes/client-node";
-import type { PolicyRule } from "../../steps/kinds/kind.js";
+import { ALL_NAMESPACES, type PolicyRule } from "../../steps/core/access.js";
+
+const toRbacRule = (r: PolicyRule) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs, ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) });
 
 const isStatus = (err: unknown, code: number) => (err as { code?: number }).code === code;
 
@@ -34,6 +36,15 @@ export class Admin {
     } catch (err) {
       if (!isStatus(err, 409)) throw err;
     }
+  }
+
+  /** Sets (a string) or removes (null) labels of a namespace, creating it first if needed. */
+  async labelNamespace(name: string, labels: Record<string, string | null>): Promise<void> {
+    await this.namespace(name);
+    const current = await this.core.readNamespace({ name });
+    const merged: Record<string, string | null> = { ...current.metadata?.labels, ...labels };
+    for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+    await this.core.replaceNamespace({ name, body: { ...current, metadata: { ...current.metadata, labels: merged as Record<string, string> } } });
   }
 
   async putSecret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
@@ -82,16 +93,41 @@ export class Admin {
     }
   }
 
-  /** One Role per namespace the rules touch, bound to the unit's service account. */
+  /**
+   * One Role per namespace the rules touch, bound to the unit's service account; rules in
+   * ALL_NAMESPACES go to one ClusterRole (named after both, as the chart does).
+   */
   async grant(saNamespace: string, serviceAccount: string, rules: PolicyRule[]): Promise<void> {
     const byNamespace = new Map<string, PolicyRule[]>();
     for (const r of rules) byNamespace.set(r.namespace, [...(byNamespace.get(r.namespace) ?? []), r]);
+    const clusterName = `${saNamespace}:reseed-${serviceAccount}`;
+    try {
+      await this.rbac.deleteClusterRole({ name: clusterName });
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+    const cluster = byNamespace.get(ALL_NAMESPACES);
+    byNamespace.delete(ALL_NAMESPACES);
+    if (cluster) {
+      await this.rbac.createClusterRole({ body: { metadata: { name: clusterName }, rules: cluster.map(toRbacRule) } });
+      try {
+        await this.rbac.createClusterRoleBinding({
+          body: {
+            metadata: { name: clusterName },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName },
+            subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace: saNamespace }],
+          },
+        });
+      } catch (err) {
+        if (!isStatus(err, 409)) throw err;
+      }
+    }
     for (const [namespace, rs] of byNamespace) {
       await this.namespace(namespace);
       const name = `reseed-${serviceAccount}`;
       const role = {
         metadata: { name, namespace },
-        rules: rs.map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs, ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) })),
+        rules: rs.map(toRbacRule),
       };
       try {
         await this.rbac.deleteNamespacedRole({ name, namespace });

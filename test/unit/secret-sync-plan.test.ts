@@ -72,7 +72,7 @@ describe("secret-sync settings", () => {
     ]);
     expect(problems({ from: kv("https://a.vault.azure.net"), to: kv("https://b.vault.azure.net"), keys: ["x"] }).join()).toContain("spec.ensure.with.drift");
     expect(problems({ from: kv("https://a.vault.azure.net"), to: kv("https://b.vault.azure.net"), keys: ["x"], drift: "report", prune: true })).toEqual([
-      "spec.ensure.with.prune: prune needs a prefix: only keys under the destination prefix can be known to be the unit's",
+      "spec.ensure.with.prune: prune needs a prefix or a namespaceSelector: only keys under the destination prefix, or Secrets the fan-out labelled, can be known to be the unit's",
     ]);
   });
 

@@ -104,7 +104,7 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
 */}}
 {{- define "reseed.step" -}}
 {{- $image := .root.Values.image -}}
-{{- $defaults := dict "result" "failed" "summary" (printf "{\"step\":\"%s\",\"result\":\"failed\",\"message\":\"the step wrote no summary\"}" .step) "fingerprint" "" "facts" "{}" "action" "none" -}}
+{{- $defaults := dict "result" "failed" "summary" (printf "{\"step\":\"%s\",\"result\":\"failed\",\"message\":\"the step wrote no summary\"}" .step) "fingerprint" "" "facts" "{}" "action" "none" "unit" "unknown" "targets" "0" "created" "0" "updated" "0" "unchanged" "0" -}}
 - name: {{ .step }}
   {{- if ne .step "validate-inputs" }}
   inputs:
@@ -117,6 +117,22 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
       - name: {{ $out }}
         valueFrom: {path: /tmp/reseed/outputs/{{ $out }}, default: {{ get $defaults $out | squote }}}
       {{- end }}
+  {{- if eq .step "ensure-state" }}
+  {{- /* Per-target evidence (C4): how many targets the last run had, and what it did to them. */}}
+  metrics:
+    prometheus:
+      {{- range $count := list "targets" "created" "updated" "unchanged" }}
+      - name: reseed_unit_targets
+        help: Targets of the unit's last successful ensure-state, by what it did to them (count=targets is all of them).
+        labels:
+          - {key: unit, value: "{{`{{outputs.parameters.unit}}`}}"}  # a template's metrics cannot resolve workflow.labels
+          - {key: count, value: {{ $count }}}
+        when: "{{`{{status}}`}} == Succeeded"
+        gauge:
+          realtime: false
+          value: "{{`{{outputs.parameters.`}}{{ $count }}{{`}}`}}"
+      {{- end }}
+  {{- end }}
   container:
     image: {{ include "reseed.image" (dict "step" .step "root" .root) }}
     imagePullPolicy: {{ $image.pullPolicy }}

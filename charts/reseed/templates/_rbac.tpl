@@ -16,6 +16,8 @@ which defaults to the release namespace.
                                        generated from steps/kinds): read = get [name];
                                        write = get, update, patch [name] and create.
                                        Stores authorized by their own auth (Vault, Key Vault) declare none.
+                                       A fan-out (a namespaceSelector, a serviceAccounts selector) gets a
+                                       ClusterRole instead: rbac-fan-out.yaml (docs/fan-out.md).
 
 <resource> is the reference's `resource`, or the kind's plural as Kubernetes forms it
 (reseed.plural: Ingress → ingresses, NetworkPolicy → networkpolicies).
@@ -64,7 +66,8 @@ Cluster-scoped objects are out of scope.
 {{- if kindIs "string" $a.object -}}
 {{- /* "reference": { apiVersion, kind, resource?, namespace?, name }; read only */ -}}
 {{- include "reseed.rbac.grantRef" (dict "to" $grants "ns" $unitNs "ref" $o "verbs" "get") -}}
-{{- else -}}
+{{- else if not $o.namespaceSelector -}}
+{{- /* An object with a namespaceSelector is a fan-out's target: rbac-fan-out.yaml (a ClusterRole). */ -}}
 {{- $ns := $o.namespace | default $unitNs -}}
 {{- if eq $a.verbs "read" -}}
 {{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" $a.object.group "resource" $a.object.resource "verbs" "get" "name" $o.name) -}}

@@ -96,7 +96,7 @@ templates:
   {{- /* Probe each dependency with backoff until waitTimeoutSeconds; name the one that timed out. */}}
   {{- include "reseed.step" (dict "step" "wait-deps" "root" $root "metrics" $stepMetrics) | nindent 2 }}
   {{- /* Change only what differs: created | updated | unchanged (C2). */}}
-  {{- include "reseed.step" (dict "step" "ensure-state" "outputs" (list "action") "root" $root "metrics" $stepMetrics) | nindent 2 }}
+  {{- include "reseed.step" (dict "step" "ensure-state" "outputs" (list "action" "unit" "targets" "created" "updated" "unchanged") "root" $root "metrics" $stepMetrics) | nindent 2 }}
   {{- /* Re-read independently, read-only, and check the desired state holds. */}}
   {{- include "reseed.step" (dict "step" "verify" "root" $root "metrics" $stepMetrics) | nindent 2 }}
 {{- end }}

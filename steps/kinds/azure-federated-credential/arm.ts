@@ -26,7 +26,16 @@ export interface CredentialRef {
 export interface FederatedCredentials {
   get(ref: CredentialRef): Promise<Partial<Credential> | undefined>;
   put(ref: CredentialRef, want: Credential): Promise<void>;
+  /** Every credential of an identity, by name (a fan-out counts the identity's slots with it). */
+  list(ref: Omit<CredentialRef, "name">): Promise<Map<string, Partial<Credential>>>;
+  remove(ref: CredentialRef): Promise<void>;
 }
+
+const fromArm = (fic: { issuer?: string; subject?: string; audiences?: string[] }): Partial<Credential> => ({
+  ...(fic.issuer ? { issuer: fic.issuer } : {}),
+  ...(fic.subject ? { subject: fic.subject } : {}),
+  audiences: fic.audiences ?? [],
+});
 
 /** Every token the SDK obtains is registered with the redactor before it is used. */
 function redacting(inner: TokenCredential, redactor: Redactor): TokenCredential {
@@ -66,8 +75,7 @@ export async function connectArm(identity: WorkloadIdentity, arm: { endpoint: st
   return {
     async get(ref) {
       try {
-        const fic = await fics.get(ref.resourceGroup, ref.identityName, ref.name);
-        return { ...(fic.issuer ? { issuer: fic.issuer } : {}), ...(fic.subject ? { subject: fic.subject } : {}), audiences: fic.audiences ?? [] };
+        return fromArm(await fics.get(ref.resourceGroup, ref.identityName, ref.name));
       } catch (err) {
         // A missing identity also answers 404 here; the PUT that follows then names it.
         if ((err as { statusCode?: number }).statusCode === 404) return undefined;
@@ -79,6 +87,23 @@ export async function connectArm(identity: WorkloadIdentity, arm: { endpoint: st
         await fics.createOrUpdate(ref.resourceGroup, ref.identityName, ref.name, { issuer: want.issuer, subject: want.subject, audiences: want.audiences });
       } catch (err) {
         throw armError(err, `writing federated credential ${ref.name} of identity ${ref.identityName}`, redactor);
+      }
+    },
+    async list(ref) {
+      const out = new Map<string, Partial<Credential>>();
+      try {
+        for await (const fic of fics.list(ref.resourceGroup, ref.identityName)) if (fic.name) out.set(fic.name, fromArm(fic));
+      } catch (err) {
+        throw armError(err, `listing the federated credentials of identity ${ref.identityName}`, redactor);
+      }
+      return out;
+    },
+    async remove(ref) {
+      try {
+        await fics.delete(ref.resourceGroup, ref.identityName, ref.name);
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return;
+        throw armError(err, `deleting federated credential ${ref.name} of identity ${ref.identityName}`, redactor);
       }
     },
   };

@@ -1,27 +1,60 @@
 import { z } from "zod";
-import { defineKind, type Check, type KindContext } from "../kind.js";
+import { ExitCode, SeedError } from "../../core/errors.js";
+import { defineKind, type Check, type KindContext, type EnsureReport } from "../kind.js";
+import { labelSelector } from "../../core/selector.js";
 import { inputValue, k8sName } from "../../core/spec.js";
 import { httpsUrl } from "../../core/url.js";
 import { workloadIdentityInputs } from "../../stores/key-vault/connection.js";
 import { connectArm, type CredentialRef, type FederatedCredentials } from "./arm.js";
-import { planCredential, subjectOf, type Credential } from "./plan.js";
+import { fanOutPermissions, matchingServiceAccounts } from "./fan-out.js";
+import { CREDENTIAL_NAME, NAME_PREFIX, planCredential, planCredentialFanOut, subjectOf, type Credential, type FicFanOutPlan } from "./plan.js";
 
-const settings = z.strictObject({
+const common = {
   subscriptionId: inputValue,
   resourceGroup: inputValue,
+  issuer: inputValue.describe("The cluster's OIDC issuer URL, usually a runtime-fact input (ConfigMap cluster-facts)."),
+  audiences: z.array(z.string().min(1)).min(1).default(["api://AzureADTokenExchange"]),
+  armEndpoint: httpsUrl.default("https://management.azure.com").describe("Azure Resource Manager; another only for sovereign clouds."),
+};
+
+const single = z.strictObject({
+  ...common,
   identityName: inputValue.describe("The user-assigned managed identity that trusts the ServiceAccount."),
   name: z
     .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$/, "must be 3-120 characters: letters, digits, - and _, starting with a letter or digit (Azure's rule)")
+    .regex(CREDENTIAL_NAME, "must be 3-120 characters: letters, digits, - and _, starting with a letter or digit (Azure's rule)")
     .describe("The federated identity credential's name."),
-  issuer: inputValue.describe("The cluster's OIDC issuer URL, usually a runtime-fact input (ConfigMap cluster-facts)."),
   serviceAccount: z.strictObject({ name: k8sName, namespace: k8sName.optional() }).describe("The subject: system:serviceaccount:<namespace>:<name>."),
-  audiences: z.array(z.string().min(1)).min(1).default(["api://AzureADTokenExchange"]),
-  armEndpoint: httpsUrl.default("https://management.azure.com").describe("Azure Resource Manager; another only for sovereign clouds."),
 });
-type Settings = z.infer<typeof settings>;
 
-function desired(ctx: KindContext, s: Settings): Credential {
+// One credential per matching ServiceAccount (docs/fan-out.md).
+const fanOut = z.strictObject({
+  ...common,
+  identityNames: z
+    .array(inputValue)
+    .min(1)
+    .describe("User-assigned identities the credentials go on, filled in order: Azure allows 20 credentials per identity."),
+  namePrefix: z
+    .string()
+    .regex(NAME_PREFIX, "must be 1-40 characters: letters, digits, - and _, starting with a letter or digit")
+    .describe("Every credential this unit creates is named <namePrefix><namespace>_<serviceAccount>; a prune touches only names with this prefix."),
+  serviceAccounts: z
+    .strictObject({
+      selector: labelSelector.optional().describe("The ServiceAccounts' own labels."),
+      namespaceSelector: labelSelector.optional().describe("The labels of the namespaces they are in."),
+    })
+    .refine((s) => s.selector !== undefined || s.namespaceSelector !== undefined, { message: "give selector, namespaceSelector or both" })
+    .describe("Every ServiceAccount that matches gets a credential, on every run."),
+  prune: z.boolean().default(false).describe("Delete this unit's credentials (by name prefix) whose ServiceAccount no longer matches. Nothing is deleted otherwise."),
+});
+
+const settings = z.union([single, fanOut]);
+type Settings = z.infer<typeof settings>;
+type Single = z.infer<typeof single>;
+type FanOut = z.infer<typeof fanOut>;
+const isFanOut = (s: Settings): s is FanOut => "serviceAccounts" in s;
+
+function issuerOf(ctx: KindContext, s: Settings): string {
   const issuer = ctx.value(s.issuer);
   let url: URL | undefined;
   try {
@@ -30,11 +63,15 @@ function desired(ctx: KindContext, s: Settings): Credential {
     url = undefined;
   }
   if (url?.protocol !== "https:") throw new Error(`the issuer ${issuer} is not an https URL; Azure trusts only https issuers`);
-  return { issuer, subject: subjectOf(s.serviceAccount.namespace ?? ctx.namespace, s.serviceAccount.name), audiences: s.audiences };
+  return issuer;
 }
 
-async function connect(ctx: KindContext, s: Settings): Promise<{ arm: FederatedCredentials; ref: CredentialRef }> {
-  const arm = await connectArm(
+function desired(ctx: KindContext, s: Single): Credential {
+  return { issuer: issuerOf(ctx, s), subject: subjectOf(s.serviceAccount.namespace ?? ctx.namespace, s.serviceAccount.name), audiences: s.audiences };
+}
+
+function armOf(ctx: KindContext, s: Settings): Promise<FederatedCredentials> {
+  return connectArm(
     {
       clientId: ctx.inputs.get("env AZURE_CLIENT_ID")!,
       tenantId: ctx.inputs.get("env AZURE_TENANT_ID")!,
@@ -45,7 +82,10 @@ async function connect(ctx: KindContext, s: Settings): Promise<{ arm: FederatedC
     { endpoint: s.armEndpoint, subscriptionId: ctx.value(s.subscriptionId) },
     ctx.redactor,
   );
-  return { arm, ref: { resourceGroup: ctx.value(s.resourceGroup), identityName: ctx.value(s.identityName), name: s.name } };
+}
+
+async function connect(ctx: KindContext, s: Single): Promise<{ arm: FederatedCredentials; ref: CredentialRef }> {
+  return { arm: await armOf(ctx, s), ref: { resourceGroup: ctx.value(s.resourceGroup), identityName: ctx.value(s.identityName), name: s.name } };
 }
 
 export const azureFederatedCredential = defineKind<Settings>({
@@ -54,14 +94,18 @@ export const azureFederatedCredential = defineKind<Settings>({
   description: "A federated identity credential on a user-assigned managed identity trusts a ServiceAccount of this cluster's issuer; drift is corrected by upsert.",
   patterns: ["reconciler"],
   spec: settings,
-  inputs: ["subscriptionId", "resourceGroup", "identityName", "issuer"].map((field) => ({ path: [field], mustBe: "non-secret" })),
+  inputs: [["subscriptionId"], ["resourceGroup"], ["identityName"], ["identityNames", "*"], ["issuer"]].map((path) => ({ path, mustBe: "non-secret" as const })),
   // What Azure workload identity injects into a labelled pod: missing ones fail
   // validate-inputs, by name, with the unit's other inputs (C1).
   implicitInputs: () => workloadIdentityInputs(),
   dependencies: () => [],
+  // Nothing in Kubernetes for one credential (Azure RBAC on the identity, through workload
+  // identity); a fan-out lists ServiceAccounts (and namespaces) across the cluster.
   access: [],
+  clusterAccess: (s) => (isFanOut(s) ? fanOutPermissions(s.serviceAccounts) : []),
 
   async ensure(ctx, s) {
+    if (isFanOut(s)) return ensureFanOut(ctx, s);
     const want = desired(ctx, s);
     const { arm, ref } = await connect(ctx, s);
     const plan = planCredential(s.name, want, await arm.get(ref));
@@ -72,6 +116,7 @@ export const azureFederatedCredential = defineKind<Settings>({
   },
 
   async verify(ctx, s) {
+    if (isFanOut(s)) return verifyFanOut(ctx, s);
     const want = desired(ctx, s);
     const { arm, ref } = await connect(ctx, s);
     const have = await arm.get(ref);
@@ -84,3 +129,48 @@ export const azureFederatedCredential = defineKind<Settings>({
     return [check];
   },
 });
+
+/** Reads the matching ServiceAccounts and every identity's credentials, and plans; writes nothing. */
+async function planFanOut(ctx: KindContext, s: FanOut): Promise<{ arm: FederatedCredentials; resourceGroup: string; plan: FicFanOutPlan }> {
+  const issuer = issuerOf(ctx, s);
+  const serviceAccounts = await matchingServiceAccounts(ctx, s.serviceAccounts);
+  const arm = await armOf(ctx, s);
+  const resourceGroup = ctx.value(s.resourceGroup);
+  const identities = [];
+  for (const v of s.identityNames) {
+    const identity = ctx.value(v);
+    identities.push({ identity, credentials: await arm.list({ resourceGroup, identityName: identity }) });
+  }
+  return { arm, resourceGroup, plan: planCredentialFanOut({ prefix: s.namePrefix, serviceAccounts, issuer, audiences: s.audiences, identities, prune: s.prune }) };
+}
+
+async function ensureFanOut(ctx: KindContext, s: FanOut): Promise<EnsureReport> {
+  const { arm, resourceGroup, plan } = await planFanOut(ctx, s);
+  if (!plan.ok) {
+    throw new SeedError(ExitCode.missingInput, `too many ServiceAccounts for the identities: ${plan.matches} match, room for ${plan.capacity}; nothing was written`, "add a user-assigned identity to identityNames, narrow the selector, or prune", [
+      { subject: "identityNames", message: plan.reason },
+    ]);
+  }
+  // Deletes come first: under prune they free the slots the creates need.
+  for (const w of plan.writes) {
+    const ref = { resourceGroup, identityName: w.identity, name: w.name };
+    if (w.action === "pruned") await arm.remove(ref);
+    else await arm.put(ref, w.want!);
+    ctx.record({
+      verb: w.action === "pruned" ? "deleted" : w.action,
+      object: `federated identity credential ${w.name} of managed identity ${resourceGroup}/${w.identity}`,
+      ...(w.action === "pruned" ? { note: "its ServiceAccount no longer matches (prune)" } : {}),
+    });
+  }
+  return { targets: plan.targets };
+}
+
+async function verifyFanOut(ctx: KindContext, s: FanOut): Promise<Check[]> {
+  const { plan } = await planFanOut(ctx, s);
+  if (!plan.ok) return [{ name: `federated credentials with prefix ${s.namePrefix}`, ok: false, detail: plan.reason }];
+  const wanted = plan.targets.filter((t) => t.action !== "kept" && t.action !== "pruned");
+  return [
+    { name: `a federated credential for each matching ServiceAccount (prefix ${s.namePrefix})`, ok: !plan.writes.length, detail: `${wanted.filter((t) => t.action === "unchanged").length} of ${wanted.length} in place` },
+    ...plan.writes.map((w) => ({ name: `federated credential ${w.name} of identity ${w.identity}`, ok: false, detail: w.action === "created" ? "does not exist" : w.action === "pruned" ? "its ServiceAccount no longer matches and it should have been pruned" : w.changes.join("; ") })),
+  ];
+}

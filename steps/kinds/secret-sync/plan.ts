@@ -76,3 +76,73 @@ export function planSync(opts: {
   changes.push(...remove.map((k) => `pruned ${k} (no longer in the source)`));
   return { write, drifted, remove, changes };
 }
+
+// --- fan-out: one source, the same Secret in every namespace a selector matches ---------------
+
+/** What a fan-out finds in one namespace: whether it matches, and the Secret there if any. */
+export interface FanOutTarget {
+  namespace: string;
+  matches: boolean;
+  /** The Secret's values; undefined when the namespace holds no Secret of that name. */
+  data: Record<string, string> | undefined;
+  /** Carries this unit's fan-out label: reseed wrote it, so a prune may delete it. */
+  ours: boolean;
+}
+
+export type FanOutAction = "created" | "updated" | "unchanged" | "pruned" | "kept" | "conflict" | "skipped";
+
+export interface FanOutStep {
+  namespace: string;
+  action: FanOutAction;
+  /** The whole data to write (the Secret's other keys kept), when the target is written. */
+  data?: Record<string, string>;
+  delete?: boolean;
+  drifted: string[];
+  changes: string[];
+}
+
+/**
+ * Per namespace: a matching one gets exactly what differs (as planSync decides for one
+ * destination); one that no longer matches keeps its Secret, or loses it under prune if this
+ * unit wrote it; a Secret of that name that this unit did not write is never touched (a
+ * conflict, reported); the source itself, if a selector matches its namespace, is skipped.
+ */
+export function planFanOut(opts: {
+  pairs: Pair[];
+  source: Record<string, string>;
+  targets: FanOutTarget[];
+  drift: Drift;
+  prune: boolean;
+  /** The destination prefix of a prefix sync: the keys a prune may remove inside each Secret. */
+  prunePrefix?: string | undefined;
+  /** The namespace of a Kubernetes source of the same name, which is never a target. */
+  sourceNamespace?: string | undefined;
+}): FanOutStep[] {
+  const steps: FanOutStep[] = [];
+  for (const t of [...opts.targets].sort((a, b) => a.namespace.localeCompare(b.namespace))) {
+    const base = { namespace: t.namespace, drifted: [], changes: [] };
+    if (t.namespace === opts.sourceNamespace) {
+      if (t.matches) steps.push({ ...base, action: "skipped", changes: ["is the source's own Secret"] });
+      continue;
+    }
+    if (!t.matches) {
+      if (!t.ours) continue;
+      steps.push(opts.prune ? { ...base, action: "pruned", delete: true, changes: ["deleted: the namespace no longer matches"] } : { ...base, action: "kept", changes: ["the namespace no longer matches; kept (prune is off)"] });
+      continue;
+    }
+    if (t.data !== undefined && !t.ours) {
+      steps.push({ ...base, action: "conflict", changes: ["a Secret of that name exists that this unit did not write; left as it is"] });
+      continue;
+    }
+    const destination = t.data ?? {};
+    const prunable = opts.prune && opts.prunePrefix !== undefined ? Object.keys(destination).filter((k) => k.startsWith(opts.prunePrefix!)) : [];
+    const plan = planSync({ pairs: opts.pairs, source: opts.source, destination, drift: opts.drift, prunable });
+    if (!plan.changes.length) {
+      steps.push({ ...base, action: "unchanged", drifted: plan.drifted });
+      continue;
+    }
+    const data = Object.fromEntries(Object.entries({ ...destination, ...plan.write }).filter(([k]) => !plan.remove.includes(k)));
+    steps.push({ namespace: t.namespace, action: t.data === undefined ? "created" : "updated", data, drifted: plan.drifted, changes: plan.changes });
+  }
+  return steps;
+}
