@@ -54,6 +54,9 @@ export const chartValues = z.strictObject({
     failedJobsHistoryLimit: z.number().int().min(1).describe("Failed runs kept as evidence (C4)."),
     ttlSecondsAfterSuccess: z.number().int().min(0),
     ttlSecondsAfterFailure: z.number().int().min(3600).describe("Failed runs are evidence (C4): keep them at least an hour."),
+    archiveLogs: z
+      .boolean()
+      .describe("Every step's log saved to the cluster's artifact repository, so it outlives pod GC and the Workflow's TTL (C4; docs/evidence-archive.md)."),
   }),
   units: z.record(unitName, unitValues).describe("Seeding units by name: a SeedingUnit spec plus enabled, schedule, suspend, serviceAccount, podLabels."),
 });

@@ -60,6 +60,9 @@ activeDeadlineSeconds: {{ $d.activeDeadlineSeconds }}  # a hung run must end, or
 # No retryStrategy, here or in the template: the steps' bounded internal retry is the retry (P1).
 podGC:
   strategy: OnPodSuccess  # C4: failed pods, and so their logs, stay as evidence
+{{- if $d.archiveLogs }}
+archiveLogs: true  # C4: every step's log goes to the artifact repository, and outlives its pod
+{{- end }}
 ttlStrategy:
   secondsAfterSuccess: {{ $d.ttlSecondsAfterSuccess }}
   secondsAfterFailure: {{ $d.ttlSecondsAfterFailure }}  # C4: failures are kept for inspection
