@@ -1,0 +1,40 @@
+# Argo CD for the e2e suite (test/e2e/argo-cd.test.ts): the application controller and the
+# repo server, from a small main of ours over the module (test/servers/argocd/main.go says
+# why not upstream's), plus Redis from Debian. Included by the top Makefile after servers.mk,
+# whose helpers it uses.
+#
+# Argo CD v3.6.2 declares go 1.27, newer than the machine's Go, so the build names the
+# toolchain (the Go proxy serves it; GOTOOLCHAIN=local is this machine's default).
+#
+# Cold build measured on the 2-core dev machine, empty Go build cache for that toolchain,
+# modules already downloaded, while other engineers' builds shared the machine:
+#   argocd (controller + repo server) v3.6.2   ARGOCD_COLD_BUILD
+# Warm (nothing changed): make skips it. Downloading the modules (first run): about 30 s.
+
+ARGOCD_MODULE := github.com/argoproj/argo-cd/v3
+ARGOCD_VERSION := $(call gomod_version,argocd,$(ARGOCD_MODULE))
+ARGOCD_TOOLCHAIN := go1.27.3
+# As upstream's Makefile sets it: the controller reports it, and puts it in its user agent.
+ARGOCD_LDFLAGS := -X $(ARGOCD_MODULE)/common.version=$(patsubst v%,%,$(ARGOCD_VERSION))
+# main.go is ours, so it is part of the key beside go.mod and go.sum (see build_key).
+ARGOCD_KEY := $(shell cat $(addprefix $(SERVERS_DIR)/argocd/,go.mod go.sum main.go) | { cat; echo '$(ARGOCD_LDFLAGS)'; } | sha256sum | cut -c1-10)
+ARGOCD_FILE := $(BIN)/argocd-$(ARGOCD_VERSION)-$(ARGOCD_KEY)
+# The CRDs and the manifests the e2e test applies come from the same module.
+ARGOCD_CRDS := $(call gomod_dir,argocd,$(ARGOCD_MODULE))/manifests/crds
+
+ifdef RESEED_ARGOCD
+SERVERS_ARGOCD :=
+else
+RESEED_ARGOCD := $(ARGOCD_FILE)
+SERVERS_ARGOCD := $(ARGOCD_FILE) $(BIN)/argocd
+endif
+export RESEED_ARGOCD
+
+$(ARGOCD_FILE): export GOTOOLCHAIN := $(ARGOCD_TOOLCHAIN)
+$(ARGOCD_FILE):
+	$(call go_tool_build,argocd,.,$(ARGOCD_LDFLAGS))
+
+# Phony for the same reason as the links in servers.mk.
+.PHONY: $(BIN)/argocd
+$(BIN)/argocd: $(ARGOCD_FILE)
+	@ln -sfn $(notdir $<) $@
