@@ -14,7 +14,6 @@ import (
 	controller "github.com/argoproj/argo-cd/v3/cmd/argocd-application-controller/commands"
 	reposerver "github.com/argoproj/argo-cd/v3/cmd/argocd-repo-server/commands"
 	"github.com/argoproj/argo-cd/v3/common"
-	"github.com/argoproj/argo-cd/v3/util/grpc"
 	"github.com/argoproj/argo-cd/v3/util/log"
 )
 
@@ -22,8 +21,10 @@ func init() {
 	klog.SetLogger(log.NewLogrusLogger(log.NewWithCurrentConfig()))
 }
 
+// Upstream's main also calls util/grpc.DisableSRVLookups, which turns off the gRPC DNS SRV
+// lookups that grpc's balancer/grpclb package turns on when linked, and panics when they are
+// already off. The two components here do not link grpclb, so they are off, and it is not called.
 func main() {
-	grpc.DisableSRVLookups()
 	var command *cobra.Command
 	switch name := os.Getenv("ARGOCD_BINARY_NAME"); name {
 	case common.CommandApplicationController:
