@@ -23,6 +23,7 @@ include test/servers/keycloak.mk
 include test/servers/coder.mk
 include test/servers/openbao.mk
 include test/servers/argocd.mk
+include test/servers/versitygw.mk
 
 NODE_DEPS := node_modules/.installed
 STEP_SOURCES := $(shell find steps -name '*.ts' -o -name '*.mjs') package-lock.json

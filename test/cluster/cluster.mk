@@ -156,9 +156,9 @@ cluster-env:
 ARGO_INSTALL := ARGO_MANIFESTS="$(call gomod_dir,argo,$(ARGO_MODULE))/manifests" ARGO_CRDS=$(RESEED_ARGO_CRDS) \
   CONTROLLER_IMAGE=$(CONTROLLER_IMAGE_REF) EXECUTOR_IMAGE=$(ARGOEXEC_IMAGE_REF) $(CLUSTER_SCRIPTS)/argo-install.sh
 E2E_ENV := KUBECONFIG=$(CLUSTER_DIR)/admin.kubeconfig RESEED_E2E_AUDIT_LOG=$(CLUSTER_DIR)/logs/audit.log \
-  RESEED_ARGOCD_CRDS="$(ARGOCD_CRDS)"
+  RESEED_ARGOCD_SRC="$(ARGOCD_SRC)"
 
-E2E_DEPS := $(NODE_DEPS) dist/.built $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS) $(SERVERS_ARGOCD) cluster-deps \
+E2E_DEPS := $(NODE_DEPS) dist/.built $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS) $(SERVERS_ARGOCD) $(SERVERS_VERSITYGW) $(SERVERS_POSTGRES) cluster-deps \
   $(BIN)/kube-apiserver $(BIN)/etcd $(KUBE_NODE_NAMES:%=$(BIN)/%) $(CLUSTER_IMAGES)
 # $(call with_cluster,command): up, Argo installed, the command, down whatever it did;
 # fails if the command failed.

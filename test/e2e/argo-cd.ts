@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
@@ -105,12 +105,12 @@ export class ArgoCd {
   /** CRDs, the argocd namespace and its settings, then Redis, the repo server and the controller. */
   async start(): Promise<void> {
     const binary = need("RESEED_ARGOCD", "the Argo CD binary (test/servers/argocd)");
-    const crds = need("RESEED_ARGOCD_CRDS", "Argo CD's manifests/crds directory");
+    const src = need("RESEED_ARGOCD_SRC", "the source of the Argo CD module the binary was built from");
     const redis = which("redis-server");
     which("git");
 
     for (const crd of ["application-crd.yaml", "appproject-crd.yaml"]) {
-      cli(this.env, "kubectl", ["apply", "--server-side", "--force-conflicts", "--filename", path.join(crds, crd)]);
+      cli(this.env, "kubectl", ["apply", "--server-side", "--force-conflicts", "--filename", path.join(src, "manifests/crds", crd)]);
     }
     cli(this.env, "kubectl", ["wait", "--for=condition=Established", "--timeout=60s", "crd/applications.argoproj.io", "crd/appprojects.argoproj.io"]);
     await this.kube.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ARGOCD_NS } }, { allowed: [409] });
@@ -127,10 +127,14 @@ export class ArgoCd {
       spec: { sourceRepos: ["*"], destinations: [{ server: "*", namespace: "*" }], clusterResourceWhitelist: [{ group: "*", kind: "*" }] },
     }, { allowed: [409] });
 
-    // helm on PATH for the repo server, by that name: the build names it by version and key.
+    // On the repo server's PATH, as in upstream's image: helm by that name (the build names it
+    // by version and key), and the script it runs on every revision it checks out (the
+    // module cache drops its executable bit).
     const bin = path.join(this.dir, "bin");
     mkdirSync(bin);
     symlinkSync(this.env.helm, path.join(bin, "helm"));
+    copyFileSync(path.join(src, "hack/git-verify-wrapper.sh"), path.join(bin, "git-verify-wrapper.sh"));
+    chmodSync(path.join(bin, "git-verify-wrapper.sh"), 0o755);
     const [redisPort, repoPort, repoMetrics, controllerMetrics] = await freePorts(4);
     const common = {
       ...process.env,
@@ -191,16 +195,14 @@ export class ArgoCd {
     await this.kube.json("DELETE", `${APPLICATIONS}/${name}`, undefined, { allowed: [404] });
   }
 
-  /** `argocd app get --refresh`: the controller compares with Git again now, not on its 3-minute timer. Returns when it has. */
+  /** `argocd app get --refresh`: the controller compares with Git again now, not on its 3-minute timer. Returns when it has (it removes the annotation). */
   async refresh(name: string): Promise<Application> {
-    const before = (await this.application(name)).status?.reconciledAt ?? "";
     await this.kube.json("PATCH", `${APPLICATIONS}/${name}`, { metadata: { annotations: { "argocd.argoproj.io/refresh": "normal" } } },
       { contentType: "application/merge-patch+json" });
     return waitFor(`Application ${name} to be refreshed`, 60_000, async () => {
       await this.assertRunning();
       const app = await this.application(name);
-      const done = app.metadata.annotations?.["argocd.argoproj.io/refresh"] === undefined && (app.status?.reconciledAt ?? "") > before;
-      return done ? app : undefined;
+      return app.metadata.annotations?.["argocd.argoproj.io/refresh"] === undefined ? app : undefined;
     });
   }
 

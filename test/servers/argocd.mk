@@ -19,8 +19,9 @@ ARGOCD_LDFLAGS := -X $(ARGOCD_MODULE)/common.version=$(patsubst v%,%,$(ARGOCD_VE
 # main.go is ours, so it is part of the key beside go.mod and go.sum (see build_key).
 ARGOCD_KEY := $(shell cat $(addprefix $(SERVERS_DIR)/argocd/,go.mod go.sum main.go) | { cat; echo '$(ARGOCD_LDFLAGS)'; } | sha256sum | cut -c1-10)
 ARGOCD_FILE := $(BIN)/argocd-$(ARGOCD_VERSION)-$(ARGOCD_KEY)
-# The CRDs and the manifests the e2e test applies come from the same module.
-ARGOCD_CRDS := $(call gomod_dir,argocd,$(ARGOCD_MODULE))/manifests/crds
+# The module's source: the e2e test applies its CRDs (manifests/crds) and puts its
+# hack/git-verify-wrapper.sh on the repo server's PATH, as upstream's image does.
+ARGOCD_SRC := $(call gomod_dir,argocd,$(ARGOCD_MODULE))
 
 ifdef RESEED_ARGOCD
 SERVERS_ARGOCD :=
