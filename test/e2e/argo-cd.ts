@@ -191,8 +191,10 @@ export class ArgoCd {
     return this.kube.get<Application>(`${APPLICATIONS}/${name}`);
   }
 
+  /** Deletes the Application if there is one (none when start failed before the CRD was in). */
   async delete(name: string): Promise<void> {
-    await this.kube.json("DELETE", `${APPLICATIONS}/${name}`, undefined, { allowed: [404] });
+    const res = await this.kube.request("DELETE", `${APPLICATIONS}/${name}`);
+    if (res.status !== 200 && res.status !== 404) throw new Error(`DELETE Application ${name} answered ${res.status}: ${res.body.slice(0, 300)}`);
   }
 
   /** `argocd app get --refresh`: the controller compares with Git again now, not on its 3-minute timer. Returns when it has (it removes the annotation). */

@@ -24,7 +24,8 @@ ARGOCD_KEY := $(shell cat $(addprefix $(SERVERS_DIR)/argocd/,go.mod go.sum main.
 ARGOCD_FILE := $(BIN)/argocd-$(ARGOCD_VERSION)-$(ARGOCD_KEY)
 # The module's source: the e2e test applies its CRDs (manifests/crds) and puts its
 # hack/git-verify-wrapper.sh on the repo server's PATH, as upstream's image does.
-ARGOCD_SRC := $(call gomod_dir,argocd,$(ARGOCD_MODULE))
+ARGOCD_SRC := $$(cd $(SERVERS_DIR)/argocd && export GOTOOLCHAIN=$(ARGOCD_TOOLCHAIN) \
+  && go mod download $(ARGOCD_MODULE) && go list -m -f '{{.Dir}}' $(ARGOCD_MODULE))
 
 ifdef RESEED_ARGOCD
 SERVERS_ARGOCD :=
