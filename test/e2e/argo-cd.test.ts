@@ -31,6 +31,7 @@ const SEEDED = { [DISABLED_UNIT]: "secrets/coder-db", "cluster-facts": "configma
 const SYNC = 300_000; // a sync waits for its PostSync hook: one run of four pods on a busy two-core machine
 const RUN = 150_000;
 const TICK = 80_000; // the next `* * * * *` run, plus the controller's reaction
+const PATIENCE_S = NORTH_STAR_S + 180; // a late convergence is still measured, and reported against the goal
 
 // The executor records Argo task results and the steps record Events with the unit's own
 // account: evidence, not state. Every other write is state (as in argo.test.ts).
@@ -124,11 +125,12 @@ afterAll(async () => {
 
 describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
   // Each step continues the Application's life from the one before: after a failure the
-  // rest would only wait out their timeouts, so they fail at once, naming the cause.
+  // rest would only wait out their timeouts, so they fail at once, naming the cause. The two
+  // timings (north star, reset drill) change no state, so a slow one stops nothing after it.
   let failed = "";
   beforeEach(({ task }) => {
     if (failed) throw new Error(`not run: "${failed}" failed, and every later step builds on it`);
-    onTestFailed(() => { failed ||= task.name; });
+    if (!/^(north star|reset drill)/.test(task.name)) onTestFailed(() => { failed ||= task.name; });
   });
 
   it("is what the docs give: docs/argo-cd/application.yaml, with only the repository, revision, values files and namespace this cluster has", async () => {
@@ -174,11 +176,11 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
 
   it("north star: every P1/P3 unit verified within one interval + 60 s of the Application's creation", async () => {
     const crons = rendered(valuesText()).filter((o) => o.kind === "CronWorkflow").map((o) => o.metadata.name);
-    const result = await convergence(kube, NS, crons, appliedAt);
+    const result = await convergence(kube, NS, crons, appliedAt, PATIENCE_S);
     const { line, slowest } = figures(result);
-    console.log(`north star, Argo CD install from an empty namespace: every P1/P3 unit verified ${slowest.toFixed(0)} s after the Application was created (goal ${NORTH_STAR_S} s) — ${line}`);
+    console.log(`north star, Argo CD install from an empty namespace: ${Number.isFinite(slowest) ? `every P1/P3 unit verified ${slowest.toFixed(0)} s` : `not every P1/P3 unit verified ${PATIENCE_S} s`} after the Application was created (goal ${NORTH_STAR_S} s) — ${line}`);
     expect(slowest).toBeLessThanOrEqual(NORTH_STAR_S);
-  }, (NORTH_STAR_S + 30) * 1000);
+  }, (PATIENCE_S + 30) * 1000);
 
   it("no perpetual diff: three refreshes later the Application is still Synced, with no new sync and no new hook run", async () => {
     const before = await argocd.application(APP);
@@ -213,9 +215,9 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
     }
     const resetAt = Date.now();
     const crons = rendered(valuesText()).filter((o) => o.kind === "CronWorkflow").map((o) => o.metadata.name);
-    const result = await convergence(kube, NS, crons, resetAt);
+    const result = await convergence(kube, NS, crons, resetAt, PATIENCE_S);
     const { line, slowest } = figures(result);
-    console.log(`reset drill: every P1/P3 unit verified ${slowest.toFixed(0)} s after every seeded object was deleted (goal ${NORTH_STAR_S} s) — ${line}`);
+    console.log(`reset drill: ${Number.isFinite(slowest) ? `every P1/P3 unit verified ${slowest.toFixed(0)} s` : `not every P1/P3 unit verified ${PATIENCE_S} s`} after every seeded object was deleted (goal ${NORTH_STAR_S} s) — ${line}`);
     expect(slowest).toBeLessThanOrEqual(NORTH_STAR_S);
     for (const seeded of Object.values(SEEDED)) expect(await live(seeded), seeded).toBeDefined();
 
@@ -231,7 +233,7 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
     const writes = Object.fromEntries(await Promise.all(crons.map(async (unit) => [unit, await stateWrites(mark, unit)] as const)));
     console.log(`reset drill, the interval after: ${crons.map((u) => `${u} ${writes[u]!.length} writes`).join("; ")}`);
     for (const unit of crons) expect(writes[unit], unit).toEqual([]);
-  }, (NORTH_STAR_S + 30) * 1000 + TICK + RUN);
+  }, (PATIENCE_S + 30) * 1000 + TICK + RUN);
 
   it("a commit that changes the hook unit's runId runs the hook once", async () => {
     const runId = "2026-12-03";

@@ -40,12 +40,13 @@ const verifyNode = (wf: Workflow): WorkflowNode | undefined =>
 
 /**
  * Waits until every CronWorkflow named in `units` has a run whose verify step succeeded after
- * `since`, or until the north-star window (plus the second Argo's timestamps round to) has
- * passed. Returns, per unit, the seconds from `since` to that verify's finish, or what it saw instead.
+ * `since`, or until `patienceS` seconds after it (by default the north-star window plus the
+ * second Argo's timestamps round to; longer, to report how late a slow convergence was).
+ * Returns, per unit, the seconds from `since` to that verify's finish, or what it saw instead.
  */
-export async function convergence(kube: Kube, ns: string, units: string[], since: number): Promise<Map<string, number | string>> {
+export async function convergence(kube: Kube, ns: string, units: string[], since: number, patienceS = NORTH_STAR_S + 5): Promise<Map<string, number | string>> {
   const seen = new Map<string, number | string>();
-  const deadline = since + (NORTH_STAR_S + 5) * 1000;
+  const deadline = since + patienceS * 1000;
   for (;;) {
     for (const unit of units) {
       if (typeof seen.get(unit) === "number") continue;
