@@ -26,7 +26,7 @@ include test/servers/argocd.mk
 include test/servers/versitygw.mk
 
 NODE_DEPS := node_modules/.installed
-STEP_SOURCES := $(shell find steps -name '*.ts' -o -name '*.mjs') package-lock.json
+STEP_SOURCES := $(sort $(shell find steps -name '*.ts' -o -name '*.mjs') steps/kinds/registry.ts) package-lock.json
 TS_NODE := node --loader ts-node/esm --no-warnings
 VITEST := vitest run --config test/vitest.config.ts
 
@@ -40,11 +40,14 @@ help:
 	@echo "  make dev-reset        forget make dev's state: the next make dev seeds from scratch"
 	@echo "  make lint             reseed lint the chart's values files"
 	@echo "Contributing:"
-	@echo "  make test             typecheck, generated-file check, lint, unit + integration tests on"
+	@echo "  make test             typecheck, generated-file check, lint, lint-code, unit + integration tests on"
 	@echo "                        real servers, then make e2e (what .ci/run runs after make dev)"
 	@echo "  make test-unit        the unit tests only (no servers)"
 	@echo "  make typecheck        tsc --noEmit"
-	@echo "  make generate         regenerate values.schema.json, workflowtemplates/ and cronworkflows/"
+	@echo "  make lint-code        eslint (with the import-boundary rule between layers) and prettier --check"
+	@echo "  make format           prettier --write the tree (printWidth 120)"
+	@echo "  make generate         regenerate the kind registry, values.schema.json, _kinds.tpl, workflowtemplates/"
+	@echo "                        and cronworkflows/"
 	@echo "  make check-generated  fail if the generated files are stale"
 	@echo "  make build            bundle the step programs and the CLI into dist/"
 	@echo "  make deps             Node 24 and the npm packages (npm ci)"
@@ -80,6 +83,10 @@ dist/.built: $(NODE_DEPS) $(STEP_SOURCES)
 	node steps/build.mjs
 	@touch $@
 
+# The kind registry lists the folders of steps/kinds: a new folder is a new kind.
+steps/kinds/registry.ts: steps/kinds/registry.mjs $(wildcard steps/kinds/*/index.ts) | $(NODE_BOOT)/.installed
+	node steps/kinds/registry.mjs > $@
+
 .PHONY: build
 build: dist/.built
 
@@ -88,19 +95,22 @@ typecheck: $(NODE_DEPS)
 	tsc --noEmit -p .
 
 # One source of truth: the zod schemas generate values.schema.json (and from it the chart
-# README's values table), the chart renders workflowtemplates/ and cronworkflows/.
+# README's values table), the kinds' access and inputs declarations the chart's _kinds.tpl,
+# and the chart renders workflowtemplates/ and cronworkflows/.
 .PHONY: generate
-generate: dist/.built $(SERVERS_HELM)
+generate: steps/kinds/registry.ts dist/.built $(SERVERS_HELM)
+	node steps/kinds/registry.mjs > steps/kinds/registry.ts
 	node dist/reseed.mjs schema values > charts/reseed/values.schema.json
+	node dist/reseed.mjs schema chart-kinds > charts/reseed/templates/_kinds.tpl
 	node charts/values-table.mjs
 	HELM=$(RESEED_HELM) bash charts/render.sh
 
 .PHONY: check-generated
 check-generated: generate
-	@if [ -n "$$(git status --porcelain --untracked-files=all -- charts workflowtemplates cronworkflows)" ]; then \
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- charts workflowtemplates cronworkflows steps/kinds/registry.ts)" ]; then \
 	  echo "Generated files are stale; run 'make generate' and commit:"; \
-	  git status --short -- charts workflowtemplates cronworkflows; \
-	  git --no-pager diff --stat -- charts workflowtemplates cronworkflows; \
+	  git status --short -- charts workflowtemplates cronworkflows steps/kinds/registry.ts; \
+	  git --no-pager diff --stat -- charts workflowtemplates cronworkflows steps/kinds/registry.ts; \
 	  exit 1; \
 	fi
 
@@ -108,12 +118,24 @@ check-generated: generate
 lint: dist/.built
 	node dist/reseed.mjs lint charts/reseed/values.yaml charts/reseed/examples/*.yaml
 
+# The code itself: eslint (typescript-eslint, and the layer rule: each layer of steps/ imports
+# only the ones below it, eslint.config.mjs) and prettier's formatting (make format writes it).
+.PHONY: lint-code
+lint-code: $(NODE_DEPS)
+	eslint .
+	prettier --check --log-level warn .
+
+.PHONY: format
+format: $(NODE_DEPS)
+	prettier --write --log-level warn .
+
 # The e2e suite runs even when the others failed, so one CI run reports both.
 .PHONY: test
 test: $(NODE_DEPS) servers dist/.built
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory check-generated
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory lint-code
 	$(MAKE) --no-print-directory release-check
 	status=0; node test/run-vitest.mjs $(VITEST) || status=$$?; \
 	$(MAKE) --no-print-directory e2e || status=$$?; \

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { SeedError, invalidSpec, type Problem } from "../core/errors.js";
 import { unitName, type SeedingUnit } from "../core/spec.js";
-import { loadUnit, parseDocuments, partialSpecProblems, zodProblems, type KindRegistry, type LoadedUnit } from "../core/unit.js";
+import type { KindRegistry } from "../kinds/kind.js";
+import { loadUnit, parseDocuments, partialSpecProblems, zodProblems, type LoadedUnit } from "../runtime/unit.js";
 import { chartValues, unitValues } from "../core/values.js";
 import { unitFromValues } from "../core/values-units.js";
 

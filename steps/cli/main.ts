@@ -1,11 +1,11 @@
 import { parseArgs } from "node:util";
 import { ExitCode, SeedError, clauseOf } from "../core/errors.js";
-import { guardProcessOutput } from "../core/runtime.js";
+import { guardProcessOutput } from "../runtime/runtime.js";
 import { Redactor } from "../core/redact.js";
 import { registry } from "../kinds/registry.js";
 import { loadFiles, loadFilesOrThrow } from "./load.js";
 import { evidenceTable, runUnits } from "./run.js";
-import { jsonSchema, registryKinds } from "./schema.js";
+import { chartKinds, jsonSchema, registryKinds } from "./schema.js";
 // The one version (package.json), bundled in: chart appVersion and image tags are the same.
 import pkg from "../../package.json" with { type: "json" };
 
@@ -14,6 +14,7 @@ const usage = `reseed — failfast, deterministic, self-healing seeding units
 Usage:
   reseed lint <file>...               check unit files or chart values files; every problem, with field paths
   reseed schema [unit|values]         print the JSON Schema (values: the chart's values.schema.json)
+  reseed schema chart-kinds           print the chart's per-kind access and secret inputs (templates/_kinds.tpl)
   reseed run <file>... [options]      run every unit (or every enabled unit of a values file) through
                                       validate-inputs, wait-deps, ensure-state and verify, in this process
       --kubeconfig <path>             default: KUBECONFIG, then ~/.kube/config
@@ -59,7 +60,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case "schema": {
       const target = files[0] ?? "unit";
-      if (target !== "unit" && target !== "values") throw new SeedError(ExitCode.invalidSpec, `unknown schema "${target}"`, "use unit or values");
+      if (target === "chart-kinds") {
+        process.stdout.write(chartKinds(registryKinds(registry)));
+        return ExitCode.ok;
+      }
+      if (target !== "unit" && target !== "values") throw new SeedError(ExitCode.invalidSpec, `unknown schema "${target}"`, "use unit, values or chart-kinds");
       console.log(JSON.stringify(jsonSchema(target, registryKinds(registry)), null, 2));
       return ExitCode.ok;
     }

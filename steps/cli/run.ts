@@ -1,9 +1,9 @@
 import { ExitCode, clauseOf } from "../core/errors.js";
 import { createLogger, type LogSink } from "../core/log.js";
-import { phaseNames, phases, type Phase, type PhaseReport } from "../core/phases.js";
+import { phaseNames, phases, type Phase, type PhaseReport } from "../runtime/phases.js";
 import { Redactor } from "../core/redact.js";
-import { headline, lazyKube, summarize, toSeedError, unitNamespace } from "../core/runtime.js";
-import type { LoadedUnit } from "../core/unit.js";
+import { headline, lazyKube, summarize, toSeedError, unitNamespace } from "../runtime/runtime.js";
+import type { LoadedUnit } from "../runtime/unit.js";
 
 export interface UnitEvidence {
   unit: string;

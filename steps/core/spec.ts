@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { keyVaultConnection, keyVaultName } from "../stores/key-vault/schema.js";
-import { vaultConnection } from "../stores/vault/schema.js";
+import { describeKeyVault, keyVaultConnection, keyVaultName } from "./key-vault-schema.js";
+import { describeVault, vaultConnection } from "./vault-schema.js";
 import { httpUrl } from "./url.js";
 
 // Kubernetes object names: RFC 1123 subdomain, the rule Secret/ConfigMap names follow.
@@ -161,7 +161,7 @@ export function describeRef(ref: InputRef, defaultNamespace: string): string {
   if ("env" in ref) return `environment variable ${ref.env}`;
   if ("file" in ref) return `file ${ref.file}`;
   if ("httpJson" in ref) return `field ${ref.httpJson.field} of ${ref.httpJson.url}`;
-  if ("vault" in ref) return `Vault ${ref.vault.address}${ref.vault.namespace ? ` namespace ${ref.vault.namespace}` : ""} ${ref.vault.mount}/${ref.vault.path} key ${ref.vault.key}`;
-  if ("keyVault" in ref) return `Key Vault ${ref.keyVault.url} secret ${ref.keyVault.name}`;
+  if ("vault" in ref) return `${describeVault(ref.vault)} key ${ref.vault.key}`;
+  if ("keyVault" in ref) return `${describeKeyVault(ref.keyVault)} secret ${ref.keyVault.name}`;
   return "literal value";
 }

@@ -1,5 +1,4 @@
 import type { Problem } from "../core/errors.js";
-import type { ResolvedInputs } from "../core/kind.js";
 import { placeholderReason } from "../core/placeholder.js";
 import { MIN_SECRET_LENGTH, type Redactor } from "../core/redact.js";
 import { describeRef, isSecretSource, type InputRef } from "../core/spec.js";
@@ -7,11 +6,9 @@ import { httpJsonSource } from "./http-json.js";
 import { configMapKeySource, secretKeySource } from "./kubernetes.js";
 import { envSource, fileSource, literalSource } from "./local.js";
 import type { ImplicitInput } from "./implicit.js";
-import type { InputSource, ResolveEnv } from "./source.js";
+import type { InputSource, ResolvedInputs, ResolveEnv } from "./source.js";
 import { keyVaultSource } from "./key-vault.js";
 import { vaultSource } from "./vault.js";
-import { workloadIdentityInputs } from "../stores/key-vault/connection.js";
-import { vaultImplicitInputs } from "../stores/vault/connection.js";
 
 export type { ResolveEnv } from "./source.js";
 export type { ImplicitInput } from "./implicit.js";
@@ -21,7 +18,7 @@ const sources: InputSource<never>[] = [secretKeySource, configMapKeySource, envS
 
 /** The auth material input sources read from the pod (Vault login, workload identity), reported like declared inputs. */
 export function implicitInputsOfRefs(refs: InputRef[]): ImplicitInput[] {
-  return refs.flatMap((ref) => ("vault" in ref ? vaultImplicitInputs(ref.vault.auth) : "keyVault" in ref ? workloadIdentityInputs() : []));
+  return refs.flatMap((ref) => sourceFor(ref).implicitInputs?.(ref) ?? []);
 }
 
 function sourceFor(ref: InputRef): InputSource<InputRef> {

@@ -1,10 +1,11 @@
 import type { InputRef } from "../core/spec.js";
-import { connectVault, describeVaultError } from "../stores/vault/connection.js";
+import { connectVault, describeVaultError, vaultImplicitInputs } from "../stores/vault/connection.js";
 import type { InputSource } from "./source.js";
 
 /** A key of a Vault KV v2 secret, read with the unit's own Vault login. */
 export const vaultSource: InputSource<Extract<InputRef, { vault: unknown }>> = {
   key: "vault",
+  implicitInputs: ({ vault: ref }) => vaultImplicitInputs(ref.auth),
   resolve: async ({ vault: ref }, env) => {
     let secret;
     try {

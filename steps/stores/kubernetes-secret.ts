@@ -1,15 +1,17 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
-import type { PolicyRule } from "../core/kind.js";
+import type { ObjectAccess } from "../core/access.js";
 import { decodeSecretData, encodeSecretData, isNotFound } from "../core/kube.js";
 import { k8sName } from "../core/spec.js";
-import { managedMetadata, type ManagedObject } from "../kinds/metadata.js";
-import type { SecretStore } from "./store.js";
+import { managedMetadata, type ManagedObject } from "../core/metadata.js";
+import type { SecretStore, StoreProvider } from "./store.js";
 import type { StoreContext } from "./context.js";
 
-export const kubernetesSecretLocation = z.strictObject({
-  kubernetesSecret: z.strictObject({ name: k8sName, namespace: k8sName.optional() }),
-});
+const location = z.strictObject({ name: k8sName, namespace: k8sName.optional() });
+type Location = z.infer<typeof location>;
+export const kubernetesSecretLocation = z.strictObject({ kubernetesSecret: location });
+
+const SECRETS = { group: "", resource: "secrets" };
 
 /** A Secret as read, and its values (already registered with the redactor). */
 export interface ReadSecret {
@@ -52,37 +54,53 @@ export async function writeManagedSecret(
   });
 }
 
-export function kubernetesSecretPermissions(loc: z.infer<typeof kubernetesSecretLocation>["kubernetesSecret"], namespace: string, access: "read" | "write" = "write"): PolicyRule[] {
-  const ns = loc.namespace ?? namespace;
-  if (access === "read") return [{ namespace: ns, apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [loc.name] }];
-  return [
-    { namespace: ns, apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "patch"], resourceNames: [loc.name] },
-    { namespace: ns, apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
-  ];
-}
+/** A Secret's RBAC, relative to `{ name, namespace? }`: what any kind that names a Secret it writes or reads grants. */
+export const kubernetesSecretAccess = (verbs: ObjectAccess["verbs"]): ObjectAccess[] => [{ path: [], object: SECRETS, verbs }];
 
-export function kubernetesSecretStore(loc: z.infer<typeof kubernetesSecretLocation>["kubernetesSecret"], ctx: StoreContext): SecretStore {
+const describe = (loc: Location, namespace: string) => `Kubernetes Secret ${loc.namespace ?? namespace}/${loc.name}`;
+
+export const kubernetesSecretProvider: StoreProvider<"kubernetesSecret", Location> = {
+  key: "kubernetesSecret",
+  schema: location,
+  open: (loc, ctx) => kubernetesSecretStore(loc, ctx),
+  access: kubernetesSecretAccess,
+  implicitInputs: () => [],
+  dependencies: () => [],
+  describe,
+  keyNameProblem: (key) => (/^[-._a-zA-Z0-9]+$/.test(key) ? undefined : `"${key}" is not a Kubernetes Secret key`),
+};
+
+function kubernetesSecretStore(loc: Location, ctx: StoreContext): SecretStore {
   const namespace = loc.namespace ?? ctx.namespace;
   let lastRead: ReadSecret | undefined;
   return {
-    describe: () => `Kubernetes Secret ${namespace}/${loc.name}`,
+    describe: () => describe(loc, ctx.namespace),
     async read(keys) {
       lastRead = await readManagedSecret(ctx, loc.name, namespace);
       if (!lastRead) return undefined;
       const { data } = lastRead;
-      return keys ? Object.fromEntries(keys.filter((k) => k in data).map((k) => [k, data[k]!])) : data;
+      return Object.fromEntries(keys.filter((k) => k in data).map((k) => [k, data[k]!]));
     },
     async list() {
-      return Object.keys((await this.read()) ?? {}).sort();
+      lastRead = await readManagedSecret(ctx, loc.name, namespace);
+      return Object.keys(lastRead?.data ?? {}).sort();
     },
     // Writes against the Secret last read (with its resourceVersion).
     async write(values) {
+      await this.writeMarked(values, { name: "", value: undefined, keys: [] });
+    },
+    marks(name, keys) {
+      const recorded = lastRead?.secret.metadata?.annotations?.[`reseed.dev/${name}`];
+      return Object.fromEntries(keys.map((k) => [k, recorded]));
+    },
+    async writeMarked(values, mark) {
       const data = { ...lastRead?.data, ...values };
-      const secret = await writeManagedSecret(ctx, { target: loc, namespace, current: lastRead?.secret, data });
+      const extraAnnotations = mark.value !== undefined ? { [`reseed.dev/${mark.name}`]: mark.value } : undefined;
+      const secret = await writeManagedSecret(ctx, { target: loc, namespace, current: lastRead?.secret, data, ...(extraAnnotations ? { extraAnnotations } : {}) });
       lastRead = { secret, data };
     },
     async remove(keys) {
-      if (!lastRead) await this.read();
+      lastRead ??= await readManagedSecret(ctx, loc.name, namespace);
       if (!lastRead) return;
       const data = Object.fromEntries(Object.entries(lastRead.data).filter(([k]) => !keys.includes(k)));
       const secret = await ctx.kube().core.replaceNamespacedSecret({ name: loc.name, namespace, body: { ...lastRead.secret, data: encodeSecretData(data) } });

@@ -1,4 +1,9 @@
-import type { Outcome } from "../core/kind.js";
+import type { ZodType } from "zod";
+import type { ObjectAccess } from "../core/access.js";
+import type { Outcome } from "../core/outcome.js";
+import type { Dependency } from "../core/spec.js";
+import type { ImplicitInput } from "../inputs/implicit.js";
+import type { StoreContext } from "./context.js";
 
 /**
  * A place that holds named secret values: a Kubernetes Secret, a Vault KV v2 secret, a
@@ -9,15 +14,33 @@ export interface SecretStore {
   /** "Kubernetes Secret ns/name": for logs and problems; never a value. */
   describe(): string;
   /**
-   * The stored values (registered with the redactor) of `keys`, or of every key when
-   * omitted; keys that are absent are left out. undefined if the container itself (the
-   * Secret, the KV secret) does not exist; a Key Vault always exists.
+   * The stored values (registered with the redactor) of `keys`; keys that are absent are
+   * left out. undefined if the container itself (the Secret, the KV secret) does not exist;
+   * a Key Vault always exists. Always by key: a caller that wants one value never reads a
+   * whole vault.
    */
-  read(keys?: string[]): Promise<Record<string, string> | undefined>;
+  read(keys: string[]): Promise<Record<string, string> | undefined>;
   /** The names of the stored keys, without reading any value. */
   list(): Promise<string[]>;
   /** Writes exactly these keys; keys not named are left as they are. */
   write(values: Record<string, string>): Promise<void>;
+  /**
+   * Each key is a secret of its own (Key Vault), so there is no container: "exists" means
+   * any of the keys does.
+   */
+  keyed?: true;
+  /**
+   * A non-secret mark kept beside the values (generated-secret's rotation-id): an annotation
+   * reseed.dev/<name> on a Kubernetes Secret and a custom-metadata entry reseed-<name> on a
+   * Vault KV secret, each one for all of its keys; a tag reseed-<name> on each Key Vault
+   * secret. The marks of `keys` as last read, soft-deleted keys' included.
+   */
+  marks(name: string, keys: string[]): Record<string, string | undefined>;
+  /**
+   * write(values), and the mark `name` set to `mark.value` on `mark.keys` (when defined), with
+   * the store's managed-by marks; a mark that already holds is not written again.
+   */
+  writeMarked(values: Record<string, string>, mark: { name: string; value: string | undefined; keys: string[] }): Promise<void>;
   /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. */
   remove(keys: string[]): Promise<void>;
   /**
@@ -30,6 +53,25 @@ export interface SecretStore {
     /** Brings deleted keys back, old values and all, and returns once they are readable. */
     recover(keys: string[]): Promise<void>;
   };
+}
+
+/**
+ * One kind of secret store, the way a unit names it: `{ <key>: <location> }` in any
+ * secretLocation. Everything the steps and the chart need to know about a store is here,
+ * once: its schema, how to open it, the Kubernetes access a location needs (relative to the
+ * location object; none when the store is authorized by its own auth), the auth material it
+ * reads from the pod, what wait-deps waits for, and how it is described in logs.
+ */
+export interface StoreProvider<Key extends string = string, Location = unknown> {
+  key: Key;
+  schema: ZodType<Location>;
+  open(loc: Location, ctx: StoreContext): SecretStore;
+  access(verbs: ObjectAccess["verbs"]): ObjectAccess[];
+  implicitInputs(loc: Location): ImplicitInput[];
+  dependencies(loc: Location): Dependency[];
+  describe(loc: Location, namespace: string): string;
+  /** Why a key name cannot be stored there, or undefined. */
+  keyNameProblem(key: string): string | undefined;
 }
 
 /**

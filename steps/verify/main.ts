@@ -1,4 +1,4 @@
-import { stepMain } from "../core/runtime.js";
+import { stepMain } from "../runtime/runtime.js";
 import { registry } from "../kinds/registry.js";
 
 stepMain("verify", registry);

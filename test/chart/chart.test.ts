@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { inputRef, seedingUnit, type SeedingUnit } from "../../steps/core/spec.js";
-import { apiGroupOf, pluralOf } from "../../steps/core/permissions.js";
+import { accessRules, apiGroupOf, pluralOf } from "../../steps/core/access.js";
 import { unitValues, type UnitValues } from "../../steps/core/values.js";
 import { jsonSchema, registryKinds } from "../../steps/cli/schema.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
@@ -80,7 +80,7 @@ function unitParameter(o: Obj): unknown {
 // ---------------------------------------------------------------------------------------------
 // The RBAC the chart must render, derived from the TypeScript side: the base rules, what
 // inputs and dependencies read (with steps/core's group and plural rules), and what each kind
-// declares in steps/kinds (its `permissions`). The chart's templates must agree with it.
+// declares in steps/kinds (its `access`). The chart's templates must agree with it.
 
 type Grant = string; // namespace|apiGroup|resource|verb|name ("*" = not limited by name)
 
@@ -106,7 +106,7 @@ function expectedGrants(name: string, v: UnitValues): Set<Grant> {
       add(k.namespace ?? ns, apiGroupOf(k.apiVersion), pluralOf(k), ["get"], [k.name]);
     }
   }
-  for (const r of kind.permissions(settings, ns)) {
+  for (const r of accessRules(kind.access, settings, ns)) {
     for (const g of r.apiGroups) for (const res of r.resources) add(r.namespace, g, res, r.verbs, r.resourceNames);
   }
   return out;
@@ -529,7 +529,7 @@ describe("RBAC: least privilege derived from each unit", () => {
   });
 
   it("fails rendering when a kind's target is missing: the schema first, the chart as well", () => {
-    const values = valuesFile({ units: { x: { enabled: true, pattern: "reconciler", ensure: { kind: "runtime-facts", with: {} } } } });
+    const values = valuesFile({ units: { x: { enabled: true, pattern: "reconciler", ensure: { kind: "runtime-facts", with: { configMap: { namespace: "a" }, facts: { a: "b" } } } } } });
     const bySchema = template([values]);
     expect(bySchema.ok).toBe(false);
     expect(bySchema.err).toMatch(/schema[\s\S]*configMap/);

@@ -119,7 +119,7 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
   const unreached: string[] = [];
   const unscanned: string[] = [];
   const all: StepName[] = unit.spec.pattern === "operator" ? ["validate-inputs", "wait-deps", "verify"] : ["validate-inputs", "wait-deps", "ensure-state", "verify"];
-  // The phases that can reach an endpoint, from what each phase does (steps/core/phases.ts):
+  // The phases that can reach an endpoint, from what each phase does (steps/runtime/phases.ts):
   // every phase but wait-deps resolves the inputs; wait-deps probes the dependencies, the
   // unit's and those a kind derives from its settings; ensure-state and verify talk to the
   // kind's servers; an endpoint from the environment (Entra) may serve any of them.

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
-import { unitPermissions } from "../../steps/core/permissions.js";
-import { loadUnit } from "../../steps/core/unit.js";
+import { unitPermissions } from "../../steps/runtime/permissions.js";
+import { loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../support/admin.js";

@@ -6,7 +6,7 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
 } from "@kubernetes/client-node";
-import type { PolicyRule } from "../../steps/core/kind.js";
+import type { PolicyRule } from "../../steps/kinds/kind.js";
 
 const isStatus = (err: unknown, code: number) => (err as { code?: number }).code === code;
 

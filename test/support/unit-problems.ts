@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { ExitCode, SeedError } from "../../steps/core/errors.js";
-import { loadUnit } from "../../steps/core/unit.js";
+import { loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 
 /** Every problem loadUnit reports for a document, as "subject: message"; none when it loads. */

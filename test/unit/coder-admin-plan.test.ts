@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SeedError } from "../../steps/core/errors.js";
-import { loadUnit } from "../../steps/core/unit.js";
+import { accessRules } from "../../steps/core/access.js";
+import { loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 import type { CoderUser } from "../../steps/kinds/coder-admin/coder-api.js";
 import { apiKeyId, planAdmin, tokenNeedsRenewal, type DesiredAdmin } from "../../steps/kinds/coder-admin/plan.js";
@@ -104,7 +105,7 @@ describe("coder-admin spec", () => {
   it("waits for Coder's API and needs only its session store", () => {
     const l = loadUnit(doc({ pw: { secretKeyRef: { name: "b", key: "password" } } }, { input: "pw" }), registry);
     expect(l.kind.dependencies(l.settings, "ns")).toEqual([{ http: { url: "http://coder.coder.svc:8080/api/v2/buildinfo" } }]);
-    expect(l.kind.permissions(l.settings, "ns").map((r) => `${r.resources.join()} ${r.verbs.join()} ${r.resourceNames?.join() ?? "*"}`)).toEqual([
+    expect(accessRules(l.kind.access, l.settings, "ns").map((r) => `${r.resources.join()} ${r.verbs.join()} ${r.resourceNames?.join() ?? "*"}`)).toEqual([
       "secrets get,update,patch s",
       "secrets create *",
     ]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { storeDependencies } from "../../steps/stores/index.js";
-import { KEY_VAULT_API_VERSIONS } from "../../steps/stores/key-vault/schema.js";
+import { KEY_VAULT_API_VERSIONS } from "../../steps/core/key-vault-schema.js";
 import { problemsOf } from "../support/unit-problems.js";
 
 const unit = (spec: Record<string, unknown>) => ({ apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name: "kv" }, spec: { pattern: "reconciler", ...spec } });

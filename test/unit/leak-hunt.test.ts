@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asSeedError, ExitCode } from "../../steps/core/errors.js";
 import { Redactor } from "../../steps/core/redact.js";
-import { headline, summarize } from "../../steps/core/runtime.js";
+import { headline, summarize } from "../../steps/runtime/runtime.js";
 import { coderApi } from "../../steps/kinds/coder-admin/coder-api.js";
 import { connectKeycloak } from "../../steps/kinds/keycloak-client-secret/keycloak.js";
 import { connectVault } from "../../steps/stores/vault/connection.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pluralOf } from "../../steps/core/permissions.js";
+import { pluralOf } from "../../steps/core/access.js";
 
 describe("pluralOf: the resource name RBAC needs for a kind", () => {
   it.each([

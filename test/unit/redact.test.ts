@@ -159,7 +159,7 @@ describe("the step's own Kubernetes credential", () => {
     const { mkdtemp, writeFile } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
     const path = await import("node:path");
-    const { lazyKube } = await import("../../steps/core/runtime.js");
+    const { lazyKube } = await import("../../steps/runtime/runtime.js");
     const dir = await mkdtemp(path.join(tmpdir(), "reseed-kc-"));
     const file = path.join(dir, "kubeconfig");
     await writeFile(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { explicitPairs, planSync, prefixPairs } from "../../steps/kinds/secret-sync/plan.js";
-import { loadUnit } from "../../steps/core/unit.js";
+import { loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 
 const kv = (url: string) => ({ keyVault: { url } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fingerprint, loadUnit } from "../../steps/core/unit.js";
+import { fingerprint, loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 import { problemsOf } from "../support/unit-problems.js";
 
@@ -23,7 +23,7 @@ describe("loadUnit", () => {
   });
 
   it("rejects an unknown kind, listing the known ones", () => {
-    expect(problemsOf(unit({ pattern: "reconciler", ensure: { kind: "nope" } }))[0]).toContain("generated-secret, runtime-facts, operator-ready");
+    expect(problemsOf(unit({ pattern: "reconciler", ensure: { kind: "nope" } }))[0]).toContain("azure-federated-credential, coder-admin, generated-secret");
   });
 
   it("checks the kind's settings, its pattern and its input references", () => {

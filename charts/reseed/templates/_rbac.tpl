@@ -12,17 +12,10 @@ which defaults to the release namespace.
   inputs.*.secretKeyRef                secrets: get [name]
   inputs.*.configMapKeyRef             configmaps: get [name]
   dependencies[].kubernetes            <resource>: get [name] in the apiVersion's group
-  ensure generated-secret              secrets: get, update, patch [with.secret.name]; secrets: create
-                                       (nothing when the values live in with.vault or with.keyVault)
-  ensure secret-sync                   from.kubernetesSecret: secrets: get [name]
-                                       to.kubernetesSecret: secrets: get, update, patch [name]; secrets: create
-                                       (Vault and Key Vault are authorized by their own auth, not RBAC)
-  ensure runtime-facts                 configmaps: get, update, patch [with.configMap.name]; configmaps: create
-  ensure operator-ready                <resource>: get [name] for each with.resources[]
-  ensure keycloak-client-secret        sink.kubernetesSecret: secrets get, update, patch [name]; secrets: create
-  ensure postgres-bootstrap            configmaps: get [name] for each database's migrations and seed.files
-  ensure azure-federated-credential    nothing in Kubernetes (Azure RBAC on the identity, through workload identity)
-  ensure coder-admin                   secrets: get, update, patch [with.session.kubernetesSecret.name]; secrets: create
+  ensure.with, per the kind's access    for each object the kind declares at a path of its `with` (_kinds.tpl,
+                                       generated from steps/kinds): read = get [name];
+                                       write = get, update, patch [name] and create.
+                                       Stores authorized by their own auth (Vault, Key Vault) declare none.
 
 <resource> is the reference's `resource`, or the kind's plural as Kubernetes forms it
 (reseed.plural: Ingress → ingresses, NetworkPolicy → networkpolicies).
@@ -59,52 +52,27 @@ Cluster-scoped objects are out of scope.
 {{- end -}}
 {{- end -}}
 
-{{- /* Ensure: what the kind writes or checks. */ -}}
+{{- /* Ensure: what the kind declares it reads or writes (_kinds.tpl, generated from steps/kinds). */ -}}
 {{- $kind := $unit.ensure.kind -}}
-{{- $with := $unit.ensure.with | default dict -}}
-{{- if eq $kind "generated-secret" -}}
-{{- with $with.secret -}}
-{{- $secret := required (printf "units.%s.ensure.with.secret.name is required for kind generated-secret" $name) .name -}}
-{{- $ns := .namespace | default $unitNs -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" $secret) -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
-{{- end -}}
-{{- else if eq $kind "secret-sync" -}}
-{{- with ($with.from | default dict).kubernetesSecret -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" (.namespace | default $unitNs) "group" "" "resource" "secrets" "verbs" "get" "name" .name) -}}
-{{- end -}}
-{{- with ($with.to | default dict).kubernetesSecret -}}
-{{- $ns := .namespace | default $unitNs -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" .name) -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
-{{- end -}}
-{{- else if eq $kind "runtime-facts" -}}
-{{- $configMap := required (printf "units.%s.ensure.with.configMap.name is required for kind runtime-facts" $name) (($with.configMap | default dict).name) -}}
-{{- $ns := $with.configMap.namespace | default $unitNs -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "configmaps" "verbs" "get,update,patch" "name" $configMap) -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "configmaps" "verbs" "create") -}}
-{{- else if eq $kind "keycloak-client-secret" -}}
-{{- with ($with.sink | default dict).kubernetesSecret -}}
-{{- $ns := .namespace | default $unitNs -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" .name) -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
-{{- end -}}
-{{- else if eq $kind "postgres-bootstrap" -}}
-{{- range $db := $with.databases | default list -}}
-{{- range $files := list ($db.migrations | default dict) (($db.seed | default dict).files | default dict) -}}
-{{- with $files.configMap -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" (.namespace | default $unitNs) "group" "" "resource" "configmaps" "verbs" "get" "name" .name) -}}
+{{- $decl := get (include "reseed.kinds" .root | fromYaml) $kind | default dict -}}
+{{- range $a := $decl.access | default list -}}
+{{- $out := dict "found" list -}}
+{{- include "reseed.walk" (dict "node" ($unit.ensure.with | default dict) "path" $a.path "at" (printf "units.%s.ensure.with" $name) "out" $out) -}}
+{{- range $f := $out.found -}}
+{{- $o := $f.node -}}
+{{- $_ := required (printf "%s.name is required for kind %s" $f.at $kind) $o.name -}}
+{{- if kindIs "string" $a.object -}}
+{{- /* "reference": { apiVersion, kind, resource?, namespace?, name }; read only */ -}}
+{{- include "reseed.rbac.grantRef" (dict "to" $grants "ns" $unitNs "ref" $o "verbs" "get") -}}
+{{- else -}}
+{{- $ns := $o.namespace | default $unitNs -}}
+{{- if eq $a.verbs "read" -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" $a.object.group "resource" $a.object.resource "verbs" "get" "name" $o.name) -}}
+{{- else -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" $a.object.group "resource" $a.object.resource "verbs" "get,update,patch" "name" $o.name) -}}
+{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" $a.object.group "resource" $a.object.resource "verbs" "create") -}}
 {{- end -}}
 {{- end -}}
-{{- end -}}
-{{- else if eq $kind "coder-admin" -}}
-{{- $session := required (printf "units.%s.ensure.with.session.kubernetesSecret.name is required for kind coder-admin" $name) ((($with.session | default dict).kubernetesSecret | default dict).name) -}}
-{{- $ns := $with.session.kubernetesSecret.namespace | default $unitNs -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "get,update,patch" "name" $session) -}}
-{{- include "reseed.rbac.grant" (dict "to" $grants "ns" $ns "group" "" "resource" "secrets" "verbs" "create") -}}
-{{- else if eq $kind "operator-ready" -}}
-{{- range $ref := required (printf "units.%s.ensure.with.resources is required for kind operator-ready" $name) $with.resources -}}
-{{- include "reseed.rbac.grantRef" (dict "to" $grants "ns" $unitNs "ref" $ref "verbs" "get") -}}
 {{- end -}}
 {{- end -}}
 
@@ -142,7 +110,7 @@ Grants with the same namespace, group, resource and verbs merge into one rule.
 {{- end -}}
 
 {{/* The resource name Kubernetes gives a kind: lowercased, with the English plural its
-code generators use (the same rule as pluralOf in steps/core/permissions.ts). */}}
+code generators use (the same rule as pluralOf in steps/runtime/permissions.ts). */}}
 {{- define "reseed.plural" -}}
 {{- $kind := lower . -}}
 {{- if eq $kind "endpoints" -}}{{ $kind }}
@@ -161,4 +129,58 @@ code generators use (the same rule as pluralOf in steps/core/permissions.ts). */
 {{- end -}}
 {{- $resource := $ref.resource | default (include "reseed.plural" $ref.kind) -}}
 {{- include "reseed.rbac.grant" (dict "to" .to "ns" ($ref.namespace | default .ns) "group" $group "resource" $resource "verbs" .verbs "name" $ref.name) -}}
+{{- end -}}
+
+{{/*
+Everything found at .path in .node, appended to .out.found as (dict "node" … "at" "<where>"),
+the same walk as steps/core/access.ts: a name steps into a map, "*" into every element of a
+list or value of a map, and a missing step finds nothing (an absent optional block needs no
+access). Call with (dict "node" … "path" (list …) "at" "units.x.ensure.with" "out" (dict "found" list)).
+*/}}
+{{- define "reseed.walk" -}}
+{{- if not .path -}}
+{{- if .node -}}
+{{- $_ := set .out "found" (append .out.found (dict "node" .node "at" .at)) -}}
+{{- end -}}
+{{- else -}}
+{{- $step := first .path -}}
+{{- $rest := rest .path -}}
+{{- $out := .out -}}
+{{- if eq $step "*" -}}
+{{- if or (kindIs "slice" .node) (kindIs "map" .node) -}}
+{{- $at := .at -}}
+{{- range $k, $child := .node -}}
+{{- include "reseed.walk" (dict "node" $child "path" $rest "at" (printf "%s.%v" $at $k) "out" $out) -}}
+{{- end -}}
+{{- end -}}
+{{- else if kindIs "map" .node -}}
+{{- include "reseed.walk" (dict "node" (get .node $step) "path" $rest "at" (printf "%s.%s" .at $step) "out" $out) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+C5 where only the kind knows it: an input the kind's `with` takes as a secret (the kind's
+secret inputs, _kinds.tpl) must not be a literal value, which would be rendered in clear into
+the CronWorkflow. lint and validate-inputs say the same (steps/runtime/unit.ts).
+Call with (dict "name" $name "unit" $unit "root" $).
+*/}}
+{{- define "reseed.kinds.secretInputs" -}}
+{{- $name := .name -}}
+{{- $unit := .unit -}}
+{{- $kind := $unit.ensure.kind -}}
+{{- $decl := get (include "reseed.kinds" .root | fromYaml) $kind | default dict -}}
+{{- $inputs := $unit.inputs | default dict -}}
+{{- range $path := $decl.secretInputs | default list -}}
+{{- $out := dict "found" list -}}
+{{- include "reseed.walk" (dict "node" ($unit.ensure.with | default dict) "path" $path "at" "ensure.with" "out" $out) -}}
+{{- range $f := $out.found -}}
+{{- if kindIs "map" $f.node -}}
+{{- $ref := get $inputs (toString $f.node.input) -}}
+{{- if and (kindIs "map" $ref) (hasKey $ref "value") -}}
+{{- fail (printf "units.%s.inputs.%s: kind %s takes a secret at %s, and a literal value is never secret: it would be rendered in clear into the CronWorkflow, Git and Argo CD; take the secret from secretKeyRef, vault or keyVault" $name (toString $f.node.input) $kind $f.at) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { defineKind, type Check, type InputUse, type KindContext } from "../../core/kind.js";
-import { inputValue, k8sName, type InputValue } from "../../core/spec.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
+import { inputValue, k8sName } from "../../core/spec.js";
 import { httpsUrl } from "../../core/url.js";
 import { workloadIdentityInputs } from "../../stores/key-vault/connection.js";
 import { connectArm, type CredentialRef, type FederatedCredentials } from "./arm.js";
@@ -20,9 +20,6 @@ const settings = z.strictObject({
   armEndpoint: httpsUrl.default("https://management.azure.com").describe("Azure Resource Manager; another only for sovereign clouds."),
 });
 type Settings = z.infer<typeof settings>;
-
-
-const inputsOf = (s: Settings): InputValue[] => [s.subscriptionId, s.resourceGroup, s.identityName, s.issuer];
 
 function desired(ctx: KindContext, s: Settings): Credential {
   const issuer = ctx.value(s.issuer);
@@ -57,12 +54,12 @@ export const azureFederatedCredential = defineKind<Settings>({
   description: "A federated identity credential on a user-assigned managed identity trusts a ServiceAccount of this cluster's issuer; drift is corrected by upsert.",
   patterns: ["reconciler"],
   spec: settings,
-  inputs: (s) => inputsOf(s).flatMap((v): InputUse[] => (typeof v === "string" ? [] : [{ name: v.input, mustBe: "non-secret" }])),
+  inputs: ["subscriptionId", "resourceGroup", "identityName", "issuer"].map((field) => ({ path: [field], mustBe: "non-secret" })),
   // What Azure workload identity injects into a labelled pod: missing ones fail
   // validate-inputs, by name, with the unit's other inputs (C1).
   implicitInputs: () => workloadIdentityInputs(),
   dependencies: () => [],
-  permissions: () => [],
+  access: [],
 
   async ensure(ctx, s) {
     const want = desired(ctx, s);

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ExitCode, SeedError } from "../../core/errors.js";
-import { defineKind, type Check, type InputUse, type KindContext, type Outcome } from "../../core/kind.js";
-import { inputValue, type InputValue } from "../../core/spec.js";
-import { openStore, secretLocation, storePermissions } from "../../stores/index.js";
+import { defineKind, type Check, type KindContext, type Outcome } from "../kind.js";
+import { inputValue } from "../../core/spec.js";
+import { openStore, secretLocation, storeAccess } from "../../stores/index.js";
 import { coderApi, isStatus, type CoderApi } from "./coder-api.js";
 import { planAdmin, type AdminPlan, type DesiredAdmin } from "./plan.js";
 import { ownerToken, storedOwnerToken, type Owner } from "./session.js";
@@ -44,8 +44,6 @@ const settings = z.strictObject({
 });
 type Settings = z.infer<typeof settings>;
 
-const inputOf = (v: InputValue, mustBe?: InputUse["mustBe"]): InputUse[] => (typeof v === "string" ? [] : [{ name: v.input, ...(mustBe ? { mustBe } : {}) }]);
-
 const tokenName = (ctx: KindContext) => `reseed-${ctx.unit.metadata.name}`;
 
 function owner(ctx: KindContext, s: Settings): Owner {
@@ -81,14 +79,15 @@ export const coderAdmin = defineKind<Settings>({
   description: "Coder's first user (/setup) and, for SSO-only deployments, an admin with login_type oidc, re-created after a database reset.",
   patterns: ["reconciler", "hook"],
   spec: settings,
-  inputs: (s) => [
-    ...inputOf(s.owner.email),
-    ...inputOf(s.owner.username),
-    { name: s.owner.password.input, mustBe: "secret" },
-    ...(s.admin ? [...inputOf(s.admin.email), ...inputOf(s.admin.username)] : []),
+  inputs: [
+    { path: ["owner", "email"] },
+    { path: ["owner", "username"] },
+    { path: ["owner", "password"], mustBe: "secret" },
+    { path: ["admin", "email"] },
+    { path: ["admin", "username"] },
   ],
   dependencies: (s) => [{ http: { url: `${s.url.replace(/\/+$/, "")}/api/v2/buildinfo` } }],
-  permissions: (s, ns) => storePermissions(s.session, ns),
+  access: storeAccess(["session"], "write"),
 
   async ensure(ctx, s) {
     const changes: string[] = [];

@@ -1,5 +1,5 @@
 import { ExitCode, SeedError } from "../../core/errors.js";
-import type { KindContext } from "../../core/kind.js";
+import type { KindContext } from "../kind.js";
 import { publish, type SecretStore } from "../../stores/index.js";
 import { isStatus, type CoderApi } from "./coder-api.js";
 import { apiKeyId, tokenNeedsRenewal } from "./plan.js";
@@ -23,7 +23,7 @@ export async function ownerToken(
   owner: Owner,
   opts: { tokenName: string; lifetimeHours: number; now: Date },
 ): Promise<{ token: string; changes: string[] }> {
-  const stored = (await store.read())?.token;
+  const stored = (await store.read(["token"]))?.token;
   let why = `no owner API token in ${store.describe()}`;
   if (stored) {
     const usable = await storedTokenState(api, stored, owner, opts);
@@ -83,7 +83,7 @@ async function storedTokenState(api: CoderApi, token: string, owner: Owner, opts
 
 /** Verify's read of the stored token: never signs in, so it never writes. */
 export async function storedOwnerToken(api: CoderApi, store: SecretStore): Promise<string | undefined> {
-  const token = (await store.read())?.token;
+  const token = (await store.read(["token"]))?.token;
   if (!token) return undefined;
   try {
     await api.me(token);

@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { defineKind, type Check, type KindContext } from "../../core/kind.js";
-import { managedObject } from "../metadata.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
+import { managedObject } from "../../core/metadata.js";
 import { keyVaultLocation } from "../../stores/key-vault/store.js";
 import { vaultLocation } from "../../stores/vault/store.js";
-import { keyNameProblem, storeDependencies, storeImplicitInputs, type SecretLocation } from "../../stores/index.js";
-import { kubernetesSecretPermissions } from "../../stores/kubernetes-secret.js";
+import { keyNameProblem, openStore, storeDependencies, storeImplicitInputs, type SecretLocation, type SecretStore } from "../../stores/index.js";
+import { under } from "../../core/access.js";
+import { kubernetesSecretAccess, kubernetesSecretProvider } from "../../stores/kubernetes-secret.js";
 import { charsets, generateValue } from "./generate.js";
-import { planKeys } from "./plan.js";
-import { keyVaultTarget, kubernetesTarget, vaultTarget, type GenerateTarget } from "./targets.js";
+import { planKeys, ROTATION_MARK, type CurrentKeys } from "./plan.js";
 
 const settings = z
   .strictObject({
@@ -52,10 +52,24 @@ function location(s: Pick<Settings, "vault" | "keyVault">): SecretLocation | und
   return undefined;
 }
 
-function target(ctx: KindContext, s: Settings): GenerateTarget {
-  if (s.vault) return vaultTarget(ctx, s.vault);
-  if (s.keyVault) return keyVaultTarget(ctx, s.keyVault);
-  return kubernetesTarget(ctx, s.secret!);
+/** The store that keeps the values; a Kubernetes Secret gets the unit's labels and annotations too. */
+function target(ctx: KindContext, s: Settings): SecretStore {
+  const loc = location(s);
+  return loc ? openStore(loc, ctx) : kubernetesSecretProvider.open(s.secret!, ctx);
+}
+
+/**
+ * What the store holds of `names`: values, the rotation-id recorded with each, and (Key Vault)
+ * which absent ones are soft-deleted and come back with their value.
+ */
+async function readCurrent(store: SecretStore, names: string[]): Promise<CurrentKeys & { values: Record<string, string> }> {
+  const read = await store.read(names);
+  const values = read ?? {};
+  const present = Object.keys(values);
+  const absent = names.filter((k) => !(k in values));
+  const recoverable = store.softDelete && absent.length ? (await store.softDelete.deleted(absent)).sort() : [];
+  const exists = store.keyed ? present.length > 0 : read !== undefined;
+  return { exists, values, present, rotationIds: store.marks(ROTATION_MARK, names), recoverable };
 }
 
 export const generatedSecret = defineKind<Settings>({
@@ -65,7 +79,7 @@ export const generatedSecret = defineKind<Settings>({
     "Secret values generated once and then kept, in a Kubernetes Secret, a Vault KV v2 secret or a Key Vault; rotated only when rotationId changes.",
   patterns: ["reconciler", "hook"],
   spec: settings,
-  inputs: () => [],
+  inputs: [],
   implicitInputs: (s) => {
     const loc = location(s);
     return loc ? storeImplicitInputs(loc) : [];
@@ -74,12 +88,12 @@ export const generatedSecret = defineKind<Settings>({
     const loc = location(s);
     return loc ? storeDependencies(loc) : [];
   },
-  permissions: (s, ns) => (s.secret ? kubernetesSecretPermissions(s.secret, ns) : []),
+  access: under(["secret"], kubernetesSecretAccess("write")),
 
   async ensure(ctx, s) {
     const t = target(ctx, s);
     const names = s.keys.map((k) => k.name);
-    const current = await t.read(names);
+    const current = await readCurrent(t, names);
     const plan = planKeys(current, names, s.rotationId);
     if (!plan.generate.length && !plan.adopt.length && !plan.recover.length) return { action: "unchanged", changes: [] };
     const values: Record<string, string> = {};
@@ -88,14 +102,15 @@ export const generatedSecret = defineKind<Settings>({
       ctx.redactor.register(value);
       values[key.name] = value;
     }
-    await t.apply({ values, keys: names, rotationId: s.rotationId, recover: plan.recover });
+    if (plan.recover.length) await t.softDelete!.recover(plan.recover);
+    await t.writeMarked(values, { name: ROTATION_MARK, value: s.rotationId, keys: names });
     return { action: plan.create ? "created" : "updated", changes: plan.changes.map((c) => `${c} in ${t.describe()}`) };
   },
 
   async verify(ctx, s) {
     const t = target(ctx, s);
     const names = s.keys.map((k) => k.name);
-    const current = await t.read(names);
+    const current = await readCurrent(t, names);
     if (!current.exists) return [{ name: t.describe(), ok: false, detail: "does not exist" }];
     const checks: Check[] = names.map((k) => {
       const v = current.values[k];

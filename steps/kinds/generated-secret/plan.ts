@@ -8,7 +8,8 @@
 // The plan is per key because a Key Vault holds one secret per key, each with its own tags;
 // a Kubernetes Secret or a Vault KV secret records one rotationId for all of its keys.
 
-export const ROTATION_ANNOTATION = "reseed.dev/rotation-id";
+/** The store mark the rotationId is kept in: annotation reseed.dev/rotation-id, tag or custom metadata reseed-rotation-id. */
+export const ROTATION_MARK = "rotation-id";
 
 export interface CurrentKeys {
   /** Whether the container (Secret, KV secret) exists; a Key Vault: whether any listed key exists. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { defineKind, type Check, type InputUse, type KindContext } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
 import { inputValue } from "../../core/spec.js";
-import { openStore, publish, secretLocation, storePermissions } from "../../stores/index.js";
+import { openStore, publish, secretLocation, storeAccess } from "../../stores/index.js";
 import { connectKeycloak, KeycloakError, type KeycloakAdmin, type KeycloakClient } from "./keycloak.js";
 import { httpUrl } from "../../core/url.js";
 
@@ -52,14 +52,11 @@ export const keycloakClientSecret = defineKind<Settings>({
   description: "Extracts a Keycloak client's secret (Keycloak generated it and stays the authority) and publishes it to a secret store when it differs.",
   patterns: ["extraction"],
   spec: settings,
-  inputs: (s) => [
-    ...(typeof s.auth.clientId === "string" ? [] : [{ name: s.auth.clientId.input }]),
-    { name: s.auth.clientSecret.input, mustBe: "secret" } satisfies InputUse,
-  ],
+  inputs: [{ path: ["auth", "clientId"] }, { path: ["auth", "clientSecret"], mustBe: "secret" }],
   dependencies: (s) => [
     { http: { url: new URL(`realms/${encodeURIComponent(authRealm(s))}/.well-known/openid-configuration`, s.url.endsWith("/") ? s.url : `${s.url}/`).toString() } },
   ],
-  permissions: (s, ns) => storePermissions(s.sink, ns),
+  access: storeAccess(["sink"], "write"),
 
   async ensure(ctx, s) {
     const { secret } = await readFromKeycloak(await signIn(ctx, s), s);
@@ -69,14 +66,15 @@ export const keycloakClientSecret = defineKind<Settings>({
   async verify(ctx, s) {
     const { secret } = await readFromKeycloak(await signIn(ctx, s), s);
     const store = openStore(s.sink, ctx);
-    const stored = await store.read();
+    const want = desired(s, secret);
+    const stored = await store.read(Object.keys(want));
     const checks: Check[] = [{ name: `Keycloak client ${s.clientId} in realm ${s.realm}`, ok: true, detail: "has a secret" }];
-    for (const [key, want] of Object.entries(desired(s, secret))) {
+    for (const [key, value] of Object.entries(want)) {
       const got = stored?.[key];
       checks.push({
         name: `${store.describe()} key ${key}`,
-        ok: got === want,
-        detail: stored === undefined ? "the store holds nothing" : got === undefined ? "is missing" : got === want ? "matches Keycloak" : "differs from Keycloak",
+        ok: got === value,
+        detail: stored === undefined ? "the store holds nothing" : got === undefined ? "is missing" : got === value ? "matches Keycloak" : "differs from Keycloak",
       });
     }
     return checks;

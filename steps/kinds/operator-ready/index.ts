@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { defineKind } from "../../core/kind.js";
-import { apiGroupOf, pluralOf } from "../../core/permissions.js";
+import { defineKind } from "../kind.js";
 import { k8sName } from "../../core/spec.js";
 import { describeObject, readCondition } from "../../probes/kubernetes.js";
 
@@ -22,16 +21,9 @@ export const operatorReady = defineKind<Settings>({
   description: "Verify-only (P3): named custom resources report a Ready (or named) condition.",
   patterns: ["operator"],
   spec: settings,
-  inputs: () => [],
+  inputs: [],
   dependencies: () => [],
-  permissions: (s, ns) =>
-    s.resources.map((r) => ({
-      namespace: r.namespace ?? ns,
-      apiGroups: [apiGroupOf(r.apiVersion)],
-      resources: [pluralOf(r)],
-      verbs: ["get"],
-      resourceNames: [r.name],
-    })),
+  access: [{ path: ["resources", "*"], object: "reference", verbs: "read" }],
   ensure: async () => ({ action: "none", changes: [] }),
   verify: (ctx, s) =>
     Promise.all(

@@ -1,13 +1,12 @@
 import type pg from "pg";
-import { defineKind, type Check, type InputUse, type KindContext, type Outcome } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext, type Outcome } from "../kind.js";
 import type { Dependency } from "../../core/spec.js";
-import { mergeRules } from "../../core/permissions.js";
 import { ensureLedger, readApplied, readSeed, recordApplied, recordSeed } from "./ledger.js";
 import { checksum, planDatabase, planInDatabase, planMigrations, planRole, planSeed, seedChecksum, type RoleState, type SqlFile, type Step } from "./plan.js";
 import { canSignIn, inTransaction, withClient, type Connection } from "./postgres.js";
 import { scramVerifier } from "./scram.js";
 import { settings, type DatabaseSpec, type Settings } from "./settings.js";
-import { readSqlFiles, sqlFilesDependency, sqlFilesPermission } from "./sql-files.js";
+import { readSqlFiles, sqlFilesAccess, sqlFilesDependency } from "./sql-files.js";
 
 function connectionOf(ctx: KindContext, s: Settings): Connection {
   const c = s.connection;
@@ -108,13 +107,9 @@ export const postgresBootstrap = defineKind<Settings>({
   description: "Roles, databases, extensions and schemas exist; SQL files are applied once each (checksum ledger); a seed reruns only when its runId changes.",
   patterns: ["reconciler", "hook"],
   spec: settings,
-  inputs: (s) => [
-    ...(typeof s.connection.user === "string" ? [] : [{ name: s.connection.user.input }]),
-    { name: s.connection.password.input, mustBe: "secret" },
-    ...s.roles.flatMap((r): InputUse[] => (r.password ? [{ name: r.password.input, mustBe: "secret" }] : [])),
-  ],
+  inputs: [{ path: ["connection", "user"] }, { path: ["connection", "password"], mustBe: "secret" }, { path: ["roles", "*", "password"], mustBe: "secret" }],
   dependencies: (s, ns): Dependency[] => [{ tcp: { host: s.connection.host, port: s.connection.port } }, ...sqlSources(s).map((f) => sqlFilesDependency(f, ns))],
-  permissions: (s, ns) => mergeRules(sqlSources(s).map((f) => sqlFilesPermission(f, ns))),
+  access: [...sqlFilesAccess(["databases", "*", "migrations"]), ...sqlFilesAccess(["databases", "*", "seed", "files"])],
 
   async ensure(ctx, s): Promise<Outcome> {
     const conn = connectionOf(ctx, s);

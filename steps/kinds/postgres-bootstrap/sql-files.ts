@@ -1,4 +1,5 @@
-import type { KindContext, PolicyRule } from "../../core/kind.js";
+import type { ObjectAccess, Path } from "../../core/access.js";
+import type { KindContext } from "../kind.js";
 import { isNotFound } from "../../core/kube.js";
 import type { Dependency } from "../../core/spec.js";
 import type { SqlFile } from "./plan.js";
@@ -31,7 +32,7 @@ export function sqlFilesDependency(files: SqlFiles, namespace: string): Dependen
   return { kubernetes: { apiVersion: "v1", kind: "ConfigMap", namespace: ns, name } };
 }
 
-export function sqlFilesPermission(files: SqlFiles, namespace: string): PolicyRule {
-  const { name, namespace: ns } = where(files, namespace);
-  return { namespace: ns, apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: [name] };
+/** Reading the ConfigMap of SqlFiles found at `path`. */
+export function sqlFilesAccess(path: Path): ObjectAccess[] {
+  return [{ path: [...path, "configMap"], object: { group: "", resource: "configmaps" }, verbs: "read" }];
 }

@@ -1,9 +1,9 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
-import { defineKind, type InputUse, type KindContext } from "../../core/kind.js";
+import { defineKind, type KindContext } from "../kind.js";
 import { isNotFound } from "../../core/kube.js";
 import { inputValue } from "../../core/spec.js";
-import { managedMetadata, managedObject } from "../metadata.js";
+import { managedMetadata, managedObject } from "../../core/metadata.js";
 
 const settings = z.strictObject({
   configMap: managedObject,
@@ -24,16 +24,9 @@ export const runtimeFacts = defineKind<Settings>({
   description: "Publishes infra-derived runtime facts (issuer URL, resource group, …) into a ConfigMap.",
   patterns: ["reconciler", "hook"],
   spec: settings,
-  inputs: (s) =>
-    Object.values(s.facts).flatMap((v): InputUse[] => (typeof v === "string" ? [] : [{ name: v.input, mustBe: "non-secret" }])),
+  inputs: [{ path: ["facts", "*"], mustBe: "non-secret" }],
   dependencies: () => [],
-  permissions: (s, ns) => {
-    const namespace = s.configMap.namespace ?? ns;
-    return [
-      { namespace, apiGroups: [""], resources: ["configmaps"], verbs: ["get", "update", "patch"], resourceNames: [s.configMap.name] },
-      { namespace, apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
-    ];
-  },
+  access: [{ path: ["configMap"], object: { group: "", resource: "configmaps" }, verbs: "write" }],
 
   async ensure(ctx, s) {
     const namespace = s.configMap.namespace ?? ctx.namespace;

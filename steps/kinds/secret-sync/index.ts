@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ExitCode, SeedError, type Problem } from "../../core/errors.js";
-import { defineKind, type Check, type KindContext } from "../../core/kind.js";
+import { defineKind, type Check, type KindContext } from "../kind.js";
 import { MIN_SECRET_LENGTH } from "../../core/redact.js";
-import { describeLocation, keyNameProblem, openStore, readRecovering, secretLocation, storeDependencies, storeImplicitInputs, storePermissions, type SecretStore } from "../../stores/index.js";
+import { describeLocation, keyNameProblem, openStore, readRecovering, secretLocation, storeDependencies, storeAccess, storeImplicitInputs, type SecretStore } from "../../stores/index.js";
 import { explicitPairs, planSync, prefixPairs, type Pair } from "./plan.js";
 
 const keyName = z.string().min(1).regex(/^[-._a-zA-Z0-9]+$/, "must be a key name (letters, digits, -, _, .)");
@@ -79,10 +79,10 @@ export const secretSync = defineKind<Settings>({
   description: "Copies a curated set of secrets from one authority to another (Key Vault, Vault, Kubernetes Secret), writing only what differs.",
   patterns: ["reconciler", "hook"],
   spec: settings,
-  inputs: () => [],
+  inputs: [],
   implicitInputs: (s) => [...storeImplicitInputs(s.from), ...storeImplicitInputs(s.to)],
   dependencies: (s) => [...storeDependencies(s.from), ...storeDependencies(s.to)],
-  permissions: (s, ns) => [...storePermissions(s.from, ns, "read"), ...storePermissions(s.to, ns, "write")],
+  access: [...storeAccess(["from"], "read"), ...storeAccess(["to"], "write")],
 
   async ensure(ctx: KindContext, s) {
     const from = openStore(s.from, ctx);

@@ -5,7 +5,7 @@ import { httpAnswer } from "../../core/errors.js";
 import { sleep } from "../../core/retry.js";
 import type { Redactor } from "../../core/redact.js";
 import { envFileInput, envInput, type ImplicitInput } from "../../inputs/implicit.js";
-import type { KeyVaultApiVersion } from "./schema.js";
+import type { KeyVaultApiVersion } from "../../core/key-vault-schema.js";
 
 const WHY = 'Key Vault auth is workload identity: label the pod azure.workload.identity/use: "true" and annotate its ServiceAccount with azure.workload.identity/client-id';
 

@@ -3,7 +3,7 @@ import vault from "node-vault";
 import { httpAnswer } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
 import { envInput, fileInput, type ImplicitInput } from "../../inputs/implicit.js";
-import type { VaultAuth, VaultConnection } from "./schema.js";
+import type { VaultAuth, VaultConnection } from "../../core/vault-schema.js";
 
 const WHY_KUBERNETES = "Vault kubernetes auth logs in with the pod's ServiceAccount token; automountServiceAccountToken must not be off";
 const WHY_TOKEN = "Vault token auth reads the token from the pod; mount or inject it";

@@ -1,20 +1,31 @@
 import { z } from "zod";
-import type { SecretStore } from "../store.js";
+import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
-import { connectVault, type KvSecret, type VaultClient } from "./connection.js";
-import { vaultConnection } from "./schema.js";
+import { connectVault, vaultImplicitInputs, type KvSecret, type VaultClient } from "./connection.js";
+import { describeVault, vaultConnection } from "../../core/vault-schema.js";
 
-export const vaultLocation = z.strictObject({
-  vault: z.strictObject({
-    ...vaultConnection,
-    mount: z.string().min(1).default("secret").describe("Where the KV v2 secrets engine is mounted."),
-    path: z.string().min(1).regex(/^[^/].*[^/]$|^[^/]$/, "a path under the mount, without leading or trailing /").describe("The KV v2 secret; its keys are the store's keys."),
-  }),
+const location = z.strictObject({
+  ...vaultConnection,
+  mount: z.string().min(1).default("secret").describe("Where the KV v2 secrets engine is mounted."),
+  path: z.string().min(1).regex(/^[^/].*[^/]$|^[^/]$/, "a path under the mount, without leading or trailing /").describe("The KV v2 secret; its keys are the store's keys."),
 });
-export type VaultLocation = z.infer<typeof vaultLocation>["vault"];
+export const vaultLocation = z.strictObject({ vault: location });
+export type VaultLocation = z.infer<typeof location>;
+
+export const vaultProvider: StoreProvider<"vault", VaultLocation> = {
+  key: "vault",
+  schema: location,
+  open: (loc, ctx) => vaultStore(loc, ctx),
+  // Vault authorizes with its own auth (a Vault role or token), not Kubernetes RBAC.
+  access: () => [],
+  implicitInputs: (loc) => vaultImplicitInputs(loc.auth),
+  dependencies: (loc) => [{ vault: { address: loc.address } }],
+  describe: describeVault,
+  keyNameProblem: () => undefined,
+};
 
 /** One KV v2 secret: reads are one request, writes rewrite it whole with check-and-set. */
-export function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore & { lastRead(): KvSecret | undefined } {
+function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore {
   let client: VaultClient | undefined;
   let last: KvSecret | undefined;
   let read = false;
@@ -24,14 +35,13 @@ export function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore &
     read = true;
     return last;
   };
-  const store: SecretStore & { lastRead(): KvSecret | undefined } = {
-    describe: () => `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`,
-    lastRead: () => last,
+  return {
+    describe: () => describeVault(loc),
     async read(keys) {
       const s = await fetch();
       if (!s?.data) return undefined;
       const data = s.data;
-      return keys ? Object.fromEntries(keys.filter((k) => k in data).map((k) => [k, data[k]!])) : { ...data };
+      return Object.fromEntries(keys.filter((k) => k in data).map((k) => [k, data[k]!]));
     },
     async list() {
       return Object.keys((await fetch())?.data ?? {}).sort();
@@ -43,6 +53,19 @@ export function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore &
       const version = await (await connect()).writeKv(loc.mount, loc.path, data, last?.version ?? 0);
       last = { data, version, customMetadata: last?.customMetadata ?? {} };
     },
+    marks(name, keys) {
+      const recorded = last?.customMetadata[`reseed-${name}`];
+      return Object.fromEntries(keys.map((k) => [k, recorded]));
+    },
+    async writeMarked(values, mark) {
+      if (Object.keys(values).length) await this.write(values);
+      const custom = last?.customMetadata ?? {};
+      const wanted = { ...custom, "managed-by": "reseed", "reseed-unit": ctx.unit.metadata.name, ...(mark.value !== undefined ? { [`reseed-${mark.name}`]: mark.value } : {}) };
+      if (Object.entries(wanted).some(([k, v]) => custom[k] !== v)) {
+        await (await connect()).writeCustomMetadata(loc.mount, loc.path, wanted);
+        if (last) last = { ...last, customMetadata: wanted };
+      }
+    },
     async remove(keys) {
       if (!read) await fetch();
       if (!last?.data) return;
@@ -51,5 +74,4 @@ export function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore &
       last = { ...last, data, version };
     },
   };
-  return store;
 }

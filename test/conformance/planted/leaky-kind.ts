@@ -5,13 +5,15 @@
 // (around the masked stdout).
 import { writeSync } from "node:fs";
 import { z } from "zod";
-import { defineKind } from "../../../steps/core/kind.js";
+import { defineKind } from "../../../steps/kinds/kind.js";
 import { isNotFound } from "../../../steps/core/kube.js";
 
 const settings = z.strictObject({
   url: z.url(),
   token: z.strictObject({ input: z.string() }),
   leak: z.enum(["configMap", "stdout"]),
+  // Where a configMap leak goes; declared in settings so its access is data like every kind's.
+  configMap: z.strictObject({ name: z.string() }).default({ name: "planted-leak" }),
 });
 
 export const leakyKind = defineKind<z.infer<typeof settings>>({
@@ -20,12 +22,9 @@ export const leakyKind = defineKind<z.infer<typeof settings>>({
   description: "TEST ONLY: publishes its server's answer unmasked.",
   patterns: ["reconciler"],
   spec: settings,
-  inputs: (s) => [{ name: s.token.input, mustBe: "secret" }],
+  inputs: [{ path: ["token"], mustBe: "secret" }],
   dependencies: () => [],
-  permissions: (_s, ns) => [
-    { namespace: ns, apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
-    { namespace: ns, apiGroups: [""], resources: ["configmaps"], verbs: ["get", "update"], resourceNames: ["planted-leak"] },
-  ],
+  access: [{ path: ["configMap"], object: { group: "", resource: "configmaps" }, verbs: "write" }],
   async ensure(ctx, s) {
     let answer: string;
     try {
@@ -38,11 +37,11 @@ export const leakyKind = defineKind<z.infer<typeof settings>>({
       // Every answer is kept (a key per run), so the scan sees them all.
       const data = { [`answer-${Date.now()}`]: answer };
       try {
-        const cm = await ctx.kube().core.readNamespacedConfigMap({ name: "planted-leak", namespace: ctx.namespace });
-        await ctx.kube().core.replaceNamespacedConfigMap({ name: "planted-leak", namespace: ctx.namespace, body: { ...cm, data: { ...cm.data, ...data } } });
+        const cm = await ctx.kube().core.readNamespacedConfigMap({ name: s.configMap.name, namespace: ctx.namespace });
+        await ctx.kube().core.replaceNamespacedConfigMap({ name: s.configMap.name, namespace: ctx.namespace, body: { ...cm, data: { ...cm.data, ...data } } });
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        await ctx.kube().core.createNamespacedConfigMap({ namespace: ctx.namespace, body: { metadata: { name: "planted-leak", namespace: ctx.namespace }, data } });
+        await ctx.kube().core.createNamespacedConfigMap({ namespace: ctx.namespace, body: { metadata: { name: s.configMap.name, namespace: ctx.namespace }, data } });
       }
     }
     return { action: "updated", changes: ["published the answer"] };

@@ -1,4 +1,4 @@
-import type { KindRegistry } from "../../../steps/core/unit.js";
+import type { KindRegistry } from "../../../steps/kinds/kind.js";
 import { kinds } from "../../../steps/kinds/registry.js";
 import { leakyKind } from "./leaky-kind.js";
 

@@ -2,8 +2,8 @@
 // evidence) whose registry also holds the planted-leak kind. The phase comes from the
 // environment, set by the per-phase wrapper the test writes beside the bundle.
 import { ExitCode } from "../../../steps/core/errors.js";
-import type { Phase } from "../../../steps/core/phases.js";
-import { runStep } from "../../../steps/core/runtime.js";
+import type { Phase } from "../../../steps/runtime/phases.js";
+import { runStep } from "../../../steps/runtime/runtime.js";
 import { plantedRegistry } from "./registry.js";
 
 runStep(process.env.RESEED_PLANTED_PHASE as Phase, plantedRegistry).then(

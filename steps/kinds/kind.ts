@@ -1,20 +1,17 @@
 import type { ZodType } from "zod";
 import type { ImplicitInput } from "../inputs/implicit.js";
-import type { Kube } from "./kube.js";
-import type { Logger } from "./log.js";
-import type { Redactor } from "./redact.js";
-import type { Dependency, Pattern, SeedingUnit, InputValue } from "./spec.js";
+import type { ResolvedInputs } from "../inputs/source.js";
+import type { Outcome } from "../core/outcome.js";
+import type { InputAccess, ObjectAccess } from "../core/access.js";
+import type { Kube } from "../core/kube.js";
+import type { Logger } from "../core/log.js";
+import type { Redactor } from "../core/redact.js";
+import type { Dependency, Pattern, SeedingUnit, InputValue } from "../core/spec.js";
 
 /** Who owns the seeded state (seed/713, Definitions; backlog 462 taxonomy). */
 export type Authority = "external-secret" | "cluster-managed" | "service-generated" | "application-db" | "runtime-fact";
 
-export type Action = "created" | "updated" | "unchanged" | "none";
-
-export interface Outcome {
-  action: Action;
-  /** Non-secret descriptions of what was written, e.g. "added key password". */
-  changes: string[];
-}
+export type { Action, Outcome } from "../core/outcome.js";
 
 export interface Check {
   name: string;
@@ -22,25 +19,8 @@ export interface Check {
   detail: string;
 }
 
-/** A namespaced RBAC rule the unit's service account needs. */
-export interface PolicyRule {
-  namespace: string;
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-  resourceNames?: string[];
-}
+export type { InputUse, PolicyRule } from "../core/access.js";
 
-/** A declared input the kind's settings refer to, and whether it may be secret material. */
-export interface InputUse {
-  name: string;
-  mustBe?: "secret" | "non-secret";
-}
-
-export interface ResolvedInputs {
-  get(name: string): string | undefined;
-  isSecret(name: string): boolean;
-}
 
 export interface KindContext {
   unit: SeedingUnit;
@@ -62,15 +42,23 @@ export interface UnitKind<Spec = unknown> {
   /** The patterns this kind can run under; operator-ready is P3 only, for instance. */
   patterns: readonly Pattern[];
   spec: ZodType<Spec>;
-  inputs(spec: Spec): InputUse[];
+  /** Where `with` names inputs, and which must be secret (lint, validate-inputs and the chart check it). */
+  inputs: readonly InputAccess[];
   /** Auth material the kind's stores read from the pod; validate-inputs reports it with the declared inputs (C1). */
   implicitInputs?(spec: Spec): ImplicitInput[];
   dependencies(spec: Spec, namespace: string): Dependency[];
-  permissions(spec: Spec, namespace: string): PolicyRule[];
+  /** Where `with` names Kubernetes objects the kind reads or writes: the unit's Role (chart and steps) comes from it. */
+  access: readonly ObjectAccess[];
   /** Idempotent: reads first and writes only what differs. */
   ensure(ctx: KindContext, spec: Spec): Promise<Outcome>;
   /** Read-only: does the desired state hold right now? */
   verify(ctx: KindContext, spec: Spec): Promise<Check[]>;
+}
+
+/** Every kind the steps and the CLI know, by name. */
+export interface KindRegistry {
+  get(kind: string): UnitKind<unknown> | undefined;
+  names(): string[];
 }
 
 /**

@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { ExitCode, SeedError, clauseOf, describeError, invalidSpec, type Problem } from "./errors.js";
+import { ExitCode, SeedError, clauseOf, describeError, invalidSpec, type Problem } from "../core/errors.js";
 import { emitEvent, workflowRefFromEnv } from "./evidence.js";
-import { connectKube, type Kube } from "./kube.js";
-import { createLogger, type Logger } from "./log.js";
+import { connectKube, type Kube } from "../core/kube.js";
+import { createLogger, type Logger } from "../core/log.js";
 import { writeOutputs } from "./outputs.js";
 import { phases, type Phase, type PhaseReport, type RunContext } from "./phases.js";
-import { egress, Redactor } from "./redact.js";
-import { loadUnit, parseDocuments, type KindRegistry, type LoadedUnit } from "./unit.js";
+import { egress, Redactor } from "../core/redact.js";
+import type { KindRegistry } from "../kinds/kind.js";
+import { loadUnit, parseDocuments, type LoadedUnit } from "./unit.js";
 
 /** Wraps stdout and stderr so that even a library's console output cannot carry a secret. */
 export function guardProcessOutput(redactor: Redactor): void {

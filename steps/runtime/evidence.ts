@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { describeError } from "./errors.js";
-import type { Kube } from "./kube.js";
-import type { Logger } from "./log.js";
-import { egress, type Redactor } from "./redact.js";
+import { describeError } from "../core/errors.js";
+import type { Kube } from "../core/kube.js";
+import type { Logger } from "../core/log.js";
+import { egress, type Redactor } from "../core/redact.js";
 
 /** Where the step runs, as Argo tells the pod (see the WorkflowTemplate's env). */
 export interface WorkflowRef {

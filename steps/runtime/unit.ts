@@ -1,15 +1,11 @@
 import { createHash } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import type { ZodError } from "zod";
-import { invalidSpec, type Problem } from "./errors.js";
-import { placeholderReason } from "./placeholder.js";
-import type { UnitKind } from "./kind.js";
-import { inputRef, isSecretSource, LITERAL_SECRET, SECRET_SOURCES, seedingUnit, type InputRef, type SeedingUnit } from "./spec.js";
-
-export interface KindRegistry {
-  get(kind: string): UnitKind<unknown> | undefined;
-  names(): string[];
-}
+import { inputUses } from "../core/access.js";
+import { invalidSpec, type Problem } from "../core/errors.js";
+import { placeholderReason } from "../core/placeholder.js";
+import type { KindRegistry, UnitKind } from "../kinds/kind.js";
+import { inputRef, isSecretSource, LITERAL_SECRET, SECRET_SOURCES, seedingUnit, type InputRef, type SeedingUnit } from "../core/spec.js";
 
 /** A unit whose spec and kind settings have both been checked: what every phase runs on. */
 export interface LoadedUnit {
@@ -137,7 +133,7 @@ export function loadUnit(doc: unknown, registry: KindRegistry): LoadedUnit {
   for (const [name, ref] of Object.entries(unit.spec.inputs)) {
     if ("value" in ref && ref.secret === true) problems.push({ subject: `spec.inputs.${name}.secret`, message: LITERAL_SECRET });
   }
-  for (const use of kind.inputs(settings.data)) {
+  for (const use of inputUses(kind.inputs, settings.data)) {
     const ref = unit.spec.inputs[use.name];
     if (!ref) {
       problems.push({ subject: "spec.ensure.with", message: `refers to input "${use.name}", which the unit's inputs do not declare` });

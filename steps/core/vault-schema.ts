@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { httpUrl } from "../../core/url.js";
+import { httpUrl } from "./url.js";
 
 export const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
@@ -32,4 +32,9 @@ export interface VaultConnection {
   address: string;
   namespace?: string | undefined;
   auth: VaultAuth;
+}
+
+/** How logs and problems name a KV v2 secret, for a store and an input alike: the one wording for it. */
+export function describeVault(loc: { address: string; namespace?: string | undefined; mount: string; path: string }): string {
+  return `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`;
 }

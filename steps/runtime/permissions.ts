@@ -1,29 +1,11 @@
-import type { PolicyRule } from "./kind.js";
+import { accessRules, apiGroupOf, pluralOf, type PolicyRule } from "../core/access.js";
 import type { LoadedUnit } from "./unit.js";
-
-/**
- * The resource name for RBAC: the reference's own `resource`, or the kind's plural as the
- * Kubernetes code generators form it (Ingress → ingresses, NetworkPolicy → networkpolicies).
- * A custom resource whose CRD declares some other plural must name it in `resource`.
- * The chart's `reseed.plural` applies the same rule.
- */
-export function pluralOf(r: { kind: string; resource?: string | undefined }): string {
-  if (r.resource) return r.resource;
-  const kind = r.kind.toLowerCase();
-  if (kind === "endpoints") return kind;
-  if (/(s|x|z|ch|sh)$/.test(kind)) return `${kind}es`;
-  if (/[^aeiou]y$/.test(kind)) return `${kind.slice(0, -1)}ies`;
-  return `${kind}s`;
-}
-
-export function apiGroupOf(apiVersion: string): string {
-  return apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
-}
 
 /**
  * Every RBAC rule a unit's service account needs, and nothing more: evidence and Argo's
  * executor in the namespace the workflow runs in, a get on each input and dependency object it names, and
- * what its kind writes. The chart's _rbac.tpl renders the same rules (test/chart checks it).
+ * what its kind's `access` names. The chart's _rbac.tpl renders the same rules from the same
+ * declarations (generated into _kinds.tpl; test/chart checks every kind and store).
  */
 export function unitPermissions(loaded: LoadedUnit, namespace: string, workflowNamespace = namespace): PolicyRule[] {
   const { unit, kind, settings } = loaded;
@@ -43,7 +25,7 @@ export function unitPermissions(loaded: LoadedUnit, namespace: string, workflowN
       rules.push({ namespace: k.namespace ?? namespace, apiGroups: [apiGroupOf(k.apiVersion)], resources: [pluralOf(k)], verbs: ["get"], resourceNames: [k.name] });
     }
   }
-  rules.push(...kind.permissions(settings, namespace));
+  rules.push(...accessRules(kind.access, settings, namespace));
   return mergeRules(rules);
 }
 

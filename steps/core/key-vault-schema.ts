@@ -65,3 +65,6 @@ export const keyVaultConnection = {
 
 /** Key Vault secret names: 1–127 letters, digits and dashes. */
 export const keyVaultName = /^[0-9a-zA-Z-]{1,127}$/;
+
+/** How logs and problems name a vault, for a store and an input alike. */
+export const describeKeyVault = (loc: { url: string }): string => `Key Vault ${loc.url}`;

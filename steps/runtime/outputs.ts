@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Redactor } from "./redact.js";
+import type { Redactor } from "../core/redact.js";
 
 /**
  * Argo reads output parameters from files (`valueFrom.path`). Values pass the redactor like

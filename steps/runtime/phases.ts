@@ -1,10 +1,11 @@
-import { ExitCode, SeedError, asSeedError, missingInputs, type Problem } from "./errors.js";
-import type { Action, KindContext, ResolvedInputs } from "./kind.js";
-import type { Kube } from "./kube.js";
+import { ExitCode, SeedError, asSeedError, missingInputs, type Problem } from "../core/errors.js";
+import type { Action, KindContext } from "../kinds/kind.js";
+import type { ResolvedInputs } from "../inputs/source.js";
+import type { Kube } from "../core/kube.js";
 
-import type { Logger } from "./log.js";
-import type { Redactor } from "./redact.js";
-import type { InputValue } from "./spec.js";
+import type { Logger } from "../core/log.js";
+import type { Redactor } from "../core/redact.js";
+import type { InputValue } from "../core/spec.js";
 import type { LoadedUnit } from "./unit.js";
 import { implicitInputsOfRefs, resolveInputs } from "../inputs/index.js";
 import { uniqueImplicit } from "../inputs/implicit.js";

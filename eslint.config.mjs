@@ -1,0 +1,51 @@
+// ESLint for the whole tree: typescript-eslint's recommended rules, and the layer rule —
+// each layer of steps/ imports only the layers below it:
+//   core (spec, errors, redaction, logging, values)  <  inputs, probes, stores  <  kinds
+//   <  runtime (phases, step runtime, evidence, outputs)  <  cli and the step mains.
+// Every import inside steps/ is relative, so an upward import is one whose path climbs to
+// steps/ and goes down into a higher layer's folder; the regex below names exactly that.
+import js from "@eslint/js";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+const mains = ["cli", "validate-inputs", "wait-deps", "ensure-state", "verify"];
+const layers = [
+  { files: ["steps/core/**"], name: "core", above: ["inputs", "probes", "stores", "kinds", "runtime", ...mains] },
+  { files: ["steps/inputs/**", "steps/probes/**", "steps/stores/**"], name: "inputs, probes and stores", above: ["kinds", "runtime", ...mains] },
+  { files: ["steps/kinds/**"], name: "kinds", above: ["runtime", ...mains] },
+  { files: ["steps/runtime/**"], name: "the step runtime", above: mains },
+];
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "**/*.d.ts"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: globals.node },
+    rules: {
+      // `_`-prefixed names are deliberately unused (a rest pattern that drops a key).
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      // Errors are rewritten into values whose text went through the redactor; a raw `cause`
+      // would carry the unmasked original (a server's answer) along, and nothing reads it.
+      "preserve-caught-error": "off",
+      // `let x = fallback; try { x = … }` keeps the fallback visible where x is declared.
+      "no-useless-assignment": "off",
+    },
+  },
+  ...layers.map((layer) => ({
+    files: layer.files,
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${layer.above.join("|")})(/|$)`,
+              message: `${layer.name} must not import a layer above it (${layer.above.join(", ")}): move what both need down, or the code up.`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
+);
