@@ -22,6 +22,8 @@ include test/servers/postgres.mk
 include test/servers/keycloak.mk
 include test/servers/coder.mk
 include test/servers/openbao.mk
+include test/servers/argocd.mk
+include test/servers/versitygw.mk
 
 NODE_DEPS := node_modules/.installed
 STEP_SOURCES := $(sort $(shell find steps -name '*.ts' -o -name '*.mjs') steps/kinds/registry.ts) package-lock.json

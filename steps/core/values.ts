@@ -63,6 +63,9 @@ export const chartValues = z.strictObject({
       .int()
       .min(0)
       .describe("How long a successful run's pods (and so its step logs) stay after it ends; a failed run's pods stay as long as the run."),
+    archiveLogs: z
+      .boolean()
+      .describe("Every step's log saved to the cluster's artifact repository, so it outlives pod GC and the Workflow's TTL (C4; docs/evidence-archive.md)."),
   }),
   monitoring: z
     .strictObject({

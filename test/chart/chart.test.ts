@@ -337,6 +337,33 @@ describe("P3 operator: verify-only CronWorkflow", () => {
   });
 });
 
+describe("evidence that outlives the pod (C4; docs/evidence-archive.md)", () => {
+  const archives = (objs: Obj[]) => objs.filter((o) => o.kind === "CronWorkflow" || o.kind === "Workflow")
+    .map((o) => [o.metadata.name, (workflowSpecOf(o) as { archiveLogs?: boolean }).archiveLogs] as const);
+
+  it("the examples archive every step's log of every unit to the artifact repository", () => {
+    for (const env of ["dev", "prod"] as const) {
+      const all = archives(rendered[env]);
+      expect(all.length).toBeGreaterThan(0);
+      expect(all.filter(([, on]) => on !== true)).toEqual([]);
+    }
+  });
+
+  it("the chart's default asks for no artifact repository: a cluster without one runs the units as before", () => {
+    const all = archives(rendered.local);
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.filter(([, on]) => on !== undefined)).toEqual([]);
+  });
+});
+
+describe("Installing with Argo CD (docs/argo-cd.md)", () => {
+  it("the page shows docs/argo-cd/application.yaml as it is: the file the e2e test applies", () => {
+    const page = readFileSync(path.join(root, "docs/argo-cd.md"), "utf8");
+    const manifest = readFileSync(path.join(root, "docs/argo-cd/application.yaml"), "utf8");
+    expect(page).toContain("```yaml\n" + manifest + "```\n");
+  });
+});
+
 describe("environment overlays (C5)", () => {
   it("disabled units render nothing", () => {
     expect(rendered.dev.filter((o) => unitOf(o) === "cnpg-ready")).toEqual([]);

@@ -16,8 +16,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Server-side: the workflows CRD is too big for client-side apply's annotation.
+# A busy machine's API server can time out on one (HTTP 504, "request did not complete"):
+# applying again is safe, so each is tried up to five times.
 for crd in "$ARGO_CRDS"/*.json; do
-  kubectl apply --server-side --force-conflicts -f "$crd" >/dev/null
+  for try in 1 2 3 4 5; do
+    kubectl apply --server-side --force-conflicts -f "$crd" >/dev/null && break
+    [ "$try" = 5 ] && exit 1
+    sleep 15
+  done
 done
 # `kubectl wait` fails outright on a CRD the server has not given conditions yet: retry.
 for _ in $(seq 60); do

@@ -27,8 +27,9 @@ BUILDAH_DIR := $(CACHE)/buildah
 BUILDAH := buildah --root $(BUILDAH_DIR)/root --runroot $(BUILDAH_DIR)/run --storage-driver vfs
 
 # Debian packages the node needs; installed when a command is missing.
-CLUSTER_PACKAGES := containerd runc containernetworking-plugins buildah umoci iptables
-CLUSTER_COMMANDS := containerd runc buildah umoci iptables /usr/lib/cni/bridge
+# redis-server is Argo CD's cache (test/e2e/argo-cd.test.ts).
+CLUSTER_PACKAGES := containerd runc containernetworking-plugins buildah umoci iptables redis-server
+CLUSTER_COMMANDS := containerd runc buildah umoci iptables /usr/lib/cni/bridge redis-server
 
 .PHONY: cluster-deps
 cluster-deps:
@@ -154,9 +155,10 @@ cluster-env:
 
 ARGO_INSTALL := ARGO_MANIFESTS="$(call gomod_dir,argo,$(ARGO_MODULE))/manifests" ARGO_CRDS=$(RESEED_ARGO_CRDS) \
   CONTROLLER_IMAGE=$(CONTROLLER_IMAGE_REF) EXECUTOR_IMAGE=$(ARGOEXEC_IMAGE_REF) $(CLUSTER_SCRIPTS)/argo-install.sh
-E2E_ENV := KUBECONFIG=$(CLUSTER_DIR)/admin.kubeconfig RESEED_E2E_AUDIT_LOG=$(CLUSTER_DIR)/logs/audit.log
+E2E_ENV := KUBECONFIG=$(CLUSTER_DIR)/admin.kubeconfig RESEED_E2E_AUDIT_LOG=$(CLUSTER_DIR)/logs/audit.log \
+  RESEED_ARGOCD_SRC="$(ARGOCD_SRC)"
 
-E2E_DEPS := $(NODE_DEPS) dist/.built $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS) cluster-deps \
+E2E_DEPS := $(NODE_DEPS) dist/.built $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS) $(SERVERS_ARGOCD) $(SERVERS_VERSITYGW) $(SERVERS_POSTGRES) cluster-deps \
   $(BIN)/kube-apiserver $(BIN)/etcd $(KUBE_NODE_NAMES:%=$(BIN)/%) $(CLUSTER_IMAGES)
 # $(call with_cluster,command): up, Argo installed, the command, down whatever it did;
 # fails if the command failed.

@@ -15,41 +15,16 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { examples, parseObjects, root, template, type Obj } from "../harness/helm.js";
-import { isFinished, STEPS, time, type Workflow, type WorkflowNode } from "./argo.js";
+import { isFinished, STEPS, type Workflow } from "./argo.js";
 import { cli, e2eEnv, Kube, waitFor } from "./cluster.js";
+import { convergence, emptyNamespace, figures, NORTH_STAR_S } from "./converge.js";
 import { applyRendered } from "./global-setup.js";
 
 const env = e2eEnv();
 const kube = new Kube(env.kubeconfig);
 
 const VALUES = [examples.local, path.join(root, "test/e2e/fresh-install.yaml")];
-const INTERVAL_S = 60; // defaults.schedule "* * * * *" in test/e2e/fresh-install.yaml
-const NORTH_STAR_S = INTERVAL_S + 60;
 const RUN = 150_000; // one run of four pods on a busy two-core machine
-
-/** An empty namespace, with the Deployment the P3 unit verifies already Available (the operator's part, not reseed's). */
-async function emptyNamespace(ns: string): Promise<void> {
-  if ((await kube.request("GET", `/api/v1/namespaces/${ns}`)).status !== 404) {
-    await kube.json("DELETE", `/api/v1/namespaces/${ns}`, undefined, { allowed: [404] });
-    await waitFor(`namespace ${ns} left by an earlier run to be deleted`, 120_000, async () =>
-      (await kube.request("GET", `/api/v1/namespaces/${ns}`)).status === 404 ? true : undefined);
-  }
-  await kube.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-  await kube.json("POST", `/apis/apps/v1/namespaces/${ns}/deployments`, {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "e2e-operand" },
-    spec: {
-      replicas: 0,
-      selector: { matchLabels: { app: "e2e-operand" } },
-      template: { metadata: { labels: { app: "e2e-operand" } }, spec: { containers: [{ name: "main", image: "registry.k8s.io/pause:3.10" }] } },
-    },
-  });
-  await waitFor(`Deployment ${ns}/e2e-operand to be Available`, 60_000, async () => {
-    const d = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/apis/apps/v1/namespaces/${ns}/deployments/e2e-operand`);
-    return d.status?.conditions?.some((c) => c.type === "Available" && c.status === "True") ? true : undefined;
-  });
-}
 
 function render(ns: string): { text: string; objects: Obj[] } {
   // --namespace again, after harness/helm's default: the last one given wins.
@@ -58,46 +33,13 @@ function render(ns: string): { text: string; objects: Obj[] } {
   return { text: r.out, objects: parseObjects(r.out) };
 }
 
-async function workflows(ns: string, selector: string): Promise<Workflow[]> {
-  const list = await kube.get<{ items: Workflow[] }>(`/apis/argoproj.io/v1alpha1/namespaces/${ns}/workflows?labelSelector=${encodeURIComponent(selector)}`);
-  return list.items;
-}
-
-const verifyNode = (wf: Workflow): WorkflowNode | undefined =>
-  Object.values(wf.status?.nodes ?? {}).find((n) => n.type === "Pod" && n.displayName === "verify");
-
-/**
- * Waits until every CronWorkflow of the install has a run whose verify step succeeded, or
- * until the north-star window (plus the second Argo's timestamps round to) has passed.
- * Returns, per unit, the seconds from the install to that verify's finish, or what it saw instead.
- */
-async function convergence(ns: string, units: string[], installedAt: number): Promise<Map<string, number | string>> {
-  const seen = new Map<string, number | string>();
-  const deadline = installedAt + (NORTH_STAR_S + 5) * 1000;
-  for (;;) {
-    for (const unit of units) {
-      if (typeof seen.get(unit) === "number") continue;
-      const runs = await workflows(ns, `workflows.argoproj.io/cron-workflow=${unit}`);
-      const verified = runs.map(verifyNode).filter((n) => n?.phase === "Succeeded").map((n) => time(n!.finishedAt));
-      if (verified.length > 0) {
-        seen.set(unit, (Math.min(...verified) - installedAt) / 1000);
-      } else {
-        const phases = runs.map((wf) => `${wf.metadata.name} ${wf.status?.phase ?? "new"}${wf.status?.message ? ` (${wf.status.message})` : ""}`);
-        seen.set(unit, runs.length === 0 ? "no run started" : `no verified run: ${phases.join(", ")}`);
-      }
-    }
-    if ([...seen.values()].every((v) => typeof v === "number") || Date.now() > deadline) return seen;
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-}
-
 /**
  * Installs with `install` into the empty namespace `ns`, checks the north star and the hook,
  * prints the figure, and deletes the namespace again: that stops the schedules and takes every
  * run and pod with it, so the next install is measured on a machine as quiet as this one was.
  */
 async function freshInstall(how: string, ns: string, install: (rendered: string) => void): Promise<void> {
-  await emptyNamespace(ns);
+  await emptyNamespace(kube, ns);
   try {
     await checkFreshInstall(how, ns, install);
   } finally {
@@ -115,12 +57,11 @@ async function checkFreshInstall(how: string, ns: string, install: (rendered: st
 
   const installedAt = Date.now();
   install(text);
-  const result = await convergence(ns, crons.map((o) => o.metadata.name), installedAt);
+  const result = await convergence(kube, ns, crons.map((o) => o.metadata.name), installedAt);
 
-  const figures = [...result].map(([unit, v]) => `${unit} ${typeof v === "number" ? `${v.toFixed(0)} s` : v}`);
-  const slowest = Math.max(...[...result.values()].map((v) => (typeof v === "number" ? v : Number.POSITIVE_INFINITY)));
+  const { line, slowest } = figures(result);
   const headline = Number.isFinite(slowest) ? `every P1/P3 unit verified ${slowest.toFixed(0)} s after the install` : `not every P1/P3 unit verified ${NORTH_STAR_S + 5} s after the install`;
-  console.log(`fresh install, ${how}: ${headline} (north star: ${NORTH_STAR_S} s) — ${figures.join("; ")}`);
+  console.log(`fresh install, ${how}: ${headline} (north star: ${NORTH_STAR_S} s) — ${line}`);
   for (const [unit, v] of result) {
     expect(typeof v === "number" ? v : Number.NaN, `${unit}: ${v}`).toBeLessThanOrEqual(NORTH_STAR_S);
   }

@@ -64,6 +64,9 @@ activeDeadlineSeconds: {{ $d.activeDeadlineSeconds }}  # a hung run must end, or
 podGC:
   strategy: OnWorkflowSuccess
   deleteDelayDuration: "{{ $d.podGCDeleteDelaySeconds }}s"
+{{- if $d.archiveLogs }}
+archiveLogs: true  # C4: every step's log goes to the artifact repository, and outlives its pod
+{{- end }}
 ttlStrategy:
   secondsAfterSuccess: {{ $d.ttlSecondsAfterSuccess }}
   secondsAfterFailure: {{ $d.ttlSecondsAfterFailure }}  # C4: failures are kept for inspection
