@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { chartDir, examples, render, run, valuesFiles, type Obj } from "../support/helm.js";
+import { chartDir, examples, render, run, valuesFiles, type Obj } from "../harness/helm.js";
 
 let scratch: string;
 const valuesFile = valuesFiles(() => scratch);

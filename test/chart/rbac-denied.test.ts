@@ -8,8 +8,8 @@ import { Agent } from "node:https";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import { jsonClient, type AdminClient } from "../harness/kube-http.js";
-import { Admin } from "../support/admin.js";
-import { examples, render, type Obj } from "../support/helm.js";
+import { Admin } from "../harness/kube-admin.js";
+import { examples, render, type Obj } from "../harness/helm.js";
 
 const kubeInfo = inject("kube");
 const admin = new Admin(kubeInfo.adminKubeconfig);

@@ -1,9 +1,9 @@
 // Conformance cases for fan-out units: secret-sync to a namespaceSelector (real API server) and
 // azure-federated-credential for a ServiceAccount selector (the FAKE ARM of
-// test/support/fake-azure.ts; no emulator exists). Each has targets of its own, and one more
+// test/harness/fake-arm.ts; no emulator exists). Each has targets of its own, and one more
 // that appears between two runs (addTarget).
-import type { Admin } from "../support/admin.js";
-import { startFakeAzure, type FakeAzureSetup } from "../support/fake-azure.js";
+import type { Admin } from "../harness/kube-admin.js";
+import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
 import type { ConformanceCase } from "./cases.js";
 
 const SOURCE = "fan-source-token-0123456789abcdef";
@@ -46,7 +46,7 @@ export function secretSyncFanOutCase(): ConformanceCase {
 }
 
 export function federatedCredentialFanOutCase(): ConformanceCase {
-  let azure: FakeAzureSetup | undefined;
+  let azure: FakeArmSetup | undefined;
   const removedEnv = new Set<string>();
   const fake = () => azure!.fake;
   const identity = "coder-ws-fan-out";
@@ -64,7 +64,7 @@ export function federatedCredentialFanOutCase(): ConformanceCase {
   return {
     name: "serviceAccounts",
     servers: async () => {
-      azure ??= await startFakeAzure();
+      azure ??= await startFakeArm();
       fake().addIdentity(azure.subscriptionId, "platform", identity);
     },
     stopServers: async () => {
@@ -112,6 +112,6 @@ export function federatedCredentialFanOutCase(): ConformanceCase {
     deleteState: async () => {
       for (const name of [...creds().keys()]) if (name.startsWith("conf-fan-")) creds().delete(name);
     },
-    writtenSecrets: async () => [azure!.assertion, ...fake().tokens],
+    writtenSecrets: async () => [azure!.assertion, ...azure!.entra.issued()],
   };
 }

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { parse, stringify } from "yaml";
-import { examples, parseObjects, root, template, type Obj } from "../support/helm.js";
+import { examples, parseObjects, root, template, type Obj } from "../harness/helm.js";
 import { type Application, ArgoCd, documentedApplication } from "./argo-cd.js";
 import { isFinished, STEPS, type Workflow } from "./argo.js";
 import { e2eEnv, Kube, waitFor } from "./cluster.js";

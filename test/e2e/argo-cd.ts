@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
 import { freePorts, ServerProcess, startWatchdog } from "../harness/processes.js";
-import { root } from "../support/helm.js";
+import { root } from "../harness/helm.js";
 import { cli, type E2eEnv, type Kube, waitFor } from "./cluster.js";
 
 /**

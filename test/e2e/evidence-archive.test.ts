@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeLeak, type Evidence, findLeaks } from "../conformance/leak-hunt.js";
 import { startPostgres } from "../harness/postgres.js";
 import { freePorts, ServerProcess, startWatchdog } from "../harness/processes.js";
-import { examples, root, template } from "../support/helm.js";
+import { examples, root, template } from "../harness/helm.js";
 import { isFinished, STEPS, type Workflow } from "./argo.js";
 import { cli, e2eEnv, Kube, waitFor } from "./cluster.js";
 import { applyRendered } from "./global-setup.js";

@@ -1,7 +1,7 @@
 // Fan-out against the real kube-apiserver: one secret-sync unit writing the same Secret into
 // every namespace a selector matches, and one azure-federated-credential unit giving every
 // matching ServiceAccount a credential on the FAKE Azure Resource Manager (no emulator exists;
-// test/support/fake-azure.ts follows the documented API), as targets come and go
+// test/harness/fake-arm.ts follows the documented API), as targets come and go
 // (3 -> 5 -> 2), with every write counted at the server: the API server's audit log, the
 // fake's own record of the PUTs and DELETEs it received.
 import { randomBytes } from "node:crypto";
@@ -11,9 +11,9 @@ import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
-import { Admin } from "../support/admin.js";
-import { startFakeAzure, type FakeAzureSetup } from "../support/fake-azure.js";
-import { allText, lastLine, runDag, type StepRun } from "../support/steps.js";
+import { Admin } from "../harness/kube-admin.js";
+import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
+import { allText, lastLine, runDag, type StepRun } from "../harness/steps.js";
 
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);
@@ -196,7 +196,7 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
   const issuer = "https://oidc.fan-out.platform.internal/cluster";
   const wsLabel = "fan-out.test.reseed.dev/workspace";
   const ws = (i: number) => `fan-fic-ws-${i}`;
-  let azure: FakeAzureSetup;
+  let azure: FakeArmSetup;
   let kubeconfig: string;
   const unit = (more: Record<string, unknown> = {}) => ({
     apiVersion: "reseed.dev/v1alpha1",
@@ -257,7 +257,7 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
   }
 
   beforeAll(async () => {
-    azure = await startFakeAzure();
+    azure = await startFakeArm();
     for (const id of ["coder-ws-a", "coder-ws-b", "coder-ws-c"])
       azure.fake.addIdentity(azure.subscriptionId, "platform", id);
     await admin.namespace(home);
@@ -291,7 +291,7 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
     expect(codes(again.runs)).toEqual([0, 0, 0, 0]);
     expect(again.arm).toEqual([]);
     expect(lastLine(again.ensure!).counts).toEqual({ targets: 3, created: 0, updated: 0, unchanged: 3 });
-    for (const secret of [azure.assertion, ...azure.fake.tokens]) expect(first.text + again.text).not.toContain(secret);
+    for (const secret of [azure.assertion, ...azure.entra.issued()]) expect(first.text + again.text).not.toContain(secret);
   });
 
   it("5 matching: the two new ServiceAccounts get theirs, nothing else is written", async () => {

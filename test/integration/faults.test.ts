@@ -4,7 +4,7 @@
 // the fault and the clause (exit code, summary, Event) with no secret in it, (c) the next run
 // converges, (d) that run's rerun writes nothing, counted at the server.
 //
-// Injection: test/support/fault-proxy.ts sits in front of the real kube-apiserver or OpenBao
+// Injection: test/harness/fault-proxy.ts sits in front of the real kube-apiserver or OpenBao
 // and runs a hook on the chosen request before forwarding it; the kube-apiserver and the
 // PostgreSQL this file restarts are its own (only processes it started).
 import { randomBytes } from "node:crypto";
@@ -16,19 +16,19 @@ import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
-import { authorityStepEnv, caBundle, fakeAzure, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
-import type { FakeAzure } from "../harness/fake-azure.js";
+import { authorityStepEnv, caBundle, fakeKeyVault, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
+import type { FakeKeyVault } from "../harness/fake-key-vault.js";
 import { connectKube, type KubeAccess } from "../harness/kube.js";
 import { jsonClient } from "../harness/kube-http.js";
 import { startKubeServer, type KubeServer } from "../harness/kube-server.js";
 import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
 import { startPostgres } from "../harness/postgres.js";
 import { freePorts } from "../harness/processes.js";
-import { Admin } from "../support/admin.js";
-import { startFakeAzure, type FakeAzureSetup } from "../support/fake-azure.js";
-import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
-import { PostgresTestAdmin } from "../support/postgres.js";
-import { allText, lastLine, runDag, runStepProcess, type StepRun } from "../support/steps.js";
+import { Admin } from "../harness/kube-admin.js";
+import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
+import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
+import { PostgresTestAdmin } from "../harness/postgres-admin.js";
+import { allText, lastLine, runDag, runStepProcess, type StepRun } from "../harness/steps.js";
 
 const kubeInfo = inject("kube");
 const baoInfo = inject("openbao");
@@ -496,7 +496,7 @@ describe("dependencies that are not there: DNS failure, connection refused, an u
 });
 
 describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
-  let azure: FakeAzure;
+  let azure: FakeKeyVault;
   let bundle = "";
   let env: Record<string, string> = {};
   let vault: KeyVaultAdmin;
@@ -504,7 +504,7 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
   const gen = () => unit("kv-password", { kind: "generated-secret", with: { keyVault: { url: vault.url }, keys: [{ name: "db-password" }, { name: "api-key" }] } });
 
   beforeAll(async () => {
-    azure = await fakeAzure(kubeInfo);
+    azure = await fakeKeyVault(kubeInfo);
     bundle = await caBundle([azure.caFile], files);
     vault = new KeyVaultAdmin(azure, (await azure.addVault("kv-faults")).url);
     env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
@@ -574,7 +574,7 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
 });
 
 describe("Azure Resource Manager answers 429 and 503 with Retry-After (the fake; azure-federated-credential)", () => {
-  let azure: FakeAzureSetup;
+  let azure: FakeArmSetup;
   let o: { kubeconfig: string; namespace: string; env: Record<string, string> };
   const ns = "fault-arm";
   const issuer = "https://oidc.fault.example/cluster";
@@ -586,7 +586,7 @@ describe("Azure Resource Manager answers 429 and 503 with Retry-After (the fake;
   const credentials = () => azure.fake.credentials(azure.subscriptionId, "platform", "workloads")!;
 
   beforeAll(async () => {
-    azure = await startFakeAzure();
+    azure = await startFakeArm();
     azure.fake.addIdentity(azure.subscriptionId, "platform", "workloads");
     // What existed before: a credential of someone else's on the same identity.
     credentials().set("kept-by-someone-else", { issuer: "https://other.example", subject: "system:serviceaccount:x:y", audiences: ["api://AzureADTokenExchange"] });

@@ -11,7 +11,7 @@ import { connectKube as connectAs } from "../../steps/core/kube.js";
 import { createLogger } from "../../steps/core/log.js";
 import { Redactor } from "../../steps/core/redact.js";
 import { connectKube } from "../harness/kube.js";
-import { Admin } from "../support/admin.js";
+import { Admin } from "../harness/kube-admin.js";
 
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { closest, didYouMean, editDistance } from "../../steps/core/suggest.js";
 import { missingInputs } from "../../steps/core/errors.js";
-import { problemsOf } from "../support/unit-problems.js";
+import { problemsOf } from "../harness/unit-problems.js";
 
 describe("did you mean", () => {
   it("counts a transposition as one edit", () => {

@@ -5,7 +5,7 @@ import { ExitCode, SeedError, missingInputs } from "../../steps/core/errors.js";
 import { Redactor } from "../../steps/core/redact.js";
 import { MAX_TERMINATION_MESSAGE, summarize, terminationMessage } from "../../steps/runtime/runtime.js";
 import { canary, describeLeak, encodings, findLeaks } from "../conformance/leak-hunt.js";
-import { runStepProcess } from "../support/steps.js";
+import { runStepProcess } from "../harness/steps.js";
 
 const messageOf = (error: SeedError, redactor = new Redactor()) =>
   terminationMessage(summarize({ code: error.code, error }, redactor), redactor);
