@@ -11,7 +11,11 @@ import tseslint from "typescript-eslint";
 const mains = ["cli", "validate-inputs", "wait-deps", "ensure-state", "verify"];
 const layers = [
   { files: ["steps/core/**"], name: "core", above: ["inputs", "probes", "stores", "kinds", "runtime", ...mains] },
-  { files: ["steps/inputs/**", "steps/probes/**", "steps/stores/**"], name: "inputs, probes and stores", above: ["kinds", "runtime", ...mains] },
+  {
+    files: ["steps/inputs/**", "steps/probes/**", "steps/stores/**"],
+    name: "inputs, probes and stores",
+    above: ["kinds", "runtime", ...mains],
+  },
   { files: ["steps/kinds/**"], name: "kinds", above: ["runtime", ...mains] },
   { files: ["steps/runtime/**"], name: "the step runtime", above: mains },
 ];
@@ -24,7 +28,10 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
     rules: {
       // `_`-prefixed names are deliberately unused (a rest pattern that drops a key).
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
       // Errors are rewritten into values whose text went through the redactor; a raw `cause`
       // would carry the unmasked original (a server's answer) along, and nothing reads it.
       "preserve-caught-error": "off",

@@ -43,11 +43,20 @@ function rows(s, path, required) {
 }
 
 function row(key, s, path, required) {
-  const cell = (t) => String(t ?? "").replaceAll("|", "\\|").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("\n", " ");
+  const cell = (t) =>
+    String(t ?? "")
+      .replaceAll("|", "\\|")
+      .replaceAll("<", "&lt;")
+      .replaceAll(">", "&gt;")
+      .replaceAll("\n", " ");
   return `| \`${key}\` | ${typeOf(s)}${required ? " (required)" : ""} | ${defaultAt(path, s)} | ${cell(s.description)} |`;
 }
 
-const table = ["| key | type | default | description |", "|---|---|---|---|", ...rows(schema, [], true).filter((r) => !r.startsWith("| `` "))].join("\n");
+const table = [
+  "| key | type | default | description |",
+  "|---|---|---|---|",
+  ...rows(schema, [], true).filter((r) => !r.startsWith("| `` ")),
+].join("\n");
 const readme = readFileSync(readmeUrl, "utf8");
 const from = readme.indexOf(begin);
 const to = readme.indexOf(end);

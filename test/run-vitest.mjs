@@ -8,7 +8,9 @@ import path from "node:path";
 const dir = mkdtempSync(path.join(tmpdir(), "reseed-vitest-"));
 const report = path.join(dir, "report.json");
 const [cmd, ...args] = process.argv.slice(2);
-const r = spawnSync(cmd, [...args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], { stdio: "inherit" });
+const r = spawnSync(cmd, [...args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
+  stdio: "inherit",
+});
 let summary = "tests: 0 passed, 0 failed";
 try {
   const j = JSON.parse(readFileSync(report, "utf8"));

@@ -24,13 +24,22 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "chart", include: ["test/chart/chart.test.ts", "test/chart/kinds.test.ts"], testTimeout: 120_000 },
+        test: {
+          name: "chart",
+          include: ["test/chart/chart.test.ts", "test/chart/kinds.test.ts"],
+          testTimeout: 120_000,
+        },
       },
       {
         extends: true,
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/conformance/**/*.test.ts", "test/harness/**/*.test.ts", "test/chart/images.test.ts"],
+          include: [
+            "test/integration/**/*.test.ts",
+            "test/conformance/**/*.test.ts",
+            "test/harness/**/*.test.ts",
+            "test/chart/images.test.ts",
+          ],
           globalSetup: ["test/harness/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -35,7 +35,12 @@ interface UnitOrigin {
 
 /** A chart values file rather than a SeedingUnit document: it has none of a unit's fields. */
 function isValuesDocument(doc: unknown): doc is Record<string, unknown> {
-  return !!doc && typeof doc === "object" && !Array.isArray(doc) && !["apiVersion", "kind", "metadata", "spec"].some((k) => k in doc);
+  return (
+    !!doc &&
+    typeof doc === "object" &&
+    !Array.isArray(doc) &&
+    !["apiVersion", "kind", "metadata", "spec"].some((k) => k in doc)
+  );
 }
 
 /** A problem loadUnit reported for the SeedingUnit made from values.units.<name>, at the path in the values file. */
@@ -86,7 +91,13 @@ export async function loadFile(file: string, registry: KindRegistry, namespace: 
         const subjectOf = (s: string) => join(valuesSubject(name, s));
         // The name is checked on its own, so that the unit behind a bad name is still checked.
         const validName = unitName.safeParse(name);
-        if (!validName.success) problems.push(...zodProblems(validName.error, join(`units.${name}`)).map((p) => ({ ...p, message: `is not a unit name: ${p.message}` })));
+        if (!validName.success)
+          problems.push(
+            ...zodProblems(validName.error, join(`units.${name}`)).map((p) => ({
+              ...p,
+              message: `is not a unit name: ${p.message}`,
+            })),
+          );
         const parsed = unitValues.safeParse(raw);
         if (!parsed.success) {
           problems.push(...zodProblems(parsed.error, join(`units.${name}`), raw));
@@ -95,10 +106,20 @@ export async function loadFile(file: string, registry: KindRegistry, namespace: 
         }
         // The chart names a hook's Workflow <name>-<runId>, and Argo caps Workflow names at 63.
         if (parsed.data.pattern === "hook" && parsed.data.runId && `${name}-${parsed.data.runId}`.length > 63) {
-          problems.push({ subject: join(`units.${name}.runId`), message: `makes the hook Workflow name ${name}-${parsed.data.runId} longer than Argo's 63 characters; shorten the unit name or runId` });
+          problems.push({
+            subject: join(`units.${name}.runId`),
+            message: `makes the hook Workflow name ${name}-${parsed.data.runId} longer than Argo's 63 characters; shorten the unit name or runId`,
+          });
         }
-        const origin = parsed.data.enabled && validName.success ? { name, subject: join(`units.${name}`), fromValues: true } : undefined;
-        check(unitFromValues(validName.success ? name : "unnamed", parsed.data, namespace) satisfies SeedingUnit, subjectOf, origin);
+        const origin =
+          parsed.data.enabled && validName.success
+            ? { name, subject: join(`units.${name}`), fromValues: true }
+            : undefined;
+        check(
+          unitFromValues(validName.success ? name : "unnamed", parsed.data, namespace) satisfies SeedingUnit,
+          subjectOf,
+          origin,
+        );
       }
     } else {
       const name = (doc as { metadata?: { name?: unknown } }).metadata?.name;
@@ -114,7 +135,12 @@ export async function loadFile(file: string, registry: KindRegistry, namespace: 
  * For lint, units of different values files are not compared: those are alternative
  * overlays (values-dev.yaml, values-prod.yaml), each rendered as its own release.
  */
-export async function loadFiles(files: string[], registry: KindRegistry, namespace: string, mode: "lint" | "run"): Promise<FileUnits[]> {
+export async function loadFiles(
+  files: string[],
+  registry: KindRegistry,
+  namespace: string,
+  mode: "lint" | "run",
+): Promise<FileUnits[]> {
   const results = await Promise.all(files.map((f) => loadFile(f, registry, namespace)));
   const seen = new Map<string, { file: string; origin: UnitOrigin }>();
   for (const r of results) {
@@ -126,15 +152,24 @@ export async function loadFiles(files: string[], registry: KindRegistry, namespa
       }
       if (mode === "lint" && origin.fromValues && first.origin.fromValues && first.file !== r.file) continue;
       const where = first.file === r.file ? first.origin.subject : `${first.file}: ${first.origin.subject}`;
-      r.problems.push({ subject: origin.subject, message: `unit "${origin.name}" is already defined at ${where}; unit names must be unique (each is one CronWorkflow, ServiceAccount and Role)` });
+      r.problems.push({
+        subject: origin.subject,
+        message: `unit "${origin.name}" is already defined at ${where}; unit names must be unique (each is one CronWorkflow, ServiceAccount and Role)`,
+      });
     }
   }
   return results;
 }
 
-export async function loadFilesOrThrow(files: string[], registry: KindRegistry, namespace: string): Promise<LoadedUnit[]> {
+export async function loadFilesOrThrow(
+  files: string[],
+  registry: KindRegistry,
+  namespace: string,
+): Promise<LoadedUnit[]> {
   const results = await loadFiles(files, registry, namespace, "run");
-  const problems = results.flatMap((r) => r.problems.map((p) => ({ subject: `${r.file}: ${p.subject}`, message: p.message })));
+  const problems = results.flatMap((r) =>
+    r.problems.map((p) => ({ subject: `${r.file}: ${p.subject}`, message: p.message })),
+  );
   if (problems.length) throw invalidSpec(problems);
   return results.flatMap((r) => r.units);
 }

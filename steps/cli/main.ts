@@ -55,7 +55,8 @@ async function main(argv: string[]): Promise<number> {
   const namespace = values.namespace ?? process.env.RESEED_NAMESPACE ?? "default";
   switch (command) {
     case "lint": {
-      if (!files.length) throw new SeedError(ExitCode.invalidSpec, "lint needs at least one file", "reseed lint units/*.yaml");
+      if (!files.length)
+        throw new SeedError(ExitCode.invalidSpec, "lint needs at least one file", "reseed lint units/*.yaml");
       let failed = false;
       for (const r of await loadFiles(files, registry, namespace, "lint")) {
         const f = r.file;
@@ -63,7 +64,9 @@ async function main(argv: string[]): Promise<number> {
           failed = true;
           for (const p of r.problems) console.log(`${f}: ${p.subject || "(document)"}: ${p.message}`);
         } else {
-          console.log(`${f}: ok (${r.units.length ? `${r.units.length} unit${r.units.length === 1 ? "" : "s"} to run: ${r.units.map((u) => u.unit.metadata.name).join(", ")}` : "no units to run"})`);
+          console.log(
+            `${f}: ok (${r.units.length ? `${r.units.length} unit${r.units.length === 1 ? "" : "s"} to run: ${r.units.map((u) => u.unit.metadata.name).join(", ")}` : "no units to run"})`,
+          );
         }
       }
       return failed ? ExitCode.invalidSpec : ExitCode.ok;
@@ -74,15 +77,31 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(chartKinds(registryKinds(registry)));
         return ExitCode.ok;
       }
-      if (target !== "unit" && target !== "values") throw new SeedError(ExitCode.invalidSpec, `unknown schema "${target}"`, "use unit, values or chart-kinds");
+      if (target !== "unit" && target !== "values")
+        throw new SeedError(ExitCode.invalidSpec, `unknown schema "${target}"`, "use unit, values or chart-kinds");
       console.log(JSON.stringify(jsonSchema(target, registryKinds(registry)), null, 2));
       return ExitCode.ok;
     }
     case "status": {
       const intervals = Number(values.intervals);
-      if (!Number.isInteger(intervals) || intervals < 1) throw new SeedError(ExitCode.invalidSpec, `--intervals ${values.intervals} is not a whole number of at least 1`, "e.g. --intervals 3");
-      if (values.output !== undefined && values.output !== "json") throw new SeedError(ExitCode.invalidSpec, `unknown output format "${values.output}"`, "-o json, or no -o for a table");
-      const statuses = await readStatuses({ kubeconfig: values.kubeconfig, namespace: values.namespace, allNamespaces: values["all-namespaces"], intervals });
+      if (!Number.isInteger(intervals) || intervals < 1)
+        throw new SeedError(
+          ExitCode.invalidSpec,
+          `--intervals ${values.intervals} is not a whole number of at least 1`,
+          "e.g. --intervals 3",
+        );
+      if (values.output !== undefined && values.output !== "json")
+        throw new SeedError(
+          ExitCode.invalidSpec,
+          `unknown output format "${values.output}"`,
+          "-o json, or no -o for a table",
+        );
+      const statuses = await readStatuses({
+        kubeconfig: values.kubeconfig,
+        namespace: values.namespace,
+        allNamespaces: values["all-namespaces"],
+        intervals,
+      });
       console.log(values.output === "json" ? JSON.stringify(statuses, null, 2) : statusTable(statuses));
       return statuses.every((s) => s.healthy) ? ExitCode.ok : UNHEALTHY;
     }
@@ -91,11 +110,15 @@ async function main(argv: string[]): Promise<number> {
       return ExitCode.ok;
     }
     case "kinds": {
-      for (const k of registryKinds(registry)) console.log(`${k.kind.padEnd(22)} ${k.authority.padEnd(18)} ${k.patterns.join("|").padEnd(20)} ${k.description}`);
+      for (const k of registryKinds(registry))
+        console.log(
+          `${k.kind.padEnd(22)} ${k.authority.padEnd(18)} ${k.patterns.join("|").padEnd(20)} ${k.description}`,
+        );
       return ExitCode.ok;
     }
     case "run": {
-      if (!files.length) throw new SeedError(ExitCode.invalidSpec, "run needs at least one file", "reseed run unit.yaml");
+      if (!files.length)
+        throw new SeedError(ExitCode.invalidSpec, "run needs at least one file", "reseed run unit.yaml");
       const redactor = new Redactor();
       guardProcessOutput(redactor);
       const units = await loadFilesOrThrow(files, registry, namespace);

@@ -25,7 +25,13 @@ export interface UnitEvidence {
  */
 export async function runUnits(
   units: LoadedUnit[],
-  opts: { kubeconfig?: string | undefined; sink?: LogSink; pretty?: boolean; env?: NodeJS.ProcessEnv; redactor?: Redactor },
+  opts: {
+    kubeconfig?: string | undefined;
+    sink?: LogSink;
+    pretty?: boolean;
+    env?: NodeJS.ProcessEnv;
+    redactor?: Redactor;
+  },
 ): Promise<UnitEvidence[]> {
   // Each unit has a redactor of its own; the Kubernetes credential goes into every one.
   const kubeCredentials: string[] = [];
@@ -53,7 +59,13 @@ export async function runUnits(
       summaries: [],
     };
     for (const phase of phaseNames) {
-      const log = createLogger({ redactor, phase, unit: name, ...(opts.sink ? { sink: opts.sink } : {}), ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}) });
+      const log = createLogger({
+        redactor,
+        phase,
+        unit: name,
+        ...(opts.sink ? { sink: opts.sink } : {}),
+        ...(opts.pretty !== undefined ? { pretty: opts.pretty } : {}),
+      });
       let report: PhaseReport | undefined;
       const changes = changeLog(() => log);
       try {
@@ -94,7 +106,14 @@ export function evidenceTable(evidence: UnitEvidence[]): string {
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
-  const failures = evidence.filter((e) => e.result === "failed").map((e) => `  ${e.unit}: exit ${e.exitCode} — ${clauseOf[e.exitCode]}`);
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd(),
+  );
+  const failures = evidence
+    .filter((e) => e.result === "failed")
+    .map((e) => `  ${e.unit}: exit ${e.exitCode} — ${clauseOf[e.exitCode]}`);
   return [...lines, ...(failures.length ? ["", "Failed units:", ...failures] : [])].join("\n");
 }

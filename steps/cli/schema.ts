@@ -11,12 +11,19 @@ import type { UnitKind } from "../kinds/kind.js";
  * `with` block too, not just a wrong envelope.
  */
 export function jsonSchema(target: "unit" | "values", kinds: UnitKind<unknown>[]): Record<string, unknown> {
-  const base = z.toJSONSchema(target === "unit" ? seedingUnit : chartValues, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const base = z.toJSONSchema(target === "unit" ? seedingUnit : chartValues, {
+    io: "input",
+    unrepresentable: "any",
+  }) as Record<string, unknown>;
   const ensure = findEnsure(base, target);
   if (ensure) {
     ensure.allOf = kinds.map((k) => ({
       if: { properties: { kind: { const: k.kind } }, required: ["kind"] },
-      then: { properties: { with: stripMeta(z.toJSONSchema(k.spec, { io: "input", unrepresentable: "any" }) as Record<string, unknown>) } },
+      then: {
+        properties: {
+          with: stripMeta(z.toJSONSchema(k.spec, { io: "input", unrepresentable: "any" }) as Record<string, unknown>),
+        },
+      },
     }));
     const kindProp = (ensure.properties as Record<string, Record<string, unknown>>).kind;
     if (kindProp) kindProp.enum = kinds.map((k) => k.kind);

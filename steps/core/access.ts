@@ -91,7 +91,10 @@ export function accessRules(access: readonly ObjectAccess[], settings: unknown, 
       // A fan-out target (a namespaceSelector instead of a namespace): its kind's clusterAccess.
       if (o.namespaceSelector !== undefined) return [];
       const ns = o.namespace ?? namespace;
-      const [group, resource] = a.object === "reference" ? [apiGroupOf(o.apiVersion!), pluralOf({ kind: o.kind!, resource: o.resource })] : [a.object.group, a.object.resource];
+      const [group, resource] =
+        a.object === "reference"
+          ? [apiGroupOf(o.apiVersion!), pluralOf({ kind: o.kind!, resource: o.resource })]
+          : [a.object.group, a.object.resource];
       const base = { namespace: ns, apiGroups: [group], resources: [resource] };
       if (a.verbs === "read") return [{ ...base, verbs: ["get"], resourceNames: [o.name] }];
       return [
@@ -106,7 +109,9 @@ export function accessRules(access: readonly ObjectAccess[], settings: unknown, 
 export function inputUses(inputs: readonly InputAccess[], settings: unknown): InputUse[] {
   return inputs.flatMap((i) =>
     walk(settings, i.path).flatMap((v): InputUse[] =>
-      v && typeof v === "object" && typeof (v as { input?: unknown }).input === "string" ? [{ name: (v as { input: string }).input, ...(i.mustBe ? { mustBe: i.mustBe } : {}) }] : [],
+      v && typeof v === "object" && typeof (v as { input?: unknown }).input === "string"
+        ? [{ name: (v as { input: string }).input, ...(i.mustBe ? { mustBe: i.mustBe } : {}) }]
+        : [],
     ),
   );
 }

@@ -13,7 +13,20 @@ interface Bounds {
   names?: Record<string, number>;
 }
 
-const months: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
+const months: Record<string, number> = {
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
+};
 const weekdays: Record<string, number> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
 const fields: Bounds[] = [
   { name: "minute", min: 0, max: 59 },
@@ -40,7 +53,9 @@ export function cronProblem(schedule: string): string | undefined {
   if (spec.startsWith("@")) {
     if (descriptors.includes(spec)) return undefined;
     if (spec.startsWith("@every ")) {
-      return goDuration.test(spec.slice("@every ".length)) ? undefined : `"${spec}" needs a Go duration after @every, e.g. @every 10m or @every 1h30m`;
+      return goDuration.test(spec.slice("@every ".length))
+        ? undefined
+        : `"${spec}" needs a Go duration after @every, e.g. @every 10m or @every 1h30m`;
     }
     return `unknown descriptor "${spec}"; Argo knows ${descriptors.join(", ")} and @every <duration>`;
   }
@@ -150,7 +165,12 @@ function fieldValues(field: string, b: Bounds): Set<number> {
     const [low, high] = range!.split("-");
     const all = low === "*" || low === "?";
     const start = all ? b.min : (intOrName(low!, b) as number);
-    const end = all || (stepText !== undefined && high === undefined) ? b.max : high !== undefined ? (intOrName(high, b) as number) : start;
+    const end =
+      all || (stepText !== undefined && high === undefined)
+        ? b.max
+        : high !== undefined
+          ? (intOrName(high, b) as number)
+          : start;
     const step = stepText === undefined ? 1 : Number(stepText);
     for (let v = start; v <= end; v += step) out.add(v);
   }
@@ -161,11 +181,27 @@ const MINUTE_MS = 60_000;
 const SEARCH_DAYS = 400; // past a year: a @yearly schedule, and Feb 29 most years
 
 /** Local wall-clock fields of a moment in a time zone. */
-function wallClock(zone: string): (ms: number) => { minute: number; hour: number; day: number; month: number; weekday: number } {
-  const format = new Intl.DateTimeFormat("en-US", { timeZone: zone === "Local" || zone === "" ? undefined : zone, hourCycle: "h23", minute: "numeric", hour: "numeric", day: "numeric", month: "numeric", weekday: "short" });
+function wallClock(
+  zone: string,
+): (ms: number) => { minute: number; hour: number; day: number; month: number; weekday: number } {
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone === "Local" || zone === "" ? undefined : zone,
+    hourCycle: "h23",
+    minute: "numeric",
+    hour: "numeric",
+    day: "numeric",
+    month: "numeric",
+    weekday: "short",
+  });
   return (ms) => {
     const parts = Object.fromEntries(format.formatToParts(ms).map((p) => [p.type, p.value]));
-    return { minute: Number(parts.minute), hour: Number(parts.hour), day: Number(parts.day), month: Number(parts.month), weekday: weekdays[String(parts.weekday).toLowerCase()]! };
+    return {
+      minute: Number(parts.minute),
+      hour: Number(parts.hour),
+      day: Number(parts.day),
+      month: Number(parts.month),
+      weekday: weekdays[String(parts.weekday).toLowerCase()]!,
+    };
   };
 }
 
@@ -191,9 +227,14 @@ export function nextTicks(schedule: string, zone: string, after: number, count =
   const end = after + SEARCH_DAYS * 1440 * MINUTE_MS;
   while (t < end && out.length < count) {
     const c = clock(t);
-    const dayMatches = anyDay || anyWeekday ? days!.has(c.day) && weekdaySet!.has(c.weekday) : days!.has(c.day) || weekdaySet!.has(c.weekday);
-    if (!monthSet!.has(c.month) || !dayMatches) t += ((23 - c.hour) * 60 + (60 - c.minute)) * MINUTE_MS; // the next local day
-    else if (!hours!.has(c.hour)) t += (60 - c.minute) * MINUTE_MS; // the next local hour
+    const dayMatches =
+      anyDay || anyWeekday
+        ? days!.has(c.day) && weekdaySet!.has(c.weekday)
+        : days!.has(c.day) || weekdaySet!.has(c.weekday);
+    if (!monthSet!.has(c.month) || !dayMatches)
+      t += ((23 - c.hour) * 60 + (60 - c.minute)) * MINUTE_MS; // the next local day
+    else if (!hours!.has(c.hour))
+      t += (60 - c.minute) * MINUTE_MS; // the next local hour
     else {
       if (minutes!.has(c.minute)) out.push(t);
       t += MINUTE_MS;

@@ -47,7 +47,10 @@ export class SeedError extends Error {
   }
 }
 
-export function invalidSpec(problems: Problem[], hint = "fix the unit spec (reseed lint <file> shows every problem)"): SeedError {
+export function invalidSpec(
+  problems: Problem[],
+  hint = "fix the unit spec (reseed lint <file> shows every problem)",
+): SeedError {
   return new SeedError(ExitCode.invalidSpec, "invalid unit spec", hint, problems);
 }
 
@@ -61,10 +64,15 @@ export function missingInputs(problems: Problem[], forbidden: string[] = []): Se
   const inputs = `${n} required input${n === 1 ? "" : "s"}`;
   const denied = forbidden.length;
   const provide = "provide every input listed from its authority (secrets pipeline, ConfigMap, environment)";
-  const role = "the unit's Role (reseed-<unit>, rendered by the chart from the unit's inputs) must allow reading each input marked forbidden; if you changed an input's namespace or name, re-render and apply the chart";
+  const role =
+    "the unit's Role (reseed-<unit>, rendered by the chart from the unit's inputs) must allow reading each input marked forbidden; if you changed an input's namespace or name, re-render and apply the chart";
   return new SeedError(
     ExitCode.missingInput,
-    denied === n ? `${inputs} could not be read: permission denied` : denied ? `${inputs} missing or unusable (${denied} permission denied)` : `${inputs} missing or unusable`,
+    denied === n
+      ? `${inputs} could not be read: permission denied`
+      : denied
+        ? `${inputs} missing or unusable (${denied} permission denied)`
+        : `${inputs} missing or unusable`,
     `${denied === n ? role : denied ? `${role}; ${provide}` : provide}; nothing was written`,
     problems,
   );

@@ -6,7 +6,8 @@ import { z } from "zod";
 // bearer token in clear. Any DNS suffix is allowed: public (vault.azure.net), sovereign
 // (vault.azure.cn, vault.usgovcloudapi.net, …) and Azure Stack Hub (vault.<region>.<fqdn>).
 // A trailing slash is allowed because the portal shows the Vault URI with one.
-const ORIGIN = /^https:\/\/[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+(:[0-9]{1,5})?\/?$/;
+const ORIGIN =
+  /^https:\/\/[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+(:[0-9]{1,5})?\/?$/;
 
 /** Why a string is not a vault origin, for the lint message. */
 function notAnOrigin(input: unknown): string {
@@ -29,7 +30,9 @@ function notAnOrigin(input: unknown): string {
 export const keyVaultUrl = z
   .string()
   .regex(ORIGIN, { error: (issue) => notAnOrigin(issue.input) })
-  .describe("The vault URL, an origin: https://kv-platform.vault.azure.net (sovereign-cloud suffixes too), no path or query.");
+  .describe(
+    "The vault URL, an origin: https://kv-platform.vault.azure.net (sovereign-cloud suffixes too), no path or query.",
+  );
 
 /**
  * The API versions the installed @azure/keyvault-secrets can speak. The package exports them

@@ -54,7 +54,9 @@ export function prettyLine(jsonLine: string): string {
     return jsonLine;
   }
   const time = typeof rec.time === "string" ? rec.time.slice(11, 19) : "";
-  const level = String(rec.level ?? "").toUpperCase().padEnd(5);
+  const level = String(rec.level ?? "")
+    .toUpperCase()
+    .padEnd(5);
   const fields = Object.entries(rec)
     .filter(([k]) => !omitInPretty.has(k))
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)

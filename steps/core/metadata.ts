@@ -18,7 +18,11 @@ export type ManagedObject = z.infer<typeof managedObject>;
  */
 export function managedMetadata(opts: {
   unit: string;
-  target: { name: string; labels?: Record<string, string> | undefined; annotations?: Record<string, string> | undefined };
+  target: {
+    name: string;
+    labels?: Record<string, string> | undefined;
+    annotations?: Record<string, string> | undefined;
+  };
   namespace: string;
   current?: V1ObjectMeta | undefined;
   extraAnnotations?: Record<string, string>;
@@ -29,6 +33,11 @@ export function managedMetadata(opts: {
     name: target.name,
     namespace: opts.namespace,
     labels: { ...current?.labels, ...target.labels, "app.kubernetes.io/managed-by": "reseed" },
-    annotations: { ...current?.annotations, ...target.annotations, "reseed.dev/unit": opts.unit, ...opts.extraAnnotations },
+    annotations: {
+      ...current?.annotations,
+      ...target.annotations,
+      "reseed.dev/unit": opts.unit,
+      ...opts.extraAnnotations,
+    },
   };
 }

@@ -133,7 +133,8 @@ class WindowTable {
     const b = this.bit(h);
     if (((this.filter[b >>> 5]! >>> (b & 31)) & 1) === 0) return;
     const mask = this.forms.length - 1;
-    for (let i = this.slot(h); this.forms[i] !== 0; i = (i + 1) & mask) if (this.hashes[i] === h) fn(this.forms[i]! - 1, this.offsets[i]!);
+    for (let i = this.slot(h); this.forms[i] !== 0; i = (i + 1) & mask)
+      if (this.hashes[i] === h) fn(this.forms[i]! - 1, this.offsets[i]!);
   }
 
   private put(h: number, formPlusOne: number, offset: number): void {
@@ -217,7 +218,8 @@ export class Redactor {
       len = 0;
       if (hasLong && i + WINDOW <= n) this.windows.each(hw, consider);
       if (hasShort) {
-        for (const form of this.shortForms.get(hs) ?? []) if (form.length > len && text.startsWith(form, i)) len = form.length;
+        for (const form of this.shortForms.get(hs) ?? [])
+          if (form.length > len && text.startsWith(form, i)) len = form.length;
       }
       if (len > 0) {
         // Runs that follow each other (a value matched in pieces) read as one mask.
@@ -227,8 +229,10 @@ export class Redactor {
         synced = false;
         continue;
       }
-      if (hasLong && i + WINDOW < n) hw = (Math.imul(hw - Math.imul(text.charCodeAt(i), TOP_WINDOW), BASE) + text.charCodeAt(i + WINDOW)) | 0;
-      if (hasShort && i + SHORT < n) hs = (Math.imul(hs - Math.imul(text.charCodeAt(i), TOP_SHORT), BASE) + text.charCodeAt(i + SHORT)) | 0;
+      if (hasLong && i + WINDOW < n)
+        hw = (Math.imul(hw - Math.imul(text.charCodeAt(i), TOP_WINDOW), BASE) + text.charCodeAt(i + WINDOW)) | 0;
+      if (hasShort && i + SHORT < n)
+        hs = (Math.imul(hs - Math.imul(text.charCodeAt(i), TOP_SHORT), BASE) + text.charCodeAt(i + SHORT)) | 0;
       i++;
     }
     return copied === 0 ? text : out + text.slice(copied);
@@ -238,7 +242,8 @@ export class Redactor {
   private extend(text: string, i: number, formIndex: number, offset: number): number {
     const form = this.forms[formIndex]!;
     let j = 0;
-    while (offset + j < form.length && i + j < text.length && text.charCodeAt(i + j) === form.charCodeAt(offset + j)) j++;
+    while (offset + j < form.length && i + j < text.length && text.charCodeAt(i + j) === form.charCodeAt(offset + j))
+      j++;
     return j >= WINDOW ? j : 0;
   }
 
@@ -255,7 +260,9 @@ export class Redactor {
     const id = this.forms.push(form) - 1;
     let h = hashOf(form, 0, WINDOW);
     for (let at = 0; at + WINDOW <= form.length; at++) {
-      if (at > 0) h = (Math.imul(h - Math.imul(form.charCodeAt(at - 1), TOP_WINDOW), BASE) + form.charCodeAt(at + WINDOW - 1)) | 0;
+      if (at > 0)
+        h =
+          (Math.imul(h - Math.imul(form.charCodeAt(at - 1), TOP_WINDOW), BASE) + form.charCodeAt(at + WINDOW - 1)) | 0;
       // A window already held (values sharing a prefix or suffix, a form inside another) is
       // stored once: thousands of equal keys would make the table's probing quadratic. The
       // match may then end where the stored form's run ends; masking goes on from there,

@@ -11,7 +11,8 @@ export interface RetryOptions {
   onRetry?: (attempt: number, error: unknown, delayMs: number) => void;
 }
 
-export type RetryResult<T> = { ok: true; value: T; attempts: number } | { ok: false; lastError: unknown; attempts: number };
+export type RetryResult<T> =
+  { ok: true; value: T; attempts: number } | { ok: false; lastError: unknown; attempts: number };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -19,7 +19,10 @@ export const unitName = z
 
 const keyRef = z.strictObject({
   name: k8sName,
-  key: z.string().min(1).regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret/ConfigMap key"),
+  key: z
+    .string()
+    .min(1)
+    .regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret/ConfigMap key"),
   namespace: k8sName.optional(),
 });
 
@@ -28,21 +31,35 @@ export const SECRET_SOURCES = "secretKeyRef, vault or keyVault";
 export const LITERAL_SECRET = `a literal value is never secret: it would be rendered in clear into the CronWorkflow, Git and Argo CD; take the secret from ${SECRET_SOURCES}`;
 
 const common = {
-  optional: z.boolean().optional().describe("A missing optional input is not an error (C1 still rejects placeholders)."),
+  optional: z
+    .boolean()
+    .optional()
+    .describe("A missing optional input is not an error (C1 still rejects placeholders)."),
   secret: z.boolean().optional().describe("Override whether the value is treated as secret material."),
 };
 
 export const inputRef = z.union([
   z.strictObject({ secretKeyRef: keyRef, ...common }),
   z.strictObject({ configMapKeyRef: keyRef, ...common }),
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), ...common }),
+  z.strictObject({
+    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"),
+    ...common,
+  }),
   z.strictObject({ file: z.string().startsWith("/", "must be an absolute path"), ...common }),
   z.strictObject({
     httpJson: z.strictObject({
       url: httpUrl,
       field: z.string().min(1).describe("Dot path into the JSON document, e.g. issuer or keys.0.kid"),
-      caFile: z.string().startsWith("/").optional().describe("CA bundle to trust, e.g. the service-account ca.crt in a pod."),
-      bearerTokenFile: z.string().startsWith("/").optional().describe("Token sent as Bearer, e.g. the pod's service-account token."),
+      caFile: z
+        .string()
+        .startsWith("/")
+        .optional()
+        .describe("CA bundle to trust, e.g. the service-account ca.crt in a pod."),
+      bearerTokenFile: z
+        .string()
+        .startsWith("/")
+        .optional()
+        .describe("Token sent as Bearer, e.g. the pod's service-account token."),
     }),
     ...common,
   }),
@@ -65,7 +82,10 @@ export const inputRef = z.union([
     ...common,
   }),
   z.strictObject({
-    keyVault: z.strictObject({ ...keyVaultConnection, name: z.string().regex(keyVaultName, "must be a Key Vault secret name (letters, digits, dashes)") }),
+    keyVault: z.strictObject({
+      ...keyVaultConnection,
+      name: z.string().regex(keyVaultName, "must be a Key Vault secret name (letters, digits, dashes)"),
+    }),
     ...common,
   }),
 ]);
@@ -84,14 +104,26 @@ export const kubernetesProbe = z.strictObject({
   kubernetes: z.strictObject({
     apiVersion: z.string().min(1),
     kind: z.string().min(1),
-    resource: z.string().min(1).optional().describe("Plural resource name for RBAC; defaults to the plural Kubernetes gives the kind (Ingress: ingresses). Set it for a custom resource with an irregular plural."),
+    resource: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Plural resource name for RBAC; defaults to the plural Kubernetes gives the kind (Ingress: ingresses). Set it for a custom resource with an irregular plural.",
+      ),
     namespace: k8sName.optional(),
     name: k8sName,
-    condition: z.string().min(1).optional().describe("A status condition type that must be True; omitted means the object only has to exist."),
+    condition: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("A status condition type that must be True; omitted means the object only has to exist."),
   }),
 });
 export const vaultProbe = z.strictObject({
-  vault: z.strictObject({ address: httpUrl.describe("Ready when sys/health says initialized, unsealed and active (or standby).") }),
+  vault: z.strictObject({
+    address: httpUrl.describe("Ready when sys/health says initialized, unsealed and active (or standby)."),
+  }),
 });
 export const dependency = z.union([httpProbe, tcpProbe, kubernetesProbe, vaultProbe]);
 export type Dependency = z.infer<typeof dependency>;
@@ -100,32 +132,43 @@ export const patterns = ["reconciler", "hook", "operator", "extraction"] as cons
 export type Pattern = (typeof patterns)[number];
 
 export const unitSpecFields = z.strictObject({
-    pattern: z.enum(patterns).describe("reconciler (P1), hook (P2, needs runId), operator (P3, verify only), extraction (P4)"),
-    managed: z
-      .boolean()
-      .default(true)
-      .describe("Managed environment: placeholder input values are errors, never fallbacks (C1)."),
-    runId: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-      .max(20)
-      .optional()
-      .describe("Required for hook units: changing it in Git forces a deterministic rerun (P2)."),
-    namespace: k8sName.optional().describe("Default namespace for the unit's Kubernetes references."),
-    inputs: z
-      .record(
-        z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "is not an input name: input names start with a letter and hold only letters, digits and _ (no -), as kinds refer to them with { input: <name> }"),
-        inputRef,
-      ).default({}),
-    dependencies: z.array(dependency).default([]),
-    waitTimeoutSeconds: z.number().int().min(1).max(3600).default(300),
-    ensure: z.strictObject({
-      kind: z.string().min(1),
-      with: z.record(z.string(), z.unknown()).default({}),
-    }),
+  pattern: z
+    .enum(patterns)
+    .describe("reconciler (P1), hook (P2, needs runId), operator (P3, verify only), extraction (P4)"),
+  managed: z
+    .boolean()
+    .default(true)
+    .describe("Managed environment: placeholder input values are errors, never fallbacks (C1)."),
+  runId: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .max(20)
+    .optional()
+    .describe("Required for hook units: changing it in Git forces a deterministic rerun (P2)."),
+  namespace: k8sName.optional().describe("Default namespace for the unit's Kubernetes references."),
+  inputs: z
+    .record(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z][A-Za-z0-9_]*$/,
+          "is not an input name: input names start with a letter and hold only letters, digits and _ (no -), as kinds refer to them with { input: <name> }",
+        ),
+      inputRef,
+    )
+    .default({}),
+  dependencies: z.array(dependency).default([]),
+  waitTimeoutSeconds: z.number().int().min(1).max(3600).default(300),
+  ensure: z.strictObject({
+    kind: z.string().min(1),
+    with: z.record(z.string(), z.unknown()).default({}),
+  }),
 });
 
-export function requireRunIdForHooks(spec: { pattern: Pattern; runId?: string | undefined }, ctx: z.RefinementCtx): void {
+export function requireRunIdForHooks(
+  spec: { pattern: Pattern; runId?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if (spec.pattern === "hook" && !spec.runId) {
     ctx.addIssue({ code: "custom", path: ["runId"], message: "hook units need a runId so Git can force a rerun (P2)" });
   }
@@ -155,7 +198,8 @@ export function isSecretSource(ref: InputRef): boolean {
 }
 
 export function describeRef(ref: InputRef, defaultNamespace: string): string {
-  if ("secretKeyRef" in ref) return `Secret ${ref.secretKeyRef.namespace ?? defaultNamespace}/${ref.secretKeyRef.name} key ${ref.secretKeyRef.key}`;
+  if ("secretKeyRef" in ref)
+    return `Secret ${ref.secretKeyRef.namespace ?? defaultNamespace}/${ref.secretKeyRef.name} key ${ref.secretKeyRef.key}`;
   if ("configMapKeyRef" in ref)
     return `ConfigMap ${ref.configMapKeyRef.namespace ?? defaultNamespace}/${ref.configMapKeyRef.name} key ${ref.configMapKeyRef.key}`;
   if ("env" in ref) return `environment variable ${ref.env}`;

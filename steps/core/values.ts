@@ -50,31 +50,67 @@ export const chartValues = z.strictObject({
     .optional()
     .describe("Secrets (in the release namespace) for pulling the step images from a private registry."),
   defaults: z.strictObject({
-    schedule: cronSchedule.describe("Cron schedule of every scheduled unit (C3: short, so lost state comes back on its own)."),
+    schedule: cronSchedule.describe(
+      "Cron schedule of every scheduled unit (C3: short, so lost state comes back on its own).",
+    ),
     timezone: timeZone.describe("IANA time zone the schedules are read in."),
-    activeDeadlineSeconds: z.number().int().min(60).describe("A hung run must end, or it blocks concurrencyPolicy Forbid forever."),
-    startingDeadlineSeconds: z.number().int().min(0).describe("After controller downtime, run a missed schedule only within this window."),
-    successfulJobsHistoryLimit: z.number().int().min(0).describe("Successful runs kept per unit, manual reruns included (docs/operating.md)."),
-    failedJobsHistoryLimit: z.number().int().min(1).describe("Failed runs kept as evidence (C4), per unit, manual reruns included."),
+    activeDeadlineSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .describe("A hung run must end, or it blocks concurrencyPolicy Forbid forever."),
+    startingDeadlineSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .describe("After controller downtime, run a missed schedule only within this window."),
+    successfulJobsHistoryLimit: z
+      .number()
+      .int()
+      .min(0)
+      .describe("Successful runs kept per unit, manual reruns included (docs/operating.md)."),
+    failedJobsHistoryLimit: z
+      .number()
+      .int()
+      .min(1)
+      .describe("Failed runs kept as evidence (C4), per unit, manual reruns included."),
     ttlSecondsAfterSuccess: z.number().int().min(0),
-    ttlSecondsAfterFailure: z.number().int().min(3600).describe("Failed runs are evidence (C4): keep them at least an hour."),
+    ttlSecondsAfterFailure: z
+      .number()
+      .int()
+      .min(3600)
+      .describe("Failed runs are evidence (C4): keep them at least an hour."),
     podGCDeleteDelaySeconds: z
       .number()
       .int()
       .min(0)
-      .describe("How long a successful run's pods (and so its step logs) stay after it ends; a failed run's pods stay as long as the run."),
+      .describe(
+        "How long a successful run's pods (and so its step logs) stay after it ends; a failed run's pods stay as long as the run.",
+      ),
     archiveLogs: z
       .boolean()
-      .describe("Every step's log saved to the cluster's artifact repository, so it outlives pod GC and the Workflow's TTL (C4; docs/evidence-archive.md)."),
+      .describe(
+        "Every step's log saved to the cluster's artifact repository, so it outlives pod GC and the Workflow's TTL (C4; docs/evidence-archive.md).",
+      ),
   }),
   monitoring: z
     .strictObject({
-      metricPrefix: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$|^$/).describe("Argo 3.6+ exports template metrics as argo_workflows_<name>; empty for older controllers."),
+      metricPrefix: z
+        .string()
+        .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$|^$/)
+        .describe("Argo 3.6+ exports template metrics as argo_workflows_<name>; empty for older controllers."),
       prometheusRule: z.strictObject({
         enabled: z.boolean(),
         labels: z.record(z.string(), z.string()).optional(),
-        unverifiedForSeconds: z.number().int().min(60).describe("ReseedUnitNotVerified fires when a unit has not succeeded for this long."),
-        failureWindow: z.string().regex(/^\d+[smhd]$/, "a Prometheus duration such as 1h").describe("ReseedUnitFailing looks at the runs of this window."),
+        unverifiedForSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .describe("ReseedUnitNotVerified fires when a unit has not succeeded for this long."),
+        failureWindow: z
+          .string()
+          .regex(/^\d+[smhd]$/, "a Prometheus duration such as 1h")
+          .describe("ReseedUnitFailing looks at the runs of this window."),
         failureRatio: z.number().min(0).max(1),
         severity: z.string().min(1).optional(),
       }),
@@ -85,7 +121,9 @@ export const chartValues = z.strictObject({
     })
     .optional()
     .describe("Optional alerts (PrometheusRule) and a Grafana dashboard on the runs' metrics (docs/operating.md)."),
-  units: z.record(unitName, unitValues).describe("Seeding units by name: a SeedingUnit spec plus enabled, schedule, suspend, serviceAccount, podLabels."),
+  units: z
+    .record(unitName, unitValues)
+    .describe("Seeding units by name: a SeedingUnit spec plus enabled, schedule, suspend, serviceAccount, podLabels."),
 });
 export type ChartValues = z.infer<typeof chartValues>;
 export type UnitValues = z.infer<typeof unitValues>;

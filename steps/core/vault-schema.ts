@@ -10,13 +10,21 @@ export const vaultAuth = z.union([
     kubernetes: z.strictObject({
       role: z.string().min(1).describe("The Vault role bound to the unit's ServiceAccount."),
       mount: z.string().min(1).default("kubernetes").describe("Where the kubernetes auth method is mounted."),
-      tokenFile: z.string().startsWith("/").default(SERVICE_ACCOUNT_TOKEN).describe("The ServiceAccount token to log in with; a projected token with its own audience works too."),
+      tokenFile: z
+        .string()
+        .startsWith("/")
+        .default(SERVICE_ACCOUNT_TOKEN)
+        .describe("The ServiceAccount token to log in with; a projected token with its own audience works too."),
     }),
   }),
   z.strictObject({
     token: z.union([
-      z.strictObject({ env: envName.describe("Environment variable holding a Vault token, e.g. from a Secret via envFrom.") }),
-      z.strictObject({ file: z.string().startsWith("/").describe("File holding a Vault token, e.g. a Vault Agent sink.") }),
+      z.strictObject({
+        env: envName.describe("Environment variable holding a Vault token, e.g. from a Secret via envFrom."),
+      }),
+      z.strictObject({
+        file: z.string().startsWith("/").describe("File holding a Vault token, e.g. a Vault Agent sink."),
+      }),
     ]),
   }),
 ]);
@@ -25,7 +33,11 @@ export type VaultAuth = z.infer<typeof vaultAuth>;
 /** Where a Vault is and how to log in: shared by the vault store and the vault input source. */
 export const vaultConnection = {
   address: httpUrl.describe("Vault (or OpenBao) address, e.g. https://vault.vault.svc:8200."),
-  namespace: z.string().min(1).optional().describe("Vault namespace (X-Vault-Namespace), where the server has namespaces."),
+  namespace: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Vault namespace (X-Vault-Namespace), where the server has namespaces."),
   auth: vaultAuth,
 };
 export interface VaultConnection {
@@ -35,6 +47,11 @@ export interface VaultConnection {
 }
 
 /** How logs and problems name a KV v2 secret, for a store and an input alike: the one wording for it. */
-export function describeVault(loc: { address: string; namespace?: string | undefined; mount: string; path: string }): string {
+export function describeVault(loc: {
+  address: string;
+  namespace?: string | undefined;
+  mount: string;
+  path: string;
+}): string {
   return `Vault ${loc.address}${loc.namespace ? ` namespace ${loc.namespace}` : ""} ${loc.mount}/${loc.path}`;
 }

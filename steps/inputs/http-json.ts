@@ -8,7 +8,11 @@ export const httpJsonSource: InputSource<Extract<InputRef, { httpJson: unknown }
   resolve: async ({ httpJson: ref }, { timeoutMs, redactor }) => {
     let res;
     try {
-      res = await httpGet(ref.url, { timeoutMs, caFile: ref.caFile, bearer: ref.bearerTokenFile ? { tokenFile: ref.bearerTokenFile, redactor } : undefined });
+      res = await httpGet(ref.url, {
+        timeoutMs,
+        caFile: ref.caFile,
+        bearer: ref.bearerTokenFile ? { tokenFile: ref.bearerTokenFile, redactor } : undefined,
+      });
     } catch (err) {
       return { absent: `request failed: ${err instanceof Error ? err.message : String(err)}` };
     }

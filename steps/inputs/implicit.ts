@@ -23,7 +23,9 @@ export function envInput(variable: string, why: string, secret = false): Implici
     secret,
     resolve: async ({ env }) => {
       const value = env[variable];
-      return value === undefined || value === "" ? { absent: `environment variable ${variable} is not set` } : { value };
+      return value === undefined || value === ""
+        ? { absent: `environment variable ${variable} is not set` }
+        : { value };
     },
   };
 }
@@ -38,7 +40,9 @@ export function fileInput(path: string, why: string, secret: boolean): ImplicitI
         return { value: (await readFile(path, "utf8")).trim() };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        return { absent: `file ${path} ${code === "ENOENT" ? "does not exist (is the token volume mounted?)" : `cannot be read (${code ?? "error"})`}` };
+        return {
+          absent: `file ${path} ${code === "ENOENT" ? "does not exist (is the token volume mounted?)" : `cannot be read (${code ?? "error"})`}`,
+        };
       }
     },
   };
@@ -56,7 +60,9 @@ export function envFileInput(variable: string, why: string): ImplicitInput {
       try {
         await access(path, constants.R_OK);
       } catch (err) {
-        return { absent: `environment variable ${variable} names ${path}, which ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : "cannot be read"}` };
+        return {
+          absent: `environment variable ${variable} names ${path}, which ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : "cannot be read"}`,
+        };
       }
       return { value: path };
     },

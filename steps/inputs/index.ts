@@ -14,7 +14,16 @@ export type { ResolveEnv } from "./source.js";
 export type { ImplicitInput } from "./implicit.js";
 
 // One entry per input source; a new source is one module and one line here.
-const sources: InputSource<never>[] = [secretKeySource, configMapKeySource, envSource, fileSource, httpJsonSource, literalSource, vaultSource, keyVaultSource];
+const sources: InputSource<never>[] = [
+  secretKeySource,
+  configMapKeySource,
+  envSource,
+  fileSource,
+  httpJsonSource,
+  literalSource,
+  vaultSource,
+  keyVaultSource,
+];
 
 /** The auth material input sources read from the pod (Vault login, workload identity), reported like declared inputs. */
 export function implicitInputsOfRefs(refs: InputRef[]): ImplicitInput[] {
@@ -113,7 +122,10 @@ export async function resolveInputs(
     if (value === undefined || secret.has(name) || !opts.redactor.holdsWhole(value)) continue;
     values.delete(name);
     delete facts[name];
-    problems.push({ subject: name, message: `${describeRef(ref, opts.env.namespace)} holds secret material (a credential this step uses); a non-secret input is published, so it is refused` });
+    problems.push({
+      subject: name,
+      message: `${describeRef(ref, opts.env.namespace)} holds secret material (a credential this step uses); a non-secret input is published, so it is refused`,
+    });
   }
   problems.sort((a, b) => a.subject.localeCompare(b.subject));
   return {

@@ -17,11 +17,14 @@ async function readKey(
     data = await read();
   } catch (err) {
     if (isNotFound(err)) return { absent: `cannot be read: the ${kind} does not exist` };
-    if (httpStatus(err) === 403) return { absent: `cannot be read: the unit's service account may not get this ${kind}`, forbidden: true };
+    if (httpStatus(err) === 403)
+      return { absent: `cannot be read: the unit's service account may not get this ${kind}`, forbidden: true };
     return { absent: `cannot be read: ${describeError(err)}` };
   }
   const value = data?.[key];
-  return value === undefined ? { absent: `is not in the ${kind}${didYouMean(key, Object.keys(data ?? {}))}` } : { value };
+  return value === undefined
+    ? { absent: `is not in the ${kind}${didYouMean(key, Object.keys(data ?? {}))}` }
+    : { value };
 }
 
 export const secretKeySource: InputSource<SecretRef> = {
@@ -30,7 +33,9 @@ export const secretKeySource: InputSource<SecretRef> = {
     readKey(
       "Secret",
       async () => {
-        const s = await env.kube().core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace ?? env.namespace });
+        const s = await env
+          .kube()
+          .core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace ?? env.namespace });
         return decodeSecretData(s.data);
       },
       ref.key,
@@ -42,7 +47,9 @@ export const configMapKeySource: InputSource<ConfigMapRef> = {
   resolve: ({ configMapKeyRef: ref }, env: ResolveEnv) =>
     readKey(
       "ConfigMap",
-      async () => (await env.kube().core.readNamespacedConfigMap({ name: ref.name, namespace: ref.namespace ?? env.namespace })).data,
+      async () =>
+        (await env.kube().core.readNamespacedConfigMap({ name: ref.name, namespace: ref.namespace ?? env.namespace }))
+          .data,
       ref.key,
     ),
 };

@@ -17,7 +17,9 @@ export const fileSource: InputSource<Extract<InputRef, { file: string }>> = {
       return { value: (await readFile(file, "utf8")).replace(/\r?\n$/, "") };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      return { absent: code === "ENOENT" ? "does not exist (is the volume mounted?)" : `cannot be read (${code ?? "error"})` };
+      return {
+        absent: code === "ENOENT" ? "does not exist (is the volume mounted?)" : `cannot be read (${code ?? "error"})`,
+      };
     }
   },
 };

@@ -11,12 +11,16 @@ export const vaultSource: InputSource<Extract<InputRef, { vault: unknown }>> = {
   resolve: async ({ vault: ref }, env) => {
     let secret;
     try {
-      secret = await (await connectVault(ref, env.env, env.redactor, readOnly, env.timeoutMs)).readKv(ref.mount, ref.path);
+      secret = await (
+        await connectVault(ref, env.env, env.redactor, readOnly, env.timeoutMs)
+      ).readKv(ref.mount, ref.path);
     } catch (err) {
       return { absent: `could not be read: ${describeVaultError(err, env.redactor)}` };
     }
     if (!secret?.data) return { absent: "does not exist (no current version of the secret)" };
     const value = secret.data[ref.key];
-    return value === undefined ? { absent: `is not in the secret${didYouMean(ref.key, Object.keys(secret.data))}` } : { value };
+    return value === undefined
+      ? { absent: `is not in the secret${didYouMean(ref.key, Object.keys(secret.data))}` }
+      : { value };
   },
 };

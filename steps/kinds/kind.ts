@@ -26,7 +26,6 @@ export interface Check {
 
 export type { InputUse, PolicyRule } from "../core/access.js";
 
-
 export interface KindContext {
   unit: SeedingUnit;
   namespace: string;

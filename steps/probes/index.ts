@@ -34,15 +34,22 @@ export async function waitForDependencies(
         deadline,
         ...opts.retry,
         onRetry: (attempt, err, delayMs) =>
-          opts.log.info({ event: "dependency.waiting", dependency: probe.name, attempt, delayMs, reason: errText(err) }, "dependency not ready yet"),
+          opts.log.info(
+            { event: "dependency.waiting", dependency: probe.name, attempt, delayMs, reason: errText(err) },
+            "dependency not ready yet",
+          ),
       });
-      if (r.ok) opts.log.info({ event: "dependency.ready", dependency: probe.name, attempts: r.attempts }, "dependency ready");
+      if (r.ok)
+        opts.log.info({ event: "dependency.ready", dependency: probe.name, attempts: r.attempts }, "dependency ready");
       return { probe, r };
     }),
   );
   const problems: Problem[] = results
     .filter(({ r }) => !r.ok)
-    .map(({ probe, r }) => ({ subject: probe.name, message: `not ready after ${r.attempts} attempts: ${errText(!r.ok ? r.lastError : undefined)}` }));
+    .map(({ probe, r }) => ({
+      subject: probe.name,
+      message: `not ready after ${r.attempts} attempts: ${errText(!r.ok ? r.lastError : undefined)}`,
+    }));
   if (problems.length) {
     throw new SeedError(
       ExitCode.dependencyTimeout,
@@ -51,7 +58,10 @@ export async function waitForDependencies(
       problems,
     );
   }
-  return { waitedMs: Date.now() - started, attempts: Object.fromEntries(results.map(({ probe, r }) => [probe.name, r.attempts])) };
+  return {
+    waitedMs: Date.now() - started,
+    attempts: Object.fromEntries(results.map(({ probe, r }) => [probe.name, r.attempts])),
+  };
 }
 
 function errText(err: unknown): string {

@@ -21,7 +21,11 @@ export async function readCondition(
 ): Promise<{ ok: boolean; detail: string }> {
   let obj: KubernetesObject & { status?: { conditions?: Condition[] } };
   try {
-    obj = await kube.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
+    obj = await kube.objects.read({
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { name: ref.name, namespace: ref.namespace },
+    });
   } catch (err) {
     return { ok: false, detail: isNotFound(err) ? "does not exist" : describeError(err) };
   }

@@ -55,7 +55,11 @@ export async function emitEvent(
       body: {
         // Named like the API server's own events (<object>.<unique hex>); this API validates
         // a generateName prefix as a whole name, so a prefix ending in "." is refused.
-        metadata: { name: `${ref.workflowName}.${uniqueSuffix()}`, namespace: ref.namespace, labels: { "reseed.dev/unit": e.unit } },
+        metadata: {
+          name: `${ref.workflowName}.${uniqueSuffix()}`,
+          namespace: ref.namespace,
+          labels: { "reseed.dev/unit": e.unit },
+        },
         eventTime: microTime(new Date()) as never,
         type: e.ok ? "Normal" : "Warning",
         reason: e.reason,
@@ -72,7 +76,14 @@ export async function emitEvent(
           ...(ref.workflowUid ? { uid: ref.workflowUid } : {}),
         },
         ...(ref.cronWorkflowName
-          ? { related: { apiVersion: "argoproj.io/v1alpha1", kind: "CronWorkflow", name: ref.cronWorkflowName, namespace: ref.namespace } }
+          ? {
+              related: {
+                apiVersion: "argoproj.io/v1alpha1",
+                kind: "CronWorkflow",
+                name: ref.cronWorkflowName,
+                namespace: ref.namespace,
+              },
+            }
           : {}),
       },
     });

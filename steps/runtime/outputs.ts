@@ -8,5 +8,7 @@ import type { Redactor } from "../core/redact.js";
  */
 export async function writeOutputs(dir: string, outputs: Record<string, string>, redactor: Redactor): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await Promise.all(Object.entries(outputs).map(([name, value]) => writeFile(path.join(dir, name), redactor.mask(value))));
+  await Promise.all(
+    Object.entries(outputs).map(([name, value]) => writeFile(path.join(dir, name), redactor.mask(value))),
+  );
 }

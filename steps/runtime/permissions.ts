@@ -11,18 +11,41 @@ export function unitPermissions(loaded: LoadedUnit, namespace: string, workflowN
   const { unit, kind, settings } = loaded;
   const rules: PolicyRule[] = [
     { namespace: workflowNamespace, apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"] },
-    { namespace: workflowNamespace, apiGroups: ["argoproj.io"], resources: ["workflowtaskresults"], verbs: ["create", "patch"] },
+    {
+      namespace: workflowNamespace,
+      apiGroups: ["argoproj.io"],
+      resources: ["workflowtaskresults"],
+      verbs: ["create", "patch"],
+    },
   ];
   for (const ref of Object.values(unit.spec.inputs)) {
     if ("secretKeyRef" in ref)
-      rules.push({ namespace: ref.secretKeyRef.namespace ?? namespace, apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [ref.secretKeyRef.name] });
+      rules.push({
+        namespace: ref.secretKeyRef.namespace ?? namespace,
+        apiGroups: [""],
+        resources: ["secrets"],
+        verbs: ["get"],
+        resourceNames: [ref.secretKeyRef.name],
+      });
     if ("configMapKeyRef" in ref)
-      rules.push({ namespace: ref.configMapKeyRef.namespace ?? namespace, apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: [ref.configMapKeyRef.name] });
+      rules.push({
+        namespace: ref.configMapKeyRef.namespace ?? namespace,
+        apiGroups: [""],
+        resources: ["configmaps"],
+        verbs: ["get"],
+        resourceNames: [ref.configMapKeyRef.name],
+      });
   }
   for (const dep of [...unit.spec.dependencies, ...kind.dependencies(settings, namespace)]) {
     if ("kubernetes" in dep) {
       const k = dep.kubernetes;
-      rules.push({ namespace: k.namespace ?? namespace, apiGroups: [apiGroupOf(k.apiVersion)], resources: [pluralOf(k)], verbs: ["get"], resourceNames: [k.name] });
+      rules.push({
+        namespace: k.namespace ?? namespace,
+        apiGroups: [apiGroupOf(k.apiVersion)],
+        resources: [pluralOf(k)],
+        verbs: ["get"],
+        resourceNames: [k.name],
+      });
     }
   }
   rules.push(...accessRules(kind.access, settings, namespace), ...(kind.clusterAccess?.(settings) ?? []));
@@ -33,10 +56,22 @@ export function unitPermissions(loaded: LoadedUnit, namespace: string, workflowN
 export function mergeRules(rules: PolicyRule[]): PolicyRule[] {
   const merged = new Map<string, PolicyRule>();
   for (const r of rules) {
-    const key = JSON.stringify([r.namespace, r.apiGroups, r.resources, [...r.verbs].sort(), r.resourceNames ? "named" : "any"]);
+    const key = JSON.stringify([
+      r.namespace,
+      r.apiGroups,
+      r.resources,
+      [...r.verbs].sort(),
+      r.resourceNames ? "named" : "any",
+    ]);
     const prev = merged.get(key);
-    if (!prev) merged.set(key, { ...r, verbs: [...r.verbs].sort(), ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}) });
-    else if (prev.resourceNames && r.resourceNames) prev.resourceNames = [...new Set([...prev.resourceNames, ...r.resourceNames])].sort();
+    if (!prev)
+      merged.set(key, {
+        ...r,
+        verbs: [...r.verbs].sort(),
+        ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
+      });
+    else if (prev.resourceNames && r.resourceNames)
+      prev.resourceNames = [...new Set([...prev.resourceNames, ...r.resourceNames])].sort();
   }
   return [...merged.values()];
 }

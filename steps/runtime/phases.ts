@@ -42,10 +42,19 @@ type PhaseFn = (ctx: RunContext) => Promise<PhaseReport>;
 async function resolveAll(ctx: RunContext) {
   const { unit, kind, settings } = ctx.loaded;
   return resolveInputs(unit.spec.inputs, {
-    env: { namespace: ctx.namespace, kube: ctx.kube, env: ctx.env, timeoutMs: ctx.requestTimeoutMs ?? 10_000, redactor: ctx.redactor },
+    env: {
+      namespace: ctx.namespace,
+      kube: ctx.kube,
+      env: ctx.env,
+      timeoutMs: ctx.requestTimeoutMs ?? 10_000,
+      redactor: ctx.redactor,
+    },
     redactor: ctx.redactor,
     managed: unit.spec.managed,
-    implicit: uniqueImplicit([...implicitInputsOfRefs(Object.values(unit.spec.inputs)), ...(kind.implicitInputs?.(settings) ?? [])]),
+    implicit: uniqueImplicit([
+      ...implicitInputsOfRefs(Object.values(unit.spec.inputs)),
+      ...(kind.implicitInputs?.(settings) ?? []),
+    ]),
   });
 }
 
@@ -69,7 +78,8 @@ function kindContext(ctx: RunContext, inputs: ResolvedInputs): KindContext {
     value: (v: InputValue) => {
       if (typeof v === "string") return v;
       const resolved = inputs.get(v.input);
-      if (resolved === undefined) throw new SeedError(ExitCode.missingInput, `input ${v.input} has no value`, "declare and provide the input");
+      if (resolved === undefined)
+        throw new SeedError(ExitCode.missingInput, `input ${v.input} has no value`, "declare and provide the input");
       return resolved;
     },
   };
@@ -79,7 +89,8 @@ const validateInputs: PhaseFn = async (ctx) => {
   const r = await resolveAll(ctx);
   const declared = Object.keys(ctx.loaded.unit.spec.inputs);
   for (const name of declared) {
-    if (r.inputs.get(name) !== undefined) ctx.log.info({ event: "input.resolved", input: name, secret: r.inputs.isSecret(name) }, "input resolved");
+    if (r.inputs.get(name) !== undefined)
+      ctx.log.info({ event: "input.resolved", input: name, secret: r.inputs.isSecret(name) }, "input resolved");
   }
   if (r.problems.length) throw missingInputs(r.problems, r.forbidden);
   return {
@@ -103,15 +114,28 @@ const waitDeps: PhaseFn = async (ctx) => {
 const ensureState: PhaseFn = async (ctx) => {
   const { unit, kind, settings } = ctx.loaded;
   if (unit.spec.pattern === "operator") {
-    ctx.log.info({ event: "ensure.skipped" }, "operator-managed unit (P3): the operator is the authority, nothing to write");
-    return { phase: "ensure-state", action: "none", outputs: { action: "none", unit: unit.metadata.name, targets: "0", created: "0", updated: "0", unchanged: "0" }, summary: { action: "none", changes: [] } };
+    ctx.log.info(
+      { event: "ensure.skipped" },
+      "operator-managed unit (P3): the operator is the authority, nothing to write",
+    );
+    return {
+      phase: "ensure-state",
+      action: "none",
+      outputs: { action: "none", unit: unit.metadata.name, targets: "0", created: "0", updated: "0", unchanged: "0" },
+      summary: { action: "none", changes: [] },
+    };
   }
   const inputs = await requireInputs(ctx);
   let report;
   try {
     report = await kind.ensure(kindContext(ctx, inputs), settings);
   } catch (err) {
-    throw asSeedError(err, ExitCode.ensureFailed, `ensure failed for kind ${kind.kind}`, "read the cause; the next scheduled run retries from the current state");
+    throw asSeedError(
+      err,
+      ExitCode.ensureFailed,
+      `ensure failed for kind ${kind.kind}`,
+      "read the cause; the next scheduled run retries from the current state",
+    );
   }
   const changes = ctx.changes.list();
   const action = actionOf(changes);
@@ -123,7 +147,14 @@ const ensureState: PhaseFn = async (ctx) => {
   return {
     phase: "ensure-state",
     action,
-    outputs: { action, unit: unit.metadata.name, targets: String(counts.targets), created: String(counts.created), updated: String(counts.updated), unchanged: String(counts.unchanged) },
+    outputs: {
+      action,
+      unit: unit.metadata.name,
+      targets: String(counts.targets),
+      created: String(counts.created),
+      updated: String(counts.updated),
+      unchanged: String(counts.unchanged),
+    },
     summary: { action, changes: changes.map(describeChange), counts, ...(targets ? { targets } : {}) },
   };
 };
@@ -135,12 +166,23 @@ const verify: PhaseFn = async (ctx) => {
   try {
     checks = await kind.verify(kindContext(ctx, inputs), settings);
   } catch (err) {
-    throw asSeedError(err, ExitCode.verifyFailed, `verify could not read the state for kind ${kind.kind}`, "check the unit's Role and the authority's availability");
+    throw asSeedError(
+      err,
+      ExitCode.verifyFailed,
+      `verify could not read the state for kind ${kind.kind}`,
+      "check the unit's Role and the authority's availability",
+    );
   }
-  for (const c of checks) ctx.log.info({ event: "check", check: c.name, ok: c.ok, detail: c.detail }, `${c.ok ? "ok" : "FAILED"} ${c.name}`);
+  for (const c of checks)
+    ctx.log.info({ event: "check", check: c.name, ok: c.ok, detail: c.detail }, `${c.ok ? "ok" : "FAILED"} ${c.name}`);
   const failed: Problem[] = checks.filter((c) => !c.ok).map((c) => ({ subject: c.name, message: c.detail }));
   if (failed.length) {
-    throw new SeedError(ExitCode.verifyFailed, `${failed.length} of ${checks.length} checks failed`, "the next run's ensure-state repairs drift it owns; see each check", failed);
+    throw new SeedError(
+      ExitCode.verifyFailed,
+      `${failed.length} of ${checks.length} checks failed`,
+      "the next run's ensure-state repairs drift it owns; see each check",
+      failed,
+    );
   }
   return { phase: "verify", outputs: {}, summary: { checks: checks.length, passed: checks.length } };
 };
@@ -151,4 +193,3 @@ export const phases: Record<Phase, PhaseFn> = {
   "ensure-state": ensureState,
   verify,
 };
-

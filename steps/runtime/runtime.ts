@@ -17,7 +17,11 @@ export function guardProcessOutput(redactor: Redactor): void {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
       write(
-        typeof chunk === "string" ? redactor.mask(chunk) : chunk instanceof Uint8Array ? redactor.mask(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("utf8")) : chunk,
+        typeof chunk === "string"
+          ? redactor.mask(chunk)
+          : chunk instanceof Uint8Array
+            ? redactor.mask(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("utf8"))
+            : chunk,
         ...rest,
       )) as typeof stream.write;
   }
@@ -49,9 +53,16 @@ export function lazyKube(register: (credential: string) => void, kubeconfig?: st
 
 export async function readUnitFromEnv(env: NodeJS.ProcessEnv): Promise<unknown> {
   const text = env.RESEED_UNIT ?? (env.RESEED_UNIT_FILE ? await readFile(env.RESEED_UNIT_FILE, "utf8") : undefined);
-  if (!text) throw invalidSpec([{ subject: "RESEED_UNIT", message: "is not set: the step needs the unit document (JSON or YAML)" }], "run the step through the reseed-unit WorkflowTemplate");
+  if (!text)
+    throw invalidSpec(
+      [{ subject: "RESEED_UNIT", message: "is not set: the step needs the unit document (JSON or YAML)" }],
+      "run the step through the reseed-unit WorkflowTemplate",
+    );
   const docs = parseDocuments(text, "RESEED_UNIT");
-  if (docs.length !== 1) throw invalidSpec([{ subject: "RESEED_UNIT", message: `holds ${docs.length} documents, expected exactly one unit` }]);
+  if (docs.length !== 1)
+    throw invalidSpec([
+      { subject: "RESEED_UNIT", message: `holds ${docs.length} documents, expected exactly one unit` },
+    ]);
   return docs[0];
 }
 
@@ -88,7 +99,10 @@ export function summarize(r: StepResult, redactor: Redactor): Record<string, unk
     clause: clauseOf[r.error.code],
     reason: egress(redactor, r.error.reason, MAX_PROBLEM),
     hint: egress(redactor, r.error.hint, MAX_PROBLEM),
-    problems: r.error.problems.map((p) => ({ subject: egress(redactor, p.subject, MAX_PROBLEM), message: egress(redactor, p.message, MAX_PROBLEM) })) satisfies Problem[],
+    problems: r.error.problems.map((p) => ({
+      subject: egress(redactor, p.subject, MAX_PROBLEM),
+      message: egress(redactor, p.message, MAX_PROBLEM),
+    })) satisfies Problem[],
     // A step that wrote and then failed says what it wrote: the state is no longer what it read.
     ...(r.changes?.length ? { changes: r.changes.map((c) => egress(redactor, describeChange(c), MAX_PROBLEM)) } : {}),
   };
@@ -98,7 +112,9 @@ export function summarize(r: StepResult, redactor: Redactor): Record<string, unk
 export function headline(summary: Record<string, unknown>): string {
   const problems = (summary.problems as Problem[] | undefined) ?? [];
   const changes = (summary.changes as string[] | undefined) ?? [];
-  const failure = problems.length ? `${String(summary.reason)}: ${problems.map((p) => `${p.subject}: ${p.message}`).join("; ")}` : String(summary.reason);
+  const failure = problems.length
+    ? `${String(summary.reason)}: ${problems.map((p) => `${p.subject}: ${p.message}`).join("; ")}`
+    : String(summary.reason);
   return changes.length ? `${failure}; written before the failure: ${changes.join("; ")}` : failure;
 }
 
@@ -133,13 +149,20 @@ export function terminationLogPath(env: NodeJS.ProcessEnv): string | undefined {
 export function toSeedError(err: unknown): SeedError {
   return err instanceof SeedError
     ? err
-    : new SeedError(ExitCode.internal, "unexpected error", "this is a bug in reseed; the message below is all it printed", [
-        { subject: "error", message: describeError(err) },
-      ]);
+    : new SeedError(
+        ExitCode.internal,
+        "unexpected error",
+        "this is a bug in reseed; the message below is all it printed",
+        [{ subject: "error", message: describeError(err) }],
+      );
 }
 
 /** Runs one phase as a step container: the whole life of a step image's process. */
-export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+export async function runStep(
+  phase: Phase,
+  registry: KindRegistry,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ExitCode> {
   const redactor = new Redactor();
   guardProcessOutput(redactor);
   const kube = lazyKube((credential) => redactor.register(credential));
@@ -153,7 +176,12 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
     log = createLogger({ redactor, phase, unit: loaded.unit.metadata.name });
     if (env.RESEED_FINGERPRINT && env.RESEED_FINGERPRINT !== loaded.fingerprint) {
       throw invalidSpec(
-        [{ subject: "RESEED_FINGERPRINT", message: `validate-inputs checked spec ${env.RESEED_FINGERPRINT}, this step got ${loaded.fingerprint}` }],
+        [
+          {
+            subject: "RESEED_FINGERPRINT",
+            message: `validate-inputs checked spec ${env.RESEED_FINGERPRINT}, this step got ${loaded.fingerprint}`,
+          },
+        ],
         "the unit changed during the run; the next run uses the new spec",
       );
     }
@@ -172,7 +200,10 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
   const terminationLog = terminationLogPath(env);
   if (result.error && terminationLog) {
     await writeFile(terminationLog, terminationMessage(summary, redactor)).catch((err: unknown) =>
-      log.warn({ event: "termination-message.failed", reason: describeError(err) }, "could not write the termination message"),
+      log.warn(
+        { event: "termination-message.failed", reason: describeError(err) },
+        "could not write the termination message",
+      ),
     );
   }
 
@@ -185,7 +216,9 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
         summary: JSON.stringify({ phase, unit: loaded?.unit.metadata.name, ...summary }),
       },
       redactor,
-    ).catch((err: unknown) => log.warn({ event: "outputs.failed", reason: describeError(err) }, "could not write output parameters"));
+    ).catch((err: unknown) =>
+      log.warn({ event: "outputs.failed", reason: describeError(err) }, "could not write output parameters"),
+    );
   }
   // The Event lives beside the Workflow it is about, which may differ from the unit's namespace.
   const ref = workflowRefFromEnv(env, env.RESEED_NAMESPACE ?? namespace ?? "default");
@@ -197,8 +230,14 @@ export async function runStep(phase: Phase, registry: KindRegistry, env: NodeJS.
         phase,
         unit: loaded.unit.metadata.name,
         ok: !result.error,
-        reason: result.error ? eventReason[result.error.code] : phase === "ensure-state" ? `State${capitalize(result.report?.action ?? "none")}` : "Succeeded",
-        note: result.error ? `${phase}: ${headline(summary)}` : `${phase} succeeded: ${JSON.stringify(eventSummary(result.report?.summary ?? {}))}`,
+        reason: result.error
+          ? eventReason[result.error.code]
+          : phase === "ensure-state"
+            ? `State${capitalize(result.report?.action ?? "none")}`
+            : "Succeeded",
+        note: result.error
+          ? `${phase}: ${headline(summary)}`
+          : `${phase} succeeded: ${JSON.stringify(eventSummary(result.report?.summary ?? {}))}`,
       },
       redactor,
       log,

@@ -6,7 +6,15 @@ import { invalidSpec, type Problem } from "../core/errors.js";
 import { placeholderReason } from "../core/placeholder.js";
 import { didYouMean } from "../core/suggest.js";
 import type { KindRegistry, UnitKind } from "../kinds/kind.js";
-import { inputRef, isSecretSource, LITERAL_SECRET, SECRET_SOURCES, seedingUnit, type InputRef, type SeedingUnit } from "../core/spec.js";
+import {
+  inputRef,
+  isSecretSource,
+  LITERAL_SECRET,
+  SECRET_SOURCES,
+  seedingUnit,
+  type InputRef,
+  type SeedingUnit,
+} from "../core/spec.js";
 
 /** A unit whose spec and kind settings have both been checked: what every phase runs on. */
 export interface LoadedUnit {
@@ -23,10 +31,12 @@ export interface LoadedUnit {
  */
 export function zodProblems(err: ZodError, prefix: string, input?: unknown): Problem[] {
   const base = prefix ? prefix.split(".") : [];
-  return err.issues.flatMap((i) => explain(i as ZodIssueLike, input, []).map((p) => ({
-    subject: [...base, ...p.path].join("."),
-    message: p.message,
-  })));
+  return err.issues.flatMap((i) =>
+    explain(i as ZodIssueLike, input, []).map((p) => ({
+      subject: [...base, ...p.path].join("."),
+      message: p.message,
+    })),
+  );
 }
 
 interface ZodIssueLike {
@@ -62,12 +72,23 @@ function explain(issue: ZodIssueLike, input: unknown, base: string[]): PathProbl
     case "invalid_key":
       return [{ path, message: (issue.issues ?? []).map((i) => i.message).join("; ") || issue.message }];
     case "unrecognized_keys":
-      return (issue.keys ?? []).map((k) => ({ path: [...path, k], message: "is not a known field here (a typo, or at the wrong level?)" }));
+      return (issue.keys ?? []).map((k) => ({
+        path: [...path, k],
+        message: "is not a known field here (a typo, or at the wrong level?)",
+      }));
     case "invalid_type":
       if (at(input, path) === undefined && path.length) {
         const parent = path.length > 1 ? path[path.length - 2]! : undefined;
         const owner = parent && path[path.length - 3] === "auth" ? `Vault ${parent} auth` : parent;
-        return [{ path, message: owner && !/^\d+$/.test(owner) ? `is required: ${owner} needs \`${path[path.length - 1]}\`` : "is required" }];
+        return [
+          {
+            path,
+            message:
+              owner && !/^\d+$/.test(owner)
+                ? `is required: ${owner} needs \`${path[path.length - 1]}\``
+                : "is required",
+          },
+        ];
       }
       return [{ path, message: issue.message }];
     default:
@@ -85,39 +106,68 @@ function explainUnion(issue: ZodIssueLike, input: unknown, path: string[]): Path
     .filter((errs) => !errs.some((e) => e.code === "invalid_type" && e.path.length === 0))
     .map((errs) => ({
       errs,
-      unknown: new Set(errs.filter((e) => e.code === "unrecognized_keys" && e.path.length === 0).flatMap((e) => e.keys ?? [])),
-      missing: errs.filter((e) => e.code === "invalid_type" && e.path.length === 1 && isObject(value) && value[String(e.path[0])] === undefined).map((e) => String(e.path[0])),
+      unknown: new Set(
+        errs.filter((e) => e.code === "unrecognized_keys" && e.path.length === 0).flatMap((e) => e.keys ?? []),
+      ),
+      missing: errs
+        .filter(
+          (e) =>
+            e.code === "invalid_type" &&
+            e.path.length === 1 &&
+            isObject(value) &&
+            value[String(e.path[0])] === undefined,
+        )
+        .map((e) => String(e.path[0])),
     }));
-  if (!isObject(value) || !objectBranches.length) return [{ path, message: `is not one of the forms this field takes (${issue.message})` }];
+  if (!isObject(value) || !objectBranches.length)
+    return [{ path, message: `is not one of the forms this field takes (${issue.message})` }];
   const present = Object.keys(value);
   // Keys some branches accept and others reject: the ones that pick a branch.
-  const distinctive = present.filter((k) => objectBranches.some((b) => !b.unknown.has(k)) && objectBranches.some((b) => b.unknown.has(k)));
+  const distinctive = present.filter(
+    (k) => objectBranches.some((b) => !b.unknown.has(k)) && objectBranches.some((b) => b.unknown.has(k)),
+  );
   const choices = [...new Set(objectBranches.flatMap((b) => b.missing).concat(distinctive))];
   const noun = unionNoun(path);
   if (distinctive.length > 1) return [{ path, message: `${noun.one}: found ${quote(distinctive)}` }];
   const matching = objectBranches.filter((b) => b.unknown.size === 0);
-  const meant = matching.length === 1 ? matching[0] : distinctive.length === 1 ? objectBranches.find((b) => !b.unknown.has(distinctive[0]!)) : undefined;
+  const meant =
+    matching.length === 1
+      ? matching[0]
+      : distinctive.length === 1
+        ? objectBranches.find((b) => !b.unknown.has(distinctive[0]!))
+        : undefined;
   if (meant) return meant.errs.flatMap((e) => explain(e, input, path));
   const unknown = present.filter((k) => objectBranches.every((b) => b.unknown.has(k)));
-  return [{
-    path,
-    message: `${noun.needs} ${choices.map((c) => `\`${c}\``).join(", ")}${unknown.length ? ` (${quote(unknown)} is not one of them)` : ""}`,
-  }];
+  return [
+    {
+      path,
+      message: `${noun.needs} ${choices.map((c) => `\`${c}\``).join(", ")}${unknown.length ? ` (${quote(unknown)} is not one of them)` : ""}`,
+    },
+  ];
 }
 
 function unionNoun(path: string[]): { one: string; needs: string } {
   const [parent, last] = [path[path.length - 2], path[path.length - 1]];
   if (parent === "inputs") return { one: "an input has exactly one source", needs: "an input needs a source: one of" };
-  if (parent === "dependencies") return { one: "a dependency has exactly one probe", needs: "a dependency needs a probe: one of" };
+  if (parent === "dependencies")
+    return { one: "a dependency has exactly one probe", needs: "a dependency needs a probe: one of" };
   if (last === "auth") return { one: "Vault auth has exactly one method", needs: "Vault auth needs a method: one of" };
-  if (last === "token") return { one: "a Vault token comes from exactly one place", needs: "a Vault token needs a place to come from: one of" };
+  if (last === "token")
+    return {
+      one: "a Vault token comes from exactly one place",
+      needs: "a Vault token needs a place to come from: one of",
+    };
   return { one: "takes exactly one of these", needs: "needs one of" };
 }
 
 /** Checks a unit document fully (schema, kind, kind settings, input references) and reports every problem. */
 export function loadUnit(doc: unknown, registry: KindRegistry): LoadedUnit {
   const parsed = seedingUnit.safeParse(doc);
-  if (!parsed.success) throw invalidSpec([...zodProblems(parsed.error, "", doc), ...partialSpecProblems((doc as { spec?: unknown } | null)?.spec, registry)]);
+  if (!parsed.success)
+    throw invalidSpec([
+      ...zodProblems(parsed.error, "", doc),
+      ...partialSpecProblems((doc as { spec?: unknown } | null)?.spec, registry),
+    ]);
   const unit = parsed.data;
   const problems: Problem[] = literalProblems(unit.spec.inputs, unit.spec.managed);
 
@@ -126,28 +176,45 @@ export function loadUnit(doc: unknown, registry: KindRegistry): LoadedUnit {
     throw invalidSpec([...problems, unknownKind(unit.spec.ensure.kind, registry)]);
   }
   if (!kind.patterns.includes(unit.spec.pattern)) {
-    problems.push({ subject: "spec.pattern", message: `kind ${kind.kind} runs under ${kind.patterns.join(" or ")}, not ${unit.spec.pattern}` });
+    problems.push({
+      subject: "spec.pattern",
+      message: `kind ${kind.kind} runs under ${kind.patterns.join(" or ")}, not ${unit.spec.pattern}`,
+    });
   }
   const settings = kind.spec.safeParse(unit.spec.ensure.with);
-  if (!settings.success) throw invalidSpec([...problems, ...zodProblems(settings.error, "spec.ensure.with", unit.spec.ensure.with)]);
+  if (!settings.success)
+    throw invalidSpec([...problems, ...zodProblems(settings.error, "spec.ensure.with", unit.spec.ensure.with)]);
 
   for (const [name, ref] of Object.entries(unit.spec.inputs)) {
-    if ("value" in ref && ref.secret === true) problems.push({ subject: `spec.inputs.${name}.secret`, message: LITERAL_SECRET });
+    if ("value" in ref && ref.secret === true)
+      problems.push({ subject: `spec.inputs.${name}.secret`, message: LITERAL_SECRET });
   }
   for (const use of inputUses(kind.inputs, settings.data)) {
     const ref = unit.spec.inputs[use.name];
     if (!ref) {
-      problems.push({ subject: "spec.ensure.with", message: `refers to input "${use.name}", which the unit's inputs do not declare${didYouMean(use.name, Object.keys(unit.spec.inputs))}` });
+      problems.push({
+        subject: "spec.ensure.with",
+        message: `refers to input "${use.name}", which the unit's inputs do not declare${didYouMean(use.name, Object.keys(unit.spec.inputs))}`,
+      });
       continue;
     }
     const secret = isSecretSource(ref);
     if (use.mustBe === "non-secret" && secret) {
-      problems.push({ subject: `spec.inputs.${use.name}`, message: `is secret material, and kind ${kind.kind} would publish it in clear` });
+      problems.push({
+        subject: `spec.inputs.${use.name}`,
+        message: `is secret material, and kind ${kind.kind} would publish it in clear`,
+      });
     }
     if (use.mustBe === "secret" && "value" in ref) {
-      problems.push({ subject: `spec.inputs.${use.name}`, message: `kind ${kind.kind} takes a secret here, and ${LITERAL_SECRET}` });
+      problems.push({
+        subject: `spec.inputs.${use.name}`,
+        message: `kind ${kind.kind} takes a secret here, and ${LITERAL_SECRET}`,
+      });
     } else if (use.mustBe === "secret" && !secret) {
-      problems.push({ subject: `spec.inputs.${use.name}`, message: `kind ${kind.kind} takes a secret here: take it from ${SECRET_SOURCES} (an env or file input needs secret: true)` });
+      problems.push({
+        subject: `spec.inputs.${use.name}`,
+        message: `kind ${kind.kind} takes a secret here: take it from ${SECRET_SOURCES} (an env or file input needs secret: true)`,
+      });
     }
   }
   if (problems.length) throw invalidSpec(problems);
@@ -165,7 +232,14 @@ function literalProblems(inputs: Record<string, InputRef>, managed: boolean): Pr
     const subject = `spec.inputs.${name}.value`;
     if (ref.value.trim() === "") return [{ subject, message: "is empty" }];
     const reason = managed ? placeholderReason(ref.value) : undefined;
-    return reason ? [{ subject, message: `${reason}: a managed unit takes no placeholders (C1); write the real value (or managed: false outside managed environments)` }] : [];
+    return reason
+      ? [
+          {
+            subject,
+            message: `${reason}: a managed unit takes no placeholders (C1); write the real value (or managed: false outside managed environments)`,
+          },
+        ]
+      : [];
   });
 }
 
@@ -197,7 +271,10 @@ export function partialSpecProblems(spec: unknown, registry: KindRegistry): Prob
 }
 
 function unknownKind(kind: string, registry: KindRegistry): Problem {
-  return { subject: "spec.ensure.kind", message: `unknown kind "${kind}"; known kinds: ${registry.names().join(", ")}` };
+  return {
+    subject: "spec.ensure.kind",
+    message: `unknown kind "${kind}"; known kinds: ${registry.names().join(", ")}`,
+  };
 }
 
 /** Parses YAML or JSON text holding one or more unit documents. */
@@ -205,7 +282,8 @@ export function parseDocuments(text: string, source: string): unknown[] {
   const docs = parseAllDocuments(text);
   const out: unknown[] = [];
   for (const d of Array.isArray(docs) ? docs : [docs]) {
-    if (d.errors.length) throw invalidSpec(d.errors.map((e) => ({ subject: source, message: e.message.split("\n", 1)[0]! })));
+    if (d.errors.length)
+      throw invalidSpec(d.errors.map((e) => ({ subject: source, message: e.message.split("\n", 1)[0]! })));
     const value: unknown = d.toJS();
     if (value !== null && value !== undefined) out.push(value);
   }

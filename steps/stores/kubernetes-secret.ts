@@ -21,7 +21,11 @@ export interface ReadSecret {
 }
 
 /** Reads a Secret a unit manages; undefined when it does not exist. */
-export async function readManagedSecret(ctx: StoreContext, name: string, namespace: string): Promise<ReadSecret | undefined> {
+export async function readManagedSecret(
+  ctx: StoreContext,
+  name: string,
+  namespace: string,
+): Promise<ReadSecret | undefined> {
   let secret: V1Secret;
   try {
     secret = await ctx.kube().core.readNamespacedSecret({ name, namespace });
@@ -41,21 +45,39 @@ export async function readManagedSecret(ctx: StoreContext, name: string, namespa
  */
 export async function writeManagedSecret(
   ctx: StoreContext,
-  opts: { target: ManagedObject | { name: string }; namespace: string; current: V1Secret | undefined; data: Record<string, string>; extraAnnotations?: Record<string, string> },
+  opts: {
+    target: ManagedObject | { name: string };
+    namespace: string;
+    current: V1Secret | undefined;
+    data: Record<string, string>;
+    extraAnnotations?: Record<string, string>;
+  },
 ): Promise<V1Secret> {
   for (const v of Object.values(opts.data)) ctx.redactor.register(v);
-  const meta = { unit: ctx.unit.metadata.name, target: opts.target, namespace: opts.namespace, ...(opts.extraAnnotations ? { extraAnnotations: opts.extraAnnotations } : {}) };
+  const meta = {
+    unit: ctx.unit.metadata.name,
+    target: opts.target,
+    namespace: opts.namespace,
+    ...(opts.extraAnnotations ? { extraAnnotations: opts.extraAnnotations } : {}),
+  };
   const { core } = ctx.kube();
   const object = `Kubernetes Secret ${opts.namespace}/${opts.target.name}`;
   if (!opts.current) {
-    const created = await core.createNamespacedSecret({ namespace: opts.namespace, body: { metadata: managedMetadata(meta), type: "Opaque", data: encodeSecretData(opts.data) } });
+    const created = await core.createNamespacedSecret({
+      namespace: opts.namespace,
+      body: { metadata: managedMetadata(meta), type: "Opaque", data: encodeSecretData(opts.data) },
+    });
     ctx.record({ verb: "created", object, keys: Object.keys(opts.data).sort() });
     return created;
   }
   const replaced = await core.replaceNamespacedSecret({
     name: opts.target.name,
     namespace: opts.namespace,
-    body: { ...opts.current, metadata: managedMetadata({ ...meta, current: opts.current.metadata }), data: encodeSecretData(opts.data) },
+    body: {
+      ...opts.current,
+      metadata: managedMetadata({ ...meta, current: opts.current.metadata }),
+      data: encodeSecretData(opts.data),
+    },
   });
   const keys = changedKeys(decodeSecretData(opts.current.data), opts.data);
   ctx.record({ verb: "updated", object, keys, ...(keys.length ? {} : { note: "labels and annotations only" }) });
@@ -63,7 +85,9 @@ export async function writeManagedSecret(
 }
 
 /** A Secret's RBAC, relative to `{ name, namespace? }`: what any kind that names a Secret it writes or reads grants. */
-export const kubernetesSecretAccess = (verbs: ObjectAccess["verbs"]): ObjectAccess[] => [{ path: [], object: SECRETS, verbs }];
+export const kubernetesSecretAccess = (verbs: ObjectAccess["verbs"]): ObjectAccess[] => [
+  { path: [], object: SECRETS, verbs },
+];
 
 const describe = (loc: Location, namespace: string) => `Kubernetes Secret ${loc.namespace ?? namespace}/${loc.name}`;
 
@@ -104,15 +128,31 @@ function kubernetesSecretStore(loc: Location, ctx: StoreContext): SecretStore {
     async writeMarked(values, mark) {
       const data = { ...lastRead?.data, ...values };
       const extraAnnotations = mark.value !== undefined ? { [`reseed.dev/${mark.name}`]: mark.value } : undefined;
-      const secret = await writeManagedSecret(ctx, { target: loc, namespace, current: lastRead?.secret, data, ...(extraAnnotations ? { extraAnnotations } : {}) });
+      const secret = await writeManagedSecret(ctx, {
+        target: loc,
+        namespace,
+        current: lastRead?.secret,
+        data,
+        ...(extraAnnotations ? { extraAnnotations } : {}),
+      });
       lastRead = { secret, data };
     },
     async remove(keys) {
       lastRead ??= await readManagedSecret(ctx, loc.name, namespace);
       if (!lastRead) return;
       const data = Object.fromEntries(Object.entries(lastRead.data).filter(([k]) => !keys.includes(k)));
-      const secret = await ctx.kube().core.replaceNamespacedSecret({ name: loc.name, namespace, body: { ...lastRead.secret, data: encodeSecretData(data) } });
-      ctx.record({ verb: "deleted", object: `Kubernetes Secret ${namespace}/${loc.name}`, keys: Object.keys(lastRead.data).filter((k) => keys.includes(k)).sort() });
+      const secret = await ctx.kube().core.replaceNamespacedSecret({
+        name: loc.name,
+        namespace,
+        body: { ...lastRead.secret, data: encodeSecretData(data) },
+      });
+      ctx.record({
+        verb: "deleted",
+        object: `Kubernetes Secret ${namespace}/${loc.name}`,
+        keys: Object.keys(lastRead.data)
+          .filter((k) => keys.includes(k))
+          .sort(),
+      });
       lastRead = { secret, data };
     },
   };

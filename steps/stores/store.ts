@@ -40,7 +40,10 @@ export interface SecretStore {
    * the store's managed-by marks; a mark that already holds is not written again. Records
    * each write.
    */
-  writeMarked(values: Record<string, string>, mark: { name: string; value: string | undefined; keys: string[] }): Promise<void>;
+  writeMarked(
+    values: Record<string, string>,
+    mark: { name: string; value: string | undefined; keys: string[] },
+  ): Promise<void>;
   /** Removes exactly these keys. Only a kind whose unit asks for deletion calls it. Records the write. */
   remove(keys: string[]): Promise<void>;
   /**
@@ -79,7 +82,10 @@ export interface StoreProvider<Key extends string = string, Location = unknown> 
  * every later write (Key Vault answers 409), so self-healing means bringing it back and then
  * comparing as usual. Recovering is a write; callers run this only once nothing else can fail.
  */
-export async function readRecovering(store: SecretStore, keys: string[]): Promise<{ current: Record<string, string> | undefined; recovered: string[] }> {
+export async function readRecovering(
+  store: SecretStore,
+  keys: string[],
+): Promise<{ current: Record<string, string> | undefined; recovered: string[] }> {
   const current = await store.read(keys);
   const absent = keys.filter((k) => current?.[k] === undefined);
   const soft = store.softDelete;

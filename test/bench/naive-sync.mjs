@@ -5,7 +5,10 @@ import { WorkloadIdentityCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
 
 const [from, to, count] = process.argv.slice(2);
-const credential = new WorkloadIdentityCredential({ authorityHost: process.env.AZURE_AUTHORITY_HOST, disableInstanceDiscovery: true });
+const credential = new WorkloadIdentityCredential({
+  authorityHost: process.env.AZURE_AUTHORITY_HOST,
+  disableInstanceDiscovery: true,
+});
 const source = new SecretClient(from, credential);
 const destination = new SecretClient(to, credential);
 for (let i = 0; i < Number(count); i++) {

@@ -43,7 +43,14 @@ let size = 0;
 for (let i = 0; size < 2 ** 20; i++) {
   const s = secrets[i % secrets.length]!;
   const quoted = i % 50 === 0 ? [s, Buffer.from(s).toString("base64"), encodeURIComponent(s)][i % 3] : `key-${i}`;
-  const line = JSON.stringify({ level: "info", time: new Date(0).toISOString(), phase: "ensure-state", event: "sync.key", key: `app/${i}`, detail: `wrote ${quoted}` });
+  const line = JSON.stringify({
+    level: "info",
+    time: new Date(0).toISOString(),
+    phase: "ensure-state",
+    event: "sync.key",
+    key: `app/${i}`,
+    detail: `wrote ${quoted}`,
+  });
   lines.push(line);
   size += line.length + 1;
 }
@@ -58,15 +65,30 @@ const maskedCount = masked.split("[REDACTED]").length - 1;
 const sink = { write: () => {} };
 const perLine = (r: Redactor) => {
   const log = createLogger({ redactor: r, phase: "ensure-state", unit: "bench", sink, pretty: false });
-  return median(Array.from({ length: RUNS }, () => time(() => {
-    for (let i = 0; i < LINES; i++) log.info({ event: "sync.key", key: `app/${i}`, changes: ["added key password"] }, "state changed");
-  }))) * 1000 / LINES;
+  return (
+    (median(
+      Array.from({ length: RUNS }, () =>
+        time(() => {
+          for (let i = 0; i < LINES; i++)
+            log.info({ event: "sync.key", key: `app/${i}`, changes: ["added key password"] }, "state changed");
+        }),
+      ),
+    ) *
+      1000) /
+    LINES
+  );
 };
 const lineUs = perLine(redactor);
 const lineBaselineUs = perLine(new Redactor());
 
 const f = (n: number, d = 1) => n.toFixed(d);
 console.log(`masking, ${SECRETS} secrets registered (${redactor.size} forms), median of ${RUNS} runs:`);
-console.log(`  register ${SECRETS} secrets: ${f(registerMs)} ms, memory +${f(heapMiB)} MiB${gc ? "" : " (without --expose-gc: GC noise)"}`);
-console.log(`  mask 1 MiB of log text (${maskedCount} secrets in it): ${f(maskMs)} ms = ${f(1000 / maskMs)} MiB/s; JSON.stringify of the same text ${f(stringifyMs)} ms (x${f(maskMs / stringifyMs)})`);
-console.log(`  one log line through the logger: ${f(lineUs, 2)} µs; with nothing registered ${f(lineBaselineUs, 2)} µs (x${f(lineUs / lineBaselineUs, 2)})`);
+console.log(
+  `  register ${SECRETS} secrets: ${f(registerMs)} ms, memory +${f(heapMiB)} MiB${gc ? "" : " (without --expose-gc: GC noise)"}`,
+);
+console.log(
+  `  mask 1 MiB of log text (${maskedCount} secrets in it): ${f(maskMs)} ms = ${f(1000 / maskMs)} MiB/s; JSON.stringify of the same text ${f(stringifyMs)} ms (x${f(maskMs / stringifyMs)})`,
+);
+console.log(
+  `  one log line through the logger: ${f(lineUs, 2)} µs; with nothing registered ${f(lineBaselineUs, 2)} µs (x${f(lineUs / lineBaselineUs, 2)})`,
+);

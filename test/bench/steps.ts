@@ -22,11 +22,15 @@ try {
     apiVersion: "reseed.dev/v1alpha1",
     kind: "SeedingUnit",
     metadata: { name: "bench" },
-    spec: { pattern: "reconciler", ensure: { kind: "generated-secret", with: { secret: { name: "bench" }, keys: [{ name: "password" }] } } },
+    spec: {
+      pattern: "reconciler",
+      ensure: { kind: "generated-secret", with: { secret: { name: "bench" }, keys: [{ name: "password" }] } },
+    },
   };
   const opts = { kubeconfig: server.adminKubeconfig, namespace: ns };
   const first = await runDag(unit, opts);
-  if (first.some((r) => r.code !== 0)) throw new Error(`seeding the bench unit failed: ${first.map((r) => r.stdout).join("\n")}`);
+  if (first.some((r) => r.code !== 0))
+    throw new Error(`seeding the bench unit failed: ${first.map((r) => r.stdout).join("\n")}`);
 
   const dir = await mkdtemp(path.join(tmpdir(), "reseed-bench-"));
   const rows: string[] = [];
@@ -38,17 +42,25 @@ try {
     for (let i = 0; i < RUNS; i++) {
       const rssFile = path.join(dir, `${phase}-${i}`);
       const started = process.hrtime.bigint();
-      const r = await runStepProcess(phase, unit, { ...opts, env: { NODE_OPTIONS: `--import=${hook}`, RESEED_BENCH_RSS_FILE: rssFile } });
+      const r = await runStepProcess(phase, unit, {
+        ...opts,
+        env: { NODE_OPTIONS: `--import=${hook}`, RESEED_BENCH_RSS_FILE: rssFile },
+      });
       times.push(Number(process.hrtime.bigint() - started) / 1e6);
       if (r.code !== 0) throw new Error(`${phase} exited ${r.code}: ${r.stdout}`);
       rss.push(Number(await readFile(rssFile, "utf8")) / 1024);
     }
     dagTotal += median(times);
-    rows.push(`| ${phase} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms | ${median(rss).toFixed(1)} MiB |`);
+    rows.push(
+      `| ${phase} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms | ${median(rss).toFixed(1)} MiB |`,
+    );
   }
   await rm(dir, { recursive: true, force: true });
-  const bundle = (await readFile(fileURLToPath(new URL("../../dist/verify.bundle.mjs", import.meta.url)))).length / 1024 / 1024;
-  console.log(`\nStep programs, unchanged generated-secret unit, ${RUNS} runs each (Node ${process.versions.node}, bundle ${bundle.toFixed(1)} MiB)\n`);
+  const bundle =
+    (await readFile(fileURLToPath(new URL("../../dist/verify.bundle.mjs", import.meta.url)))).length / 1024 / 1024;
+  console.log(
+    `\nStep programs, unchanged generated-secret unit, ${RUNS} runs each (Node ${process.versions.node}, bundle ${bundle.toFixed(1)} MiB)\n`,
+  );
   console.log("| step | median wall (start to exit) | range | median peak RSS |");
   console.log("|---|---|---|---|");
   for (const r of rows) console.log(r);

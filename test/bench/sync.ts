@@ -30,7 +30,10 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 
 function runNaive(from: string, to: string, env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [naiveScript, from, to, String(KEYS)], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(process.execPath, [naiveScript, from, to, String(KEYS)], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
     child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`naive sync exited ${code}`))));
   });
 }
@@ -39,13 +42,16 @@ const server = await startKubeServer();
 try {
   const azure: FakeKeyVault = await fakeKeyVault(server.info);
   const dir = join(server.info.kubeconfigDir, "bench");
-  const env = { ...(await workloadIdentity(azure, server.info, "bench", "unit", dir)), ...authorityStepEnv(await caBundle([azure.caFile], dir)) };
+  const env = {
+    ...(await workloadIdentity(azure, server.info, "bench", "unit", dir)),
+    ...authorityStepEnv(await caBundle([azure.caFile], dir)),
+  };
   const kubeconfig = await server.kubeconfigFor("bench", "unit");
   const rows: string[] = [];
   for (const latency of LATENCIES) {
     const tag = `l${latency}`;
     const vaults = await Promise.all(["src", "dst", "naive"].map((v) => azure.addVault(`bench-${v}-${tag}`)));
-    const [src, dst, naive] = vaults as [typeof vaults[0], typeof vaults[0], typeof vaults[0]];
+    const [src, dst, naive] = vaults as [(typeof vaults)[0], (typeof vaults)[0], (typeof vaults)[0]];
     for (const v of vaults) v.allow(env.AZURE_CLIENT_ID!, ["get", "set"]);
     const seed = new KeyVaultAdmin(azure, src.url);
     await mapLimit(names, 32, (n, i) => seed.put(n, `bench-value-${i}-${n}-0123456789abcdef`));
@@ -54,7 +60,19 @@ try {
       apiVersion: "reseed.dev/v1alpha1",
       kind: "SeedingUnit",
       metadata: { name: "bench-sync" },
-      spec: { pattern: "reconciler", namespace: "bench", ensure: { kind: "secret-sync", with: { from: { keyVault: { url: src.url } }, to: { keyVault: { url: dst.url } }, keys: names, drift: "correct" } } },
+      spec: {
+        pattern: "reconciler",
+        namespace: "bench",
+        ensure: {
+          kind: "secret-sync",
+          with: {
+            from: { keyVault: { url: src.url } },
+            to: { keyVault: { url: dst.url } },
+            keys: names,
+            drift: "correct",
+          },
+        },
+      },
     };
     const step = async () => {
       const r = await runStepProcess("ensure-state", unit, { kubeconfig, namespace: "bench", env });
@@ -73,9 +91,13 @@ try {
     ];
     azure.setLatency(0);
     for (const r of results) rows.push(`| ${latency} ms | ${r.label} | ${(r.ms / 1000).toFixed(2)} s | ${r.calls} |`);
-    rows.push(`| ${latency} ms | naive / reseed | first run ${(results[2]!.ms / results[0]!.ms).toFixed(1)}x, rerun ${(results[3]!.ms / results[1]!.ms).toFixed(1)}x | |`);
+    rows.push(
+      `| ${latency} ms | naive / reseed | first run ${(results[2]!.ms / results[0]!.ms).toFixed(1)}x, rerun ${(results[3]!.ms / results[1]!.ms).toFixed(1)}x | |`,
+    );
   }
-  console.log(`\nsecret-sync of ${KEYS} keys, Key Vault -> Key Vault (fake vault, delay added per answer), one process per run\n`);
+  console.log(
+    `\nsecret-sync of ${KEYS} keys, Key Vault -> Key Vault (fake vault, delay added per answer), one process per run\n`,
+  );
   console.log("| added delay | run | wall (process start to exit) | API calls at the vault |");
   console.log("|---|---|---|---|");
   for (const r of rows) console.log(r);

@@ -12,14 +12,28 @@ import { accessRules, ALL_NAMESPACES, apiGroupOf, pluralOf } from "../../steps/c
 import { unitValues, type UnitValues } from "../../steps/core/values.js";
 import { jsonSchema, registryKinds } from "../../steps/cli/schema.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
-import { chartDir, examples, helmPath, KUBE_VERSION, NS, render, root, run, template, valuesFiles, type Obj } from "../harness/helm.js";
+import {
+  chartDir,
+  examples,
+  helmPath,
+  KUBE_VERSION,
+  NS,
+  render,
+  root,
+  run,
+  template,
+  valuesFiles,
+  type Obj,
+} from "../harness/helm.js";
 import { registry } from "../../steps/kinds/registry.js";
 
 let scratch = "";
 const valuesFile = valuesFiles(() => scratch);
 
 function only(objs: Obj[], kind: string, name: string, namespace = NS): Obj {
-  const found = objs.filter((o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? NS) === namespace);
+  const found = objs.filter(
+    (o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? NS) === namespace,
+  );
   if (found.length !== 1) throw new Error(`expected one ${kind} ${namespace}/${name}, found ${found.length}`);
   return found[0]!;
 }
@@ -29,7 +43,8 @@ const unitOf = (o: Obj) => o.metadata.labels?.["reseed.dev/unit"];
 /** Every key path in a value, for "nowhere in the output" assertions. */
 function keyPaths(v: unknown, at = ""): string[] {
   if (Array.isArray(v)) return v.flatMap((x, i) => keyPaths(x, `${at}[${i}]`));
-  if (v && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => [`${at}.${k}`, ...keyPaths(x, `${at}.${k}`)]);
+  if (v && typeof v === "object")
+    return Object.entries(v).flatMap(([k, x]) => [`${at}.${k}`, ...keyPaths(x, `${at}.${k}`)]);
   return [];
 }
 
@@ -97,7 +112,8 @@ function expectedGrants(name: string, v: UnitValues): Set<Grant> {
   add(NS, "argoproj.io", "workflowtaskresults", ["create", "patch"]);
   for (const ref of Object.values(unit.spec.inputs)) {
     if ("secretKeyRef" in ref) add(ref.secretKeyRef.namespace ?? ns, "", "secrets", ["get"], [ref.secretKeyRef.name]);
-    if ("configMapKeyRef" in ref) add(ref.configMapKeyRef.namespace ?? ns, "", "configmaps", ["get"], [ref.configMapKeyRef.name]);
+    if ("configMapKeyRef" in ref)
+      add(ref.configMapKeyRef.namespace ?? ns, "", "configmaps", ["get"], [ref.configMapKeyRef.name]);
   }
   const kind = registry.get(unit.spec.ensure.kind);
   if (!kind) throw new Error(`example unit ${name} uses unknown kind ${unit.spec.ensure.kind}`);
@@ -117,13 +133,18 @@ function expectedGrants(name: string, v: UnitValues): Set<Grant> {
 /** The unit's Roles, and its ClusterRole (a fan-out's, rbac-fan-out.yaml) as namespace ALL_NAMESPACES. */
 function renderedGrants(objs: Obj[], name: string): Set<Grant> {
   const out = new Set<Grant>();
-  const roles = objs.filter((o) => (o.kind === "Role" && o.metadata.name === `reseed-${name}`) || (o.kind === "ClusterRole" && o.metadata.name === `${NS}:reseed-${name}`));
+  const roles = objs.filter(
+    (o) =>
+      (o.kind === "Role" && o.metadata.name === `reseed-${name}`) ||
+      (o.kind === "ClusterRole" && o.metadata.name === `${NS}:reseed-${name}`),
+  );
   for (const role of roles) {
     const ns = role.kind === "ClusterRole" ? ALL_NAMESPACES : role.metadata.namespace;
     for (const r of z.array(rule).parse(role.rules)) {
       for (const g of r.apiGroups)
         for (const res of r.resources)
-          for (const verb of r.verbs) for (const n of r.resourceNames ?? ["*"]) out.add([ns, g, res, verb, n].join("|"));
+          for (const verb of r.verbs)
+            for (const n of r.resourceNames ?? ["*"]) out.add([ns, g, res, verb, n].join("|"));
     }
   }
   return out;
@@ -145,7 +166,17 @@ afterAll(() => {
 
 describe("helm", () => {
   it.each(Object.entries(examples))("lint --strict passes with examples/values-%s.yaml", (_env, file) => {
-    const r = run(helmPath(), ["lint", "--strict", chartDir, "--namespace", NS, "--kube-version", KUBE_VERSION, "--values", file]);
+    const r = run(helmPath(), [
+      "lint",
+      "--strict",
+      chartDir,
+      "--namespace",
+      NS,
+      "--kube-version",
+      KUBE_VERSION,
+      "--values",
+      file,
+    ]);
     expect(r.err + r.out).toContain("0 chart(s) failed");
     expect(r.ok).toBe(true);
   });
@@ -159,7 +190,9 @@ describe("helm", () => {
     const a = template([examples.dev]);
     const b = template([examples.dev]);
     expect(a.out).toBe(b.out);
-    expect(a.out).not.toMatch(/helm\.sh\/chart|app\.kubernetes\.io\/version|app\.kubernetes\.io\/instance|creationTimestamp:|checksum\//);
+    expect(a.out).not.toMatch(
+      /helm\.sh\/chart|app\.kubernetes\.io\/version|app\.kubernetes\.io\/instance|creationTimestamp:|checksum\//,
+    );
   });
 
   it("values.schema.json is the one generated from chartValues and the kinds (never hand-edited)", () => {
@@ -173,10 +206,23 @@ describe("helm", () => {
   it("the values schema rejects what chartValues rejects", () => {
     const bad: [string, unknown][] = [
       ["unknown top-level key", { extra: true }],
-      ["unknown unit field", { units: { x: { enabled: true, pattern: "reconciler", ensure: { kind: "generated-secret" }, retries: 3 } } }],
+      [
+        "unknown unit field",
+        { units: { x: { enabled: true, pattern: "reconciler", ensure: { kind: "generated-secret" }, retries: 3 } } },
+      ],
       ["bad pattern", { units: { x: { enabled: true, pattern: "job", ensure: { kind: "generated-secret" } } } }],
-      ["input that is not a reference", { units: { x: { enabled: true, pattern: "reconciler", inputs: { p: "hunter2" }, ensure: { kind: "generated-secret" } } } }],
-      ["unit name too long for a CronWorkflow", { units: { ["x".repeat(53)]: { enabled: false, pattern: "reconciler", ensure: { kind: "k" } } } }],
+      [
+        "input that is not a reference",
+        {
+          units: {
+            x: { enabled: true, pattern: "reconciler", inputs: { p: "hunter2" }, ensure: { kind: "generated-secret" } },
+          },
+        },
+      ],
+      [
+        "unit name too long for a CronWorkflow",
+        { units: { ["x".repeat(53)]: { enabled: false, pattern: "reconciler", ensure: { kind: "k" } } } },
+      ],
       ["short failure TTL (C4)", { defaults: { ttlSecondsAfterFailure: 60 } }],
     ];
     for (const [why, values] of bad) {
@@ -219,17 +265,36 @@ describe("P1 reconciler and P4 extraction: CronWorkflow", () => {
   it("takes the unit's schedule, suspend and podLabels", () => {
     const objs = render(
       examples.dev,
-      valuesFile({ units: { "cluster-facts": { schedule: "7 * * * *", suspend: true, podLabels: { "azure.workload.identity/use": "true" } } } }),
+      valuesFile({
+        units: {
+          "cluster-facts": {
+            schedule: "7 * * * *",
+            suspend: true,
+            podLabels: { "azure.workload.identity/use": "true" },
+          },
+        },
+      }),
     );
     const spec = cronSpec.parse(only(objs, "CronWorkflow", "cluster-facts").spec);
     expect(spec.schedules).toEqual(["7 * * * *"]);
     expect(spec.suspend).toBe(true);
-    expect(spec.workflowSpec.podMetadata?.labels).toEqual({ "azure.workload.identity/use": "true", "reseed.dev/unit": "cluster-facts" });
+    expect(spec.workflowSpec.podMetadata?.labels).toEqual({
+      "azure.workload.identity/use": "true",
+      "reseed.dev/unit": "cluster-facts",
+    });
   });
 
   it("an extraction unit is a CronWorkflow running the full DAG", () => {
     const objs = render(
-      valuesFile({ units: { "kc-extract": { enabled: true, pattern: "extraction", ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } } } } }),
+      valuesFile({
+        units: {
+          "kc-extract": {
+            enabled: true,
+            pattern: "extraction",
+            ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } },
+          },
+        },
+      }),
     );
     expect(workflowSpecOf(only(objs, "CronWorkflow", "kc-extract")).entrypoint).toBe("reconcile");
   });
@@ -237,7 +302,9 @@ describe("P1 reconciler and P4 extraction: CronWorkflow", () => {
   it("refuses a waitTimeoutSeconds the workflow deadline would cut off", () => {
     const r = template([examples.dev, valuesFile({ units: { "cluster-facts": { waitTimeoutSeconds: 900 } } })]);
     expect(r.ok).toBe(false);
-    expect(r.err).toContain("units.cluster-facts.waitTimeoutSeconds (900) must be below defaults.activeDeadlineSeconds (900)");
+    expect(r.err).toContain(
+      "units.cluster-facts.waitTimeoutSeconds (900) must be below defaults.activeDeadlineSeconds (900)",
+    );
   });
 });
 
@@ -258,7 +325,11 @@ describe("P2 hook: Argo CD hook Workflow", () => {
     expect(spec.ttlStrategy.secondsAfterFailure).toBe(259200);
     // No CronWorkflow to name: the hook leaves cron-workflow to reseed-unit's default, "".
     expect(spec.arguments.parameters.find((p) => p.name === "cron-workflow")).toBeUndefined();
-    const tmplParams = (only(rendered.dev, "WorkflowTemplate", "reseed-unit").spec as { arguments: { parameters: { name: string; value?: string }[] } }).arguments.parameters;
+    const tmplParams = (
+      only(rendered.dev, "WorkflowTemplate", "reseed-unit").spec as {
+        arguments: { parameters: { name: string; value?: string }[] };
+      }
+    ).arguments.parameters;
     expect(tmplParams.find((p) => p.name === "cron-workflow")?.value).toBe("");
     expect(rendered.dev.filter((o) => o.kind === "CronWorkflow" && unitOf(o) === "dev-data-seed")).toEqual([]);
   });
@@ -269,14 +340,35 @@ describe("P2 hook: Argo CD hook Workflow", () => {
   });
 
   it("fails rendering without a runId", () => {
-    const r = template([valuesFile({ units: { seed: { enabled: true, pattern: "hook", ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } } } } })]);
+    const r = template([
+      valuesFile({
+        units: {
+          seed: {
+            enabled: true,
+            pattern: "hook",
+            ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } },
+          },
+        },
+      }),
+    ]);
     expect(r.ok).toBe(false);
     expect(r.err).toContain("units.seed.runId is required for a hook unit");
   });
 
   it("fails rendering when <name>-<runId> exceeds Argo's 63 characters", () => {
     const name = "a".repeat(50);
-    const r = template([valuesFile({ units: { [name]: { enabled: true, pattern: "hook", runId: "r".repeat(20), ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } } } } })]);
+    const r = template([
+      valuesFile({
+        units: {
+          [name]: {
+            enabled: true,
+            pattern: "hook",
+            runId: "r".repeat(20),
+            ensure: { kind: "generated-secret", with: { secret: { name: "s" }, keys: [{ name: "k" }] } },
+          },
+        },
+      }),
+    ]);
     expect(r.ok).toBe(false);
     expect(r.err).toContain("longer than Argo's 63 characters");
   });
@@ -292,40 +384,53 @@ describe("every CronWorkflow is complete on its own; hook Workflows reference th
   const shared = ["securityContext", "volumes", "metrics", "templates"] as const;
   const templateSpec = (objs: Obj[]) => only(objs, "WorkflowTemplate", "reseed-unit").spec as Record<string, unknown>;
 
-  it.each(["dev", "prod", "local"] as const)("%s: CronWorkflows carry the WorkflowTemplate's templates, metrics, volumes and security context inline", (env) => {
-    const objs = rendered[env];
-    const crons = objs.filter((o) => o.kind === "CronWorkflow");
-    expect(crons.length).toBeGreaterThan(0);
-    expect(keyPaths(crons).filter((p) => /workflowTemplateRef|templateRef/.test(p))).toEqual([]);
-    const tmpl = templateSpec(objs);
-    // The steps' failure metric is the CronWorkflows' own: its unit label resolves only where
-    // the workflow metadata declares reseed.dev/unit (argo lint refuses it in the template).
-    const stepMetrics = (templates: unknown) =>
-      (templates as { name: string; container?: unknown; metrics?: { prometheus: { name: string }[] } }[]).map((t) => ({
-        template: t.name,
-        metrics: t.metrics?.prometheus.map((m) => m.name) ?? [],
-      }));
-    const withoutStepMetrics = (templates: unknown) => (templates as Record<string, unknown>[]).map(({ metrics: _, ...t }) => t);
-    expect(stepMetrics(tmpl.templates).flatMap((t) => t.metrics)).toEqual([]);
-    for (const o of crons) {
-      const spec = workflowSpecOf(o) as Record<string, unknown>;
-      for (const field of shared.filter((f) => f !== "templates")) expect(spec[field], `${o.kind} ${o.metadata.name}: ${field}`).toEqual(tmpl[field]);
-      expect(withoutStepMetrics(spec.templates), `${o.metadata.name}: templates`).toEqual(withoutStepMetrics(tmpl.templates));
-      const steps = stepMetrics(spec.templates).filter((t) => !["reconcile", "verify-only"].includes(t.template));
-      expect(steps.map((t) => t.template)).toEqual(["validate-inputs", "wait-deps", "ensure-state", "verify"]);
-      for (const t of steps) expect(t.metrics, `${o.metadata.name} ${t.template}`).toEqual(["reseed_step_failures_total"]);
-    }
-  });
+  it.each(["dev", "prod", "local"] as const)(
+    "%s: CronWorkflows carry the WorkflowTemplate's templates, metrics, volumes and security context inline",
+    (env) => {
+      const objs = rendered[env];
+      const crons = objs.filter((o) => o.kind === "CronWorkflow");
+      expect(crons.length).toBeGreaterThan(0);
+      expect(keyPaths(crons).filter((p) => /workflowTemplateRef|templateRef/.test(p))).toEqual([]);
+      const tmpl = templateSpec(objs);
+      // The steps' failure metric is the CronWorkflows' own: its unit label resolves only where
+      // the workflow metadata declares reseed.dev/unit (argo lint refuses it in the template).
+      const stepMetrics = (templates: unknown) =>
+        (templates as { name: string; container?: unknown; metrics?: { prometheus: { name: string }[] } }[]).map(
+          (t) => ({
+            template: t.name,
+            metrics: t.metrics?.prometheus.map((m) => m.name) ?? [],
+          }),
+        );
+      const withoutStepMetrics = (templates: unknown) =>
+        (templates as Record<string, unknown>[]).map(({ metrics: _, ...t }) => t);
+      expect(stepMetrics(tmpl.templates).flatMap((t) => t.metrics)).toEqual([]);
+      for (const o of crons) {
+        const spec = workflowSpecOf(o) as Record<string, unknown>;
+        for (const field of shared.filter((f) => f !== "templates"))
+          expect(spec[field], `${o.kind} ${o.metadata.name}: ${field}`).toEqual(tmpl[field]);
+        expect(withoutStepMetrics(spec.templates), `${o.metadata.name}: templates`).toEqual(
+          withoutStepMetrics(tmpl.templates),
+        );
+        const steps = stepMetrics(spec.templates).filter((t) => !["reconcile", "verify-only"].includes(t.template));
+        expect(steps.map((t) => t.template)).toEqual(["validate-inputs", "wait-deps", "ensure-state", "verify"]);
+        for (const t of steps)
+          expect(t.metrics, `${o.metadata.name} ${t.template}`).toEqual(["reseed_step_failures_total"]);
+      }
+    },
+  );
 
-  it.each(["dev", "local"] as const)("%s: each hook Workflow references reseed-unit and carries no templates of its own", (env) => {
-    const hooks = rendered[env].filter((o) => o.kind === "Workflow");
-    expect(hooks.length).toBeGreaterThan(0);
-    for (const o of hooks) {
-      const spec = o.spec as Record<string, unknown>;
-      expect(spec.workflowTemplateRef, o.metadata.name).toEqual({ name: "reseed-unit" });
-      for (const field of shared) expect(spec[field], `${o.metadata.name}: ${field}`).toBeUndefined();
-    }
-  });
+  it.each(["dev", "local"] as const)(
+    "%s: each hook Workflow references reseed-unit and carries no templates of its own",
+    (env) => {
+      const hooks = rendered[env].filter((o) => o.kind === "Workflow");
+      expect(hooks.length).toBeGreaterThan(0);
+      for (const o of hooks) {
+        const spec = o.spec as Record<string, unknown>;
+        expect(spec.workflowTemplateRef, o.metadata.name).toEqual({ name: "reseed-unit" });
+        for (const field of shared) expect(spec[field], `${o.metadata.name}: ${field}`).toBeUndefined();
+      }
+    },
+  );
 });
 
 describe("P3 operator: verify-only CronWorkflow", () => {
@@ -338,8 +443,10 @@ describe("P3 operator: verify-only CronWorkflow", () => {
 });
 
 describe("evidence that outlives the pod (C4; docs/evidence-archive.md)", () => {
-  const archives = (objs: Obj[]) => objs.filter((o) => o.kind === "CronWorkflow" || o.kind === "Workflow")
-    .map((o) => [o.metadata.name, (workflowSpecOf(o) as { archiveLogs?: boolean }).archiveLogs] as const);
+  const archives = (objs: Obj[]) =>
+    objs
+      .filter((o) => o.kind === "CronWorkflow" || o.kind === "Workflow")
+      .map((o) => [o.metadata.name, (workflowSpecOf(o) as { archiveLogs?: boolean }).archiveLogs] as const);
 
   it("the examples archive every step's log of every unit to the artifact repository", () => {
     for (const env of ["dev", "prod"] as const) {
@@ -369,12 +476,21 @@ describe("environment overlays (C5)", () => {
     expect(rendered.dev.filter((o) => unitOf(o) === "cnpg-ready")).toEqual([]);
     expect(rendered.prod.filter((o) => unitOf(o) === "dev-data-seed")).toEqual([]);
     const off = render(examples.dev, valuesFile({ units: { "coder-db-password": { enabled: false } } }));
-    expect(off.filter((o) => unitOf(o) === "coder-db-password" || o.metadata.name.includes("coder-db-password"))).toEqual([]);
+    expect(
+      off.filter((o) => unitOf(o) === "coder-db-password" || o.metadata.name.includes("coder-db-password")),
+    ).toEqual([]);
   });
 
   it("each environment renders the units it enables, and only those", () => {
     const units = (objs: Obj[]) => [...new Set(objs.map(unitOf).filter(Boolean))].sort();
-    expect(units(rendered.dev)).toEqual(["cluster-facts", "coder-admin", "coder-db-password", "dev-data-seed", "grafana-oidc-secret", "platform-db"]);
+    expect(units(rendered.dev)).toEqual([
+      "cluster-facts",
+      "coder-admin",
+      "coder-db-password",
+      "dev-data-seed",
+      "grafana-oidc-secret",
+      "platform-db",
+    ]);
     expect(units(rendered.prod)).toEqual([
       "cluster-facts",
       "cnpg-ready",
@@ -405,7 +521,10 @@ describe("the unit document each step receives", () => {
         expect(doc).toEqual(unitFromValues(name, values.units[name]!, NS));
         expect(doc.spec.namespace).toBe(values.units[name]!.namespace ?? NS);
         const kind = registry.get(doc.spec.ensure.kind);
-        expect(kind?.patterns, `${name}: kind ${doc.spec.ensure.kind} runs under pattern ${doc.spec.pattern}`).toContain(doc.spec.pattern);
+        expect(
+          kind?.patterns,
+          `${name}: kind ${doc.spec.ensure.kind} runs under pattern ${doc.spec.pattern}`,
+        ).toContain(doc.spec.pattern);
         expect(kind!.spec.safeParse(doc.spec.ensure.with).success, `${name}: ensure.with parses`).toBe(true);
       }
     });
@@ -420,7 +539,9 @@ describe("the unit document each step receives", () => {
           if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${at}[${i}]`));
           if (!v || typeof v !== "object") return;
           for (const [k, x] of Object.entries(v)) {
-            const literal = typeof x === "string" || (x && typeof x === "object" && typeof (x as { value?: unknown }).value === "string");
+            const literal =
+              typeof x === "string" ||
+              (x && typeof x === "object" && typeof (x as { value?: unknown }).value === "string");
             if (secretish.test(k) && literal) leaks.push(`${at}.${k}`);
             walk(x, `${at}.${k}`);
           }
@@ -430,7 +551,10 @@ describe("the unit document each step receives", () => {
           const parsed = inputRef.parse(ref);
           return "value" in parsed && parsed.secret === true;
         });
-        expect(secretLiterals.map(([name]) => name), `${run.metadata.name}: literal inputs marked secret`).toEqual([]);
+        expect(
+          secretLiterals.map(([name]) => name),
+          `${run.metadata.name}: literal inputs marked secret`,
+        ).toEqual([]);
         expect(leaks, `${run.metadata.name}`).toEqual([]);
       }
     });
@@ -446,7 +570,11 @@ describe("RBAC: least privilege derived from each unit", () => {
         expect([...renderedGrants(rendered[env], name)].sort(), name).toEqual([...expectedGrants(name, v)].sort());
         for (const role of rendered[env].filter((o) => o.kind === "Role" && o.metadata.name === `reseed-${name}`)) {
           const binding = only(rendered[env], "RoleBinding", `reseed-${name}`, role.metadata.namespace);
-          expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: `reseed-${name}` });
+          expect(binding.roleRef).toEqual({
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "Role",
+            name: `reseed-${name}`,
+          });
           expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `reseed-${name}`, namespace: NS }]);
         }
       }
@@ -459,10 +587,12 @@ describe("RBAC: least privilege derived from each unit", () => {
         for (const r of z.array(rule).parse(role.rules)) {
           const where = `${role.metadata.namespace}/${role.metadata.name} ${r.resources.join(",")} ${r.verbs.join(",")}`;
           expect([...r.verbs, ...r.resources, ...r.apiGroups], where).not.toContain("*");
-          for (const verb of ["list", "watch", "delete", "deletecollection", "escalate", "bind", "impersonate"]) expect(r.verbs, where).not.toContain(verb);
+          for (const verb of ["list", "watch", "delete", "deletecollection", "escalate", "bind", "impersonate"])
+            expect(r.verbs, where).not.toContain(verb);
           // Reads and changes name their objects; create cannot be limited by name in Kubernetes
           // (nor can the task results Argo's executor creates and then patches).
-          const readsOrChanges = r.verbs.some((v) => ["get", "update", "patch"].includes(v)) && r.resources[0] !== "workflowtaskresults";
+          const readsOrChanges =
+            r.verbs.some((v) => ["get", "update", "patch"].includes(v)) && r.resources[0] !== "workflowtaskresults";
           const problems = {
             unnamedReadOrChange: readsOrChanges && !r.resourceNames?.length,
             namedCreate: r.verbs.includes("create") && r.resourceNames !== undefined,
@@ -487,23 +617,61 @@ describe("RBAC: least privilege derived from each unit", () => {
       },
       dependencies: [
         { http: { url: "http://coder.coder.svc:8080/healthz" } },
-        { kubernetes: { apiVersion: "apps/v1", kind: "Deployment", name: "coder", namespace: "coder", condition: "Available" } },
+        {
+          kubernetes: {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            name: "coder",
+            namespace: "coder",
+            condition: "Available",
+          },
+        },
         { kubernetes: { apiVersion: "v1", kind: "Service", name: "coder" } },
         { kubernetes: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "coder" } },
         { kubernetes: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", name: "coder" } },
         { kubernetes: { apiVersion: "v1", kind: "Endpoints", name: "coder" } },
         { kubernetes: { apiVersion: "example.com/v1", kind: "Cactus", resource: "cacti", name: "coder" } },
       ],
-      ensure: { kind: "generated-secret", with: { secret: { name: "coder-db", namespace: "coder" }, keys: [{ name: "password" }] } },
+      ensure: {
+        kind: "generated-secret",
+        with: { secret: { name: "coder-db", namespace: "coder" }, keys: [{ name: "password" }] },
+      },
     };
     const objs = render(valuesFile({ units: { wide: unit } }));
-    expect([...renderedGrants(objs, "wide")].sort()).toEqual([...expectedGrants("wide", unitValues.parse(unit))].sort());
+    expect([...renderedGrants(objs, "wide")].sort()).toEqual(
+      [...expectedGrants("wide", unitValues.parse(unit))].sort(),
+    );
     const apps = only(objs, "Role", "reseed-wide", "apps");
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["coder-admin"] });
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get"], resourceNames: ["coder"] });
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["get"], resourceNames: ["coder"] });
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: [""], resources: ["endpoints"], verbs: ["get"], resourceNames: ["coder"] });
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({ apiGroups: ["example.com"], resources: ["cacti"], verbs: ["get"], resourceNames: ["coder"] });
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({
+      apiGroups: [""],
+      resources: ["secrets"],
+      verbs: ["get"],
+      resourceNames: ["coder-admin"],
+    });
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({
+      apiGroups: ["networking.k8s.io"],
+      resources: ["ingresses"],
+      verbs: ["get"],
+      resourceNames: ["coder"],
+    });
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({
+      apiGroups: ["networking.k8s.io"],
+      resources: ["networkpolicies"],
+      verbs: ["get"],
+      resourceNames: ["coder"],
+    });
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({
+      apiGroups: [""],
+      resources: ["endpoints"],
+      verbs: ["get"],
+      resourceNames: ["coder"],
+    });
+    expect(z.array(rule).parse(apps.rules)).toContainEqual({
+      apiGroups: ["example.com"],
+      resources: ["cacti"],
+      verbs: ["get"],
+      resourceNames: ["coder"],
+    });
     expect(z.array(rule).parse(only(objs, "Role", "reseed-wide", "coder").rules)).toEqual([
       { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"], resourceNames: ["coder"] },
       { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
@@ -517,17 +685,34 @@ describe("RBAC: least privilege derived from each unit", () => {
   it("takes service account annotations and labels from values (workload identity)", () => {
     const objs = render(
       examples.prod,
-      valuesFile({ units: { "cluster-facts": { serviceAccount: { annotations: { "azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000" }, labels: { team: "platform" } } } } }),
+      valuesFile({
+        units: {
+          "cluster-facts": {
+            serviceAccount: {
+              annotations: { "azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000" },
+              labels: { team: "platform" },
+            },
+          },
+        },
+      }),
     );
     const sa = only(objs, "ServiceAccount", "reseed-cluster-facts");
-    expect(sa.metadata.annotations).toEqual({ "azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000" });
+    expect(sa.metadata.annotations).toEqual({
+      "azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000",
+    });
     expect(sa.metadata.labels?.team).toBe("platform");
   });
 
   it("wires workload identity for the Key Vault examples: the client-id annotation and the pod label", () => {
     for (const unit of ["keyvault-sync", "workspace-credentials"]) {
-      expect(only(rendered.prod, "ServiceAccount", `reseed-${unit}`).metadata.annotations?.["azure.workload.identity/client-id"]).toMatch(/^[0-9a-f-]{36}$/);
-      expect(workflowSpecOf(only(rendered.prod, "CronWorkflow", unit)).podMetadata?.labels["azure.workload.identity/use"]).toBe("true");
+      expect(
+        only(rendered.prod, "ServiceAccount", `reseed-${unit}`).metadata.annotations?.[
+          "azure.workload.identity/client-id"
+        ],
+      ).toMatch(/^[0-9a-f-]{36}$/);
+      expect(
+        workflowSpecOf(only(rendered.prod, "CronWorkflow", unit)).podMetadata?.labels["azure.workload.identity/use"],
+      ).toBe("true");
     }
     // Key Vault is authorized by its own access policy: an AKV -> AKV unit needs no Secret rule.
     const kvRules = z.array(rule).parse(only(rendered.prod, "Role", "reseed-keyvault-sync").rules);
@@ -542,13 +727,28 @@ describe("RBAC: least privilege derived from each unit", () => {
           copy: {
             enabled: true,
             pattern: "reconciler",
-            ensure: { kind: "secret-sync", with: { from: { kubernetesSecret: { name: "src", namespace: "a" } }, to: { kubernetesSecret: { name: "dst" } }, keys: ["k"], drift: "correct" } },
+            ensure: {
+              kind: "secret-sync",
+              with: {
+                from: { kubernetesSecret: { name: "src", namespace: "a" } },
+                to: { kubernetesSecret: { name: "dst" } },
+                keys: ["k"],
+                drift: "correct",
+              },
+            },
           },
         },
       }),
     );
-    expect(z.array(rule).parse(only(objs, "Role", "reseed-copy", "a").rules)).toEqual([{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["src"] }]);
-    expect(z.array(rule).parse(only(objs, "Role", "reseed-copy").rules).filter((r) => r.resources.includes("secrets"))).toEqual([
+    expect(z.array(rule).parse(only(objs, "Role", "reseed-copy", "a").rules)).toEqual([
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["src"] },
+    ]);
+    expect(
+      z
+        .array(rule)
+        .parse(only(objs, "Role", "reseed-copy").rules)
+        .filter((r) => r.resources.includes("secrets")),
+    ).toEqual([
       { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
       { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "patch"], resourceNames: ["dst"] },
     ]);
@@ -559,9 +759,15 @@ describe("RBAC: least privilege derived from each unit", () => {
     const objs = render(file);
     const values = loadValues(file);
     for (const name of ["workspace-pull-token", "workspace-fic"]) {
-      expect([...renderedGrants(objs, name)].sort(), name).toEqual([...expectedGrants(name, values.units[name]!)].sort());
+      expect([...renderedGrants(objs, name)].sort(), name).toEqual(
+        [...expectedGrants(name, values.units[name]!)].sort(),
+      );
       const binding = only(objs, "ClusterRoleBinding", `${NS}:reseed-${name}`, NS);
-      expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `${NS}:reseed-${name}` });
+      expect(binding.roleRef).toEqual({
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: `${NS}:reseed-${name}`,
+      });
       expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `reseed-${name}`, namespace: NS }]);
     }
     expect(z.array(rule).parse(only(objs, "ClusterRole", `${NS}:reseed-workspace-pull-token`, NS).rules)).toEqual([
@@ -577,16 +783,27 @@ describe("RBAC: least privilege derived from each unit", () => {
     for (const role of objs.filter((o) => o.kind === "ClusterRole")) {
       for (const r of z.array(rule).parse(role.rules)) {
         expect([...r.verbs, ...r.resources, ...r.apiGroups]).not.toContain("*");
-        for (const verb of ["get", "watch", "patch", "deletecollection", "escalate", "bind", "impersonate"]) expect(r.verbs).not.toContain(verb);
-        if (r.resources.includes("secrets") && !r.verbs.every((v) => v === "create")) expect(r.resourceNames).toEqual(["ghcr-pull"]);
+        for (const verb of ["get", "watch", "patch", "deletecollection", "escalate", "bind", "impersonate"])
+          expect(r.verbs).not.toContain(verb);
+        if (r.resources.includes("secrets") && !r.verbs.every((v) => v === "create"))
+          expect(r.resourceNames).toEqual(["ghcr-pull"]);
       }
     }
     // The single-target examples need no ClusterRole at all.
-    for (const env of ["dev", "prod", "local"] as const) expect(rendered[env].filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding")).toEqual([]);
+    for (const env of ["dev", "prod", "local"] as const)
+      expect(rendered[env].filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding")).toEqual([]);
   });
 
   it("fails rendering when a kind's target is missing: the schema first, the chart as well", () => {
-    const values = valuesFile({ units: { x: { enabled: true, pattern: "reconciler", ensure: { kind: "runtime-facts", with: { configMap: { namespace: "a" }, facts: { a: "b" } } } } } });
+    const values = valuesFile({
+      units: {
+        x: {
+          enabled: true,
+          pattern: "reconciler",
+          ensure: { kind: "runtime-facts", with: { configMap: { namespace: "a" }, facts: { a: "b" } } },
+        },
+      },
+    });
     const bySchema = template([values]);
     expect(bySchema.ok).toBe(false);
     expect(bySchema.err).toMatch(/schema[\s\S]*configMap/);
@@ -599,7 +816,14 @@ describe("RBAC: least privilege derived from each unit", () => {
 describe("no literal secrets (C5)", () => {
   it("fails rendering a literal input marked secret: the schema names the field, the chart where the value must come from", () => {
     const values = valuesFile({
-      units: { lit: { enabled: true, pattern: "reconciler", inputs: { pw: { value: "hunter22-secret", secret: true } }, ensure: { kind: "runtime-facts", with: { configMap: { name: "f" }, facts: { a: "b" } } } } },
+      units: {
+        lit: {
+          enabled: true,
+          pattern: "reconciler",
+          inputs: { pw: { value: "hunter22-secret", secret: true } },
+          ensure: { kind: "runtime-facts", with: { configMap: { name: "f" }, facts: { a: "b" } } },
+        },
+      },
     });
     const bySchema = template([values]);
     expect(bySchema.ok).toBe(false);
@@ -629,7 +853,11 @@ describe("WorkflowTemplate reseed-unit", () => {
     return t as Record<string, unknown>;
   };
   const dag = (name: string) =>
-    z.object({ tasks: z.array(z.looseObject({ name: z.string(), template: z.string(), depends: z.string().optional() })) }).parse(stepTemplate(name).dag).tasks;
+    z
+      .object({
+        tasks: z.array(z.looseObject({ name: z.string(), template: z.string(), depends: z.string().optional() })),
+      })
+      .parse(stepTemplate(name).dag).tasks;
 
   it("is the same in every environment", () => {
     expect(only(rendered.prod, "WorkflowTemplate", "reseed-unit")).toEqual(tmpl());
@@ -648,7 +876,9 @@ describe("WorkflowTemplate reseed-unit", () => {
       ["verify", "wait-deps"],
     ]);
     for (const t of [...dag("reconcile"), ...dag("verify-only")].filter((t) => t.name !== "validate-inputs")) {
-      expect(t.arguments).toEqual({ parameters: [{ name: "fingerprint", value: "{{tasks.validate-inputs.outputs.parameters.fingerprint}}" }] });
+      expect(t.arguments).toEqual({
+        parameters: [{ name: "fingerprint", value: "{{tasks.validate-inputs.outputs.parameters.fingerprint}}" }],
+      });
     }
   });
 
@@ -686,7 +916,9 @@ describe("WorkflowTemplate reseed-unit", () => {
       expect(env.RESEED_CRONWORKFLOW?.value).toBe("{{workflow.parameters.cron-workflow}}");
       expect(env.RESEED_NAMESPACE?.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.namespace" } });
       expect(env.RESEED_OUTPUT_DIR?.value).toBe("/tmp/reseed/outputs");
-      expect(env.RESEED_FINGERPRINT?.value).toBe(step === "validate-inputs" ? undefined : "{{inputs.parameters.fingerprint}}");
+      expect(env.RESEED_FINGERPRINT?.value).toBe(
+        step === "validate-inputs" ? undefined : "{{inputs.parameters.fingerprint}}",
+      );
       expect(c.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
       expect(c.securityContext).toEqual({
         runAsNonRoot: true,
@@ -710,18 +942,28 @@ describe("WorkflowTemplate reseed-unit", () => {
     };
     for (const step of steps) {
       const outputs = z
-        .object({ parameters: z.array(z.object({ name: z.string(), valueFrom: z.object({ path: z.string(), default: z.string() }) })) })
+        .object({
+          parameters: z.array(
+            z.object({ name: z.string(), valueFrom: z.object({ path: z.string(), default: z.string() }) }),
+          ),
+        })
         .parse(stepTemplate(step).outputs).parameters;
       expect(outputs.map((o) => o.name)).toEqual(["result", "summary", ...extra[step]]);
       for (const o of outputs) expect(o.valueFrom.path).toBe(`/tmp/reseed/outputs/${o.name}`);
       expect(outputs.find((o) => o.name === "result")?.valueFrom.default).toBe("failed");
-      expect(JSON.parse(outputs.find((o) => o.name === "summary")!.valueFrom.default)).toMatchObject({ step, result: "failed" });
+      expect(JSON.parse(outputs.find((o) => o.name === "summary")!.valueFrom.default)).toMatchObject({
+        step,
+        result: "failed",
+      });
     }
   });
 
   it("declares valid Prometheus metrics: last success time and runs by result", () => {
     const metrics = spec().metrics.prometheus;
-    expect(metrics.map((m) => m.name)).toEqual(["reseed_unit_last_success_timestamp_seconds", "reseed_unit_runs_total"]);
+    expect(metrics.map((m) => m.name)).toEqual([
+      "reseed_unit_last_success_timestamp_seconds",
+      "reseed_unit_runs_total",
+    ]);
     for (const m of metrics) {
       expect(m.name).toMatch(/^[a-zA-Z_][a-zA-Z0-9_]*$/);
       expect(m.help).not.toBe("");
@@ -732,23 +974,51 @@ describe("WorkflowTemplate reseed-unit", () => {
       labels: [{ key: "unit", value: "{{workflow.labels.reseed.dev/unit}}" }],
       gauge: { realtime: false, value: "{{=asInt(workflow.creationTimestamp.s) + asFloat(workflow.duration)}}" },
     });
-    expect(metrics[1]).toMatchObject({ counter: { value: "1" }, labels: [{ key: "unit" }, { key: "result", value: "{{workflow.status}}" }] });
+    expect(metrics[1]).toMatchObject({
+      counter: { value: "1" },
+      labels: [{ key: "unit" }, { key: "result", value: "{{workflow.status}}" }],
+    });
   });
 
   it("ensure-state gauges its targets and what the run did to them, from its own outputs (C4)", () => {
     const metrics = z
-      .array(z.object({ name: z.string(), labels: z.array(z.object({ key: z.string(), value: z.string() })), when: z.string(), gauge: z.object({ realtime: z.boolean(), value: z.string() }) }))
+      .array(
+        z.object({
+          name: z.string(),
+          labels: z.array(z.object({ key: z.string(), value: z.string() })),
+          when: z.string(),
+          gauge: z.object({ realtime: z.boolean(), value: z.string() }),
+        }),
+      )
       .parse((stepTemplate("ensure-state") as { metrics: { prometheus: unknown } }).metrics.prometheus);
     expect(metrics.map((m) => [m.name, m.labels[1]!.value, m.gauge.value])).toEqual(
-      ["targets", "created", "updated", "unchanged"].map((c) => ["reseed_unit_targets", c, `{{outputs.parameters.${c}}}`]),
+      ["targets", "created", "updated", "unchanged"].map((c) => [
+        "reseed_unit_targets",
+        c,
+        `{{outputs.parameters.${c}}}`,
+      ]),
     );
-    for (const m of metrics) expect(m).toMatchObject({ when: "{{status}} == Succeeded", gauge: { realtime: false }, labels: [{ key: "unit", value: "{{outputs.parameters.unit}}" }, { key: "count" }] });
-    for (const step of ["validate-inputs", "wait-deps", "verify"] as const) expect((stepTemplate(step) as { metrics?: unknown }).metrics).toBeUndefined();
+    for (const m of metrics)
+      expect(m).toMatchObject({
+        when: "{{status}} == Succeeded",
+        gauge: { realtime: false },
+        labels: [{ key: "unit", value: "{{outputs.parameters.unit}}" }, { key: "count" }],
+      });
+    for (const step of ["validate-inputs", "wait-deps", "verify"] as const)
+      expect((stepTemplate(step) as { metrics?: unknown }).metrics).toBeUndefined();
   });
 
   it("documents the step exit codes", () => {
     const r = template([examples.dev]);
-    for (const [code, meaning] of [["0", "ok"], ["10", "invalid spec"], ["11", "missing input"], ["12", "dependency timeout"], ["13", "ensure failed"], ["14", "verify failed"], ["1", "internal error"]]) {
+    for (const [code, meaning] of [
+      ["0", "ok"],
+      ["10", "invalid spec"],
+      ["11", "missing input"],
+      ["12", "dependency timeout"],
+      ["13", "ensure failed"],
+      ["14", "verify failed"],
+      ["1", "internal error"],
+    ]) {
       expect(r.out).toMatch(new RegExp(`^#\\s+${code}\\s+${meaning}`, "m"));
     }
   });
@@ -760,7 +1030,10 @@ describe("generated copies (charts/render.sh)", () => {
     const r = run("bash", [path.join(root, "charts/render.sh"), out], { ...process.env, HELM: helmPath() });
     expect(r.err).toBe("");
     expect(r.ok).toBe(true);
-    const files = (dir: string) => readdirSync(path.join(dir, "cronworkflows")).filter((f) => f.endsWith(".yaml")).sort();
+    const files = (dir: string) =>
+      readdirSync(path.join(dir, "cronworkflows"))
+        .filter((f) => f.endsWith(".yaml"))
+        .sort();
     expect(files(out)).toEqual([
       "cluster-facts.yaml",
       "coder-admin.yaml",
@@ -782,9 +1055,14 @@ describe("argo lint", () => {
   it("accepts the generated WorkflowTemplate and units (--offline --strict)", () => {
     const argo = process.env.RESEED_ARGO;
     if (!argo || !existsSync(argo)) {
-      throw new Error(`RESEED_ARGO must name an argo CLI binary (got ${JSON.stringify(argo ?? null)}): run \`make servers\` to build it`);
+      throw new Error(
+        `RESEED_ARGO must name an argo CLI binary (got ${JSON.stringify(argo ?? null)}): run \`make servers\` to build it`,
+      );
     }
-    const files = [path.join(root, "workflowtemplates/reseed-unit.yaml"), ...readdirSync(path.join(root, "cronworkflows")).map((f) => path.join(root, "cronworkflows", f))];
+    const files = [
+      path.join(root, "workflowtemplates/reseed-unit.yaml"),
+      ...readdirSync(path.join(root, "cronworkflows")).map((f) => path.join(root, "cronworkflows", f)),
+    ];
     const prodUnits = mkdtempSync(path.join(scratch, "prod-"));
     const prod = template([examples.prod]).out;
     writeFileSync(path.join(prodUnits, "prod.yaml"), prod);
@@ -797,7 +1075,9 @@ describe("argo lint", () => {
   it("accepts each generated CronWorkflow unit file alone, without the WorkflowTemplate; a hook unit's file with it", () => {
     const argo = process.env.RESEED_ARGO;
     if (!argo || !existsSync(argo)) {
-      throw new Error(`RESEED_ARGO must name an argo CLI binary (got ${JSON.stringify(argo ?? null)}): run \`make servers\` to build it`);
+      throw new Error(
+        `RESEED_ARGO must name an argo CLI binary (got ${JSON.stringify(argo ?? null)}): run \`make servers\` to build it`,
+      );
     }
     const units = readdirSync(path.join(root, "cronworkflows")).map((f) => path.join(root, "cronworkflows", f));
     const hookFiles = units.filter((f) => /^kind: Workflow$/m.test(readFileSync(f, "utf8")));

@@ -5,7 +5,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stepImages } from "../../steps/core/values.js";
-import { chartDir, examples, helmPath, NS, render, root, run, template, valuesFiles, type Obj } from "../harness/helm.js";
+import {
+  chartDir,
+  examples,
+  helmPath,
+  NS,
+  render,
+  root,
+  run,
+  template,
+  valuesFiles,
+  type Obj,
+} from "../harness/helm.js";
 
 const version = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
 const digestOf = (step: string) => `sha256:${Buffer.from(step).toString("hex").padEnd(64, "0").slice(0, 64)}`;
@@ -44,12 +55,17 @@ describe("step images", () => {
 
   it("image.digests pins each step to <registry>/reseed-<step>@<digest>, with no tag", () => {
     const digests = Object.fromEntries(stepImages.map((s) => [s, digestOf(s)]));
-    const images = imagesOf(render(examples.dev, valuesFile({ image: { registry: "registry.example.com/platform", digests } })));
-    for (const step of stepImages) expect(images[step]).toBe(`registry.example.com/platform/reseed-${step}@${digestOf(step)}`);
+    const images = imagesOf(
+      render(examples.dev, valuesFile({ image: { registry: "registry.example.com/platform", digests } })),
+    );
+    for (const step of stepImages)
+      expect(images[step]).toBe(`registry.example.com/platform/reseed-${step}@${digestOf(step)}`);
   });
 
   it("a step without a digest keeps its tag; image.tag overrides appVersion", () => {
-    const images = imagesOf(render(examples.dev, valuesFile({ image: { tag: "0.0.0-dev", digests: { verify: digestOf("verify") } } })));
+    const images = imagesOf(
+      render(examples.dev, valuesFile({ image: { tag: "0.0.0-dev", digests: { verify: digestOf("verify") } } })),
+    );
     expect(images.verify).toBe(`ghcr.io/reseed-dev/reseed-verify@${digestOf("verify")}`);
     expect(images["validate-inputs"]).toBe("ghcr.io/reseed-dev/reseed-validate-inputs:0.0.0-dev");
   });
@@ -66,7 +82,9 @@ describe("step images", () => {
 describe("imagePullSecrets", () => {
   it("go on the WorkflowTemplate, so every step pod of every unit gets them", () => {
     const secrets = [{ name: "registry-credentials" }];
-    expect(workflowTemplate(render(examples.dev, valuesFile({ imagePullSecrets: secrets }))).spec.imagePullSecrets).toEqual(secrets);
+    expect(
+      workflowTemplate(render(examples.dev, valuesFile({ imagePullSecrets: secrets }))).spec.imagePullSecrets,
+    ).toEqual(secrets);
   });
 
   it("are absent by default", () => {

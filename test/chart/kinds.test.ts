@@ -24,7 +24,9 @@ const valuesFile = valuesFiles(() => scratch);
 // wrong namespace shows.
 const stores = {
   kubernetesSecret: (name: string) => ({ kubernetesSecret: { name, namespace: "store-ns" } }),
-  vault: (name: string) => ({ vault: { address: "https://vault.example:8200", auth: { kubernetes: { role: "reseed" } }, path: `app/${name}` } }),
+  vault: (name: string) => ({
+    vault: { address: "https://vault.example:8200", auth: { kubernetes: { role: "reseed" } }, path: `app/${name}` },
+  }),
   keyVault: (name: string) => ({ keyVault: { url: `https://kv-${name}.vault.azure.net` } }),
 };
 type Store = keyof typeof stores;
@@ -44,8 +46,18 @@ const samples: Record<string, Record<string, Sample>> = {
   "azure-federated-credential": {
     only: {
       pattern: "reconciler",
-      inputs: { sub: { value: "00000000-0000-0000-0000-000000000000" }, issuer: { configMapKeyRef: { name: "cluster-facts", key: "issuer" } } },
-      with: { subscriptionId: { input: "sub" }, resourceGroup: "rg", identityName: "id", name: "fic", issuer: { input: "issuer" }, serviceAccount: { name: "app" } },
+      inputs: {
+        sub: { value: "00000000-0000-0000-0000-000000000000" },
+        issuer: { configMapKeyRef: { name: "cluster-facts", key: "issuer" } },
+      },
+      with: {
+        subscriptionId: { input: "sub" },
+        resourceGroup: "rg",
+        identityName: "id",
+        name: "fic",
+        issuer: { input: "issuer" },
+        serviceAccount: { name: "app" },
+      },
     },
   },
   "coder-admin": Object.fromEntries(
@@ -54,14 +66,24 @@ const samples: Record<string, Record<string, Sample>> = {
       {
         pattern: "reconciler",
         inputs: { pw: secretRef("coder-owner") },
-        with: { url: "http://coder:8080", owner: { email: "o@example.com", username: "owner", password: { input: "pw" } }, session: stores[s]("coder-session") },
+        with: {
+          url: "http://coder:8080",
+          owner: { email: "o@example.com", username: "owner", password: { input: "pw" } },
+          session: stores[s]("coder-session"),
+        },
       },
     ]),
   ),
   "generated-secret": {
-    kubernetesSecret: { pattern: "reconciler", with: { secret: { name: "gen", namespace: "store-ns" }, keys: [{ name: "password" }] } },
+    kubernetesSecret: {
+      pattern: "reconciler",
+      with: { secret: { name: "gen", namespace: "store-ns" }, keys: [{ name: "password" }] },
+    },
     vault: { pattern: "reconciler", with: { vault: stores.vault("gen").vault, keys: [{ name: "password" }] } },
-    keyVault: { pattern: "reconciler", with: { keyVault: stores.keyVault("gen").keyVault, keys: [{ name: "password" }] } },
+    keyVault: {
+      pattern: "reconciler",
+      with: { keyVault: stores.keyVault("gen").keyVault, keys: [{ name: "password" }] },
+    },
   },
   "keycloak-client-secret": Object.fromEntries(
     storeNames.map((s) => [
@@ -69,7 +91,13 @@ const samples: Record<string, Record<string, Sample>> = {
       {
         pattern: "extraction",
         inputs: { kcSecret: secretRef("kc-extractor") },
-        with: { url: "http://keycloak:8080", realm: "platform", clientId: "grafana", auth: { clientId: "reseed", clientSecret: { input: "kcSecret" } }, sink: stores[s]("grafana-oidc") },
+        with: {
+          url: "http://keycloak:8080",
+          realm: "platform",
+          clientId: "grafana",
+          auth: { clientId: "reseed", clientSecret: { input: "kcSecret" } },
+          sink: stores[s]("grafana-oidc"),
+        },
       },
     ]),
   ),
@@ -93,35 +121,72 @@ const samples: Record<string, Record<string, Sample>> = {
         connection: { host: "db", user: "postgres", password: { input: "dbPassword" } },
         roles: [{ name: "app", password: { input: "appPassword" } }],
         databases: [
-          { name: "app", owner: "app", migrations: { configMap: { name: "app-sql" } }, seed: { runId: "r1", files: { configMap: { name: "app-seed", namespace: "seed-ns" } } } },
+          {
+            name: "app",
+            owner: "app",
+            migrations: { configMap: { name: "app-sql" } },
+            seed: { runId: "r1", files: { configMap: { name: "app-seed", namespace: "seed-ns" } } },
+          },
           { name: "other", owner: "app", migrations: { configMap: { name: "other-sql" } } },
         ],
       },
     },
   },
   "runtime-facts": {
-    only: { pattern: "reconciler", inputs: { issuer: { value: "https://issuer.example" } }, with: { configMap: { name: "facts", namespace: "facts-ns" }, facts: { issuer: { input: "issuer" } } } },
+    only: {
+      pattern: "reconciler",
+      inputs: { issuer: { value: "https://issuer.example" } },
+      with: { configMap: { name: "facts", namespace: "facts-ns" }, facts: { issuer: { input: "issuer" } } },
+    },
   },
   "secret-sync": Object.fromEntries(
     storeNames.flatMap((from) =>
-      storeNames.map((to) => [`${from}-to-${to}`, { pattern: "reconciler", with: { from: stores[from]("source"), to: stores[to]("destination"), keys: ["k"], drift: "correct" } }]),
+      storeNames.map((to) => [
+        `${from}-to-${to}`,
+        {
+          pattern: "reconciler",
+          with: { from: stores[from]("source"), to: stores[to]("destination"), keys: ["k"], drift: "correct" },
+        },
+      ]),
     ),
   ),
 };
 
 const unitName = (kind: string, variant: string) => `${kind}-${variant}`.toLowerCase().slice(0, 52).replace(/-+$/, "");
 const units = Object.entries(samples).flatMap(([kind, variants]) =>
-  Object.entries(variants).map(([variant, s]) => ({ kind, variant, name: unitName(kind, variant), values: { enabled: true, pattern: s.pattern, inputs: s.inputs ?? {}, ensure: { kind, with: s.with } } })),
+  Object.entries(variants).map(([variant, s]) => ({
+    kind,
+    variant,
+    name: unitName(kind, variant),
+    values: { enabled: true, pattern: s.pattern, inputs: s.inputs ?? {}, ensure: { kind, with: s.with } },
+  })),
 );
-const loaded = (u: (typeof units)[number], values: unknown = u.values) => loadUnit(unitFromValues(u.name, unitValues.parse(values), NS), registry);
+const loaded = (u: (typeof units)[number], values: unknown = u.values) =>
+  loadUnit(unitFromValues(u.name, unitValues.parse(values), NS), registry);
 
-const rule = z.strictObject({ apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()), resourceNames: z.array(z.string()).optional() });
+const rule = z.strictObject({
+  apiGroups: z.array(z.string()),
+  resources: z.array(z.string()),
+  verbs: z.array(z.string()),
+  resourceNames: z.array(z.string()).optional(),
+});
 
 /** Rules as "namespace|group|resource|verb|name" strings, one per verb and name, so merging differences do not matter. */
-function grants(rules: { namespace: string; apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] | undefined }[]): string[] {
+function grants(
+  rules: {
+    namespace: string;
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+    resourceNames?: string[] | undefined;
+  }[],
+): string[] {
   const out = new Set<string>();
   for (const r of rules)
-    for (const g of r.apiGroups) for (const res of r.resources) for (const v of r.verbs) for (const n of r.resourceNames ?? ["*"]) out.add([r.namespace, g, res, v, n].join("|"));
+    for (const g of r.apiGroups)
+      for (const res of r.resources)
+        for (const v of r.verbs)
+          for (const n of r.resourceNames ?? ["*"]) out.add([r.namespace, g, res, v, n].join("|"));
   return [...out].sort();
 }
 
@@ -140,23 +205,41 @@ afterAll(() => {
 describe("every kind × every store renders", () => {
   it("has a sample of every registered kind, and of every store where a kind names one", () => {
     expect(Object.keys(samples).sort()).toEqual(registry.names().sort());
-    for (const kind of ["coder-admin", "generated-secret", "keycloak-client-secret"]) expect(Object.keys(samples[kind]!).sort(), kind).toEqual([...storeNames].sort());
+    for (const kind of ["coder-admin", "generated-secret", "keycloak-client-secret"])
+      expect(Object.keys(samples[kind]!).sort(), kind).toEqual([...storeNames].sort());
     expect(Object.keys(samples["secret-sync"]!)).toHaveLength(storeNames.length ** 2);
   });
 
-  it.each(units.map((u) => [u.name, u] as const))("%s: the Roles are the rules the steps derive from the kind's access", (_name, u) => {
-    const roles = rendered.filter((o) => o.kind === "Role" && o.metadata.name === `reseed-${u.name}`);
-    const got = grants(roles.flatMap((role) => z.array(rule).parse(role.rules).map((r) => ({ ...r, namespace: role.metadata.namespace ?? NS }))));
-    expect(got).toEqual(grants(unitPermissions(loaded(u), NS)));
-    expect(rendered.filter((o) => o.kind === "ServiceAccount" && o.metadata.name === `reseed-${u.name}`)).toHaveLength(1);
-  });
+  it.each(units.map((u) => [u.name, u] as const))(
+    "%s: the Roles are the rules the steps derive from the kind's access",
+    (_name, u) => {
+      const roles = rendered.filter((o) => o.kind === "Role" && o.metadata.name === `reseed-${u.name}`);
+      const got = grants(
+        roles.flatMap((role) =>
+          z
+            .array(rule)
+            .parse(role.rules)
+            .map((r) => ({ ...r, namespace: role.metadata.namespace ?? NS })),
+        ),
+      );
+      expect(got).toEqual(grants(unitPermissions(loaded(u), NS)));
+      expect(
+        rendered.filter((o) => o.kind === "ServiceAccount" && o.metadata.name === `reseed-${u.name}`),
+      ).toHaveLength(1);
+    },
+  );
 
   it("a store authorized by its own auth (Vault, Key Vault) adds no Secret rule; a Kubernetes Secret store does", () => {
     const secretRules = (name: string) =>
       grants(
         rendered
           .filter((o) => o.kind === "Role" && o.metadata.name === `reseed-${name}`)
-          .flatMap((role) => z.array(rule).parse(role.rules).map((r) => ({ ...r, namespace: role.metadata.namespace ?? NS }))),
+          .flatMap((role) =>
+            z
+              .array(rule)
+              .parse(role.rules)
+              .map((r) => ({ ...r, namespace: role.metadata.namespace ?? NS })),
+          ),
       ).filter((g) => g.includes("|secrets|") && !g.includes("|coder-owner"));
     expect(secretRules("coder-admin-vault")).toEqual([]);
     expect(secretRules("coder-admin-keyvault")).toEqual([]);
@@ -189,21 +272,26 @@ describe("a literal where a kind takes a secret input fails helm template (C5)",
     }
   });
 
-  it.each(literalCases.map((c) => [c.kind, c.input, c] as const))("%s: input %s as a literal is refused, naming the unit, the field and where it must come from", (_kind, input, c) => {
-    const canary = "literal-canary-Zq81x";
-    const values = { ...c.values, inputs: { ...c.values.inputs, [input]: { value: canary } } };
-    const r = template([valuesFile({ units: { [c.name]: values } })]);
-    expect(r.ok).toBe(false);
-    expect(r.err).toContain(`units.${c.name}.inputs.${input}: kind ${c.kind} takes a secret at ensure.with.`);
-    expect(r.err).toContain("take the secret from secretKeyRef, vault or keyVault");
-    expect(r.out + r.err).not.toContain(canary);
-    // lint and validate-inputs (loadUnit) refuse the same unit, from the same declaration.
-    let lint: SeedError | undefined;
-    try {
-      loaded(c, values);
-    } catch (err) {
-      lint = err as SeedError;
-    }
-    expect(lint?.problems?.map((p) => `${p.subject}: ${p.message}`).join("\n")).toContain(`spec.inputs.${input}: kind ${c.kind} takes a secret here`);
-  });
+  it.each(literalCases.map((c) => [c.kind, c.input, c] as const))(
+    "%s: input %s as a literal is refused, naming the unit, the field and where it must come from",
+    (_kind, input, c) => {
+      const canary = "literal-canary-Zq81x";
+      const values = { ...c.values, inputs: { ...c.values.inputs, [input]: { value: canary } } };
+      const r = template([valuesFile({ units: { [c.name]: values } })]);
+      expect(r.ok).toBe(false);
+      expect(r.err).toContain(`units.${c.name}.inputs.${input}: kind ${c.kind} takes a secret at ensure.with.`);
+      expect(r.err).toContain("take the secret from secretKeyRef, vault or keyVault");
+      expect(r.out + r.err).not.toContain(canary);
+      // lint and validate-inputs (loadUnit) refuse the same unit, from the same declaration.
+      let lint: SeedError | undefined;
+      try {
+        loaded(c, values);
+      } catch (err) {
+        lint = err as SeedError;
+      }
+      expect(lint?.problems?.map((p) => `${p.subject}: ${p.message}`).join("\n")).toContain(
+        `spec.inputs.${input}: kind ${c.kind} takes a secret here`,
+      );
+    },
+  );
 });

@@ -13,9 +13,19 @@ import { examples, render, type Obj } from "../harness/helm.js";
 
 const kubeInfo = inject("kube");
 const admin = new Admin(kubeInfo.adminKubeconfig);
-const agent = new Agent({ ca: readFileSync(kubeInfo.caFile), cert: readFileSync(kubeInfo.adminCertFile), key: readFileSync(kubeInfo.adminKeyFile), keepAlive: false });
+const agent = new Agent({
+  ca: readFileSync(kubeInfo.caFile),
+  cert: readFileSync(kubeInfo.adminCertFile),
+  key: readFileSync(kubeInfo.adminKeyFile),
+  keepAlive: false,
+});
 
-const rule = z.object({ apiGroups: z.array(z.string()), resources: z.array(z.string()), verbs: z.array(z.string()), resourceNames: z.array(z.string()).optional() });
+const rule = z.object({
+  apiGroups: z.array(z.string()),
+  resources: z.array(z.string()),
+  verbs: z.array(z.string()),
+  resourceNames: z.array(z.string()).optional(),
+});
 
 /** Requests as `system:serviceaccount:<ns>:<name>`, with the groups its token would carry. */
 function as(ns: string, name: string): AdminClient {
@@ -69,7 +79,10 @@ async function apply(objs: Obj[]): Promise<void> {
   for (const o of objs) {
     const res = await client.request("POST", path(o), o);
     if (res.status === 409) await client.json("PUT", `${path(o)}/${o.metadata.name}`, o);
-    else if (res.status >= 300) throw new Error(`applying ${o.kind} ${o.metadata.namespace}/${o.metadata.name} answered ${res.status}: ${res.body}`);
+    else if (res.status >= 300)
+      throw new Error(
+        `applying ${o.kind} ${o.metadata.namespace}/${o.metadata.name} answered ${res.status}: ${res.body}`,
+      );
   }
 }
 
@@ -80,12 +93,19 @@ function unitsOf(objs: Obj[]): UnitRbac[] {
       const subject = (binding.subjects as Array<{ name: string; namespace: string }>)[0]!;
       const unit = binding.metadata.name.replace(/^reseed-/, "");
       let u = units.find((x) => x.unit === unit);
-      if (!u) units.push((u = { unit, serviceAccount: { namespace: subject.namespace, name: subject.name }, owned: [] }));
-      const role = objs.find((o) => o.kind === "Role" && o.metadata.name === (binding.roleRef as { name: string }).name && o.metadata.namespace === binding.metadata.namespace)!;
+      if (!u)
+        units.push((u = { unit, serviceAccount: { namespace: subject.namespace, name: subject.name }, owned: [] }));
+      const role = objs.find(
+        (o) =>
+          o.kind === "Role" &&
+          o.metadata.name === (binding.roleRef as { name: string }).name &&
+          o.metadata.namespace === binding.metadata.namespace,
+      )!;
       for (const r of z.array(rule).parse(role.rules)) {
         for (const resource of r.resources) {
           if (resource !== "secrets" && resource !== "configmaps") continue;
-          for (const name of r.resourceNames ?? []) u.owned.push({ namespace: role.metadata.namespace!, resource, name, verbs: r.verbs });
+          for (const name of r.resourceNames ?? [])
+            u.owned.push({ namespace: role.metadata.namespace!, resource, name, verbs: r.verbs });
         }
       }
       return units;
@@ -112,7 +132,8 @@ describe.each(envs)("RBAC from the denied side: the %s example applied to the re
     let probes = 0;
     for (const u of units) {
       const client = as(u.serviceAccount.namespace, u.serviceAccount.name);
-      const owns = (ns: string, resource: string, name: string, verb: string) => u.owned.some((o) => o.namespace === ns && o.resource === resource && o.name === name && o.verbs.includes(verb));
+      const owns = (ns: string, resource: string, name: string, verb: string) =>
+        u.owned.some((o) => o.namespace === ns && o.resource === resource && o.name === name && o.verbs.includes(verb));
       const expectDenied = async (method: string, path: string, body?: unknown) => {
         probes++;
         const res = await client.request(method, path, body);
@@ -127,14 +148,28 @@ describe.each(envs)("RBAC from the denied side: the %s example applied to the re
           // Other units' objects: each one this unit does not itself own, with each verb.
           for (const other of units.filter((x) => x !== u)) {
             for (const o of other.owned.filter((x) => x.namespace === ns && x.resource === resource)) {
-              for (const [verb, method] of [["get", "GET"], ["update", "PUT"], ["patch", "PATCH"], ["delete", "DELETE"]] as const) {
+              for (const [verb, method] of [
+                ["get", "GET"],
+                ["update", "PUT"],
+                ["patch", "PATCH"],
+                ["delete", "DELETE"],
+              ] as const) {
                 if (owns(ns, resource, o.name, verb)) continue;
-                await expectDenied(method, `${base}/${o.name}`, method === "PUT" || method === "PATCH" ? { metadata: { name: o.name } } : undefined);
+                await expectDenied(
+                  method,
+                  `${base}/${o.name}`,
+                  method === "PUT" || method === "PATCH" ? { metadata: { name: o.name } } : undefined,
+                );
               }
             }
           }
         }
-        await expectDenied("POST", `/api/v1/namespaces/${ns}/pods`, { apiVersion: "v1", kind: "Pod", metadata: { name: "reseed-escape" }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+        await expectDenied("POST", `/api/v1/namespaces/${ns}/pods`, {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "reseed-escape" },
+          spec: { containers: [{ name: "c", image: "busybox" }] },
+        });
       }
       // Teeth: what the unit owns is not refused (404 when the object is not there yet).
       for (const o of u.owned.filter((x) => x.verbs.includes("get"))) {

@@ -3,7 +3,14 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { inject } from "vitest";
-import { authorityStepEnv, caBundle, fakeKeyVault, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
+import {
+  authorityStepEnv,
+  caBundle,
+  fakeKeyVault,
+  KeyVaultAdmin,
+  projectedToken,
+  workloadIdentity,
+} from "../harness/authorities.js";
 import type { FakeKeyVault } from "../harness/fake-key-vault.js";
 import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
 import type { Admin } from "../harness/kube-admin.js";
@@ -55,7 +62,10 @@ function removableEnv() {
       removed.clear();
     },
     remove: async (name: string) => void removed.add(name),
-    get: (): Record<string, string> => ({ ...authorityStepEnv(shared.bundle), ...Object.fromEntries(Object.entries(env).filter(([k]) => !removed.has(k))) }),
+    get: (): Record<string, string> => ({
+      ...authorityStepEnv(shared.bundle),
+      ...Object.fromEntries(Object.entries(env).filter(([k]) => !removed.has(k))),
+    }),
   };
 }
 
@@ -74,14 +84,24 @@ function generatedInVault(): ConformanceCase {
       ensure: {
         kind: "generated-secret",
         with: {
-          vault: { address: inject("openbao").address, mount: "secret", path, auth: { kubernetes: { role, tokenFile: tokenFile(name) } } },
+          vault: {
+            address: inject("openbao").address,
+            mount: "secret",
+            path,
+            auth: { kubernetes: { role, tokenFile: tokenFile(name) } },
+          },
           keys: [{ name: "password" }, { name: "api-key", length: 48, charset: "base64url" }],
           rotationId: "r1",
         },
       },
     }),
     setup: (_admin, ns) =>
-      vaultLogin(ns, tokenFile(name), role, `path "secret/data/${path}" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/${path}" { capabilities = ["create", "read", "update"] }`),
+      vaultLogin(
+        ns,
+        tokenFile(name),
+        role,
+        `path "secret/data/${path}" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/${path}" { capabilities = ["create", "read", "update"] }`,
+      ),
     removeInput: { [`file ${tokenFile(name)}`]: () => rm(tokenFile(name), { force: true }) },
     deleteState: () => bao().kvDestroy("secret", path),
     writtenSecrets: async () => Object.values((await bao().kvGet("secret", path))?.data ?? {}),
@@ -103,7 +123,10 @@ function generatedInKeyVault(): ConformanceCase {
     spec: () => ({
       pattern: "reconciler",
       inputs: {},
-      ensure: { kind: "generated-secret", with: { keyVault: { url: admin!.url }, keys: keys.map((name) => ({ name })), rotationId: "r1" } },
+      ensure: {
+        kind: "generated-secret",
+        with: { keyVault: { url: admin!.url }, keys: keys.map((name) => ({ name })), rotationId: "r1" },
+      },
     }),
     setup: async (_admin, ns) => {
       const azure = shared.azure!;
@@ -114,7 +137,8 @@ function generatedInKeyVault(): ConformanceCase {
     deleteState: async () => {
       for (const k of keys) await admin!.destroy(k);
     },
-    writtenSecrets: async () => (await Promise.all(keys.map((k) => admin!.get(k)))).flatMap((s) => (s ? [s.value] : [])),
+    writtenSecrets: async () =>
+      (await Promise.all(keys.map((k) => admin!.get(k)))).flatMap((s) => (s ? [s.value] : [])),
   };
 }
 
@@ -122,7 +146,11 @@ function syncKeyVaultToKeyVault(): ConformanceCase {
   const env = removableEnv();
   let source: KeyVaultAdmin | undefined;
   let dest: KeyVaultAdmin | undefined;
-  const values = { "ghcr-token": "ghp_conformanceSourceToken1", "openai-api-key": "sk-conformanceSourceKey2", unrelated: "not-synced-value-3" };
+  const values = {
+    "ghcr-token": "ghp_conformanceSourceToken1",
+    "openai-api-key": "sk-conformanceSourceKey2",
+    unrelated: "not-synced-value-3",
+  };
   return {
     name: "keyVault → keyVault",
     servers: async () => {
@@ -137,7 +165,12 @@ function syncKeyVaultToKeyVault(): ConformanceCase {
       inputs: {},
       ensure: {
         kind: "secret-sync",
-        with: { from: { keyVault: { url: source!.url } }, to: { keyVault: { url: dest!.url } }, keys: ["ghcr-token", { from: "openai-api-key", to: "openai-key" }], drift: "correct" },
+        with: {
+          from: { keyVault: { url: source!.url } },
+          to: { keyVault: { url: dest!.url } },
+          keys: ["ghcr-token", { from: "openai-api-key", to: "openai-key" }],
+          drift: "correct",
+        },
       },
     }),
     setup: async (_admin, ns) => {
@@ -171,7 +204,13 @@ function syncVaultToKubernetes(): ConformanceCase {
       ensure: {
         kind: "secret-sync",
         with: {
-          from: { vault: { address: inject("openbao").address, path, auth: { kubernetes: { role, tokenFile: tokenFile(name) } } } },
+          from: {
+            vault: {
+              address: inject("openbao").address,
+              path,
+              auth: { kubernetes: { role, tokenFile: tokenFile(name) } },
+            },
+          },
           to: { kubernetesSecret: { name: "workspace-credentials" } },
           keys: ["github-token", { from: "openai", to: "OPENAI_API_KEY" }],
           drift: "correct",
@@ -180,7 +219,8 @@ function syncVaultToKubernetes(): ConformanceCase {
     }),
     setup: async (_admin, ns) => {
       await vaultLogin(ns, tokenFile(name), role, `path "secret/data/${path}" { capabilities = ["read"] }`);
-      if (JSON.stringify((await bao().kvGet("secret", path))?.data) !== JSON.stringify(values)) await bao().kvPut("secret", path, values);
+      if (JSON.stringify((await bao().kvGet("secret", path))?.data) !== JSON.stringify(values))
+        await bao().kvPut("secret", path, values);
     },
     removeInput: { [`file ${tokenFile(name)}`]: () => rm(tokenFile(name), { force: true }) },
     deleteState: (admin: Admin, ns: string) => admin.deleteSecret(ns, "workspace-credentials"),
@@ -199,7 +239,11 @@ function syncKubernetesToVaultNamespace(): ConformanceCase {
       await shared.ready();
       await bao().namespace(vaultNs);
       await bao().enableKv("secret", vaultNs);
-      await bao().policy("payments-writer", `path "secret/data/${path}" { capabilities = ["create", "read", "update"] }`, vaultNs);
+      await bao().policy(
+        "payments-writer",
+        `path "secret/data/${path}" { capabilities = ["create", "read", "update"] }`,
+        vaultNs,
+      );
     },
     stepEnv: () => env.get(),
     authorityWrites: baoWrites(),
@@ -210,7 +254,14 @@ function syncKubernetesToVaultNamespace(): ConformanceCase {
         kind: "secret-sync",
         with: {
           from: { kubernetesSecret: { name: "payments" } },
-          to: { vault: { address: inject("openbao").address, namespace: vaultNs, path, auth: { token: { env: "VAULT_TOKEN" } } } },
+          to: {
+            vault: {
+              address: inject("openbao").address,
+              namespace: vaultNs,
+              path,
+              auth: { token: { env: "VAULT_TOKEN" } },
+            },
+          },
           keys: Object.keys(values),
           drift: "correct",
         },

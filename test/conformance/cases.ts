@@ -42,7 +42,12 @@ export interface ConformanceCase {
   /** Writes at the authority the kind writes to, when that is not the Kubernetes API. */
   authorityWrites?: WriteCounter;
   /** pattern, inputs and ensure of the unit; the suite adds a canary secret input. */
-  spec(ns: string): { pattern: string; inputs: Record<string, unknown>; dependencies?: unknown[]; ensure: { kind: string; with: Record<string, unknown> } };
+  spec(ns: string): {
+    pattern: string;
+    inputs: Record<string, unknown>;
+    dependencies?: unknown[];
+    ensure: { kind: string; with: Record<string, unknown> };
+  };
   /** Puts the unit's inputs in place; safe to call again (each test sets up what it needs). */
   setup(admin: Admin, ns: string): Promise<void>;
   /** How to take away each required input of the kind's own (the canary is handled by the suite). */
@@ -84,7 +89,13 @@ const widgetCrd = {
 /** Deletes widget w1 if it is there: the state the operator-ready case checks. */
 async function deleteWidget(admin: Admin, ns: string): Promise<void> {
   try {
-    await admin.custom.deleteNamespacedCustomObject({ group: "conformance.reseed.dev", version: "v1", namespace: ns, plural: "widgets", name: "w1" });
+    await admin.custom.deleteNamespacedCustomObject({
+      group: "conformance.reseed.dev",
+      version: "v1",
+      namespace: ns,
+      plural: "widgets",
+      name: "w1",
+    });
   } catch (err) {
     if ((err as { code?: number }).code !== 404) throw err;
   }
@@ -123,7 +134,9 @@ function runtimeFactsOverHttpCase(): ConformanceCase {
       server = http.createServer((req, res) => {
         if (req.url === "/healthz") return void res.writeHead(200).end("ok");
         if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end();
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: "https://oidc.facts.conformance.internal" }));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ issuer: "https://oidc.facts.conformance.internal" }));
       });
       await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -134,9 +147,16 @@ function runtimeFactsOverHttpCase(): ConformanceCase {
     },
     spec: () => ({
       pattern: "reconciler",
-      inputs: { issuer: { httpJson: { url: `${url}/.well-known/openid-configuration`, field: "issuer", bearerTokenFile: tokenFile() } } },
+      inputs: {
+        issuer: {
+          httpJson: { url: `${url}/.well-known/openid-configuration`, field: "issuer", bearerTokenFile: tokenFile() },
+        },
+      },
       dependencies: [{ http: { url: `${url}/healthz` } }],
-      ensure: { kind: "runtime-facts", with: { configMap: { name: "oidc-facts" }, facts: { oidcIssuer: { input: "issuer" } } } },
+      ensure: {
+        kind: "runtime-facts",
+        with: { configMap: { name: "oidc-facts" }, facts: { oidcIssuer: { input: "issuer" } } },
+      },
     }),
     setup: () => writeFile(tokenFile(), `${token}\n`),
     removeInput: { issuer: () => rm(tokenFile(), { force: true }) },
@@ -207,7 +227,13 @@ function postgresBootstrapCase(): ConformanceCase {
       ensure: {
         kind: "postgres-bootstrap",
         with: {
-          connection: { host: postgres().info.host, port: postgres().info.port, user: "conformance_bootstrap", password: { input: "dbPassword" }, ssl: "disable" },
+          connection: {
+            host: postgres().info.host,
+            port: postgres().info.port,
+            user: "conformance_bootstrap",
+            password: { input: "dbPassword" },
+            ssl: "disable",
+          },
           roles: [{ name: "conf_app", password: { input: "appPassword" } }],
           databases: [
             {
@@ -225,8 +251,13 @@ function postgresBootstrapCase(): ConformanceCase {
     setup: async (admin, ns) => {
       await admin.putSecret(ns, "pg-bootstrap", { password: bootstrapPassword });
       await admin.putSecret(ns, "app-db", { password: appPassword });
-      await admin.putConfigMap(ns, "app-sql", { "001-invoices.sql": "CREATE TABLE billing.invoices (id bigint PRIMARY KEY, token text NOT NULL DEFAULT encode(gen_random_bytes(8), 'hex'));" });
-      await admin.putConfigMap(ns, "app-seed", { "seed.sql": "INSERT INTO billing.invoices (id) VALUES (1), (2) ON CONFLICT DO NOTHING;" });
+      await admin.putConfigMap(ns, "app-sql", {
+        "001-invoices.sql":
+          "CREATE TABLE billing.invoices (id bigint PRIMARY KEY, token text NOT NULL DEFAULT encode(gen_random_bytes(8), 'hex'));",
+      });
+      await admin.putConfigMap(ns, "app-seed", {
+        "seed.sql": "INSERT INTO billing.invoices (id) VALUES (1), (2) ON CONFLICT DO NOTHING;",
+      });
     },
     removeInput: {
       dbPassword: (admin, ns) => admin.deleteSecret(ns, "pg-bootstrap"),
@@ -286,35 +317,59 @@ function azureFederatedCredentialCase(): ConformanceCase {
 // for a kind that has none.
 export const cases: Record<string, ConformanceCase | ConformanceCase[]> = {
   "secret-sync": [...secretSyncCases, secretSyncFanOutCase()],
-  "generated-secret": [{
-    spec: () => ({
-      pattern: "reconciler",
-      inputs: {},
-      ensure: { kind: "generated-secret", with: { secret: { name: "app-credentials" }, keys: [{ name: "password" }, { name: "api-key", length: 48, charset: "base64url" }] } },
-    }),
-    setup: async () => {},
-    removeInput: {},
-    deleteState: (admin, ns) => admin.deleteSecret(ns, "app-credentials"),
-    writtenSecrets: async (admin, ns) => Object.values((await admin.readSecret(ns, "app-credentials")) ?? {}),
-  }, ...generatedSecretAuthorityCases],
+  "generated-secret": [
+    {
+      spec: () => ({
+        pattern: "reconciler",
+        inputs: {},
+        ensure: {
+          kind: "generated-secret",
+          with: {
+            secret: { name: "app-credentials" },
+            keys: [{ name: "password" }, { name: "api-key", length: 48, charset: "base64url" }],
+          },
+        },
+      }),
+      setup: async () => {},
+      removeInput: {},
+      deleteState: (admin, ns) => admin.deleteSecret(ns, "app-credentials"),
+      writtenSecrets: async (admin, ns) => Object.values((await admin.readSecret(ns, "app-credentials")) ?? {}),
+    },
+    ...generatedSecretAuthorityCases,
+  ],
 
-  "runtime-facts": [{
-    spec: () => ({
-      pattern: "reconciler",
-      inputs: { issuer: { configMapKeyRef: { name: "infra", key: "issuer" } }, clusterName: { value: "conformance" } },
-      ensure: { kind: "runtime-facts", with: { configMap: { name: "cluster-facts" }, facts: { oidcIssuer: { input: "issuer" }, clusterName: { input: "clusterName" }, tier: "dev" } } },
-    }),
-    setup: (admin, ns) => admin.putConfigMap(ns, "infra", { issuer: "https://oidc.conformance.internal" }),
-    removeInput: { issuer: (admin, ns) => admin.putConfigMap(ns, "infra", {}) },
-    deleteState: (admin, ns) => admin.deleteConfigMap(ns, "cluster-facts"),
-    writtenSecrets: async () => [],
-  }, runtimeFactsOverHttpCase()],
+  "runtime-facts": [
+    {
+      spec: () => ({
+        pattern: "reconciler",
+        inputs: {
+          issuer: { configMapKeyRef: { name: "infra", key: "issuer" } },
+          clusterName: { value: "conformance" },
+        },
+        ensure: {
+          kind: "runtime-facts",
+          with: {
+            configMap: { name: "cluster-facts" },
+            facts: { oidcIssuer: { input: "issuer" }, clusterName: { input: "clusterName" }, tier: "dev" },
+          },
+        },
+      }),
+      setup: (admin, ns) => admin.putConfigMap(ns, "infra", { issuer: "https://oidc.conformance.internal" }),
+      removeInput: { issuer: (admin, ns) => admin.putConfigMap(ns, "infra", {}) },
+      deleteState: (admin, ns) => admin.deleteConfigMap(ns, "cluster-facts"),
+      writtenSecrets: async () => [],
+    },
+    runtimeFactsOverHttpCase(),
+  ],
 
   "operator-ready": {
     spec: () => ({
       pattern: "operator",
       inputs: {},
-      ensure: { kind: "operator-ready", with: { resources: [{ apiVersion: "conformance.reseed.dev/v1", kind: "Widget", name: "w1" }] } },
+      ensure: {
+        kind: "operator-ready",
+        with: { resources: [{ apiVersion: "conformance.reseed.dev/v1", kind: "Widget", name: "w1" }] },
+      },
     }),
     setup: async (admin, ns) => {
       try {
@@ -350,8 +405,13 @@ function coderAdminCase(): ConformanceCase {
     if (!coder) throw new Error("Coder is not running: servers() failed");
     return coder;
   };
-  const owner = { email: "reseed-bootstrap@corp.internal", username: "reseed-bootstrap", password: `Pw-${randomBytes(18).toString("base64url")}` };
-  const bootstrapSecret = (admin: Admin, ns: string, data: Record<string, string>) => admin.putSecret(ns, "coder-bootstrap-admin", data);
+  const owner = {
+    email: "reseed-bootstrap@corp.internal",
+    username: "reseed-bootstrap",
+    password: `Pw-${randomBytes(18).toString("base64url")}`,
+  };
+  const bootstrapSecret = (admin: Admin, ns: string, data: Record<string, string>) =>
+    admin.putSecret(ns, "coder-bootstrap-admin", data);
   const without = (key: keyof typeof owner) => (admin: Admin, ns: string) =>
     bootstrapSecret(admin, ns, Object.fromEntries(Object.entries(owner).filter(([k]) => k !== key)));
   return {
@@ -379,16 +439,27 @@ function coderAdminCase(): ConformanceCase {
         kind: "coder-admin",
         with: {
           url: server().url,
-          owner: { email: { input: "ownerEmail" }, username: { input: "ownerUsername" }, password: { input: "ownerPassword" } },
+          owner: {
+            email: { input: "ownerEmail" },
+            username: { input: "ownerUsername" },
+            password: { input: "ownerPassword" },
+          },
           admin: { email: { input: "adminEmail" }, username: "platform-admin", loginType: "oidc" },
           session: { kubernetesSecret: { name: "coder-reseed-session" } },
         },
       },
     }),
     setup: (admin, ns) => bootstrapSecret(admin, ns, owner),
-    removeInput: { ownerEmail: without("email"), ownerUsername: without("username"), ownerPassword: without("password") },
+    removeInput: {
+      ownerEmail: without("email"),
+      ownerUsername: without("username"),
+      ownerPassword: without("password"),
+    },
     deleteState: () => server().resetDatabase(),
-    writtenSecrets: async (admin, ns) => [owner.password, ...Object.values((await admin.readSecret(ns, "coder-reseed-session")) ?? {})],
+    writtenSecrets: async (admin, ns) => [
+      owner.password,
+      ...Object.values((await admin.readSecret(ns, "coder-reseed-session")) ?? {}),
+    ],
   };
 }
 

@@ -22,7 +22,11 @@ const admin = new Admin(kube.adminKubeconfig);
 async function markWrites(c: ConformanceCase): Promise<{ kube: number; authority: number }> {
   return { kube: await kube.auditMark(), authority: (await c.authorityWrites?.mark()) ?? 0 };
 }
-async function writesSince(c: ConformanceCase, mark: { kube: number; authority: number }, user: string): Promise<string[]> {
+async function writesSince(
+  c: ConformanceCase,
+  mark: { kube: number; authority: number },
+  user: string,
+): Promise<string[]> {
   const k = (await kube.writesSince(mark.kube, { user }))
     .filter((w) => w.resource !== "events")
     .map((w) => `kubernetes ${w.verb} ${w.resource} ${w.namespace ?? ""}/${w.name ?? ""}`);
@@ -37,8 +41,14 @@ function recordedChanges(runs: StepRun[]): string[] {
 
 /** The step's own record agrees with the servers: one change per write counted there, or at least none without writes. */
 function expectChangesMatchWrites(c: ConformanceCase, changes: string[], writes: string[]) {
-  if (c.authorityWrites?.notOnePerChange) expect(changes.length > 0, `changes ${JSON.stringify(changes)} vs writes ${JSON.stringify(writes)}`).toBe(writes.length > 0);
-  else expect(changes, `one recorded change per write counted at the servers: ${JSON.stringify(writes)}`).toHaveLength(writes.length);
+  if (c.authorityWrites?.notOnePerChange)
+    expect(changes.length > 0, `changes ${JSON.stringify(changes)} vs writes ${JSON.stringify(writes)}`).toBe(
+      writes.length > 0,
+    );
+  else
+    expect(changes, `one recorded change per write counted at the servers: ${JSON.stringify(writes)}`).toHaveLength(
+      writes.length,
+    );
 }
 
 // The hostile echo server of the leak hunt, started once for the file.
@@ -49,14 +59,21 @@ afterAll(async () => {
 });
 
 // One suite per case; a kind with several stores has one case per store, named after it.
-const suites = kinds.flatMap((k) => casesOf(k.kind).map((c) => ({ label: c?.name ? `${k.kind} (${c.name})` : k.kind, kindName: k.kind, c })));
+const suites = kinds.flatMap((k) =>
+  casesOf(k.kind).map((c) => ({ label: c?.name ? `${k.kind} (${c.name})` : k.kind, kindName: k.kind, c })),
+);
 
 describe.each(suites)("conformance: $label", ({ kindName, c }) => {
   const ns = `conf-${kindName}${c?.name ? `-${c.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}` : ""}`;
   const sa = "unit";
   const user = `system:serviceaccount:${ns}:${sa}`;
   const canary = `canary-${randomBytes(12).toString("hex")}`;
-  let unit: { apiVersion: string; kind: string; metadata: { name: string }; spec: ReturnType<NonNullable<typeof c>["spec"]> & { inputs: Record<string, unknown> } };
+  let unit: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string };
+    spec: ReturnType<NonNullable<typeof c>["spec"]> & { inputs: Record<string, unknown> };
+  };
   let kubeconfig: string;
   // Every run of the file's tests, for the leak scan; each test also makes the runs it needs.
   const captured: StepRun[] = [];
@@ -113,7 +130,8 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
   };
   // A verify-only unit (P3) has no ensure-state step, so no action to report.
   const isVerifyOnly = () => unit.spec.pattern === "operator";
-  const ensureActions = (runs: StepRun[]) => runs.filter((r) => r.phase === "ensure-state").map((r) => r.outputs.action);
+  const ensureActions = (runs: StepRun[]) =>
+    runs.filter((r) => r.phase === "ensure-state").map((r) => r.outputs.action);
 
   it("performs zero writes on a second run, counted at the API server (C2)", async () => {
     await converged();
@@ -197,7 +215,9 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
     await admin.deleteSecret(ns, "reseed-canary");
     await run();
     await admin.putSecret(ns, "reseed-canary", { value: canary });
-    const secrets = Object.fromEntries([canary, ...(await c.writtenSecrets(admin, ns))].map((s, i) => [i === 0 ? "canary" : `written secret ${i}`, s]));
+    const secrets = Object.fromEntries(
+      [canary, ...(await c.writtenSecrets(admin, ns))].map((s, i) => [i === 0 ? "canary" : `written secret ${i}`, s]),
+    );
     const evidence = [
       { where: "step logs and outputs", text: allText(captured) },
       ...(await admin.eventNotes(ns)).map((text) => ({ where: "Event", text })),
@@ -208,24 +228,28 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
 
   // Last: it leaves the unit pointed nowhere real. Endpoints come from the unit itself, so a
   // kind with a network endpoint is hunted without a case of its own; one no step reached fails.
-  it("leaks nothing when an endpoint it talks to echoes the request back: the leak hunt (C2, C4)", async () => {
-    const r = await huntLeaks({
-      unit,
-      namespace: ns,
-      user,
-      kubeconfig,
-      env: c.stepEnv?.(ns) ?? {},
-      admin,
-      kube,
-      grant: (u) => admin.grant(ns, sa, unitPermissions(loadUnit(u, registry), ns)),
-      settingsOf: (u) => loadUnit(u, registry).settings,
-      hunt: await hunt(),
-      workflowName: `${kindName}-hunt`,
-      moreSecrets: () => c.writtenSecrets(admin, ns),
-    });
-    expect(r.rounds).toBeGreaterThan(0);
-    expect(r.unreached, `endpoints of ${r.endpoints.join(", ")} that no step connected to`).toEqual([]);
-    expect(r.unscanned, "objects the unit wrote that the hunt cannot read").toEqual([]);
-    expect(r.leaks.map(describeLeak)).toEqual([]);
-  }, 20 * 60_000);
+  it(
+    "leaks nothing when an endpoint it talks to echoes the request back: the leak hunt (C2, C4)",
+    async () => {
+      const r = await huntLeaks({
+        unit,
+        namespace: ns,
+        user,
+        kubeconfig,
+        env: c.stepEnv?.(ns) ?? {},
+        admin,
+        kube,
+        grant: (u) => admin.grant(ns, sa, unitPermissions(loadUnit(u, registry), ns)),
+        settingsOf: (u) => loadUnit(u, registry).settings,
+        hunt: await hunt(),
+        workflowName: `${kindName}-hunt`,
+        moreSecrets: () => c.writtenSecrets(admin, ns),
+      });
+      expect(r.rounds).toBeGreaterThan(0);
+      expect(r.unreached, `endpoints of ${r.endpoints.join(", ")} that no step connected to`).toEqual([]);
+      expect(r.unscanned, "objects the unit wrote that the hunt cannot read").toEqual([]);
+      expect(r.leaks.map(describeLeak)).toEqual([]);
+    },
+    20 * 60_000,
+  );
 });

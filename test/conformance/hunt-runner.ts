@@ -26,7 +26,13 @@ export interface HuntOptions {
   kubeconfig: string;
   env: Record<string, string>;
   admin: Admin;
-  kube: { auditMark(): Promise<number>; writesSince(mark: number, filter?: { user?: string }): Promise<{ verb: string; resource: string; namespace: string; name: string }[]> };
+  kube: {
+    auditMark(): Promise<number>;
+    writesSince(
+      mark: number,
+      filter?: { user?: string },
+    ): Promise<{ verb: string; resource: string; namespace: string; name: string }[]>;
+  };
   /** Gives the unit's ServiceAccount what the hunted unit needs (its Secrets are renamed). */
   grant(unit: HuntUnit): Promise<void>;
   /** The kind's settings as the step parses them (defaults filled in: a default URL is an endpoint too). */
@@ -60,7 +66,9 @@ export interface HuntServer {
 export async function startHuntServer(dir: string): Promise<HuntServer> {
   await mkdir(dir, { recursive: true });
   const pki = await makePki(dir, { dnsNames: ["*.vault.reseed.test", "*.reseed.test"] });
-  const hostile = await startHostileServer({ tls: { cert: await readFile(pki.servingCert, "utf8"), key: await readFile(pki.servingKey, "utf8") } });
+  const hostile = await startHostileServer({
+    tls: { cert: await readFile(pki.servingCert, "utf8"), key: await readFile(pki.servingKey, "utf8") },
+  });
   return { hostile, caFile: pki.caCert, dir };
 }
 
@@ -118,7 +126,10 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
   const evidence: Evidence[] = [];
   const unreached: string[] = [];
   const unscanned: string[] = [];
-  const all: StepName[] = unit.spec.pattern === "operator" ? ["validate-inputs", "wait-deps", "verify"] : ["validate-inputs", "wait-deps", "ensure-state", "verify"];
+  const all: StepName[] =
+    unit.spec.pattern === "operator"
+      ? ["validate-inputs", "wait-deps", "verify"]
+      : ["validate-inputs", "wait-deps", "ensure-state", "verify"];
   // The phases that can reach an endpoint, from what each phase does (steps/runtime/phases.ts):
   // every phase but wait-deps resolves the inputs; wait-deps probes the dependencies, the
   // unit's and those a kind derives from its settings; ensure-state and verify talk to the
@@ -128,10 +139,10 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
     where.startsWith("env ")
       ? all
       : where.startsWith("spec.inputs.")
-      ? all.filter((p) => p !== "wait-deps")
-      : where.startsWith("spec.dependencies.")
-        ? ["wait-deps"]
-        : all.filter((p) => p !== "validate-inputs");
+        ? all.filter((p) => p !== "wait-deps")
+        : where.startsWith("spec.dependencies.")
+          ? ["wait-deps"]
+          : all.filter((p) => p !== "validate-inputs");
   const auditMark = await o.kube.auditMark();
   let rounds = 0;
 
@@ -161,9 +172,14 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
       ),
     );
     for (const r of runs) {
-      evidence.push({ where: `${label}: ${r.phase} stdout`, text: r.stdout }, { where: `${label}: ${r.phase} stderr`, text: r.stderr });
-      for (const [file, text] of Object.entries(r.outputs)) evidence.push({ where: `${label}: ${r.phase} output ${file}`, text });
-      if (r.termination !== undefined) evidence.push({ where: `${label}: ${r.phase} termination message`, text: r.termination });
+      evidence.push(
+        { where: `${label}: ${r.phase} stdout`, text: r.stdout },
+        { where: `${label}: ${r.phase} stderr`, text: r.stderr },
+      );
+      for (const [file, text] of Object.entries(r.outputs))
+        evidence.push({ where: `${label}: ${r.phase} output ${file}`, text });
+      if (r.termination !== undefined)
+        evidence.push({ where: `${label}: ${r.phase} termination message`, text: r.termination });
     }
   };
 
@@ -173,7 +189,12 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
     for (const mode of hostileModes) {
       hostile.mode = mode;
       const pointed = pointAt(unit.spec, env, endpoint, hostile);
-      await round(`${endpoint.where} → hostile ${mode}`, { ...unit, spec: pointed.spec }, pointed.env, phasesFor(endpoint.where));
+      await round(
+        `${endpoint.where} → hostile ${mode}`,
+        { ...unit, spec: pointed.spec },
+        pointed.env,
+        phasesFor(endpoint.where),
+      );
     }
     if (hostile.connections === before) unreached.push(endpoint.where);
   }
@@ -186,12 +207,20 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
   }
   for (const [label, w] of written) {
     if (w.resource === "configmaps") {
-      const cm = await o.admin.core.readNamespacedConfigMap({ namespace: w.namespace, name: w.name }).catch(() => undefined);
+      const cm = await o.admin.core
+        .readNamespacedConfigMap({ namespace: w.namespace, name: w.name })
+        .catch(() => undefined);
       if (cm) evidence.push({ where: `ConfigMap ${w.namespace}/${w.name}`, text: JSON.stringify(cm) });
     } else if (w.resource === "secrets") {
       // A Secret's data is where secrets belong; its name, labels and annotations are not.
-      const s = await o.admin.core.readNamespacedSecret({ namespace: w.namespace, name: w.name }).catch(() => undefined);
-      if (s) evidence.push({ where: `Secret ${w.namespace}/${w.name} metadata`, text: JSON.stringify({ metadata: s.metadata, keys: Object.keys(s.data ?? {}) }) });
+      const s = await o.admin.core
+        .readNamespacedSecret({ namespace: w.namespace, name: w.name })
+        .catch(() => undefined);
+      if (s)
+        evidence.push({
+          where: `Secret ${w.namespace}/${w.name} metadata`,
+          text: JSON.stringify({ metadata: s.metadata, keys: Object.keys(s.data ?? {}) }),
+        });
     } else {
       unscanned.push(label);
     }
@@ -199,5 +228,11 @@ export async function huntLeaks(o: HuntOptions): Promise<HuntResult> {
   for (const note of await o.admin.eventNotes(o.namespace)) evidence.push({ where: "Event", text: note });
 
   for (const [i, v] of ((await o.moreSecrets?.()) ?? []).entries()) secrets[`written secret ${i + 1}`] = v;
-  return { leaks: findLeaks(secrets, evidence), unreached, unscanned, endpoints: endpoints.map((e) => e.where), rounds };
+  return {
+    leaks: findLeaks(secrets, evidence),
+    unreached,
+    unscanned,
+    endpoints: endpoints.map((e) => e.where),
+    rounds,
+  };
 }

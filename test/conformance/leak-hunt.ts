@@ -33,7 +33,8 @@ export function canary(length: number, offset = 0): string {
   const spread = middle >= 2 * SPECIALS.length;
   for (let i = 0; i < length; i++) {
     const edge = i === 0 || i === length - 1;
-    const useSpecial = !edge && (spread ? i % 2 === 1 && special < offset + SPECIALS.length : special < offset + SPECIALS.length);
+    const useSpecial =
+      !edge && (spread ? i % 2 === 1 && special < offset + SPECIALS.length : special < offset + SPECIALS.length);
     out.push(useSpecial ? SPECIALS[special++ % SPECIALS.length]! : alnum[i]!);
   }
   return out.join("");
@@ -48,7 +49,13 @@ const hex4 = (c: string, upper: boolean) => {
 export function encodings(secret: string): Record<string, string> {
   const b = Buffer.from(secret, "utf8");
   const json = JSON.stringify(secret).slice(1, -1);
-  const html = (apos: string) => secret.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, apos);
+  const html = (apos: string) =>
+    secret
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, apos);
   const out: Record<string, string> = {
     raw: secret,
     base64: b.toString("base64"),
@@ -104,7 +111,8 @@ export function findLeaks(secrets: Record<string, string>, evidence: Evidence[])
         if (enc.length >= 4) whole.push({ secret: name, form, value: enc });
         continue;
       }
-      for (let i = 0; i + FRAGMENT <= enc.length; i++) if (!windows.has(enc.slice(i, i + FRAGMENT))) windows.set(enc.slice(i, i + FRAGMENT), { secret: name, form });
+      for (let i = 0; i + FRAGMENT <= enc.length; i++)
+        if (!windows.has(enc.slice(i, i + FRAGMENT))) windows.set(enc.slice(i, i + FRAGMENT), { secret: name, form });
     }
   }
   const leaks: Leak[] = [];
@@ -114,7 +122,12 @@ export function findLeaks(secrets: Record<string, string>, evidence: Evidence[])
       const key = `${what.secret}|${what.form}`;
       if (seen.has(key)) return;
       seen.add(key);
-      leaks.push({ where: e.where, ...what, found: e.text.slice(at, at + len), context: e.text.slice(Math.max(0, at - 40), at + len + 40) });
+      leaks.push({
+        where: e.where,
+        ...what,
+        found: e.text.slice(at, at + len),
+        context: e.text.slice(Math.max(0, at - 40), at + len + 40),
+      });
     };
     for (const w of whole) {
       const at = e.text.indexOf(w.value);
@@ -128,7 +141,8 @@ export function findLeaks(secrets: Record<string, string>, evidence: Evidence[])
   return leaks;
 }
 
-export const describeLeak = (l: Leak) => `${l.where}: ${l.secret} as ${l.form}: ${JSON.stringify(l.found)} in …${JSON.stringify(l.context)}…`;
+export const describeLeak = (l: Leak) =>
+  `${l.where}: ${l.secret} as ${l.form}: ${JSON.stringify(l.found)} in …${JSON.stringify(l.context)}…`;
 
 /** A place in a unit or a step environment that names a server the step connects to. */
 export interface Endpoint {
@@ -148,12 +162,14 @@ export function endpointsOf(spec: unknown, env: Record<string, string> = {}): En
     else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
     else if (v && typeof v === "object") {
       const o = v as Record<string, unknown>;
-      if (typeof o.host === "string" && typeof o.port === "number") out.push({ where: ["spec", ...path].join("."), kind: "host-port", path });
+      if (typeof o.host === "string" && typeof o.port === "number")
+        out.push({ where: ["spec", ...path].join("."), kind: "host-port", path });
       for (const [k, x] of Object.entries(o)) walk(x, [...path, k]);
     }
   };
   walk(spec, []);
-  for (const [k, v] of Object.entries(env)) if (isUrl(v)) out.push({ where: `env ${k}`, kind: "url", path: ["env", k] });
+  for (const [k, v] of Object.entries(env))
+    if (isUrl(v)) out.push({ where: `env ${k}`, kind: "url", path: ["env", k] });
   return out;
 }
 
@@ -166,14 +182,20 @@ export interface HostileTarget {
 export function hostileUrl(url: string, target: HostileTarget): string {
   const u = new URL(url);
   const tls = u.protocol === "https:";
-  if (tls && !target.httpsPort) throw new Error(`${url} needs the hostile server over TLS: start it with a certificate`);
+  if (tls && !target.httpsPort)
+    throw new Error(`${url} needs the hostile server over TLS: start it with a certificate`);
   if (!u.hostname.endsWith(".reseed.test")) u.hostname = "127.0.0.1";
   u.port = String(tls ? target.httpsPort : target.port);
   return u.toString().replace(/\/$/, url.endsWith("/") ? "/" : "");
 }
 
 /** A copy of spec and env with one endpoint pointed at the hostile server. */
-export function pointAt<S>(spec: S, env: Record<string, string>, endpoint: Endpoint, target: HostileTarget): { spec: S; env: Record<string, string> } {
+export function pointAt<S>(
+  spec: S,
+  env: Record<string, string>,
+  endpoint: Endpoint,
+  target: HostileTarget,
+): { spec: S; env: Record<string, string> } {
   const copy = structuredClone(spec) as Record<string | number, unknown>;
   const envCopy = { ...env };
   if (endpoint.path[0] === "env" && endpoint.where.startsWith("env ")) {

@@ -31,10 +31,15 @@ beforeAll(async () => {
     target: "node24",
     format: "esm",
     logLevel: "warning",
-    banner: { js: 'import { createRequire as __reseedCreateRequire } from "node:module"; const require = __reseedCreateRequire(import.meta.url);' },
+    banner: {
+      js: 'import { createRequire as __reseedCreateRequire } from "node:module"; const require = __reseedCreateRequire(import.meta.url);',
+    },
   });
   for (const phase of ["validate-inputs", "wait-deps", "ensure-state", "verify"]) {
-    await writeFile(join(programDir, `${phase}.mjs`), `process.env.RESEED_PLANTED_PHASE = ${JSON.stringify(phase)};\nawait import("./planted.mjs");\n`);
+    await writeFile(
+      join(programDir, `${phase}.mjs`),
+      `process.env.RESEED_PLANTED_PHASE = ${JSON.stringify(phase)};\nawait import("./planted.mjs");\n`,
+    );
   }
   await admin.namespace(ns);
   kubeconfig = await kube.kubeconfigFor(ns, sa);
@@ -57,24 +62,28 @@ describe("the leak hunt on a planted leak", () => {
   it.each([
     ["configMap", "ConfigMap"],
     ["stdout", "ensure-state stdout"],
-  ] as const)("fails on a kind that writes the echo into a %s, naming where", async (leak, where) => {
-    const r = await huntLeaks({
-      unit: unitFor(leak),
-      namespace: ns,
-      user: `system:serviceaccount:${ns}:${sa}`,
-      kubeconfig,
-      env: {},
-      admin,
-      kube,
-      grant: (u) => admin.grant(ns, sa, unitPermissions(loadUnit(u, plantedRegistry), ns)),
-      settingsOf: (u) => loadUnit(u, plantedRegistry).settings,
-      hunt,
-      workflowName: `planted-${leak.toLowerCase()}`,
-      programDir,
-    });
-    expect(r.endpoints).toEqual(["spec.ensure.with.url"]);
-    expect(r.unreached).toEqual([]);
-    expect(r.leaks.length).toBeGreaterThan(0);
-    expect(r.leaks.some((l) => l.where.includes(where) && l.secret.startsWith("canary token"))).toBe(true);
-  }, 10 * 60_000);
+  ] as const)(
+    "fails on a kind that writes the echo into a %s, naming where",
+    async (leak, where) => {
+      const r = await huntLeaks({
+        unit: unitFor(leak),
+        namespace: ns,
+        user: `system:serviceaccount:${ns}:${sa}`,
+        kubeconfig,
+        env: {},
+        admin,
+        kube,
+        grant: (u) => admin.grant(ns, sa, unitPermissions(loadUnit(u, plantedRegistry), ns)),
+        settingsOf: (u) => loadUnit(u, plantedRegistry).settings,
+        hunt,
+        workflowName: `planted-${leak.toLowerCase()}`,
+        programDir,
+      });
+      expect(r.endpoints).toEqual(["spec.ensure.with.url"]);
+      expect(r.unreached).toEqual([]);
+      expect(r.leaks.length).toBeGreaterThan(0);
+      expect(r.leaks.some((l) => l.where.includes(where) && l.secret.startsWith("canary token"))).toBe(true);
+    },
+    10 * 60_000,
+  );
 });

@@ -55,7 +55,10 @@ function readCase(name: string): Case {
   };
 }
 
-const cases = readdirSync(casesDir).filter((f) => f.endsWith(".yaml")).sort().map(readCase);
+const cases = readdirSync(casesDir)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort()
+  .map(readCase);
 
 function reseed(args: string[]) {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`make build\` (make test does)`);

@@ -37,7 +37,9 @@ const PATIENCE_S = NORTH_STAR_S + 180; // a late convergence is still measured, 
 // account: evidence, not state. Every other write is state (as in argo.test.ts).
 const EVIDENCE = new Set(["events", "workflowtaskresults"]);
 const stateWrites = async (mark: number, unit: string) =>
-  (await audit.writesSince(mark, { user: `system:serviceaccount:${NS}:reseed-${unit}` })).filter((w) => !EVIDENCE.has(w.resource));
+  (await audit.writesSince(mark, { user: `system:serviceaccount:${NS}:reseed-${unit}` })).filter(
+    (w) => !EVIDENCE.has(w.resource),
+  );
 
 let argocd: ArgoCd;
 let revision = "";
@@ -97,11 +99,14 @@ async function commitAndSync(message: string, files: Record<string, string>): Pr
 function watchApplication(): void {
   let last = "";
   watcher = setInterval(() => {
-    argocd.application(APP).then((app) => {
-      const now = `sync ${app.status?.sync?.status ?? "-"} @${(app.status?.sync?.revision ?? "").slice(0, 8)}, health ${app.status?.health?.status ?? "-"}, operation ${app.status?.operationState?.phase ?? "-"}`;
-      if (now !== last) timeline.push(`${((Date.now() - appliedAt) / 1000).toFixed(0).padStart(4)} s  ${now}`);
-      last = now;
-    }, () => undefined); // before the Application exists, and after it is deleted
+    argocd.application(APP).then(
+      (app) => {
+        const now = `sync ${app.status?.sync?.status ?? "-"} @${(app.status?.sync?.revision ?? "").slice(0, 8)}, health ${app.status?.health?.status ?? "-"}, operation ${app.status?.operationState?.phase ?? "-"}`;
+        if (now !== last) timeline.push(`${((Date.now() - appliedAt) / 1000).toFixed(0).padStart(4)} s  ${now}`);
+        last = now;
+      },
+      () => undefined,
+    ); // before the Application exists, and after it is deleted
   }, 1000);
 }
 
@@ -114,9 +119,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (watcher) clearInterval(watcher);
-  console.log(`Argo CD Application ${APP}: sync/health history (seconds after it was created)\n  ${timeline.join("\n  ")}`);
+  console.log(
+    `Argo CD Application ${APP}: sync/health history (seconds after it was created)\n  ${timeline.join("\n  ")}`,
+  );
   const app = await argocd.application(APP).catch(() => undefined);
-  console.log(`Argo CD sync history: ${(app?.status?.history ?? []).map((h) => `#${h.id} ${h.revision.slice(0, 8)} ${h.deployedAt}`).join("; ")}`);
+  console.log(
+    `Argo CD sync history: ${(app?.status?.history ?? []).map((h) => `#${h.id} ${h.revision.slice(0, 8)} ${h.deployedAt}`).join("; ")}`,
+  );
   await argocd.delete(APP);
   // Deleting the namespace stops the schedules, so the files after this one run on a quiet machine.
   await kube.json("DELETE", `/api/v1/namespaces/${NS}`, undefined, { allowed: [404] });
@@ -130,7 +139,10 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
   let failed = "";
   beforeEach(({ task }) => {
     if (failed) throw new Error(`not run: "${failed}" failed, and every later step builds on it`);
-    if (!/^(north star|reset drill)/.test(task.name)) onTestFailed(() => { failed ||= task.name; });
+    if (!/^(north star|reset drill)/.test(task.name))
+      onTestFailed(() => {
+        failed ||= task.name;
+      });
   });
 
   it("is what the docs give: docs/argo-cd/application.yaml, with only the repository, revision, values files and namespace this cluster has", async () => {
@@ -143,7 +155,12 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
     // Everything but those four fields is the documented manifest as it is.
     const others = (a: Application) => {
       const copy = structuredClone(a);
-      copy.spec.source = { ...copy.spec.source, repoURL: "", targetRevision: "", helm: { ...copy.spec.source.helm, valueFiles: [] } };
+      copy.spec.source = {
+        ...copy.spec.source,
+        repoURL: "",
+        targetRevision: "",
+        helm: { ...copy.spec.source.helm, valueFiles: [] },
+      };
       copy.spec.destination = { ...copy.spec.destination, namespace: "" };
       return copy;
     };
@@ -155,39 +172,69 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
     await argocd.create(applied);
   });
 
-  it("first sync: Synced and Healthy, every object of the chart exists, and the P2 hook ran after the WorkflowTemplate existed", async () => {
-    const app = await argocd.synced(APP, revision, SYNC);
-    console.log(`Argo CD first sync: Synced and Healthy ${((Date.now() - appliedAt) / 1000).toFixed(0)} s after the Application was created`);
-    const objects = rendered(valuesText());
-    const missing: string[] = [];
-    for (const o of objects) if ((await live(o)) === undefined) missing.push(`${o.kind}/${o.metadata.name}`);
-    expect(missing).toEqual([]);
-    const kinds = new Set(objects.map((o) => o.kind));
-    expect([...kinds].sort()).toEqual(["CronWorkflow", "Role", "RoleBinding", "ServiceAccount", "Workflow", "WorkflowTemplate"]);
+  it(
+    "first sync: Synced and Healthy, every object of the chart exists, and the P2 hook ran after the WorkflowTemplate existed",
+    async () => {
+      const app = await argocd.synced(APP, revision, SYNC);
+      console.log(
+        `Argo CD first sync: Synced and Healthy ${((Date.now() - appliedAt) / 1000).toFixed(0)} s after the Application was created`,
+      );
+      const objects = rendered(valuesText());
+      const missing: string[] = [];
+      for (const o of objects) if ((await live(o)) === undefined) missing.push(`${o.kind}/${o.metadata.name}`);
+      expect(missing).toEqual([]);
+      const kinds = new Set(objects.map((o) => o.kind));
+      expect([...kinds].sort()).toEqual([
+        "CronWorkflow",
+        "Role",
+        "RoleBinding",
+        "ServiceAccount",
+        "Workflow",
+        "WorkflowTemplate",
+      ]);
 
-    const template = await live(objects.find((o) => o.kind === "WorkflowTemplate")!);
-    const hookName = objects.find((o) => o.kind === "Workflow")!.metadata.name;
-    const hook = await finishedHook(hookName);
-    expect(hook.status?.phase, hook.status?.message).toBe("Succeeded");
-    expect(Object.values(hook.status?.nodes ?? {}).filter((n) => n.type === "Pod").map((n) => n.displayName).sort()).toEqual([...STEPS].sort());
-    expect(Date.parse(hook.metadata.creationTimestamp)).toBeGreaterThanOrEqual(Date.parse(template!.metadata.creationTimestamp));
-    expect(app.status?.resources?.filter((r) => r.status !== "Synced" && !r.hook)).toEqual([]);
-  }, SYNC + 60_000);
+      const template = await live(objects.find((o) => o.kind === "WorkflowTemplate")!);
+      const hookName = objects.find((o) => o.kind === "Workflow")!.metadata.name;
+      const hook = await finishedHook(hookName);
+      expect(hook.status?.phase, hook.status?.message).toBe("Succeeded");
+      expect(
+        Object.values(hook.status?.nodes ?? {})
+          .filter((n) => n.type === "Pod")
+          .map((n) => n.displayName)
+          .sort(),
+      ).toEqual([...STEPS].sort());
+      expect(Date.parse(hook.metadata.creationTimestamp)).toBeGreaterThanOrEqual(
+        Date.parse(template!.metadata.creationTimestamp),
+      );
+      expect(app.status?.resources?.filter((r) => r.status !== "Synced" && !r.hook)).toEqual([]);
+    },
+    SYNC + 60_000,
+  );
 
-  it("north star: every P1/P3 unit verified within one interval + 60 s of the Application's creation", async () => {
-    const crons = rendered(valuesText()).filter((o) => o.kind === "CronWorkflow").map((o) => o.metadata.name);
-    const result = await convergence(kube, NS, crons, appliedAt, PATIENCE_S);
-    const { line, slowest } = figures(result);
-    console.log(`north star, Argo CD install from an empty namespace: ${Number.isFinite(slowest) ? `every P1/P3 unit verified ${slowest.toFixed(0)} s` : `not every P1/P3 unit verified ${PATIENCE_S} s`} after the Application was created (goal ${NORTH_STAR_S} s) — ${line}`);
-    expect(slowest).toBeLessThanOrEqual(NORTH_STAR_S);
-  }, (PATIENCE_S + 30) * 1000);
+  it(
+    "north star: every P1/P3 unit verified within one interval + 60 s of the Application's creation",
+    async () => {
+      const crons = rendered(valuesText())
+        .filter((o) => o.kind === "CronWorkflow")
+        .map((o) => o.metadata.name);
+      const result = await convergence(kube, NS, crons, appliedAt, PATIENCE_S);
+      const { line, slowest } = figures(result);
+      console.log(
+        `north star, Argo CD install from an empty namespace: ${Number.isFinite(slowest) ? `every P1/P3 unit verified ${slowest.toFixed(0)} s` : `not every P1/P3 unit verified ${PATIENCE_S} s`} after the Application was created (goal ${NORTH_STAR_S} s) — ${line}`,
+      );
+      expect(slowest).toBeLessThanOrEqual(NORTH_STAR_S);
+    },
+    (PATIENCE_S + 30) * 1000,
+  );
 
   it("no perpetual diff: three refreshes later the Application is still Synced, with no new sync and no new hook run", async () => {
     const before = await argocd.application(APP);
     const hooks = (await hookRuns()).map((w) => w.metadata.uid);
     for (let i = 0; i < 3; i++) {
       const app = await argocd.refresh(APP);
-      const drift = app.status?.resources?.filter((r) => r.status !== "Synced" && !r.hook).map((r) => `${r.kind}/${r.name} ${r.status}`);
+      const drift = app.status?.resources
+        ?.filter((r) => r.status !== "Synced" && !r.hook)
+        .map((r) => `${r.kind}/${r.name} ${r.status}`);
       expect(drift).toEqual([]);
       expect(app.status?.sync?.status).toBe("Synced");
     }
@@ -209,75 +256,120 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
     expect((await hookRuns()).map((w) => w.metadata.uid)).toEqual(hooks);
   });
 
-  it("reset drill: every seeded object deleted, every unit verified again within one interval + 60 s, and the interval after writes nothing", async () => {
-    for (const seeded of Object.values(SEEDED)) {
-      await kube.json("DELETE", `/api/v1/namespaces/${NS}/${seeded}`);
-    }
-    const resetAt = Date.now();
-    const crons = rendered(valuesText()).filter((o) => o.kind === "CronWorkflow").map((o) => o.metadata.name);
-    const result = await convergence(kube, NS, crons, resetAt, PATIENCE_S);
-    const { line, slowest } = figures(result);
-    console.log(`reset drill: ${Number.isFinite(slowest) ? `every P1/P3 unit verified ${slowest.toFixed(0)} s` : `not every P1/P3 unit verified ${PATIENCE_S} s`} after every seeded object was deleted (goal ${NORTH_STAR_S} s) — ${line}`);
-    expect(slowest).toBeLessThanOrEqual(NORTH_STAR_S);
-    for (const seeded of Object.values(SEEDED)) expect(await live(seeded), seeded).toBeDefined();
+  it(
+    "reset drill: every seeded object deleted, every unit verified again within one interval + 60 s, and the interval after writes nothing",
+    async () => {
+      for (const seeded of Object.values(SEEDED)) {
+        await kube.json("DELETE", `/api/v1/namespaces/${NS}/${seeded}`);
+      }
+      const resetAt = Date.now();
+      const crons = rendered(valuesText())
+        .filter((o) => o.kind === "CronWorkflow")
+        .map((o) => o.metadata.name);
+      const result = await convergence(kube, NS, crons, resetAt, PATIENCE_S);
+      const { line, slowest } = figures(result);
+      console.log(
+        `reset drill: ${Number.isFinite(slowest) ? `every P1/P3 unit verified ${slowest.toFixed(0)} s` : `not every P1/P3 unit verified ${PATIENCE_S} s`} after every seeded object was deleted (goal ${NORTH_STAR_S} s) — ${line}`,
+      );
+      expect(slowest).toBeLessThanOrEqual(NORTH_STAR_S);
+      for (const seeded of Object.values(SEEDED)) expect(await live(seeded), seeded).toBeDefined();
 
-    // The next interval: every unit runs once more, to the end, and writes nothing.
-    const mark = await audit.mark();
-    const since = Date.now();
-    const runs = await Promise.all(crons.map((unit) => waitFor(`a run of ${unit} started after the drill converged, finished`, TICK + RUN, async () => {
-      const wf = (await workflows(kube, NS, `workflows.argoproj.io/cron-workflow=${unit}`))
-        .find((w) => Date.parse(w.metadata.creationTimestamp) >= Math.floor(since / 1000) * 1000 && isFinished(w));
-      return wf;
-    }, 2000)));
-    for (const wf of runs) expect(wf.status?.phase, `${wf.metadata.name}: ${wf.status?.message}`).toBe("Succeeded");
-    const writes = Object.fromEntries(await Promise.all(crons.map(async (unit) => [unit, await stateWrites(mark, unit)] as const)));
-    console.log(`reset drill, the interval after: ${crons.map((u) => `${u} ${writes[u]!.length} writes`).join("; ")}`);
-    for (const unit of crons) expect(writes[unit], unit).toEqual([]);
-  }, (PATIENCE_S + 30) * 1000 + TICK + RUN);
+      // The next interval: every unit runs once more, to the end, and writes nothing.
+      const mark = await audit.mark();
+      const since = Date.now();
+      const runs = await Promise.all(
+        crons.map((unit) =>
+          waitFor(
+            `a run of ${unit} started after the drill converged, finished`,
+            TICK + RUN,
+            async () => {
+              const wf = (await workflows(kube, NS, `workflows.argoproj.io/cron-workflow=${unit}`)).find(
+                (w) => Date.parse(w.metadata.creationTimestamp) >= Math.floor(since / 1000) * 1000 && isFinished(w),
+              );
+              return wf;
+            },
+            2000,
+          ),
+        ),
+      );
+      for (const wf of runs) expect(wf.status?.phase, `${wf.metadata.name}: ${wf.status?.message}`).toBe("Succeeded");
+      const writes = Object.fromEntries(
+        await Promise.all(crons.map(async (unit) => [unit, await stateWrites(mark, unit)] as const)),
+      );
+      console.log(
+        `reset drill, the interval after: ${crons.map((u) => `${u} ${writes[u]!.length} writes`).join("; ")}`,
+      );
+      for (const unit of crons) expect(writes[unit], unit).toEqual([]);
+    },
+    (PATIENCE_S + 30) * 1000 + TICK + RUN,
+  );
 
-  it("a commit that changes the hook unit's runId runs the hook once", async () => {
-    const runId = "2026-12-03";
-    const values = valuesText((u) => { u[HOOK_UNIT] = { ...u[HOOK_UNIT], runId }; });
-    await commitAndSync(`${HOOK_UNIT}: runId ${runId}`, { [VALUES_FILE]: values });
-    const name = rendered(values).find((o) => o.kind === "Workflow")!.metadata.name;
-    expect(name).toBe(`${HOOK_UNIT}-${runId}`);
-    const hook = await finishedHook(name);
-    expect(hook.status?.phase, hook.status?.message).toBe("Succeeded");
-    expect((await hookRuns()).filter((w) => w.metadata.labels?.["reseed.dev/run-id"] === runId).map((w) => w.metadata.uid)).toEqual([hook.metadata.uid]);
-    // A refresh with nothing new in Git runs it no more.
-    await argocd.refresh(APP);
-    expect((await hookRuns()).filter((w) => w.metadata.labels?.["reseed.dev/run-id"] === runId).map((w) => w.metadata.uid)).toEqual([hook.metadata.uid]);
-  }, SYNC + RUN);
+  it(
+    "a commit that changes the hook unit's runId runs the hook once",
+    async () => {
+      const runId = "2026-12-03";
+      const values = valuesText((u) => {
+        u[HOOK_UNIT] = { ...u[HOOK_UNIT], runId };
+      });
+      await commitAndSync(`${HOOK_UNIT}: runId ${runId}`, { [VALUES_FILE]: values });
+      const name = rendered(values).find((o) => o.kind === "Workflow")!.metadata.name;
+      expect(name).toBe(`${HOOK_UNIT}-${runId}`);
+      const hook = await finishedHook(name);
+      expect(hook.status?.phase, hook.status?.message).toBe("Succeeded");
+      expect(
+        (await hookRuns()).filter((w) => w.metadata.labels?.["reseed.dev/run-id"] === runId).map((w) => w.metadata.uid),
+      ).toEqual([hook.metadata.uid]);
+      // A refresh with nothing new in Git runs it no more.
+      await argocd.refresh(APP);
+      expect(
+        (await hookRuns()).filter((w) => w.metadata.labels?.["reseed.dev/run-id"] === runId).map((w) => w.metadata.uid),
+      ).toEqual([hook.metadata.uid]);
+    },
+    SYNC + RUN,
+  );
 
-  it("a commit that disables a unit prunes its CronWorkflow, ServiceAccount, Role and RoleBinding, and leaves the state it seeded untouched", async () => {
-    const seeded = (await live(SEEDED[DISABLED_UNIT]))!;
-    const before = rendered(valuesText((u) => { u[HOOK_UNIT] = { ...u[HOOK_UNIT], runId: "2026-12-03" }; }));
-    const hooksBefore = (await hookRuns()).map((w) => w.metadata.uid);
-    const values = valuesText((u) => {
-      u[HOOK_UNIT] = { ...u[HOOK_UNIT], runId: "2026-12-03" };
-      u[DISABLED_UNIT] = { ...u[DISABLED_UNIT], enabled: false };
-    });
-    const mark = await audit.mark();
-    await commitAndSync(`${DISABLED_UNIT}: disabled`, { [VALUES_FILE]: values });
-    const pruned = before.filter((o) => o.metadata.labels?.["reseed.dev/unit"] === DISABLED_UNIT || o.metadata.name === `reseed-${DISABLED_UNIT}`);
-    expect(pruned.map((o) => o.kind).sort()).toEqual(["CronWorkflow", "Role", "RoleBinding", "ServiceAccount"]);
-    await waitFor(`the objects of ${DISABLED_UNIT} to be pruned`, 60_000, async () => {
-      for (const o of pruned) if ((await live(o)) !== undefined) return undefined;
-      return true;
-    });
-    const after = (await live(SEEDED[DISABLED_UNIT]))!;
-    expect(after.metadata.uid).toBe(seeded.metadata.uid);
-    expect(after.metadata.resourceVersion).toBe(seeded.metadata.resourceVersion);
-    expect(after.data).toEqual(seeded.data);
-    const secretWrites = (await audit.writesSince(mark, { namespace: NS })).filter((w) => w.resource === "secrets" && w.name === "coder-db");
-    expect(secretWrites).toEqual([]);
-    // Every sync runs the PostSync hooks again (Argo CD recreates a named hook under its
-    // BeforeHookCreation policy): the rerun of the same runId must change nothing.
-    const rerun = (await hookRuns()).filter((w) => !hooksBefore.includes(w.metadata.uid));
-    console.log(`the pruning sync ran the hook again: ${rerun.map((w) => w.metadata.name).join(", ") || "no"}`);
-    for (const wf of rerun) expect((await finishedHook(wf.metadata.name)).status?.phase).toBe("Succeeded");
-    expect(await stateWrites(mark, HOOK_UNIT)).toEqual([]);
-  }, SYNC + RUN);
+  it(
+    "a commit that disables a unit prunes its CronWorkflow, ServiceAccount, Role and RoleBinding, and leaves the state it seeded untouched",
+    async () => {
+      const seeded = (await live(SEEDED[DISABLED_UNIT]))!;
+      const before = rendered(
+        valuesText((u) => {
+          u[HOOK_UNIT] = { ...u[HOOK_UNIT], runId: "2026-12-03" };
+        }),
+      );
+      const hooksBefore = (await hookRuns()).map((w) => w.metadata.uid);
+      const values = valuesText((u) => {
+        u[HOOK_UNIT] = { ...u[HOOK_UNIT], runId: "2026-12-03" };
+        u[DISABLED_UNIT] = { ...u[DISABLED_UNIT], enabled: false };
+      });
+      const mark = await audit.mark();
+      await commitAndSync(`${DISABLED_UNIT}: disabled`, { [VALUES_FILE]: values });
+      const pruned = before.filter(
+        (o) =>
+          o.metadata.labels?.["reseed.dev/unit"] === DISABLED_UNIT || o.metadata.name === `reseed-${DISABLED_UNIT}`,
+      );
+      expect(pruned.map((o) => o.kind).sort()).toEqual(["CronWorkflow", "Role", "RoleBinding", "ServiceAccount"]);
+      await waitFor(`the objects of ${DISABLED_UNIT} to be pruned`, 60_000, async () => {
+        for (const o of pruned) if ((await live(o)) !== undefined) return undefined;
+        return true;
+      });
+      const after = (await live(SEEDED[DISABLED_UNIT]))!;
+      expect(after.metadata.uid).toBe(seeded.metadata.uid);
+      expect(after.metadata.resourceVersion).toBe(seeded.metadata.resourceVersion);
+      expect(after.data).toEqual(seeded.data);
+      const secretWrites = (await audit.writesSince(mark, { namespace: NS })).filter(
+        (w) => w.resource === "secrets" && w.name === "coder-db",
+      );
+      expect(secretWrites).toEqual([]);
+      // Every sync runs the PostSync hooks again (Argo CD recreates a named hook under its
+      // BeforeHookCreation policy): the rerun of the same runId must change nothing.
+      const rerun = (await hookRuns()).filter((w) => !hooksBefore.includes(w.metadata.uid));
+      console.log(`the pruning sync ran the hook again: ${rerun.map((w) => w.metadata.name).join(", ") || "no"}`);
+      for (const wf of rerun) expect((await finishedHook(wf.metadata.name)).status?.phase).toBe("Succeeded");
+      expect(await stateWrites(mark, HOOK_UNIT)).toEqual([]);
+    },
+    SYNC + RUN,
+  );
 
   it("selfHeal: a CronWorkflow deleted by hand is put back by Argo CD", async () => {
     const unit = "cluster-facts";
@@ -290,7 +382,9 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
       const now = res.status === 200 ? (JSON.parse(res.body) as Live) : undefined;
       return now && now.metadata.uid !== old.metadata.uid ? now : undefined;
     });
-    console.log(`selfHeal: CronWorkflow ${unit} recreated ${((Date.now() - deletedAt) / 1000).toFixed(0)} s after it was deleted`);
+    console.log(
+      `selfHeal: CronWorkflow ${unit} recreated ${((Date.now() - deletedAt) / 1000).toFixed(0)} s after it was deleted`,
+    );
     expect(back.metadata.uid).not.toBe(old.metadata.uid);
     await waitFor("the Application to be Synced again", 60_000, async () => {
       const app = await argocd.application(APP);

@@ -1,5 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
@@ -24,7 +35,12 @@ export interface Application {
   metadata: { name: string; namespace: string; annotations?: Record<string, string>; creationTimestamp?: string };
   spec: {
     project: string;
-    source: { repoURL: string; targetRevision: string; path: string; helm: { releaseName?: string; valueFiles: string[] } };
+    source: {
+      repoURL: string;
+      targetRevision: string;
+      path: string;
+      helm: { releaseName?: string; valueFiles: string[] };
+    };
     destination: { server: string; namespace: string };
     syncPolicy?: Record<string, unknown>;
   };
@@ -34,7 +50,14 @@ export interface Application {
     health?: { status?: string; message?: string };
     operationState?: { phase?: string; message?: string; syncResult?: { revision?: string }; finishedAt?: string };
     history?: { id: number; revision: string; deployedAt: string }[];
-    resources?: { kind: string; name: string; namespace?: string; status?: string; health?: { status?: string }; hook?: boolean }[];
+    resources?: {
+      kind: string;
+      name: string;
+      namespace?: string;
+      status?: string;
+      health?: { status?: string };
+      hook?: boolean;
+    }[];
     conditions?: { type: string; message: string }[];
   };
 }
@@ -42,14 +65,19 @@ export interface Application {
 function need(name: string, what: string): string {
   const value = process.env[name];
   if (!value || !existsSync(value)) {
-    throw new Error(`${name} must name ${what} (got ${JSON.stringify(value ?? null)}): run the Argo CD test with \`make e2e\``);
+    throw new Error(
+      `${name} must name ${what} (got ${JSON.stringify(value ?? null)}): run the Argo CD test with \`make e2e\``,
+    );
   }
   return value;
 }
 
 function which(command: string): string {
   const r = spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${command} is not on PATH: Argo CD needs it (\`make cluster-deps\` installs redis-server; git comes with the machine)`);
+  if (r.status !== 0)
+    throw new Error(
+      `${command} is not on PATH: Argo CD needs it (\`make cluster-deps\` installs redis-server; git comes with the machine)`,
+    );
   return r.stdout.trim();
 }
 
@@ -74,7 +102,10 @@ export class GitRepo {
   }
 
   git(...args: string[]): string {
-    const r = spawnSync("git", ["-c", "user.name=e2e", "-c", "user.email=e2e@reseed.dev", ...args], { cwd: this.dir, encoding: "utf8" });
+    const r = spawnSync("git", ["-c", "user.name=e2e", "-c", "user.email=e2e@reseed.dev", ...args], {
+      cwd: this.dir,
+      encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${r.stderr}`);
     return r.stdout.trim();
   }
@@ -97,7 +128,10 @@ export class ArgoCd {
   readonly dir: string;
   readonly repo: GitRepo;
 
-  constructor(private readonly env: E2eEnv, private readonly kube: Kube) {
+  constructor(
+    private readonly env: E2eEnv,
+    private readonly kube: Kube,
+  ) {
     this.dir = mkdtempSync(path.join(tmpdir(), "reseed-argocd-"));
     this.repo = new GitRepo(this.dir);
   }
@@ -110,22 +144,58 @@ export class ArgoCd {
     which("git");
 
     for (const crd of ["application-crd.yaml", "appproject-crd.yaml"]) {
-      cli(this.env, "kubectl", ["apply", "--server-side", "--force-conflicts", "--filename", path.join(src, "manifests/crds", crd)]);
+      cli(this.env, "kubectl", [
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--filename",
+        path.join(src, "manifests/crds", crd),
+      ]);
     }
-    cli(this.env, "kubectl", ["wait", "--for=condition=Established", "--timeout=60s", "crd/applications.argoproj.io", "crd/appprojects.argoproj.io"]);
-    await this.kube.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ARGOCD_NS } }, { allowed: [409] });
+    cli(this.env, "kubectl", [
+      "wait",
+      "--for=condition=Established",
+      "--timeout=60s",
+      "crd/applications.argoproj.io",
+      "crd/appprojects.argoproj.io",
+    ]);
+    await this.kube.json(
+      "POST",
+      "/api/v1/namespaces",
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: ARGOCD_NS } },
+      { allowed: [409] },
+    );
     // The settings an install ships (manifests/base/config), empty: Argo CD's defaults.
     const labels = { "app.kubernetes.io/part-of": "argocd" };
     for (const name of ["argocd-cm", "argocd-rbac-cm"]) {
-      await this.kube.json("POST", `/api/v1/namespaces/${ARGOCD_NS}/configmaps`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels } }, { allowed: [409] });
+      await this.kube.json(
+        "POST",
+        `/api/v1/namespaces/${ARGOCD_NS}/configmaps`,
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels } },
+        { allowed: [409] },
+      );
     }
-    await this.kube.json("POST", `/api/v1/namespaces/${ARGOCD_NS}/secrets`, { apiVersion: "v1", kind: "Secret", metadata: { name: "argocd-secret", labels } }, { allowed: [409] });
-    await this.kube.json("POST", `/apis/argoproj.io/v1alpha1/namespaces/${ARGOCD_NS}/appprojects`, {
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "AppProject",
-      metadata: { name: "default" },
-      spec: { sourceRepos: ["*"], destinations: [{ server: "*", namespace: "*" }], clusterResourceWhitelist: [{ group: "*", kind: "*" }] },
-    }, { allowed: [409] });
+    await this.kube.json(
+      "POST",
+      `/api/v1/namespaces/${ARGOCD_NS}/secrets`,
+      { apiVersion: "v1", kind: "Secret", metadata: { name: "argocd-secret", labels } },
+      { allowed: [409] },
+    );
+    await this.kube.json(
+      "POST",
+      `/apis/argoproj.io/v1alpha1/namespaces/${ARGOCD_NS}/appprojects`,
+      {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "AppProject",
+        metadata: { name: "default" },
+        spec: {
+          sourceRepos: ["*"],
+          destinations: [{ server: "*", namespace: "*" }],
+          clusterResourceWhitelist: [{ group: "*", kind: "*" }],
+        },
+      },
+      { allowed: [409] },
+    );
 
     // On the repo server's PATH, as in upstream's image: helm by that name (the build names it
     // by version and key), and the script it runs on every revision it checks out (the
@@ -150,15 +220,56 @@ export class ArgoCd {
     for (const d of ["tls", "ssh", "gpg"]) mkdirSync(path.join(this.dir, d));
     const logs = path.join(this.dir, "logs");
     mkdirSync(logs);
-    this.processes.push(new ServerProcess("redis", redis,
-      ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "no", "--dir", this.dir], path.join(logs, "redis.log")));
-    this.processes.push(new ServerProcess("argocd-repo-server", binary,
-      ["--port", String(repoPort), "--metrics-port", String(repoMetrics), "--redis", `127.0.0.1:${redisPort}`, "--loglevel", "info"],
-      path.join(logs, "repo-server.log"), { env: { ...common, ARGOCD_BINARY_NAME: "argocd-repo-server" }, cwd: this.dir }));
-    this.processes.push(new ServerProcess("argocd-application-controller", binary,
-      ["--namespace", ARGOCD_NS, "--metrics-port", String(controllerMetrics), "--redis", `127.0.0.1:${redisPort}`,
-        "--repo-server", `127.0.0.1:${repoPort}`, "--loglevel", "info", "--status-processors", "2", "--operation-processors", "2"],
-      path.join(logs, "application-controller.log"), { env: { ...common, ARGOCD_BINARY_NAME: "argocd-application-controller" }, cwd: this.dir }));
+    this.processes.push(
+      new ServerProcess(
+        "redis",
+        redis,
+        ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "no", "--dir", this.dir],
+        path.join(logs, "redis.log"),
+      ),
+    );
+    this.processes.push(
+      new ServerProcess(
+        "argocd-repo-server",
+        binary,
+        [
+          "--port",
+          String(repoPort),
+          "--metrics-port",
+          String(repoMetrics),
+          "--redis",
+          `127.0.0.1:${redisPort}`,
+          "--loglevel",
+          "info",
+        ],
+        path.join(logs, "repo-server.log"),
+        { env: { ...common, ARGOCD_BINARY_NAME: "argocd-repo-server" }, cwd: this.dir },
+      ),
+    );
+    this.processes.push(
+      new ServerProcess(
+        "argocd-application-controller",
+        binary,
+        [
+          "--namespace",
+          ARGOCD_NS,
+          "--metrics-port",
+          String(controllerMetrics),
+          "--redis",
+          `127.0.0.1:${redisPort}`,
+          "--repo-server",
+          `127.0.0.1:${repoPort}`,
+          "--loglevel",
+          "info",
+          "--status-processors",
+          "2",
+          "--operation-processors",
+          "2",
+        ],
+        path.join(logs, "application-controller.log"),
+        { env: { ...common, ARGOCD_BINARY_NAME: "argocd-application-controller" }, cwd: this.dir },
+      ),
+    );
     this.watchdog = startWatchdog(this.processes.map((p) => p.pid!).filter(Boolean), this.dir);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await this.assertRunning();
@@ -194,13 +305,18 @@ export class ArgoCd {
   /** Deletes the Application if there is one (none when start failed before the CRD was in). */
   async delete(name: string): Promise<void> {
     const res = await this.kube.request("DELETE", `${APPLICATIONS}/${name}`);
-    if (res.status !== 200 && res.status !== 404) throw new Error(`DELETE Application ${name} answered ${res.status}: ${res.body.slice(0, 300)}`);
+    if (res.status !== 200 && res.status !== 404)
+      throw new Error(`DELETE Application ${name} answered ${res.status}: ${res.body.slice(0, 300)}`);
   }
 
   /** `argocd app get --refresh`: the controller compares with Git again now, not on its 3-minute timer. Returns when it has (it removes the annotation). */
   async refresh(name: string): Promise<Application> {
-    await this.kube.json("PATCH", `${APPLICATIONS}/${name}`, { metadata: { annotations: { "argocd.argoproj.io/refresh": "normal" } } },
-      { contentType: "application/merge-patch+json" });
+    await this.kube.json(
+      "PATCH",
+      `${APPLICATIONS}/${name}`,
+      { metadata: { annotations: { "argocd.argoproj.io/refresh": "normal" } } },
+      { contentType: "application/merge-patch+json" },
+    );
     return waitFor(`Application ${name} to be refreshed`, 60_000, async () => {
       await this.assertRunning();
       const app = await this.application(name);
@@ -210,17 +326,25 @@ export class ArgoCd {
 
   /** Waits until the last sync operation finished for `revision`, Synced and Healthy; fails early on a failed sync. */
   async synced(name: string, revision: string, timeoutMs: number): Promise<Application> {
-    return waitFor(`Application ${name} Synced and Healthy at ${revision.slice(0, 8)}`, timeoutMs, async () => {
-      await this.assertRunning();
-      const app = await this.application(name);
-      const op = app.status?.operationState;
-      if (op?.phase === "Failed" || op?.phase === "Error") {
-        throw new Error(`the sync of ${name} ended ${op.phase}: ${op.message}\n${await this.logTails()}`);
-      }
-      const done = op?.phase === "Succeeded" && op.syncResult?.revision === revision &&
-        app.status?.sync?.status === "Synced" && app.status?.sync?.revision === revision && app.status?.health?.status === "Healthy";
-      return done ? app : undefined;
-    }, 2000);
+    return waitFor(
+      `Application ${name} Synced and Healthy at ${revision.slice(0, 8)}`,
+      timeoutMs,
+      async () => {
+        await this.assertRunning();
+        const app = await this.application(name);
+        const op = app.status?.operationState;
+        if (op?.phase === "Failed" || op?.phase === "Error") {
+          throw new Error(`the sync of ${name} ended ${op.phase}: ${op.message}\n${await this.logTails()}`);
+        }
+        const done =
+          op?.phase === "Succeeded" &&
+          op.syncResult?.revision === revision &&
+          app.status?.sync?.status === "Synced" &&
+          app.status?.sync?.revision === revision &&
+          app.status?.health?.status === "Healthy";
+        return done ? app : undefined;
+      },
+      2000,
+    );
   }
 }
-

@@ -37,7 +37,9 @@ const stateWrites = async (mark: number, unit: string) =>
 
 /** The step's closing summary in its container log (Argo's emissary adds lines of its own). */
 function summaryLine(log: string): Record<string, unknown> | undefined {
-  return log.split("\n").filter((line) => line.startsWith("{"))
+  return log
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .find((entry) => entry.event === "step.summary");
 }
@@ -67,15 +69,24 @@ async function nextScheduledRun(unit: string): Promise<Workflow> {
  * Deadline and concurrency policy stay the chart's.
  */
 async function hangRuns(unit: string, hang: boolean): Promise<void> {
-  const patch = hang ? JSON.stringify({ containers: [{ name: "main", image: "localhost/reseed-e2e-missing:0" }] }) : null;
-  await kube.json("PATCH", `/apis/argoproj.io/v1alpha1/namespaces/${NS}/cronworkflows/${unit}`,
-    { spec: { workflowSpec: { podSpecPatch: patch } } }, { contentType: "application/merge-patch+json" });
+  const patch = hang
+    ? JSON.stringify({ containers: [{ name: "main", image: "localhost/reseed-e2e-missing:0" }] })
+    : null;
+  await kube.json(
+    "PATCH",
+    `/apis/argoproj.io/v1alpha1/namespaces/${NS}/cronworkflows/${unit}`,
+    { spec: { workflowSpec: { podSpecPatch: patch } } },
+    { contentType: "application/merge-patch+json" },
+  );
 }
 
 beforeAll(async () => {
   await kube.json("DELETE", `/api/v1/namespaces/${NS}/secrets/e2e-canary-input`, undefined, { allowed: [404] });
   await kube.json("POST", `/api/v1/namespaces/${NS}/secrets`, {
-    apiVersion: "v1", kind: "Secret", metadata: { name: "e2e-canary-input" }, stringData: { token: CANARY },
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "e2e-canary-input" },
+    stringData: { token: CANARY },
   });
 });
 
@@ -112,7 +123,10 @@ describe("a P1 reconciler unit in real Argo Workflows", () => {
     for (const step of STEPS) {
       const pod = pods.get(step);
       expect(pod, `the pod of ${step}`).toBeDefined();
-      expect(summaryLine((await argo.log(pod!.metadata.name)) ?? ""), step).toMatchObject({ event: "step.summary", result: "succeeded" });
+      expect(summaryLine((await argo.log(pod!.metadata.name)) ?? ""), step).toMatchObject({
+        event: "step.summary",
+        result: "succeeded",
+      });
     }
     expect((await secretData("coder-db"))?.password).toHaveLength(32);
   });
@@ -163,7 +177,9 @@ describe("failfast", () => {
       expect(steps["validate-inputs"]!.phase).toBe("Failed");
       expect(steps["validate-inputs"]!.outputs?.exitCode).toBe("11");
       // The step's termination message, which Argo appends to the node message.
-      expect(steps["validate-inputs"]!.message).toMatch(/^main: Error \(exit code 11\): C1 failfast: a required input is missing: region: /);
+      expect(steps["validate-inputs"]!.message).toMatch(
+        /^main: Error \(exit code 11\): C1 failfast: a required input is missing: region: /,
+      );
     }
     // The newest failure: its pod stays (podGC OnPodSuccess) and its log names the input.
     const last = runs.at(-1)!;
@@ -187,7 +203,9 @@ describe("failfast", () => {
     const firstDone = [...runs].sort((a, b) => time(a.status?.finishedAt) - time(b.status?.finishedAt))[0]!;
     const kept = failures.map((wf) => wf.metadata.name);
     expect(kept.every((name) => names.includes(name))).toBe(true);
-    const tiedFirst = runs.filter((wf) => wf.status?.finishedAt === firstDone.status?.finishedAt).map((wf) => wf.metadata.name);
+    const tiedFirst = runs
+      .filter((wf) => wf.status?.finishedAt === firstDone.status?.finishedAt)
+      .map((wf) => wf.metadata.name);
     expect(tiedFirst.filter((name) => !kept.includes(name)).length).toBeGreaterThan(0);
   });
 });
@@ -224,13 +242,22 @@ describe("a failing run that read a secret", () => {
     const steps = argo.steps(failed);
     expect(steps["validate-inputs"]?.phase).toBe("Succeeded");
     expect(steps["wait-deps"]?.outputs?.exitCode).toBe("12");
-    expect(steps["wait-deps"]?.message).toMatch(/^main: Error \(exit code 12\): C1 failfast: a dependency did not become ready in time: tcp 127\.0\.0\.1:9/);
+    expect(steps["wait-deps"]?.message).toMatch(
+      /^main: Error \(exit code 12\): C1 failfast: a dependency did not become ready in time: tcp 127\.0\.0\.1:9/,
+    );
     // Well past the controller's default GC delay (5 s): a failed run's pods stay as long as the run.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, time(failed.status?.finishedAt) + 30_000 - Date.now())));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, time(failed.status?.finishedAt) + 30_000 - Date.now())),
+    );
     const pods = await argo.pods(failed);
     expect([...pods.keys()].sort()).toEqual(["validate-inputs", "wait-deps"]);
-    expect(summaryLine((await argo.log(pods.get("validate-inputs")!.metadata.name)) ?? "")).toMatchObject({ result: "succeeded" });
-    expect(summaryLine((await argo.log(pods.get("wait-deps")!.metadata.name)) ?? "")).toMatchObject({ result: "failed", exitCode: 12 });
+    expect(summaryLine((await argo.log(pods.get("validate-inputs")!.metadata.name)) ?? "")).toMatchObject({
+      result: "succeeded",
+    });
+    expect(summaryLine((await argo.log(pods.get("wait-deps")!.metadata.name)) ?? "")).toMatchObject({
+      result: "failed",
+      exitCode: 12,
+    });
   });
 
   it("the leak hunt over everything runs left: no form and no 12-character fragment of any secret in a Workflow (status, node messages, outputs, parameters), an Event or a log", async () => {
@@ -239,7 +266,8 @@ describe("a failing run that read a secret", () => {
     expect(run.status?.phase, run.status?.message).toBe("Succeeded");
     const secrets: Record<string, string> = { canary: CANARY };
     for (const name of ["e2e-canary-generated", "coder-db", "bootstrap-token"]) {
-      for (const [key, value] of Object.entries((await secretData(name)) ?? {})) secrets[`Secret ${name} ${key}`] = value;
+      for (const [key, value] of Object.entries((await secretData(name)) ?? {}))
+        secrets[`Secret ${name} ${key}`] = value;
     }
     expect(Object.keys(secrets).length).toBeGreaterThanOrEqual(4);
     const workflows = await kube.get<{ items: Workflow[] }>(`/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows`);
@@ -248,12 +276,22 @@ describe("a failing run that read a secret", () => {
     const evidence = [
       ...workflows.items.map((wf) => ({ where: `Workflow ${wf.metadata.name}`, text: JSON.stringify(wf) })),
       { where: "core Events", text: (await kube.text(`/api/v1/namespaces/${NS}/events`)) ?? "" },
-      { where: "events.k8s.io Events", text: (await kube.text(`/apis/events.k8s.io/v1/namespaces/${NS}/events`)) ?? "" },
+      {
+        where: "events.k8s.io Events",
+        text: (await kube.text(`/apis/events.k8s.io/v1/namespaces/${NS}/events`)) ?? "",
+      },
       ...(await argo.allLogs()).map((text, i) => ({ where: `container log ${i}`, text })),
     ];
-    expect(evidence.filter((e) => e.where.startsWith("container log")).map((e) => e.text).join("").length).toBeGreaterThan(0);
+    expect(
+      evidence
+        .filter((e) => e.where.startsWith("container log"))
+        .map((e) => e.text)
+        .join("").length,
+    ).toBeGreaterThan(0);
     // The failing run's termination message is in what is scanned.
-    expect(JSON.stringify(workflows.items.find((wf) => wf.metadata.name === failed.metadata.name))).toContain("C1 failfast: a dependency did not become ready in time");
+    expect(JSON.stringify(workflows.items.find((wf) => wf.metadata.name === failed.metadata.name))).toContain(
+      "C1 failfast: a dependency did not become ready in time",
+    );
     expect(findLeaks(secrets, evidence).map(describeLeak)).toEqual([]);
   });
 });
@@ -261,17 +299,38 @@ describe("a failing run that read a secret", () => {
 describe("reseed status on live units", () => {
   it("lists every unit with its last run; the failing ones with exit code, clause and node message; exits 3", () => {
     const cliPath = fileURLToPath(new URL("../../dist/reseed.mjs", import.meta.url));
-    const r = spawnSync(process.execPath, [cliPath, "status", "--kubeconfig", env.kubeconfig, "-n", NS, "-o", "json"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [cliPath, "status", "--kubeconfig", env.kubeconfig, "-n", NS, "-o", "json"], {
+      encoding: "utf8",
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(3);
     const units = Object.fromEntries((JSON.parse(r.stdout) as UnitStatus[]).map((u) => [u.unit, u]));
-    expect(units["coder-db-password"]).toMatchObject({ pattern: "reconciler", schedule: "* * * * *", healthy: true, lastAction: "created", lastRun: { result: "Succeeded" } });
+    expect(units["coder-db-password"]).toMatchObject({
+      pattern: "reconciler",
+      schedule: "* * * * *",
+      healthy: true,
+      lastAction: "created",
+      lastRun: { result: "Succeeded" },
+    });
     expect(units["e2e-missing-input"]).toMatchObject({
       healthy: false,
-      lastRun: { result: "Failed", step: "validate-inputs", exitCode: 11, clause: "C1 failfast: a required input is missing", message: expect.stringContaining("region: ") },
+      lastRun: {
+        result: "Failed",
+        step: "validate-inputs",
+        exitCode: 11,
+        clause: "C1 failfast: a required input is missing",
+        message: expect.stringContaining("region: "),
+      },
     });
-    expect(units["e2e-canary-fail"]).toMatchObject({ healthy: false, lastRun: { result: "Failed", step: "wait-deps", exitCode: 12 } });
-    expect(units["bootstrap-token"]).toMatchObject({ pattern: "hook", healthy: true, lastRun: { result: "Succeeded" } });
+    expect(units["e2e-canary-fail"]).toMatchObject({
+      healthy: false,
+      lastRun: { result: "Failed", step: "wait-deps", exitCode: 12 },
+    });
+    expect(units["bootstrap-token"]).toMatchObject({
+      pattern: "hook",
+      healthy: true,
+      lastRun: { result: "Succeeded" },
+    });
   });
 });
 
@@ -280,21 +339,39 @@ describe("metrics", () => {
   const PREFIX = "(?:argo_workflows_)?";
   it("the workflow controller exposes the template metrics of the runs", async () => {
     const pods = await kube.get<{ items: { metadata: { name: string } }[] }>(
-      `/api/v1/namespaces/argo/pods?labelSelector=${encodeURIComponent("app=workflow-controller")}`);
+      `/api/v1/namespaces/argo/pods?labelSelector=${encodeURIComponent("app=workflow-controller")}`,
+    );
     const pod = pods.items[0]?.metadata.name;
     expect(pod).toBeDefined();
     const metrics = await waitFor("the reseed metrics on the controller", MINUTE, async () => {
       const text = await kube.text(`/api/v1/namespaces/argo/pods/${pod}:9090/proxy/metrics`);
       return text?.includes("reseed_unit_last_success_timestamp_seconds") ? text : undefined;
     });
-    const lastSuccess = new RegExp(`^${PREFIX}reseed_unit_last_success_timestamp_seconds\\{unit="coder-db-password"\\} (\\S+)$`, "m").exec(metrics);
+    const lastSuccess = new RegExp(
+      `^${PREFIX}reseed_unit_last_success_timestamp_seconds\\{unit="coder-db-password"\\} (\\S+)$`,
+      "m",
+    ).exec(metrics);
     expect(lastSuccess, metrics).not.toBeNull();
     expect(Number(lastSuccess![1]) * 1000).toBeGreaterThan(Date.now() - 30 * MINUTE);
-    expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_unit_runs_total\\{result="Failed",unit="e2e-missing-input"\\} [1-9]`, "m"));
-    expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_unit_runs_total\\{result="Succeeded",unit="coder-db-password"\\} [1-9]`, "m"));
+    expect(metrics).toMatch(
+      new RegExp(`^${PREFIX}reseed_unit_runs_total\\{result="Failed",unit="e2e-missing-input"\\} [1-9]`, "m"),
+    );
+    expect(metrics).toMatch(
+      new RegExp(`^${PREFIX}reseed_unit_runs_total\\{result="Succeeded",unit="coder-db-password"\\} [1-9]`, "m"),
+    );
     // Why, for alerts: the failed step and its exit code (the clause).
-    expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_step_failures_total\\{exit_code="11",step="validate-inputs",unit="e2e-missing-input"\\} [1-9]`, "m"));
-    expect(metrics).toMatch(new RegExp(`^${PREFIX}reseed_step_failures_total\\{exit_code="12",step="wait-deps",unit="e2e-canary-fail"\\} [1-9]`, "m"));
+    expect(metrics).toMatch(
+      new RegExp(
+        `^${PREFIX}reseed_step_failures_total\\{exit_code="11",step="validate-inputs",unit="e2e-missing-input"\\} [1-9]`,
+        "m",
+      ),
+    );
+    expect(metrics).toMatch(
+      new RegExp(
+        `^${PREFIX}reseed_step_failures_total\\{exit_code="12",step="wait-deps",unit="e2e-canary-fail"\\} [1-9]`,
+        "m",
+      ),
+    );
   });
 });
 
@@ -320,7 +397,9 @@ describe("concurrencyPolicy Forbid", () => {
       while (Date.now() < until) {
         const runs = await argo.runs("cluster-facts");
         mostUnfinished = Math.max(mostUnfinished, runs.filter((wf) => !isFinished(wf)).length);
-        expect(runs.filter((wf) => !known.has(wf.metadata.name)).map((wf) => wf.metadata.name)).toEqual([started.metadata.name]);
+        expect(runs.filter((wf) => !known.has(wf.metadata.name)).map((wf) => wf.metadata.name)).toEqual([
+          started.metadata.name,
+        ]);
         await new Promise((resolve) => setTimeout(resolve, 2000));
       }
       hung = await argo.workflow(started.metadata.name);

@@ -30,7 +30,13 @@ export interface Workflow {
     ownerReferences?: { kind: string; name: string }[];
   };
   spec: Record<string, unknown>;
-  status?: { phase?: string; message?: string; startedAt?: string; finishedAt?: string; nodes?: Record<string, WorkflowNode> };
+  status?: {
+    phase?: string;
+    message?: string;
+    startedAt?: string;
+    finishedAt?: string;
+    nodes?: Record<string, WorkflowNode>;
+  };
 }
 
 interface Pod {
@@ -46,7 +52,10 @@ export const isFinished = (wf: Workflow) => FINISHED.has(wf.status?.phase ?? "")
 
 /** Argo, through its CLI and the Kubernetes API only. */
 export class Argo {
-  constructor(readonly env: E2eEnv, readonly kube: Kube) {}
+  constructor(
+    readonly env: E2eEnv,
+    readonly kube: Kube,
+  ) {}
 
   cli(...args: string[]): string {
     return cli(this.env, this.env.argo, [...args, "--namespace", NS]);
@@ -54,8 +63,14 @@ export class Argo {
 
   /** Every run of a unit, oldest first. */
   async runs(unit: string): Promise<Workflow[]> {
-    const list = await this.kube.get<{ items: Workflow[] }>(`${WORKFLOWS}?labelSelector=${encodeURIComponent(`reseed.dev/unit=${unit}`)}`);
-    return list.items.sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
+    const list = await this.kube.get<{ items: Workflow[] }>(
+      `${WORKFLOWS}?labelSelector=${encodeURIComponent(`reseed.dev/unit=${unit}`)}`,
+    );
+    return list.items.sort(
+      (a, b) =>
+        a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) ||
+        a.metadata.name.localeCompare(b.metadata.name),
+    );
   }
 
   async workflow(name: string): Promise<Workflow> {
@@ -64,7 +79,9 @@ export class Argo {
 
   /** The first run of the unit whose name is not in `known`. */
   async nextRun(unit: string, known: Set<string>, timeoutMs: number): Promise<Workflow> {
-    return waitFor(`a new run of ${unit}`, timeoutMs, async () => (await this.runs(unit)).find((wf) => !known.has(wf.metadata.name)));
+    return waitFor(`a new run of ${unit}`, timeoutMs, async () =>
+      (await this.runs(unit)).find((wf) => !known.has(wf.metadata.name)),
+    );
   }
 
   async finished(name: string, timeoutMs: number): Promise<Workflow> {
@@ -96,7 +113,8 @@ export class Argo {
   /** Pods of the workflow that still exist, by the step (node display name) they ran. */
   async pods(wf: Workflow): Promise<Map<string, Pod>> {
     const list = await this.kube.get<{ items: Pod[] }>(
-      `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(`workflows.argoproj.io/workflow=${wf.metadata.name}`)}`);
+      `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(`workflows.argoproj.io/workflow=${wf.metadata.name}`)}`,
+    );
     const byStep = new Map<string, Pod>();
     for (const pod of list.items) {
       const nodeName = pod.metadata.annotations?.["workflows.argoproj.io/node-name"] ?? "";
@@ -123,7 +141,11 @@ export class Argo {
   }
 }
 
-export function param(node: WorkflowNode | undefined, direction: "inputs" | "outputs", name: string): string | undefined {
+export function param(
+  node: WorkflowNode | undefined,
+  direction: "inputs" | "outputs",
+  name: string,
+): string | undefined {
   return node?.[direction]?.parameters?.find((p) => p.name === name)?.value;
 }
 

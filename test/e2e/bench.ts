@@ -25,15 +25,23 @@ for (let i = 0; i < RUNS; i++) {
   const wf = await argo.finished(argo.submitFrom(UNIT), 300_000);
   const verify = argo.steps(wf).verify;
   if (wf.status?.phase !== "Succeeded" || param(argo.steps(wf)["ensure-state"], "outputs", "action") !== "unchanged") {
-    throw new Error(`run ${wf.metadata.name} was ${wf.status?.phase} (${wf.status?.message ?? "no message"}), not an unchanged success`);
+    throw new Error(
+      `run ${wf.metadata.name} was ${wf.status?.phase} (${wf.status?.message ?? "no message"}), not an unchanged success`,
+    );
   }
   seconds.push((time(verify?.finishedAt) - time(wf.metadata.creationTimestamp)) / 1000);
   const created = await audit.requestsSince(mark, { namespace: NS });
-  pods.push(created.filter((r) => r.verb === "create" && r.resource === "pods" && r.code === 201 && r.name.startsWith(wf.metadata.name)).length);
+  pods.push(
+    created.filter(
+      (r) => r.verb === "create" && r.resource === "pods" && r.code === 201 && r.name.startsWith(wf.metadata.name),
+    ).length,
+  );
 }
 
 const sorted = [...seconds].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)]!;
 console.log(`| unit | runs | creation → verify finished, median (min–max) | pods per run |`);
 console.log(`|---|---|---|---|`);
-console.log(`| ${UNIT} (unchanged) | ${RUNS} | ${median.toFixed(0)} s (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)} s) | ${[...new Set(pods)].join(", ")} |`);
+console.log(
+  `| ${UNIT} (unchanged) | ${RUNS} | ${median.toFixed(0)} s (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)} s) | ${[...new Set(pods)].join(", ")} |`,
+);

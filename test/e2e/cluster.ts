@@ -20,7 +20,9 @@ export function e2eEnv(): E2eEnv {
   const need = (name: string, what: string, target: string): string => {
     const value = process.env[name];
     if (!value || !existsSync(value)) {
-      throw new Error(`${name} must name ${what} (got ${JSON.stringify(value ?? null)}): run the e2e tests with \`${target}\``);
+      throw new Error(
+        `${name} must name ${what} (got ${JSON.stringify(value ?? null)}): run the e2e tests with \`${target}\``,
+      );
     }
     return value;
   };
@@ -52,7 +54,12 @@ export class Kube implements AdminClient {
     return this.client.request(method, path, body, contentType);
   }
 
-  json<T>(method: string, path: string, body?: unknown, options?: { allowed?: number[]; contentType?: string }): Promise<T> {
+  json<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { allowed?: number[]; contentType?: string },
+  ): Promise<T> {
     return this.client.json<T>(method, path, body, options);
   }
 
@@ -87,7 +94,12 @@ export function cli(env: E2eEnv, bin: string, args: string[], input?: string): s
 }
 
 /** Polls until `check` returns a value (not undefined), or fails naming what it waited for. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 1000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  intervalMs = 1000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

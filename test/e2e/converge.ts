@@ -11,7 +11,8 @@ export async function emptyNamespace(kube: Kube, ns: string): Promise<void> {
   if ((await kube.request("GET", `/api/v1/namespaces/${ns}`)).status !== 404) {
     await kube.json("DELETE", `/api/v1/namespaces/${ns}`, undefined, { allowed: [404] });
     await waitFor(`namespace ${ns} left by an earlier run to be deleted`, 120_000, async () =>
-      (await kube.request("GET", `/api/v1/namespaces/${ns}`)).status === 404 ? true : undefined);
+      (await kube.request("GET", `/api/v1/namespaces/${ns}`)).status === 404 ? true : undefined,
+    );
   }
   await kube.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   await kube.json("POST", `/apis/apps/v1/namespaces/${ns}/deployments`, {
@@ -21,17 +22,24 @@ export async function emptyNamespace(kube: Kube, ns: string): Promise<void> {
     spec: {
       replicas: 0,
       selector: { matchLabels: { app: "e2e-operand" } },
-      template: { metadata: { labels: { app: "e2e-operand" } }, spec: { containers: [{ name: "main", image: "registry.k8s.io/pause:3.10" }] } },
+      template: {
+        metadata: { labels: { app: "e2e-operand" } },
+        spec: { containers: [{ name: "main", image: "registry.k8s.io/pause:3.10" }] },
+      },
     },
   });
   await waitFor(`Deployment ${ns}/e2e-operand to be Available`, 60_000, async () => {
-    const d = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/apis/apps/v1/namespaces/${ns}/deployments/e2e-operand`);
+    const d = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+      `/apis/apps/v1/namespaces/${ns}/deployments/e2e-operand`,
+    );
     return d.status?.conditions?.some((c) => c.type === "Available" && c.status === "True") ? true : undefined;
   });
 }
 
 export async function workflows(kube: Kube, ns: string, selector: string): Promise<Workflow[]> {
-  const list = await kube.get<{ items: Workflow[] }>(`/apis/argoproj.io/v1alpha1/namespaces/${ns}/workflows?labelSelector=${encodeURIComponent(selector)}`);
+  const list = await kube.get<{ items: Workflow[] }>(
+    `/apis/argoproj.io/v1alpha1/namespaces/${ns}/workflows?labelSelector=${encodeURIComponent(selector)}`,
+  );
   return list.items;
 }
 
@@ -44,7 +52,13 @@ const verifyNode = (wf: Workflow): WorkflowNode | undefined =>
  * second Argo's timestamps round to; longer, to report how late a slow convergence was).
  * Returns, per unit, the seconds from `since` to that verify's finish, or what it saw instead.
  */
-export async function convergence(kube: Kube, ns: string, units: string[], since: number, patienceS = NORTH_STAR_S + 5): Promise<Map<string, number | string>> {
+export async function convergence(
+  kube: Kube,
+  ns: string,
+  units: string[],
+  since: number,
+  patienceS = NORTH_STAR_S + 5,
+): Promise<Map<string, number | string>> {
   const seen = new Map<string, number | string>();
   const deadline = since + patienceS * 1000;
   for (;;) {
@@ -52,12 +66,18 @@ export async function convergence(kube: Kube, ns: string, units: string[], since
       if (typeof seen.get(unit) === "number") continue;
       const runs = await workflows(kube, ns, `workflows.argoproj.io/cron-workflow=${unit}`);
       // Argo's timestamps are whole seconds: a verify in the second of `since` counts as after it.
-      const verified = runs.map(verifyNode).filter((n) => n?.phase === "Succeeded").map((n) => time(n!.finishedAt))
+      const verified = runs
+        .map(verifyNode)
+        .filter((n) => n?.phase === "Succeeded")
+        .map((n) => time(n!.finishedAt))
         .filter((t) => t >= Math.floor(since / 1000) * 1000);
       if (verified.length > 0) {
         seen.set(unit, (Math.min(...verified) - since) / 1000);
       } else {
-        const phases = runs.map((wf) => `${wf.metadata.name} ${wf.status?.phase ?? "new"}${wf.status?.message ? ` (${wf.status.message})` : ""}`);
+        const phases = runs.map(
+          (wf) =>
+            `${wf.metadata.name} ${wf.status?.phase ?? "new"}${wf.status?.message ? ` (${wf.status.message})` : ""}`,
+        );
         seen.set(unit, runs.length === 0 ? "no run started" : `no verified run: ${phases.join(", ")}`);
       }
     }

@@ -40,7 +40,13 @@ let originalConfig: Record<string, string> = {};
 
 /** The node's address on the pod bridge: where pods reach this machine (the API server's host in the kubeconfig). */
 function nodeIp(): string {
-  const server = cli(env, "kubectl", ["config", "view", "--minify", "--output", "jsonpath={.clusters[0].cluster.server}"]);
+  const server = cli(env, "kubectl", [
+    "config",
+    "view",
+    "--minify",
+    "--output",
+    "jsonpath={.clusters[0].cluster.server}",
+  ]);
   return new URL(server).hostname;
 }
 
@@ -59,7 +65,12 @@ async function relay(host: string, to: number): Promise<{ port: number; server: 
 
 async function secret(ns: string, name: string, data: Record<string, string>): Promise<void> {
   await kube.json("DELETE", `/api/v1/namespaces/${ns}/secrets/${name}`, undefined, { allowed: [404] });
-  await kube.json("POST", `/api/v1/namespaces/${ns}/secrets`, { apiVersion: "v1", kind: "Secret", metadata: { name }, stringData: data });
+  await kube.json("POST", `/api/v1/namespaces/${ns}/secrets`, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name },
+    stringData: data,
+  });
 }
 
 async function restartController(): Promise<void> {
@@ -70,7 +81,10 @@ async function restartController(): Promise<void> {
 async function api<T>(p: string): Promise<{ status: number; body: T | string }> {
   const res = await fetch(`${argoServer}${p}`);
   const text = await res.text();
-  return { status: res.status, body: res.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as T) : text };
+  return {
+    status: res.status,
+    body: res.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as T) : text,
+  };
 }
 
 beforeAll(async () => {
@@ -85,22 +99,40 @@ beforeAll(async () => {
   const secretKey = randomBytes(16).toString("hex");
   const [s3Port] = await freePorts(1);
   mkdirSync(path.join(dir, "s3", BUCKET), { recursive: true });
-  const gw = new ServerProcess("versitygw", versitygw, ["--access", access, "--secret", secretKey, "--port", `${ip}:${s3Port}`, "posix", path.join(dir, "s3")], path.join(dir, "versitygw.log"));
+  const gw = new ServerProcess(
+    "versitygw",
+    versitygw,
+    ["--access", access, "--secret", secretKey, "--port", `${ip}:${s3Port}`, "posix", path.join(dir, "s3")],
+    path.join(dir, "versitygw.log"),
+  );
   stops.push(() => gw.stop());
 
   // The workflow archive: the harness PostgreSQL, relayed onto the pod bridge.
   const postgres = await startPostgres();
   stops.push(() => postgres.stop());
-  const admin = new pg.Client({ host: postgres.info.host, port: postgres.info.port, user: postgres.info.superuser, password: postgres.info.superPassword, database: "postgres" });
+  const admin = new pg.Client({
+    host: postgres.info.host,
+    port: postgres.info.port,
+    user: postgres.info.superuser,
+    password: postgres.info.superPassword,
+    database: "postgres",
+  });
   await admin.connect();
   await admin.query("CREATE DATABASE argo");
   await admin.end();
   const pgRelay = await relay(ip, postgres.info.port);
   stops.push(() => new Promise<void>((resolve) => pgRelay.server.close(() => resolve())));
-  db = { host: postgres.info.host, port: postgres.info.port, user: postgres.info.superuser, password: postgres.info.superPassword };
+  db = {
+    host: postgres.info.host,
+    port: postgres.info.port,
+    user: postgres.info.superuser,
+    password: postgres.info.superPassword,
+  };
 
   await kube.json("DELETE", `/api/v1/namespaces/${NS}`, undefined, { allowed: [404] });
-  await waitFor(`namespace ${NS} to be gone`, 120_000, async () => ((await kube.request("GET", `/api/v1/namespaces/${NS}`)).status === 404 ? true : undefined));
+  await waitFor(`namespace ${NS} to be gone`, 120_000, async () =>
+    (await kube.request("GET", `/api/v1/namespaces/${NS}`)).status === 404 ? true : undefined,
+  );
   await kube.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
   await secret(NS, "argo-artifacts", { accessKey: access, secretKey });
   await secret("argo", "argo-postgres", { username: postgres.info.superuser, password: postgres.info.superPassword });
@@ -110,42 +142,59 @@ beforeAll(async () => {
   const cm = await kube.get<{ data?: Record<string, string> }>(CONTROLLER_CM);
   originalConfig = cm.data ?? {};
   stops.push(async () => {
-    await kube.json("PATCH", CONTROLLER_CM, [{ op: "replace", path: "/data", value: originalConfig }], { contentType: "application/json-patch+json" });
+    await kube.json("PATCH", CONTROLLER_CM, [{ op: "replace", path: "/data", value: originalConfig }], {
+      contentType: "application/json-patch+json",
+    });
     await restartController();
   });
-  await kube.json("PATCH", CONTROLLER_CM, { data: {
-    artifactRepository: [
-      "s3:",
-      `  bucket: ${BUCKET}`,
-      `  endpoint: ${ip}:${s3Port}`,
-      "  insecure: true",
-      "  accessKeySecret: { name: argo-artifacts, key: accessKey }",
-      "  secretKeySecret: { name: argo-artifacts, key: secretKey }",
-    ].join("\n"),
-    persistence: [
-      "archive: true",
-      "postgresql:",
-      `  host: ${ip}`,
-      `  port: ${pgRelay.port}`,
-      "  database: argo",
-      "  tableName: argo_workflows",
-      "  userNameSecret: { name: argo-postgres, key: username }",
-      "  passwordSecret: { name: argo-postgres, key: password }",
-    ].join("\n"),
-  } }, { contentType: "application/merge-patch+json" });
+  await kube.json(
+    "PATCH",
+    CONTROLLER_CM,
+    {
+      data: {
+        artifactRepository: [
+          "s3:",
+          `  bucket: ${BUCKET}`,
+          `  endpoint: ${ip}:${s3Port}`,
+          "  insecure: true",
+          "  accessKeySecret: { name: argo-artifacts, key: accessKey }",
+          "  secretKeySecret: { name: argo-artifacts, key: secretKey }",
+        ].join("\n"),
+        persistence: [
+          "archive: true",
+          "postgresql:",
+          `  host: ${ip}`,
+          `  port: ${pgRelay.port}`,
+          "  database: argo",
+          "  tableName: argo_workflows",
+          "  userNameSecret: { name: argo-postgres, key: username }",
+          "  passwordSecret: { name: argo-postgres, key: password }",
+        ].join("\n"),
+      },
+    },
+    { contentType: "application/merge-patch+json" },
+  );
   await restartController();
 
   // The Argo Server, API only, as the UI would reach it (no auth: a local test server).
   const [port] = await freePorts(1);
-  const server = new ServerProcess("argo-server", env.argo, ["server", "--namespace", "argo", "--auth-mode", "server", "--secure=false", "--port", String(port)],
-    path.join(dir, "argo-server.log"), { env: { ...process.env, KUBECONFIG: env.kubeconfig } });
+  const server = new ServerProcess(
+    "argo-server",
+    env.argo,
+    ["server", "--namespace", "argo", "--auth-mode", "server", "--secure=false", "--port", String(port)],
+    path.join(dir, "argo-server.log"),
+    { env: { ...process.env, KUBECONFIG: env.kubeconfig } },
+  );
   stops.push(() => server.stop());
   const watchdog = startWatchdog([gw.pid, server.pid].filter((p): p is number => p !== undefined));
   stops.push(() => watchdog.disarm());
   argoServer = `http://127.0.0.1:${port}`;
   await waitFor("the Argo Server to answer", 60_000, async () => {
     for (const p of [gw, server]) if (p.exitReason) throw new Error(`${p.name} ${p.exitReason}:\n${await p.logTail()}`);
-    return fetch(`${argoServer}/api/v1/version`).then((r) => (r.ok ? true : undefined), () => undefined);
+    return fetch(`${argoServer}/api/v1/version`).then(
+      (r) => (r.ok ? true : undefined),
+      () => undefined,
+    );
   });
 }, 400_000);
 
@@ -161,7 +210,15 @@ describe("evidence that outlives the pod: archiveLogs to S3 (versitygw), the wor
     const r = template([examples.local, path.join(root, "test/e2e/values.yaml"), overlay], "--namespace", NS);
     if (!r.ok) throw new Error(`helm template failed:\n${r.err}`);
     applyRendered(env, NS, r.out);
-    const name = cli(env, env.argo, ["submit", "--from", `cronwf/${UNIT}`, "--output", "name", "--namespace", NS]).trim();
+    const name = cli(env, env.argo, [
+      "submit",
+      "--from",
+      `cronwf/${UNIT}`,
+      "--output",
+      "name",
+      "--namespace",
+      NS,
+    ]).trim();
     const done = await waitFor(`workflow ${name} to finish`, RUN, async () => {
       const res = await kube.request("GET", `/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows/${name}`);
       const wf = res.status === 200 ? (JSON.parse(res.body) as Workflow) : undefined;
@@ -172,7 +229,9 @@ describe("evidence that outlives the pod: archiveLogs to S3 (versitygw), the wor
 
     await waitFor(`workflow ${name} to be deleted by its TTL, and its pods with it`, 120_000, async () => {
       const wf = await kube.request("GET", `/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows/${name}`);
-      const pods = await kube.get<{ items: unknown[] }>(`/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(`workflows.argoproj.io/workflow=${name}`)}`);
+      const pods = await kube.get<{ items: unknown[] }>(
+        `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(`workflows.argoproj.io/workflow=${name}`)}`,
+      );
       return wf.status === 404 && pods.items.length === 0 ? true : undefined;
     });
 
@@ -182,7 +241,8 @@ describe("evidence that outlives the pod: archiveLogs to S3 (versitygw), the wor
     });
     const steps = Object.values(archived.status?.nodes ?? {}).filter((n) => n.type === "Pod");
     expect(steps.map((n) => [n.displayName, n.phase]).sort()).toEqual(STEPS.map((s) => [s, "Succeeded"]).sort());
-    for (const n of steps) expect(n.outputs?.parameters?.find((p) => p.name === "summary")?.value, n.displayName).toBeTruthy();
+    for (const n of steps)
+      expect(n.outputs?.parameters?.find((p) => p.name === "summary")?.value, n.displayName).toBeTruthy();
 
     const evidence: Evidence[] = [{ where: "archived workflow (Argo Server)", text: JSON.stringify(archived) }];
     for (const n of steps) {
@@ -200,10 +260,19 @@ describe("evidence that outlives the pod: archiveLogs to S3 (versitygw), the wor
     } finally {
       await client.end();
     }
-    const generated = await kube.get<{ data: Record<string, string> }>(`/api/v1/namespaces/${NS}/secrets/e2e-canary-generated`);
-    const secrets = { canary: CANARY, ...Object.fromEntries(Object.entries(generated.data).map(([k, v]) => [`generated ${k}`, Buffer.from(v, "base64").toString("utf8")])) };
+    const generated = await kube.get<{ data: Record<string, string> }>(
+      `/api/v1/namespaces/${NS}/secrets/e2e-canary-generated`,
+    );
+    const secrets = {
+      canary: CANARY,
+      ...Object.fromEntries(
+        Object.entries(generated.data).map(([k, v]) => [`generated ${k}`, Buffer.from(v, "base64").toString("utf8")]),
+      ),
+    };
     const leaks = findLeaks(secrets, evidence);
     expect(leaks.map(describeLeak)).toEqual([]);
-    console.log(`evidence archive: workflow ${name} (uid ${uid}) deleted by TTL; the Argo Server served ${steps.length} node statuses and ${evidence.length - 2} archived step logs; leak scan of ${evidence.length} pieces: clean`);
+    console.log(
+      `evidence archive: workflow ${name} (uid ${uid}) deleted by TTL; the Argo Server served ${steps.length} node statuses and ${evidence.length - 2} archived step logs; leak scan of ${evidence.length} pieces: clean`,
+    );
   });
 });

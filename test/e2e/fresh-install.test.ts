@@ -57,10 +57,17 @@ async function checkFreshInstall(how: string, ns: string, install: (rendered: st
 
   const installedAt = Date.now();
   install(text);
-  const result = await convergence(kube, ns, crons.map((o) => o.metadata.name), installedAt);
+  const result = await convergence(
+    kube,
+    ns,
+    crons.map((o) => o.metadata.name),
+    installedAt,
+  );
 
   const { line, slowest } = figures(result);
-  const headline = Number.isFinite(slowest) ? `every P1/P3 unit verified ${slowest.toFixed(0)} s after the install` : `not every P1/P3 unit verified ${NORTH_STAR_S + 5} s after the install`;
+  const headline = Number.isFinite(slowest)
+    ? `every P1/P3 unit verified ${slowest.toFixed(0)} s after the install`
+    : `not every P1/P3 unit verified ${NORTH_STAR_S + 5} s after the install`;
   console.log(`fresh install, ${how}: ${headline} (north star: ${NORTH_STAR_S} s) — ${line}`);
   for (const [unit, v] of result) {
     expect(typeof v === "number" ? v : Number.NaN, `${unit}: ${v}`).toBeLessThanOrEqual(NORTH_STAR_S);
@@ -73,18 +80,32 @@ async function checkFreshInstall(how: string, ns: string, install: (rendered: st
     return wf && isFinished(wf) ? wf : undefined;
   });
   expect(hook.status?.phase, hook.status?.message).toBe("Succeeded");
-  expect(Object.values(hook.status?.nodes ?? {}).filter((n) => n.type === "Pod").map((n) => n.displayName).sort()).toEqual([...STEPS].sort());
+  expect(
+    Object.values(hook.status?.nodes ?? {})
+      .filter((n) => n.type === "Pod")
+      .map((n) => n.displayName)
+      .sort(),
+  ).toEqual([...STEPS].sort());
 }
 
 describe("a fresh install converges on its first tick (north star: every P1/P3/P4 unit verified within one interval + 60 s)", () => {
   it("applied in the order the chart renders it — objects, then PostSync hooks — as Argo CD syncs it and `kubectl apply -f` applies it", async () => {
-    await freshInstall("rendered order", "reseed-fresh-apply", (rendered) => applyRendered(env, "reseed-fresh-apply", rendered));
+    await freshInstall("rendered order", "reseed-fresh-apply", (rendered) =>
+      applyRendered(env, "reseed-fresh-apply", rendered),
+    );
   });
 
   it("with a plain `helm install`", async () => {
     const ns = "reseed-fresh-helm";
     await freshInstall("helm install", ns, () => {
-      cli(env, env.helm, ["install", "reseed", path.join(root, "charts/reseed"), "--namespace", ns, ...VALUES.flatMap((f) => ["--values", f])]);
+      cli(env, env.helm, [
+        "install",
+        "reseed",
+        path.join(root, "charts/reseed"),
+        "--namespace",
+        ns,
+        ...VALUES.flatMap((f) => ["--values", f]),
+      ]);
     });
   });
 });

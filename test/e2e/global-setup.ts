@@ -22,7 +22,12 @@ export function applyRendered(env: E2eEnv, namespace: string, rendered: string):
   const isHook = (o: (typeof objects)[number]) => o.metadata.annotations?.["argocd.argoproj.io/hook"] !== undefined;
   for (const items of [objects.filter((o) => !isHook(o)), objects.filter(isHook)]) {
     if (items.length === 0) continue;
-    cli(env, "kubectl", ["apply", "--server-side", "--namespace", namespace, "--filename", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    cli(
+      env,
+      "kubectl",
+      ["apply", "--server-side", "--namespace", namespace, "--filename", "-"],
+      JSON.stringify({ apiVersion: "v1", kind: "List", items }),
+    );
   }
 }
 
@@ -40,9 +45,16 @@ export default async function setup(): Promise<void> {
   const kube = new Kube(env.kubeconfig);
   await waitFor("the Argo workflow-controller Deployment in namespace argo to be available", 180_000, async () => {
     const res = await kube.request("GET", "/apis/apps/v1/namespaces/argo/deployments/workflow-controller");
-    const available = res.status === 200 && ((JSON.parse(res.body) as { status?: { availableReplicas?: number } }).status?.availableReplicas ?? 0) > 0;
+    const available =
+      res.status === 200 &&
+      ((JSON.parse(res.body) as { status?: { availableReplicas?: number } }).status?.availableReplicas ?? 0) > 0;
     return available ? true : undefined;
   });
-  await kube.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } }, { allowed: [409] });
+  await kube.json(
+    "POST",
+    "/api/v1/namespaces",
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
+    { allowed: [409] },
+  );
   applyChart(env);
 }

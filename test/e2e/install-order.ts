@@ -29,7 +29,9 @@ function objects(ns: string): { crons: Obj[]; refCrons: Obj[]; tmpl: Obj; all: O
   if (!r.ok) throw new Error(`helm template failed:\n${r.err}`);
   const all = parseObjects(r.out);
   type CronSpec = { workflowSpec: Record<string, unknown>; suspend?: boolean };
-  const crons = all.filter((o) => o.kind === "CronWorkflow").map((o) => ({ ...o, spec: { ...(o.spec as CronSpec), suspend: true } }));
+  const crons = all
+    .filter((o) => o.kind === "CronWorkflow")
+    .map((o) => ({ ...o, spec: { ...(o.spec as CronSpec), suspend: true } }));
   // The same CronWorkflows as the chart rendered them before: a workflowTemplateRef instead of the inline templates.
   const refCrons = crons.map((o) => {
     const spec = o.spec;
@@ -46,18 +48,32 @@ async function runSizes(): Promise<{ inline: number; ref: number }> {
   try {
     const { all } = objects(ns);
     const hook = all.find((o) => o.kind === "Workflow")!;
-    apply(ns, all.filter((o) => o !== hook));
+    apply(
+      ns,
+      all.filter((o) => o !== hook),
+    );
     const spec = hook.spec as Record<string, unknown>;
-    const refSpec = { workflowTemplateRef: { name: "reseed-unit" }, ...Object.fromEntries(Object.entries(spec).filter(([k]) => !INLINE.includes(k))) };
+    const refSpec = {
+      workflowTemplateRef: { name: "reseed-unit" },
+      ...Object.fromEntries(Object.entries(spec).filter(([k]) => !INLINE.includes(k))),
+    };
     const sizes = { inline: 0, ref: 0 };
-    for (const [form, body] of [["inline", spec], ["ref", refSpec]] as const) {
+    for (const [form, body] of [
+      ["inline", spec],
+      ["ref", refSpec],
+    ] as const) {
       const name = `${hook.metadata.name}-${form}`;
       apply(ns, [{ ...hook, metadata: { ...hook.metadata, name, annotations: {} }, spec: body }]);
-      const done = await waitFor(`workflow ${name} to finish`, 300_000, async () => {
-        const text = await kube.text(`/apis/argoproj.io/v1alpha1/namespaces/${ns}/workflows/${name}`);
-        const phase = text ? (JSON.parse(text) as { status?: { phase?: string } }).status?.phase : undefined;
-        return phase && ["Succeeded", "Failed", "Error"].includes(phase) ? { text: text!, phase } : undefined;
-      }, 2000);
+      const done = await waitFor(
+        `workflow ${name} to finish`,
+        300_000,
+        async () => {
+          const text = await kube.text(`/apis/argoproj.io/v1alpha1/namespaces/${ns}/workflows/${name}`);
+          const phase = text ? (JSON.parse(text) as { status?: { phase?: string } }).status?.phase : undefined;
+          return phase && ["Succeeded", "Failed", "Error"].includes(phase) ? { text: text!, phase } : undefined;
+        },
+        2000,
+      );
       if (done.phase !== "Succeeded") throw new Error(`workflow ${name} ${done.phase}`);
       sizes[form] = done.text.length;
     }
@@ -68,11 +84,17 @@ async function runSizes(): Promise<{ inline: number; ref: number }> {
 }
 
 const apply = (ns: string, items: Obj[]) =>
-  cli(env, "kubectl", ["apply", "--server-side", "--namespace", ns, "--filename", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+  cli(
+    env,
+    "kubectl",
+    ["apply", "--server-side", "--namespace", ns, "--filename", "-"],
+    JSON.stringify({ apiVersion: "v1", kind: "List", items }),
+  );
 
 async function controllerLog(sinceSeconds: number): Promise<string> {
   const pods = await kube.get<{ items: { metadata: { name: string } }[] }>(
-    `/api/v1/namespaces/argo/pods?labelSelector=${encodeURIComponent("app=workflow-controller")}`);
+    `/api/v1/namespaces/argo/pods?labelSelector=${encodeURIComponent("app=workflow-controller")}`,
+  );
   const pod = pods.items[0]?.metadata.name;
   if (!pod) throw new Error("no workflow-controller pod in namespace argo");
   return (await kube.text(`/api/v1/namespaces/argo/pods/${pod}/log?sinceSeconds=${sinceSeconds}`)) ?? "";
@@ -80,19 +102,25 @@ async function controllerLog(sinceSeconds: number): Promise<string> {
 
 /** Per CronWorkflow, what the controller last said of it: "added" or "invalid". */
 async function verdicts(ns: string, names: string[], since: number, want?: "added"): Promise<Map<string, string>> {
-  return waitFor(`the cron controller to take every CronWorkflow in ${ns}`, 60_000, async () => {
-    const lines = (await controllerLog(Math.ceil((Date.now() - since) / 1000) + 2)).split("\n");
-    const out = new Map<string, string>();
-    for (const name of names) {
-      const key = `${ns}/${name}`;
-      for (const line of lines) {
-        if (line.includes(`CronWorkflow ${key} added`)) out.set(name, "added");
-        else if (line.includes("invalid cron workflow") && line.includes(`cronWorkflow=${key}`)) out.set(name, "invalid");
+  return waitFor(
+    `the cron controller to take every CronWorkflow in ${ns}`,
+    60_000,
+    async () => {
+      const lines = (await controllerLog(Math.ceil((Date.now() - since) / 1000) + 2)).split("\n");
+      const out = new Map<string, string>();
+      for (const name of names) {
+        const key = `${ns}/${name}`;
+        for (const line of lines) {
+          if (line.includes(`CronWorkflow ${key} added`)) out.set(name, "added");
+          else if (line.includes("invalid cron workflow") && line.includes(`cronWorkflow=${key}`))
+            out.set(name, "invalid");
+        }
       }
-    }
-    const done = names.every((n) => out.has(n) && (want === undefined || out.get(n) === want));
-    return done ? out : undefined;
-  }, 500);
+      const done = names.every((n) => out.has(n) && (want === undefined || out.get(n) === want));
+      return done ? out : undefined;
+    },
+    500,
+  );
 }
 
 async function trial(variant: string, i: number): Promise<{ added: number; total: number; retriggerS?: number }> {
@@ -114,13 +142,21 @@ async function trial(variant: string, i: number): Promise<{ added: number; total
     if (variant === "ref, re-triggered") {
       const patched = Date.now();
       for (const name of names) {
-        await kube.json("PATCH", `/apis/argoproj.io/v1alpha1/namespaces/${ns}/cronworkflows/${name}`,
-          { metadata: { annotations: { "reseed.dev/retrigger": String(patched) } } }, { contentType: "application/merge-patch+json" });
+        await kube.json(
+          "PATCH",
+          `/apis/argoproj.io/v1alpha1/namespaces/${ns}/cronworkflows/${name}`,
+          { metadata: { annotations: { "reseed.dev/retrigger": String(patched) } } },
+          { contentType: "application/merge-patch+json" },
+        );
       }
       result = await verdicts(ns, names, since, "added");
       retriggerS = (Date.now() - patched) / 1000;
     }
-    return { added: [...result.values()].filter((v) => v === "added").length, total: names.length, ...(retriggerS === undefined ? {} : { retriggerS }) };
+    return {
+      added: [...result.values()].filter((v) => v === "added").length,
+      total: names.length,
+      ...(retriggerS === undefined ? {} : { retriggerS }),
+    };
   } finally {
     await kube.json("DELETE", `/api/v1/namespaces/${ns}`, undefined, { allowed: [404] });
   }
@@ -128,12 +164,22 @@ async function trial(variant: string, i: number): Promise<{ added: number; total
 
 const { crons, refCrons } = objects("reseed");
 const size = (objs: Obj[]) => Math.max(...objs.map((o) => JSON.stringify(o).length));
-console.log(`largest CronWorkflow as JSON: ${size(refCrons)} bytes with workflowTemplateRef, ${size(crons)} bytes inline`);
+console.log(
+  `largest CronWorkflow as JSON: ${size(refCrons)} bytes with workflowTemplateRef, ${size(crons)} bytes inline`,
+);
 const run = await runSizes();
-console.log(`a finished run's Workflow object (the hook unit, Succeeded) as JSON: ${run.ref} bytes by reference, ${run.inline} bytes inline`);
+console.log(
+  `a finished run's Workflow object (the hook unit, Succeeded) as JSON: ${run.ref} bytes by reference, ${run.inline} bytes inline`,
+);
 console.log(`| variant | CronWorkflows scheduled at once (of all, over ${TRIALS} trials) | re-trigger to scheduled |`);
 console.log(`|---|---|---|`);
-for (const variant of ["ref, rendered order", "ref, template first", "ref, template 2 s before", "ref, re-triggered", "inline, no template"]) {
+for (const variant of [
+  "ref, rendered order",
+  "ref, template first",
+  "ref, template 2 s before",
+  "ref, re-triggered",
+  "inline, no template",
+]) {
   let added = 0;
   let total = 0;
   const retrigger: number[] = [];
@@ -143,6 +189,11 @@ for (const variant of ["ref, rendered order", "ref, template first", "ref, templ
     total += r.total;
     if (r.retriggerS !== undefined) retrigger.push(r.retriggerS);
   }
-  const first = variant === "ref, re-triggered" ? `${added}/${total} after the patch (before it: as rendered order)` : `${added}/${total}`;
-  console.log(`| ${variant} | ${first} | ${retrigger.length ? `${Math.max(...retrigger).toFixed(1)} s at most` : "—"} |`);
+  const first =
+    variant === "ref, re-triggered"
+      ? `${added}/${total} after the patch (before it: as rendered order)`
+      : `${added}/${total}`;
+  console.log(
+    `| ${variant} | ${first} | ${retrigger.length ? `${Math.max(...retrigger).toFixed(1)} s at most` : "—"} |`,
+  );
 }

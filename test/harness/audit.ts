@@ -43,7 +43,10 @@ interface AuditEvent {
 
 /** Reads the audit log of one API server; works from any process on the machine. */
 export class AuditLog {
-  constructor(private readonly path: string, private readonly admin: AdminClient) {}
+  constructor(
+    private readonly path: string,
+    private readonly admin: AdminClient,
+  ) {}
 
   /**
    * An offset in the log after every request that completed before this call.
@@ -60,8 +63,10 @@ export class AuditLog {
       const { text, end } = await this.readLines(start);
       if (text.includes(id)) return end;
       if (Date.now() > deadline) {
-        throw new Error(`the audit log ${this.path} did not record a request within ${BARRIER_TIMEOUT_MS} ms: ` +
-          "is the API server running with --audit-log-path and an audit policy?");
+        throw new Error(
+          `the audit log ${this.path} did not record a request within ${BARRIER_TIMEOUT_MS} ms: ` +
+            "is the API server running with --audit-log-path and an audit policy?",
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -71,18 +76,24 @@ export class AuditLog {
   async requestsSince(mark: number, filter: AuditFilter = {}): Promise<AuditRequest[]> {
     const end = await this.mark();
     const { text } = await this.readLines(mark, end);
-    return text.split("\n").filter((line) => line !== "")
+    return text
+      .split("\n")
+      .filter((line) => line !== "")
       .map((line) => JSON.parse(line) as AuditEvent)
       .filter((event) => event.stage === "ResponseComplete" && !event.requestURI?.includes(BARRIER_PARAM))
       .map(toRequest)
-      .filter((request) => (filter.user === undefined || request.user === filter.user) &&
-        (filter.namespace === undefined || request.namespace === filter.namespace));
+      .filter(
+        (request) =>
+          (filter.user === undefined || request.user === filter.user) &&
+          (filter.namespace === undefined || request.namespace === filter.namespace),
+      );
   }
 
   /** The create/update/patch/delete/deletecollection requests, dry runs left out, that completed after `mark`. */
   async writesSince(mark: number, filter: AuditFilter = {}): Promise<AuditWrite[]> {
     const requests = await this.requestsSince(mark, filter);
-    return requests.filter((request) => WRITE_VERBS.has(request.verb) && !request.dryRun)
+    return requests
+      .filter((request) => WRITE_VERBS.has(request.verb) && !request.dryRun)
       .map(({ uri: _uri, dryRun: _dryRun, ...write }) => write);
   }
 
@@ -108,7 +119,7 @@ function toRequest(event: AuditEvent): AuditRequest {
     verb: event.verb ?? "",
     user: event.impersonatedUser?.username ?? event.user?.username ?? "",
     namespace: ref.namespace ?? "",
-    resource: ref.subresource ? `${ref.resource}/${ref.subresource}` : ref.resource ?? "",
+    resource: ref.subresource ? `${ref.resource}/${ref.subresource}` : (ref.resource ?? ""),
     name: ref.name ?? "",
     code: event.responseStatus?.code ?? 0,
     uri,

@@ -28,12 +28,29 @@ describe("OpenBao (real, dev server)", () => {
     await admin.policy("harness-read", 'path "secret/data/harness/*" { capabilities = ["read"] }');
     await admin.kubernetesRole("harness", { namespace: "harness", name: "reader" }, ["harness-read"]);
     await admin.kvPut("secret", "harness/for-reader", { a: "one" });
-    const jwt = await readFile(await projectedToken(kube, "harness", "reader", { file: join(dir, "reader.token") }), "utf8");
+    const jwt = await readFile(
+      await projectedToken(kube, "harness", "reader", { file: join(dir, "reader.token") }),
+      "utf8",
+    );
     const client = httpsClient(bao.address, bao.caFile);
-    const login = await client.json<{ auth: { client_token: string } }>("POST", "/v1/auth/kubernetes/login", { body: { role: "harness", jwt } });
-    const read = await client.json<{ data: { data: Record<string, string> } }>("GET", "/v1/secret/data/harness/for-reader", { headers: { "x-vault-token": login.auth.client_token } });
+    const login = await client.json<{ auth: { client_token: string } }>("POST", "/v1/auth/kubernetes/login", {
+      body: { role: "harness", jwt },
+    });
+    const read = await client.json<{ data: { data: Record<string, string> } }>(
+      "GET",
+      "/v1/secret/data/harness/for-reader",
+      { headers: { "x-vault-token": login.auth.client_token } },
+    );
     expect(read.data.data).toEqual({ a: "one" });
-    const other = await client.request("POST", "/v1/auth/kubernetes/login", { body: { role: "harness", jwt: await readFile(await projectedToken(kube, "harness", "intruder", { file: join(dir, "intruder.token") }), "utf8") } });
+    const other = await client.request("POST", "/v1/auth/kubernetes/login", {
+      body: {
+        role: "harness",
+        jwt: await readFile(
+          await projectedToken(kube, "harness", "intruder", { file: join(dir, "intruder.token") }),
+          "utf8",
+        ),
+      },
+    });
     expect(other.status).toBe(403);
   });
 
@@ -60,18 +77,31 @@ describe("fake Entra + fake Key Vault", () => {
       client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
       client_assertion: assertion,
     });
-    const token = JSON.parse((await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, { form: form(env.AZURE_CLIENT_ID!) })).body) as { access_token: string };
+    const token = JSON.parse(
+      (await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, { form: form(env.AZURE_CLIENT_ID!) }))
+        .body,
+    ) as { access_token: string };
     const kv = httpsClient(vault.url, azure.caFile);
     const challenge = await kv.request("GET", "/secrets/x?api-version=7.6");
     expect(challenge.status).toBe(401);
     expect(challenge.headers["www-authenticate"]).toContain(`resource="https://${KEY_VAULT_DOMAIN}"`);
     const auth = { authorization: `Bearer ${token.access_token}` };
-    expect((await kv.request("PUT", "/secrets/x?api-version=7.6", { headers: auth, body: { value: "v1" } })).status).toBe(200);
-    expect(JSON.parse((await kv.request("GET", "/secrets/x?api-version=7.6", { headers: auth })).body).value).toBe("v1");
+    expect(
+      (await kv.request("PUT", "/secrets/x?api-version=7.6", { headers: auth, body: { value: "v1" } })).status,
+    ).toBe(200);
+    expect(JSON.parse((await kv.request("GET", "/secrets/x?api-version=7.6", { headers: auth })).body).value).toBe(
+      "v1",
+    );
     expect((await kv.request("GET", "/secrets?api-version=7.6", { headers: auth })).status).toBe(403);
 
-    azure.entra.federate({ clientId: "app-mismatch", issuer: "https://elsewhere", subject: "system:serviceaccount:x:y" });
-    const refused = await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, { form: form("app-mismatch") });
+    azure.entra.federate({
+      clientId: "app-mismatch",
+      issuer: "https://elsewhere",
+      subject: "system:serviceaccount:x:y",
+    });
+    const refused = await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, {
+      form: form("app-mismatch"),
+    });
     expect(refused.status).toBe(400);
     expect(refused.body).toContain("AADSTS70021");
   });
@@ -86,12 +116,25 @@ describe("fake Key Vault: one endpoint, soft delete, API versions", () => {
     const { clientId, clientSecret } = azure.entra.adminCredentials();
     const entra = httpsClient(azure.entra.authorityHost, azure.caFile);
     const token = JSON.parse(
-      (await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, { form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` } })).body,
+      (
+        await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, {
+          form: {
+            grant_type: "client_credentials",
+            client_id: clientId,
+            client_secret: clientSecret,
+            scope: `https://${KEY_VAULT_DOMAIN}/.default`,
+          },
+        })
+      ).body,
     ) as { access_token: string };
     const auth = { authorization: `Bearer ${token.access_token}` };
     const kv = (url: string) => httpsClient(url, azure.caFile, () => auth);
-    expect((await kv(a.url).request("PUT", "/secrets/x?api-version=7.6", { body: { value: "in-a" } })).status).toBe(200);
-    expect((await kv(b.url).request("PUT", "/secrets/x?api-version=7.3", { body: { value: "in-b" } })).status).toBe(200);
+    expect((await kv(a.url).request("PUT", "/secrets/x?api-version=7.6", { body: { value: "in-a" } })).status).toBe(
+      200,
+    );
+    expect((await kv(b.url).request("PUT", "/secrets/x?api-version=7.3", { body: { value: "in-b" } })).status).toBe(
+      200,
+    );
     expect(a.peek("x")?.value).toBe("in-a");
     expect(b.peek("x")?.value).toBe("in-b");
 
@@ -116,7 +159,20 @@ describe("fake Key Vault: one endpoint, soft delete, API versions", () => {
     expect(v.deletedNames()).toEqual(["kept"]);
     const { clientId, clientSecret } = azure.entra.adminCredentials();
     const token = JSON.parse(
-      (await httpsClient(azure.entra.authorityHost, azure.caFile).request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, { form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` } })).body,
+      (
+        await httpsClient(azure.entra.authorityHost, azure.caFile).request(
+          "POST",
+          `/${azure.entra.tenantId}/oauth2/v2.0/token`,
+          {
+            form: {
+              grant_type: "client_credentials",
+              client_id: clientId,
+              client_secret: clientSecret,
+              scope: `https://${KEY_VAULT_DOMAIN}/.default`,
+            },
+          },
+        )
+      ).body,
     ) as { access_token: string };
     const kv = httpsClient(v.url, azure.caFile, () => ({ authorization: `Bearer ${token.access_token}` }));
     const conflict = await kv.request("PUT", "/secrets/kept?api-version=7.6", { body: { value: "new-value" } });

@@ -13,14 +13,33 @@ import { OpenBaoAdmin, type OpenBaoInfo } from "./openbao.js";
 
 const REVIEWER = { namespace: "kube-system", name: "openbao-token-reviewer" };
 
-async function serviceAccountToken(admin: AdminClient, namespace: string, name: string, audiences?: string[]): Promise<string> {
-  await admin.json("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }, { allowed: [409] });
-  await admin.json("POST", `/api/v1/namespaces/${namespace}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name } }, { allowed: [409] });
-  const res = await admin.json<{ status: { token: string } }>("POST", `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
-    apiVersion: "authentication.k8s.io/v1",
-    kind: "TokenRequest",
-    spec: { expirationSeconds: 24 * 3600, ...(audiences ? { audiences } : {}) },
-  });
+async function serviceAccountToken(
+  admin: AdminClient,
+  namespace: string,
+  name: string,
+  audiences?: string[],
+): Promise<string> {
+  await admin.json(
+    "POST",
+    "/api/v1/namespaces",
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
+    { allowed: [409] },
+  );
+  await admin.json(
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts`,
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name } },
+    { allowed: [409] },
+  );
+  const res = await admin.json<{ status: { token: string } }>(
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 24 * 3600, ...(audiences ? { audiences } : {}) },
+    },
+  );
   return res.status.token;
 }
 
@@ -31,19 +50,37 @@ async function serviceAccountToken(admin: AdminClient, namespace: string, name: 
 export async function configureKubernetesAuth(bao: OpenBaoInfo, kube: KubeInfo, namespace?: string): Promise<void> {
   const admin = adminClient(kube);
   const reviewerJwt = await serviceAccountToken(admin, REVIEWER.namespace, REVIEWER.name);
-  await admin.json("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "ClusterRoleBinding",
-    metadata: { name: REVIEWER.name },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
-    subjects: [{ kind: "ServiceAccount", ...REVIEWER }],
-  }, { allowed: [409] });
-  await new OpenBaoAdmin(bao).enableKubernetesAuth({ host: kube.url, caPem: await readFile(kube.caFile, "utf8"), reviewerJwt }, namespace);
+  await admin.json(
+    "POST",
+    "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: REVIEWER.name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
+      subjects: [{ kind: "ServiceAccount", ...REVIEWER }],
+    },
+    { allowed: [409] },
+  );
+  await new OpenBaoAdmin(bao).enableKubernetesAuth(
+    { host: kube.url, caPem: await readFile(kube.caFile, "utf8"), reviewerJwt },
+    namespace,
+  );
 }
 
 /** Writes a ServiceAccount token to a file, as the kubelet projects one into a pod. */
-export async function projectedToken(kube: KubeInfo, namespace: string, serviceAccount: string, opts: { audience?: string; file: string }): Promise<string> {
-  const token = await serviceAccountToken(adminClient(kube), namespace, serviceAccount, opts.audience ? [opts.audience] : undefined);
+export async function projectedToken(
+  kube: KubeInfo,
+  namespace: string,
+  serviceAccount: string,
+  opts: { audience?: string; file: string },
+): Promise<string> {
+  const token = await serviceAccountToken(
+    adminClient(kube),
+    namespace,
+    serviceAccount,
+    opts.audience ? [opts.audience] : undefined,
+  );
   await mkdir(dirname(opts.file), { recursive: true });
   await writeFile(opts.file, token, { mode: 0o600 });
   return opts.file;
@@ -55,11 +92,15 @@ let fake: Promise<FakeKeyVault> | undefined;
 export function fakeKeyVault(kube: KubeInfo): Promise<FakeKeyVault> {
   const admin = adminClient(kube);
   const reviewToken = async (token: string, audience: string) => {
-    const review = await admin.json<{ status: { authenticated?: boolean } }>("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
-      apiVersion: "authentication.k8s.io/v1",
-      kind: "TokenReview",
-      spec: { token, audiences: [audience] },
-    });
+    const review = await admin.json<{ status: { authenticated?: boolean } }>(
+      "POST",
+      "/apis/authentication.k8s.io/v1/tokenreviews",
+      {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenReview",
+        spec: { token, audiences: [audience] },
+      },
+    );
     return review.status.authenticated === true;
   };
   return (fake ??= startFakeKeyVault({ reviewToken }));
@@ -70,9 +111,20 @@ export function fakeKeyVault(kube: KubeInfo): Promise<FakeKeyVault> {
  * federated credential trusts the account, a token file with the exchange audience, and
  * the AZURE_* environment. Returns that environment.
  */
-export async function workloadIdentity(azure: FakeKeyVault, kube: KubeInfo, namespace: string, serviceAccount: string, dir: string): Promise<Record<string, string>> {
-  const tokenFile = await projectedToken(kube, namespace, serviceAccount, { audience: EXCHANGE_AUDIENCE, file: join(dir, `${namespace}.${serviceAccount}.azure-identity-token`) });
-  const claims = JSON.parse(Buffer.from((await readFile(tokenFile, "utf8")).split(".")[1]!, "base64url").toString("utf8")) as { iss: string; sub: string };
+export async function workloadIdentity(
+  azure: FakeKeyVault,
+  kube: KubeInfo,
+  namespace: string,
+  serviceAccount: string,
+  dir: string,
+): Promise<Record<string, string>> {
+  const tokenFile = await projectedToken(kube, namespace, serviceAccount, {
+    audience: EXCHANGE_AUDIENCE,
+    file: join(dir, `${namespace}.${serviceAccount}.azure-identity-token`),
+  });
+  const claims = JSON.parse(
+    Buffer.from((await readFile(tokenFile, "utf8")).split(".")[1]!, "base64url").toString("utf8"),
+  ) as { iss: string; sub: string };
   const clientId = `app-${namespace}-${serviceAccount}`;
   azure.entra.federate({ clientId, issuer: claims.iss, subject: claims.sub });
   return {
@@ -105,14 +157,27 @@ export async function caBundle(files: string[], dir: string): Promise<string> {
 export class KeyVaultAdmin {
   private token: string | undefined;
   /** `apiVersion`: one the vault accepts (a vault added with a short list of versions may not take 7.6). */
-  constructor(private readonly azure: FakeKeyVault, readonly url: string, private readonly apiVersion = "7.6") {}
+  constructor(
+    private readonly azure: FakeKeyVault,
+    readonly url: string,
+    private readonly apiVersion = "7.6",
+  ) {}
 
   private async headers(): Promise<Record<string, string>> {
     if (!this.token) {
       const { clientId, clientSecret } = this.azure.entra.adminCredentials();
-      const res = await httpsClient(this.azure.entra.authorityHost, this.azure.caFile).request("POST", `/${this.azure.entra.tenantId}/oauth2/v2.0/token`, {
-        form: { grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope: `https://${KEY_VAULT_DOMAIN}/.default` },
-      });
+      const res = await httpsClient(this.azure.entra.authorityHost, this.azure.caFile).request(
+        "POST",
+        `/${this.azure.entra.tenantId}/oauth2/v2.0/token`,
+        {
+          form: {
+            grant_type: "client_credentials",
+            client_id: clientId,
+            client_secret: clientSecret,
+            scope: `https://${KEY_VAULT_DOMAIN}/.default`,
+          },
+        },
+      );
       this.token = (JSON.parse(res.body) as { access_token: string }).access_token;
     }
     return { authorization: `Bearer ${this.token}` };
@@ -123,11 +188,16 @@ export class KeyVaultAdmin {
   }
 
   async put(name: string, value: string, tags: Record<string, string> = {}): Promise<void> {
-    await this.client.json("PUT", `/secrets/${name}?api-version=${this.apiVersion}`, { body: { value, tags }, headers: await this.headers() });
+    await this.client.json("PUT", `/secrets/${name}?api-version=${this.apiVersion}`, {
+      body: { value, tags },
+      headers: await this.headers(),
+    });
   }
 
   async get(name: string): Promise<{ value: string; tags: Record<string, string>; id: string } | undefined> {
-    const res = await this.client.request("GET", `/secrets/${name}?api-version=${this.apiVersion}`, { headers: await this.headers() });
+    const res = await this.client.request("GET", `/secrets/${name}?api-version=${this.apiVersion}`, {
+      headers: await this.headers(),
+    });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new Error(`GET ${name} answered ${res.status}: ${res.body}`);
     return JSON.parse(res.body) as { value: string; tags: Record<string, string>; id: string };
@@ -135,12 +205,18 @@ export class KeyVaultAdmin {
 
   /** Soft delete only: the name stays taken until it is purged or recovered. */
   async softDelete(name: string): Promise<void> {
-    await this.client.json("DELETE", `/secrets/${name}?api-version=${this.apiVersion}`, { headers: await this.headers(), allowed: [404] });
+    await this.client.json("DELETE", `/secrets/${name}?api-version=${this.apiVersion}`, {
+      headers: await this.headers(),
+      allowed: [404],
+    });
   }
 
   /** Delete and purge: the secret is gone for good. */
   async destroy(name: string): Promise<void> {
     await this.softDelete(name);
-    await this.client.json("DELETE", `/deletedsecrets/${name}?api-version=${this.apiVersion}`, { headers: await this.headers(), allowed: [404] });
+    await this.client.json("DELETE", `/deletedsecrets/${name}?api-version=${this.apiVersion}`, {
+      headers: await this.headers(),
+      allowed: [404],
+    });
   }
 }

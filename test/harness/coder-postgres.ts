@@ -39,35 +39,66 @@ export async function startCoderPostgres(dir: string): Promise<CoderPostgres> {
   await chmod(dir, 0o755);
   await mkdir(data, { mode: 0o700 });
   if (owner.uid !== undefined && owner.gid !== undefined) await chown(data, owner.uid, owner.gid);
-  await run(bin("initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"], owner);
+  await run(
+    bin("initdb"),
+    ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
+    owner,
+  );
 
   const [port] = (await freePorts(1)) as [number];
   const server = new ServerProcess(
     "postgres",
     bin("postgres"),
     [
-      "-D", data,
-      "-p", String(port),
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "unix_socket_directories=",
+      "-D",
+      data,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
       // Throwaway data: durability would only slow every write.
-      "-c", "fsync=off",
-      "-c", "synchronous_commit=off",
-      "-c", "full_page_writes=off",
+      "-c",
+      "fsync=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "full_page_writes=off",
     ],
     join(dir, "postgres.log"),
     owner,
   );
-  const psql = (sql: string) => run(bin("psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql]);
+  const psql = (sql: string) =>
+    run(bin("psql"), [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-U",
+      "postgres",
+      "-d",
+      "postgres",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-qc",
+      sql,
+    ]);
 
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (server.exitReason) throw new Error(`postgres ${server.exitReason}; last lines of ${server.logFile}:\n${await server.logTail()}`);
-    const ready = await run(bin("pg_isready"), ["-h", "127.0.0.1", "-p", String(port), "-q"]).then(() => true, () => false);
+    if (server.exitReason)
+      throw new Error(`postgres ${server.exitReason}; last lines of ${server.logFile}:\n${await server.logTail()}`);
+    const ready = await run(bin("pg_isready"), ["-h", "127.0.0.1", "-p", String(port), "-q"]).then(
+      () => true,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await server.stop();
-      throw new Error(`postgres on port ${port} was not ready within 30 s; last lines of ${server.logFile}:\n${await server.logTail()}`);
+      throw new Error(
+        `postgres on port ${port} was not ready within 30 s; last lines of ${server.logFile}:\n${await server.logTail()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -87,6 +118,7 @@ export async function startCoderPostgres(dir: string): Promise<CoderPostgres> {
 async function nobody(): Promise<{ uid: number; gid: number }> {
   const line = (await readFile("/etc/passwd", "utf8")).split("\n").find((l) => l.startsWith("nobody:"));
   const [, , uid, gid] = line?.split(":") ?? [];
-  if (!uid || !gid) throw new Error("running as root, and there is no user `nobody` to run PostgreSQL as (it refuses root)");
+  if (!uid || !gid)
+    throw new Error("running as root, and there is no user `nobody` to run PostgreSQL as (it refuses root)");
   return { uid: Number(uid), gid: Number(gid) };
 }

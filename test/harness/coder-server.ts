@@ -116,7 +116,10 @@ async function waitReady(url: string, coder: ServerProcess): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last = "no answer yet";
   for (;;) {
-    if (coder.exitReason) throw new Error(`coder ${coder.exitReason} while starting; last lines of ${coder.logFile}:\n${await coder.logTail()}`);
+    if (coder.exitReason)
+      throw new Error(
+        `coder ${coder.exitReason} while starting; last lines of ${coder.logFile}:\n${await coder.logTail()}`,
+      );
     try {
       const res = await fetch(`${url}/api/v2/buildinfo`, { signal: AbortSignal.timeout(2_000) });
       if (res.status === 200) return;
@@ -125,7 +128,9 @@ async function waitReady(url: string, coder: ServerProcess): Promise<void> {
       last = (err as Error).message;
     }
     if (Date.now() > deadline) {
-      throw new Error(`coder at ${url} was not ready within ${READY_TIMEOUT_MS} ms (last: ${last}); last lines of ${coder.logFile}:\n${await coder.logTail()}`);
+      throw new Error(
+        `coder at ${url} was not ready within ${READY_TIMEOUT_MS} ms (last: ${last}); last lines of ${coder.logFile}:\n${await coder.logTail()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -140,9 +145,16 @@ async function countingProxy(targetPort: number) {
   const writes: string[] = [];
   const server = http.createServer((req, res) => {
     const method = req.method ?? "GET";
-    if (!["GET", "HEAD", "OPTIONS"].includes(method)) writes.push(`coder ${method} ${(req.url ?? "/").split("?", 1)[0]}`);
+    if (!["GET", "HEAD", "OPTIONS"].includes(method))
+      writes.push(`coder ${method} ${(req.url ?? "/").split("?", 1)[0]}`);
     const upstream = http.request(
-      { host: "127.0.0.1", port: targetPort, method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${targetPort}` } },
+      {
+        host: "127.0.0.1",
+        port: targetPort,
+        method,
+        path: req.url,
+        headers: { ...req.headers, host: `127.0.0.1:${targetPort}` },
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

@@ -5,7 +5,13 @@
 // RESEED_DEV_RESULT=<file> also writes the evidence there as JSON, for .ci/run to check.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ApiextensionsV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
+import {
+  ApiextensionsV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
 import { ExitCode } from "../../steps/core/errors.js";
 import { registry } from "../../steps/kinds/registry.js";
 import { loadFilesOrThrow } from "../../steps/cli/load.js";
@@ -29,7 +35,10 @@ try {
   const hasArgo = await kc
     .makeApiClient(ApiextensionsV1Api)
     .readCustomResourceDefinition({ name: "workflowtemplates.argoproj.io" })
-    .then(() => true, () => false);
+    .then(
+      () => true,
+      () => false,
+    );
   if (!hasArgo) await server.installArgoCrds();
   await objects
     .create({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })
@@ -38,10 +47,15 @@ try {
     });
   const manifests = render(valuesFile);
   for (const o of manifests) {
-    const body = { ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? NAMESPACE } } as KubernetesObject;
+    const body = {
+      ...o,
+      metadata: { ...o.metadata, namespace: o.metadata.namespace ?? NAMESPACE },
+    } as KubernetesObject;
     await objects.patch(body, undefined, undefined, "reseed-dev", true, PatchStrategy.ServerSideApply);
   }
-  console.log(`applied the chart for ${valuesFile}: ${manifests.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}\n`);
+  console.log(
+    `applied the chart for ${valuesFile}: ${manifests.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}\n`,
+  );
 
   const units = await loadFilesOrThrow([valuesFile], registry, NAMESPACE);
   const evidence: UnitEvidence[] = [];
@@ -51,7 +65,9 @@ try {
   }
   console.log(`\nEvidence (${valuesFile}, namespace ${NAMESPACE}):\n`);
   console.log(evidenceTable(evidence));
-  console.log(`\nkubectl --kubeconfig ${server.adminKubeconfig} -n ${NAMESPACE} get secrets,configmaps -l app.kubernetes.io/managed-by=reseed`);
+  console.log(
+    `\nkubectl --kubeconfig ${server.adminKubeconfig} -n ${NAMESPACE} get secrets,configmaps -l app.kubernetes.io/managed-by=reseed`,
+  );
   console.log("only while make dev runs; run it again and every unit reports unchanged.");
   if (process.env.RESEED_DEV_RESULT) await writeFile(process.env.RESEED_DEV_RESULT, JSON.stringify(evidence, null, 2));
   code = evidence.find((e) => e.exitCode !== ExitCode.ok)?.exitCode ?? ExitCode.ok;

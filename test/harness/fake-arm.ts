@@ -52,7 +52,9 @@ export class FakeArm {
 
   async start(): Promise<void> {
     this.server = createServer(this.opts.tls, (req, res) => {
-      this.handle(req, res).catch((err: unknown) => send(res, 500, { error: { code: "InternalError", message: String(err) } }));
+      this.handle(req, res).catch((err: unknown) =>
+        send(res, 500, { error: { code: "InternalError", message: String(err) } }),
+      );
     });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
     this.server.unref();
@@ -92,11 +94,25 @@ export class FakeArm {
       this.throttled.count--;
       this.armRequests.push({ method: req.method ?? "GET", status: this.throttled.status, at: Date.now() });
       const code = this.throttled.status === 429 ? "TooManyRequests" : "ServiceUnavailable";
-      return send(res, this.throttled.status, { error: { code, message: `fault injected by the test: ${code}` } }, { "retry-after": String(this.throttled.retryAfterSeconds) });
+      return send(
+        res,
+        this.throttled.status,
+        { error: { code, message: `fault injected by the test: ${code}` } },
+        { "retry-after": String(this.throttled.retryAfterSeconds) },
+      );
     }
-    if (arm) res.once("finish", () => this.armRequests.push({ method: req.method ?? "GET", status: res.statusCode, at: Date.now() }));
-    const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)\/federatedIdentityCredentials(?:\/([^/]+))?$/i.exec(url.pathname);
-    if (!m) return send(res, 404, { error: { code: "NotFound", message: `the fake does not serve ${req.method} ${url.pathname}` } });
+    if (arm)
+      res.once("finish", () =>
+        this.armRequests.push({ method: req.method ?? "GET", status: res.statusCode, at: Date.now() }),
+      );
+    const m =
+      /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)\/federatedIdentityCredentials(?:\/([^/]+))?$/i.exec(
+        url.pathname,
+      );
+    if (!m)
+      return send(res, 404, {
+        error: { code: "NotFound", message: `the fake does not serve ${req.method} ${url.pathname}` },
+      });
     const auth = req.headers.authorization ?? "";
     // The SDK asks for a token for its endpoint (`<endpoint>/.default`); Azure's own is management.azure.com.
     const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
@@ -104,12 +120,28 @@ export class FakeArm {
       return send(res, 401, { error: { code: "InvalidAuthenticationToken", message: "The access token is invalid." } });
     }
     if (url.searchParams.get("api-version") !== FAKE_API_VERSION) {
-      return send(res, 400, { error: { code: "InvalidApiVersionParameter", message: `The api-version '${url.searchParams.get("api-version")}' is invalid.` } });
+      return send(res, 400, {
+        error: {
+          code: "InvalidApiVersionParameter",
+          message: `The api-version '${url.searchParams.get("api-version")}' is invalid.`,
+        },
+      });
     }
-    const [, sub, rg, identity, name] = m.map((p) => (p === undefined ? p : decodeURIComponent(p))) as [string, string, string, string, string | undefined];
+    const [, sub, rg, identity, name] = m.map((p) => (p === undefined ? p : decodeURIComponent(p))) as [
+      string,
+      string,
+      string,
+      string,
+      string | undefined,
+    ];
     const fics = this.credentials(sub, rg, identity);
     if (!fics) {
-      return send(res, 404, { error: { code: "ResourceNotFound", message: `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${identity}' under resource group '${rg}' was not found.` } });
+      return send(res, 404, {
+        error: {
+          code: "ResourceNotFound",
+          message: `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${identity}' under resource group '${rg}' was not found.`,
+        },
+      });
     }
     const resource = (fic: FakeFic, n = name!) => ({
       id: `${url.pathname.replace(/\/federatedIdentityCredentials.*$/i, "")}/federatedIdentityCredentials/${n}`,
@@ -119,7 +151,10 @@ export class FakeArm {
     });
 
     if (name === undefined) {
-      if (req.method !== "GET") return send(res, 405, { error: { code: "MethodNotAllowed", message: `${req.method} is not allowed on the collection.` } });
+      if (req.method !== "GET")
+        return send(res, 405, {
+          error: { code: "MethodNotAllowed", message: `${req.method} is not allowed on the collection.` },
+        });
       const skip = Number(url.searchParams.get("$skiptoken") ?? 0);
       const names = [...fics.keys()].sort();
       const next = new URL(url);
@@ -131,18 +166,39 @@ export class FakeArm {
     }
     if (req.method === "GET") {
       const fic = fics.get(name);
-      return fic ? send(res, 200, resource(fic)) : send(res, 404, { error: { code: "NotFound", message: `Federated identity credential '${name}' not found.` } });
+      return fic
+        ? send(res, 200, resource(fic))
+        : send(res, 404, {
+            error: { code: "NotFound", message: `Federated identity credential '${name}' not found.` },
+          });
     }
     if (req.method === "PUT") {
       this.writes.push(`arm PUT ${identity}/${name}`);
-      if (!NAME_RULE.test(name)) return send(res, 400, { error: { code: "BadRequest", message: `Invalid federated identity credential name '${name}'.` } });
+      if (!NAME_RULE.test(name))
+        return send(res, 400, {
+          error: { code: "BadRequest", message: `Invalid federated identity credential name '${name}'.` },
+        });
       const p = (JSON.parse(body || "{}") as { properties?: Partial<FakeFic> }).properties ?? {};
-      if (!p.issuer || !p.subject || !p.audiences?.length) return send(res, 400, { error: { code: "BadRequest", message: "issuer, subject and audiences are required." } });
+      if (!p.issuer || !p.subject || !p.audiences?.length)
+        return send(res, 400, {
+          error: { code: "BadRequest", message: "issuer, subject and audiences are required." },
+        });
       const clash = [...fics].find(([n, f]) => n !== name && f.issuer === p.issuer && f.subject === p.subject);
-      if (clash) return send(res, 400, { error: { code: "BadRequest", message: `Federated identity credential '${clash[0]}' already has this issuer and subject.` } });
+      if (clash)
+        return send(res, 400, {
+          error: {
+            code: "BadRequest",
+            message: `Federated identity credential '${clash[0]}' already has this issuer and subject.`,
+          },
+        });
       const existed = fics.has(name);
       if (!existed && fics.size >= MAX_PER_IDENTITY) {
-        return send(res, 400, { error: { code: "BadRequest", message: `An identity can have at most ${MAX_PER_IDENTITY} federated identity credentials.` } });
+        return send(res, 400, {
+          error: {
+            code: "BadRequest",
+            message: `An identity can have at most ${MAX_PER_IDENTITY} federated identity credentials.`,
+          },
+        });
       }
       const fic = { issuer: p.issuer, subject: p.subject, audiences: p.audiences };
       fics.set(name, fic);
@@ -158,7 +214,11 @@ export class FakeArm {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === "string" ? body : JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "x-ms-request-id": randomBytes(8).toString("hex"), ...headers });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "x-ms-request-id": randomBytes(8).toString("hex"),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -199,7 +259,10 @@ export async function startFakeArm(): Promise<FakeArmSetup> {
   ].join(".");
   const tokenFile = join(dir, "azure-identity-token");
   await writeFile(tokenFile, assertion);
-  const entra = await startFakeEntra({ tls, reviewToken: async (token, audience) => token === assertion && audience === EXCHANGE_AUDIENCE });
+  const entra = await startFakeEntra({
+    tls,
+    reviewToken: async (token, audience) => token === assertion && audience === EXCHANGE_AUDIENCE,
+  });
   const clientId = "66666666-7777-8888-9999-000000000000";
   entra.federate({ clientId, issuer, subject });
   const fake = new FakeArm({ tls, entra });

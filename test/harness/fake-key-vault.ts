@@ -109,7 +109,8 @@ function send(res: ServerResponse, status: number, payload?: unknown, headers: R
   res.end(text);
 }
 
-const kvError = (res: ServerResponse, status: number, code: string, message: string) => send(res, status, { error: { code, message } });
+const kvError = (res: ServerResponse, status: number, code: string, message: string) =>
+  send(res, status, { error: { code, message } });
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -124,7 +125,9 @@ async function listen(server: Server): Promise<number> {
  * Starts the fake Key Vault endpoint and the fake Entra tenant it trusts, on loopback.
  * `reviewToken` is how Entra checks a workload's federated assertion (fake-entra.ts).
  */
-export async function startFakeKeyVault(opts: { reviewToken: (token: string, audience: string) => Promise<boolean> }): Promise<FakeKeyVault> {
+export async function startFakeKeyVault(opts: {
+  reviewToken: (token: string, audience: string) => Promise<boolean>;
+}): Promise<FakeKeyVault> {
   const dir = await mkdtemp(join(tmpdir(), "reseed-fake-key-vault-"));
   const pki = await makePki(dir, { dnsNames: [`*.${KEY_VAULT_DOMAIN}`] });
   const tls = { cert: await readFile(pki.servingCert), key: await readFile(pki.servingKey) };
@@ -152,7 +155,11 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
     apiVersions: Set<string>;
   }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, record: (r: Omit<RequestRecord, "method" | "path" | "query" | "apiVersion" | "at">) => void) => {
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: (r: Omit<RequestRecord, "method" | "path" | "query" | "apiVersion" | "at">) => void,
+  ) => {
     const host = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
     const vaultName = host.endsWith(`.${KEY_VAULT_DOMAIN}`) ? host.slice(0, -KEY_VAULT_DOMAIN.length - 1) : host;
     const url = new URL(req.url ?? "/", "https://fake.invalid");
@@ -160,16 +167,28 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
     const text = await body(req);
     // Authentication comes first, for any host: the challenge is the front end's, and
     // wait-deps probes for exactly that 401.
-    const challenge = { "www-authenticate": `Bearer authorization="${authorityHost}/${FAKE_TENANT}", resource="${KEY_VAULT_RESOURCE}"` };
+    const challenge = {
+      "www-authenticate": `Bearer authorization="${authorityHost}/${FAKE_TENANT}", resource="${KEY_VAULT_RESOURCE}"`,
+    };
     const auth = req.headers.authorization;
     if (!auth?.startsWith("Bearer ")) {
       record({ vault: vaultName, status: 401, client: "" });
-      return send(res, 401, { error: { code: "Unauthorized", message: "AKV10000: Request is missing a Bearer or PoP token." } }, challenge);
+      return send(
+        res,
+        401,
+        { error: { code: "Unauthorized", message: "AKV10000: Request is missing a Bearer or PoP token." } },
+        challenge,
+      );
     }
     const claims = entra.verify(auth.slice("Bearer ".length), KEY_VAULT_RESOURCE);
     if (!claims) {
       record({ vault: vaultName, status: 401, client: "" });
-      return send(res, 401, { error: { code: "Unauthorized", message: "AKV10032: Invalid issuer, audience or signature." } }, challenge);
+      return send(
+        res,
+        401,
+        { error: { code: "Unauthorized", message: "AKV10032: Invalid issuer, audience or signature." } },
+        challenge,
+      );
     }
     const client = claims.appid ?? "";
     const reply = (status: number, payload?: unknown) => {
@@ -184,18 +203,29 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
     // Azure itself has no such answer (an unknown vault name has no DNS record); a shared
     // endpoint does, and its code is not SecretNotFound, which is the point: a client must
     // not take it for a missing secret.
-    if (!vault) return fail(404, "VaultNotFound", `The vault '${vaultName}' (host ${host}) does not exist on this endpoint.`);
+    if (!vault)
+      return fail(404, "VaultNotFound", `The vault '${vaultName}' (host ${host}) does not exist on this endpoint.`);
     const apiVersion = url.searchParams.get("api-version");
     if (apiVersion === null) return fail(400, "BadParameter", "The 'api-version' query parameter is required.");
     if (!vault.apiVersions.has(apiVersion)) {
-      return fail(400, "BadParameter", `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (${[...vault.apiVersions].at(-1)}).`);
+      return fail(
+        400,
+        "BadParameter",
+        `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (${[...vault.apiVersions].at(-1)}).`,
+      );
     }
     const { secrets, grants, name } = vault;
     const here = origin(name);
     const bundle = (n: string, v: StoredVersion, withValue: boolean) => ({
       ...(withValue ? { value: v.value } : {}),
       id: `${here}/secrets/${n}/${v.version}`,
-      attributes: { enabled: true, created: v.created, updated: v.updated, recoveryLevel: "Recoverable+Purgeable", recoverableDays: 90 },
+      attributes: {
+        enabled: true,
+        created: v.created,
+        updated: v.updated,
+        recoveryLevel: "Recoverable+Purgeable",
+        recoverableDays: 90,
+      },
       tags: v.tags,
       ...(v.contentType ? { contentType: v.contentType } : {}),
     });
@@ -207,18 +237,31 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
     });
     const may = (p: Permission) => client === admin.clientId || (grants.get(client)?.has(p) ?? false);
     const forbid = (p: Permission) =>
-      fail(403, "Forbidden", `The user, group or application 'appid=${client};iss=${authorityHost}/${FAKE_TENANT}/v2.0' does not have secrets ${p} permission on key vault '${name};location=local'.`);
+      fail(
+        403,
+        "Forbidden",
+        `The user, group or application 'appid=${client};iss=${authorityHost}/${FAKE_TENANT}/v2.0' does not have secrets ${p} permission on key vault '${name};location=local'.`,
+      );
     const parts = url.pathname.split("/").filter(Boolean);
-    const notFound = (n: string) => fail(404, "SecretNotFound", `A secret with (name/id) ${n} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`);
+    const notFound = (n: string) =>
+      fail(
+        404,
+        "SecretNotFound",
+        `A secret with (name/id) ${n} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`,
+      );
     const deletedNotFound = (n: string) => fail(404, "SecretNotFound", `Deleted Secret not found: ${n}`);
     // A recovery in progress: the secret is neither deleted nor readable until it ends.
     const recovering = (s: StoredSecret | undefined) => s?.recoveredAt !== undefined && s.recoveredAt > Date.now();
-    const live = (s: StoredSecret | undefined): s is StoredSecret => s !== undefined && s.deleted === undefined && !recovering(s);
+    const live = (s: StoredSecret | undefined): s is StoredSecret =>
+      s !== undefined && s.deleted === undefined && !recovering(s);
     const page = <T>(items: T[], path: string) => {
       const max = Math.min(Number(url.searchParams.get("maxresults") ?? PAGE_SIZE) || PAGE_SIZE, PAGE_SIZE);
       const skip = Number(url.searchParams.get("$skiptoken") ?? 0);
       // Like the service, the nextLink carries the api-version of the request that made it.
-      const next = skip + max < items.length ? `${here}${path}?api-version=${apiVersion}&$skiptoken=${skip + max}&maxresults=${max}` : null;
+      const next =
+        skip + max < items.length
+          ? `${here}${path}?api-version=${apiVersion}&$skiptoken=${skip + max}&maxresults=${max}`
+          : null;
       return { value: items.slice(skip, skip + max), nextLink: next };
     };
 
@@ -241,7 +284,11 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
       return reply(200, { value: value.map((n) => deletedBundle(n, secrets.get(n)!)), nextLink });
     }
     const secretName = parts[1] ?? "";
-    if ((parts[0] === "secrets" || parts[0] === "deletedsecrets") && parts.length >= 2 && !/^[0-9a-zA-Z-]{1,127}$/.test(secretName)) {
+    if (
+      (parts[0] === "secrets" || parts[0] === "deletedsecrets") &&
+      parts.length >= 2 &&
+      !/^[0-9a-zA-Z-]{1,127}$/.test(secretName)
+    ) {
       return fail(400, "BadParameter", `The request URI contains an invalid name: ${secretName}`);
     }
     const stored = secrets.get(secretName);
@@ -249,13 +296,33 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
       if (method === "PUT" && parts.length === 2) {
         if (!may("set")) return forbid("set");
         if (stored?.deleted !== undefined) {
-          return fail(409, "Conflict", `Secret ${secretName} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`);
+          return fail(
+            409,
+            "Conflict",
+            `Secret ${secretName} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+          );
         }
-        if (recovering(stored)) return fail(409, "Conflict", `There was a conflict while trying to set secret ${secretName}: it is currently being recovered.`);
-        const input = JSON.parse(text || "{}") as { value?: unknown; tags?: Record<string, string>; contentType?: string };
+        if (recovering(stored))
+          return fail(
+            409,
+            "Conflict",
+            `There was a conflict while trying to set secret ${secretName}: it is currently being recovered.`,
+          );
+        const input = JSON.parse(text || "{}") as {
+          value?: unknown;
+          tags?: Record<string, string>;
+          contentType?: string;
+        };
         if (typeof input.value !== "string") return fail(400, "BadParameter", "Property value is required.");
         const now = Math.floor(Date.now() / 1000);
-        const version: StoredVersion = { version: randomBytes(16).toString("hex"), value: input.value, tags: input.tags ?? {}, created: now, updated: now, ...(input.contentType ? { contentType: input.contentType } : {}) };
+        const version: StoredVersion = {
+          version: randomBytes(16).toString("hex"),
+          value: input.value,
+          tags: input.tags ?? {},
+          created: now,
+          updated: now,
+          ...(input.contentType ? { contentType: input.contentType } : {}),
+        };
         const s = stored ?? { versions: [] };
         s.versions.push(version);
         secrets.set(secretName, s);
@@ -312,17 +379,31 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
 
   const kvServer = createServer(tls, (req, res) => {
     const url = new URL(req.url ?? "/", "https://fake.invalid");
-    const meta = { method: req.method ?? "GET", path: url.pathname, query: url.search, apiVersion: url.searchParams.get("api-version") ?? "" };
-    const record = (r: Omit<RequestRecord, "method" | "path" | "query" | "apiVersion" | "at">) => requests.push({ ...meta, ...r, at: Date.now() });
+    const meta = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.search,
+      apiVersion: url.searchParams.get("api-version") ?? "",
+    };
+    const record = (r: Omit<RequestRecord, "method" | "path" | "query" | "apiVersion" | "at">) =>
+      requests.push({ ...meta, ...r, at: Date.now() });
     if (throttled && throttled.count > 0) {
       throttled.count--;
       record({ vault: (req.headers.host ?? "").split(".")[0] ?? "", status: throttled.status, client: "" });
       const code = throttled.status === 429 ? "Throttled" : "ServiceUnavailable";
-      return send(res, throttled.status, { error: { code, message: `fault injected by the test: ${code}` } }, { "retry-after": String(throttled.retryAfterSeconds) });
+      return send(
+        res,
+        throttled.status,
+        { error: { code, message: `fault injected by the test: ${code}` } },
+        { "retry-after": String(throttled.retryAfterSeconds) },
+      );
     }
     const i = intercepts.findIndex((x) => x.match(meta.method, meta.path));
     const hook = i >= 0 ? intercepts.splice(i, 1)[0]!.hook : async () => undefined;
-    const go = () => hook().then(() => handle(req, res, record)).catch((err: unknown) => kvError(res, 500, "InternalError", String(err)));
+    const go = () =>
+      hook()
+        .then(() => handle(req, res, record))
+        .catch((err: unknown) => kvError(res, 500, "InternalError", String(err)));
     if (latencyMs > 0) setTimeout(() => void go(), latencyMs);
     else void go();
   });
@@ -331,13 +412,19 @@ export async function startFakeKeyVault(opts: { reviewToken: (token: string, aud
   origin = (name: string) => `https://${name}.${KEY_VAULT_DOMAIN}:${kvPort}`;
 
   function addVault(name: string, opts: { apiVersions?: string[] } = {}): FakeVault {
-    const state: VaultState = { name, secrets: new Map(), grants: new Map(), apiVersions: new Set(opts.apiVersions ?? API_VERSIONS) };
+    const state: VaultState = {
+      name,
+      secrets: new Map(),
+      grants: new Map(),
+      apiVersions: new Set(opts.apiVersions ?? API_VERSIONS),
+    };
     vaults.set(name, state);
     const { secrets, grants } = state;
     return {
       name,
       url: origin(name),
-      allow: (clientId, permissions) => grants.set(clientId, new Set([...(grants.get(clientId) ?? []), ...permissions])),
+      allow: (clientId, permissions) =>
+        grants.set(clientId, new Set([...(grants.get(clientId) ?? []), ...permissions])),
       revoke: (clientId) => grants.delete(clientId),
       peek: (n) => {
         const s = secrets.get(n);

@@ -42,10 +42,18 @@ export interface FaultProxy {
 export async function startFaultProxy(opts: { upstream: string; upstreamCaFile: string }): Promise<FaultProxy> {
   const dir = await mkdtemp(join(tmpdir(), "reseed-fault-proxy-"));
   const pki = await makePki(dir);
-  const [cert, key, upstreamCa] = await Promise.all([readFile(pki.servingCert), readFile(pki.servingKey), readFile(opts.upstreamCaFile)]);
+  const [cert, key, upstreamCa] = await Promise.all([
+    readFile(pki.servingCert),
+    readFile(pki.servingKey),
+    readFile(opts.upstreamCaFile),
+  ]);
   const upstream = new URL(opts.upstream);
   const seen: string[] = [];
-  const hooks: Array<{ match: (req: Seen) => boolean; hook: (req: Seen) => Promise<Verdict>; done: (err?: unknown) => void }> = [];
+  const hooks: Array<{
+    match: (req: Seen) => boolean;
+    hook: (req: Seen) => Promise<Verdict>;
+    done: (err?: unknown) => void;
+  }> = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -70,7 +78,14 @@ export async function startFaultProxy(opts: { upstream: string; upstreamCaFile: 
       }
     }
     const out = request(
-      { host: upstream.hostname, port: upstream.port, method: at.method, path: at.path, headers: { ...req.headers, host: upstream.host }, ca: upstreamCa },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: at.method,
+        path: at.path,
+        headers: { ...req.headers, host: upstream.host },
+        ca: upstreamCa,
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

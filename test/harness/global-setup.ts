@@ -29,7 +29,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // The API server's CRDs before the others: applying the Argo workflows CRD (megabytes of
   // schema) competes for CPU with Keycloak's start, and on a busy machine the API server times
   // the request out. On an idle one this costs seconds.
-  const results = [...(await Promise.allSettled([kubeAndBao])), ...(await Promise.allSettled([startPostgres(), startKeycloak()]))];
+  const results = [
+    ...(await Promise.allSettled([kubeAndBao])),
+    ...(await Promise.allSettled([startPostgres(), startKeycloak()])),
+  ];
   const stops = results.flatMap((r) => {
     if (r.status !== "fulfilled") return [];
     const v = r.value;
@@ -38,12 +41,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stopAll = async () => {
     await Promise.all(stops.map((s) => s()));
   };
-  const failed = results.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+  const failed = results.flatMap((r) =>
+    r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
+  );
   if (failed.length) {
     await stopAll();
     throw new Error(`test servers could not start:\n${failed.join("\n")}`);
   }
-  const [{ server: kube, bao }, postgres, keycloak] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+  const [{ server: kube, bao }, postgres, keycloak] = results.map(
+    (r) => (r as PromiseFulfilledResult<unknown>).value,
+  ) as [
     Awaited<typeof kubeAndBao>,
     Awaited<ReturnType<typeof startPostgres>>,
     Awaited<ReturnType<typeof startKeycloak>>,

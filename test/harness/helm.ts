@@ -24,19 +24,35 @@ export interface Obj {
 export function helmPath(): string {
   const helm = process.env.RESEED_HELM;
   if (!helm || !existsSync(helm)) {
-    throw new Error(`RESEED_HELM must name a helm binary (got ${JSON.stringify(helm ?? null)}): run \`make servers\` to build it`);
+    throw new Error(
+      `RESEED_HELM must name a helm binary (got ${JSON.stringify(helm ?? null)}): run \`make servers\` to build it`,
+    );
   }
   return helm;
 }
 
-export function run(bin: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ok: boolean; out: string; err: string } {
+export function run(
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { ok: boolean; out: string; err: string } {
   const r = spawnSync(bin, args, { encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;
   return { ok: r.status === 0, out: r.stdout, err: r.stderr };
 }
 
 export function template(files: string[], ...flags: string[]): { ok: boolean; out: string; err: string } {
-  return run(helmPath(), ["template", "reseed", chartDir, "--namespace", NS, "--kube-version", KUBE_VERSION, ...flags, ...files.flatMap((f) => ["--values", f])]);
+  return run(helmPath(), [
+    "template",
+    "reseed",
+    chartDir,
+    "--namespace",
+    NS,
+    "--kube-version",
+    KUBE_VERSION,
+    ...flags,
+    ...files.flatMap((f) => ["--values", f]),
+  ]);
 }
 
 export function parseObjects(text: string): Obj[] {

@@ -78,10 +78,17 @@ function echoOf(req: HostileRequest): { line: string; headers: string; body: str
   // A form body's fields last to first: the field a client sends last (a client_secret
   // after grant_type and client_id) comes first, before any cap a client puts on an error code.
   const body = /^[^{[]*=/.test(req.body) ? req.body.split("&").reverse().join("&") : req.body;
-  return { line, headers, body: req.body, all: `${line}\n${headers}\n\n${req.body}`, flat: `${body.replace(/\n/g, " ")} | ${pairs.join("; ")} | ${line}` };
+  return {
+    line,
+    headers,
+    body: req.body,
+    all: `${line}\n${headers}\n\n${req.body}`,
+    flat: `${body.replace(/\n/g, " ")} | ${pairs.join("; ")} | ${line}`,
+  };
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 /**
  * A header value or status text as many servers write one: line breaks folded to spaces,
@@ -109,7 +116,11 @@ function answer(mode: HostileMode, req: HostileRequest, res: http.ServerResponse
       );
       return;
     case "azure-error":
-      res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: e.body.slice(0, 200) || "BadRequest", message: `The request is invalid: ${e.flat}` } }));
+      res.writeHead(400, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          error: { code: e.body.slice(0, 200) || "BadRequest", message: `The request is invalid: ${e.flat}` },
+        }),
+      );
       return;
     case "json-ok": {
       const doc: Record<string, unknown> = Object.fromEntries(fieldNames.map((f) => [f, e.all]));
@@ -123,20 +134,33 @@ function answer(mode: HostileMode, req: HostileRequest, res: http.ServerResponse
     case "html":
       res
         .writeHead(403, { "content-type": "text/html; charset=utf-8" })
-        .end(`<!doctype html><html><head><title>403 Forbidden</title></head><body><h1>Request blocked</h1><pre>${escapeHtml(e.all)}</pre></body></html>`);
+        .end(
+          `<!doctype html><html><head><title>403 Forbidden</title></head><body><h1>Request blocked</h1><pre>${escapeHtml(e.all)}</pre></body></html>`,
+        );
       return;
     case "header":
-      res.writeHead(401, { "www-authenticate": `Bearer error="${headerSafe(e.headers)}"`, "x-echo": headerSafe(`${e.line} ${e.headers}`) }).end();
+      res
+        .writeHead(401, {
+          "www-authenticate": `Bearer error="${headerSafe(e.headers)}"`,
+          "x-echo": headerSafe(`${e.line} ${e.headers}`),
+        })
+        .end();
       return;
     case "status-text":
       res.writeHead(400, headerSafe(`${e.line} ${e.headers} ${e.body}`), { "content-type": "text/plain" }).end(e.body);
       return;
     case "redirect":
-      res.writeHead(302, { location: `http://127.0.0.1:1/echo?${new URLSearchParams({ line: e.line, headers: e.headers, body: e.body })}` }).end(e.all);
+      res
+        .writeHead(302, {
+          location: `http://127.0.0.1:1/echo?${new URLSearchParams({ line: e.line, headers: e.headers, body: e.body })}`,
+        })
+        .end(e.all);
       return;
     case "padded": {
       const pad = " ".repeat(1 + (req.body.length % 3));
-      res.writeHead(500, { "content-type": "text/plain" }).end(`${pad}${e.body}${pad}\n${e.headers}\n${pad}${e.line}\n${JSON.stringify(e.all)}`);
+      res
+        .writeHead(500, { "content-type": "text/plain" })
+        .end(`${pad}${e.body}${pad}\n${e.headers}\n${pad}${e.line}\n${JSON.stringify(e.all)}`);
       return;
     }
     case "cut": {
@@ -149,14 +173,21 @@ function answer(mode: HostileMode, req: HostileRequest, res: http.ServerResponse
 }
 
 /** Starts the server on 127.0.0.1 with a port of its own (and a TLS port with `tls`); set `mode` between runs. */
-export async function startHostileServer(opts: { mode?: HostileMode; tls?: { cert: string; key: string } } = {}): Promise<HostileServer> {
+export async function startHostileServer(
+  opts: { mode?: HostileMode; tls?: { cert: string; key: string } } = {},
+): Promise<HostileServer> {
   const requests: HostileRequest[] = [];
   const state = { mode: opts.mode ?? ("plain" as HostileMode), connections: 0 };
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const r: HostileRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+      const r: HostileRequest = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
       requests.push(r);
       answer(state.mode, r, res, req.socket);
     });

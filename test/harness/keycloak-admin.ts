@@ -18,7 +18,12 @@ export class KeycloakTestAdmin {
     if (this.token && Date.now() < this.token.until) return this.token.value;
     const res = await fetch(`${this.info.url}/realms/master/protocol/openid-connect/token`, {
       method: "POST",
-      body: new URLSearchParams({ grant_type: "password", client_id: "admin-cli", username: this.info.adminUser, password: this.info.adminPassword }),
+      body: new URLSearchParams({
+        grant_type: "password",
+        client_id: "admin-cli",
+        username: this.info.adminUser,
+        password: this.info.adminPassword,
+      }),
     });
     if (!res.ok) throw new Error(`test admin sign-in failed: HTTP ${res.status}`);
     const body = (await res.json()) as { access_token: string; expires_in: number };
@@ -29,10 +34,14 @@ export class KeycloakTestAdmin {
   async request(method: string, path: string, body?: unknown, allowed: number[] = []): Promise<Response> {
     const res = await fetch(`${this.info.url}/admin/realms${path}`, {
       method,
-      headers: { authorization: `Bearer ${await this.bearer()}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${await this.bearer()}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    if (!res.ok && !allowed.includes(res.status)) throw new Error(`Keycloak ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    if (!res.ok && !allowed.includes(res.status))
+      throw new Error(`Keycloak ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
     return res;
   }
 
@@ -42,7 +51,12 @@ export class KeycloakTestAdmin {
 
   /** A realm that records admin events: they are how the tests count writes at Keycloak. */
   async createRealm(realm: string): Promise<void> {
-    await this.request("POST", "", { realm, enabled: true, adminEventsEnabled: true, adminEventsDetailsEnabled: false }, [409]);
+    await this.request(
+      "POST",
+      "",
+      { realm, enabled: true, adminEventsEnabled: true, adminEventsDetailsEnabled: false },
+      [409],
+    );
   }
 
   async enableAdminEvents(realm: string): Promise<void> {
@@ -55,20 +69,27 @@ export class KeycloakTestAdmin {
   }
 
   async clientUuid(realm: string, clientId: string): Promise<string | undefined> {
-    const list = await this.get<Array<{ id: string; clientId: string }>>(`/${realm}/clients?clientId=${encodeURIComponent(clientId)}`);
+    const list = await this.get<Array<{ id: string; clientId: string }>>(
+      `/${realm}/clients?clientId=${encodeURIComponent(clientId)}`,
+    );
     return list.find((c) => c.clientId === clientId)?.id;
   }
 
   /** A confidential client; Keycloak generates its secret unless one is given. */
   async createClient(realm: string, clientId: string, extra: Record<string, unknown> = {}): Promise<string> {
-    await this.request("POST", `/${realm}/clients`, {
-      clientId,
-      enabled: true,
-      publicClient: false,
-      clientAuthenticatorType: "client-secret",
-      standardFlowEnabled: false,
-      ...extra,
-    }, [409]);
+    await this.request(
+      "POST",
+      `/${realm}/clients`,
+      {
+        clientId,
+        enabled: true,
+        publicClient: false,
+        clientAuthenticatorType: "client-secret",
+        standardFlowEnabled: false,
+        ...extra,
+      },
+      [409],
+    );
     return (await this.clientUuid(realm, clientId))!;
   }
 
@@ -85,7 +106,8 @@ export class KeycloakTestAdmin {
   /** Rotates a client's secret in Keycloak, as an operator would in the console. */
   async regenerateSecret(realm: string, clientId: string): Promise<string> {
     const id = await this.clientUuid(realm, clientId);
-    return ((await (await this.request("POST", `/${realm}/clients/${id}/client-secret`)).json()) as { value: string }).value;
+    return ((await (await this.request("POST", `/${realm}/clients/${id}/client-secret`)).json()) as { value: string })
+      .value;
   }
 
   /**

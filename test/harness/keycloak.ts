@@ -30,8 +30,10 @@ const READY_TIMEOUT_MS = 600_000;
 export async function startKeycloak(): Promise<{ info: KeycloakInfo; stop(): Promise<void> }> {
   const home = process.env.RESEED_KEYCLOAK_HOME;
   if (!home) {
-    throw new Error("RESEED_KEYCLOAK_HOME is not set: it names the built Keycloak distribution. " +
-      "Run the tests through make (it sets it), or run `make keycloak` and export RESEED_KEYCLOAK_HOME=$HOME/.cache/reseed/keycloak-<version>");
+    throw new Error(
+      "RESEED_KEYCLOAK_HOME is not set: it names the built Keycloak distribution. " +
+        "Run the tests through make (it sets it), or run `make keycloak` and export RESEED_KEYCLOAK_HOME=$HOME/.cache/reseed/keycloak-<version>",
+    );
   }
   try {
     await access(join(home, "lib", "quarkus", "build-system.properties"));
@@ -42,25 +44,31 @@ export async function startKeycloak(): Promise<{ info: KeycloakInfo; stop(): Pro
   const dir = await mkdtemp(join(tmpdir(), "reseed-keycloak-"));
   const [httpPort, managementPort] = (await freePorts(2)) as [number, number];
   const adminPassword = randomBytes(12).toString("hex");
-  const server = new ServerProcess("keycloak", join(home, "bin", "kc.sh"), [
-    "start",
-    "--optimized",
-    "--http-enabled=true",
-    "--hostname-strict=false",
-    // One node: no JGroups discovery and no cluster transport to set up.
-    "--cache=local",
-    "--http-host=127.0.0.1",
-    `--http-port=${httpPort}`,
-    `--http-management-port=${managementPort}`,
-  ], join(dir, "keycloak.log"), {
-    env: {
-      ...process.env,
-      KC_BOOTSTRAP_ADMIN_USERNAME: "admin",
-      KC_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
-      // A short-lived test server: the C1 JIT compiles sooner and halves the start on 2 cores.
-      JAVA_OPTS_APPEND: "-XX:TieredStopAtLevel=1",
+  const server = new ServerProcess(
+    "keycloak",
+    join(home, "bin", "kc.sh"),
+    [
+      "start",
+      "--optimized",
+      "--http-enabled=true",
+      "--hostname-strict=false",
+      // One node: no JGroups discovery and no cluster transport to set up.
+      "--cache=local",
+      "--http-host=127.0.0.1",
+      `--http-port=${httpPort}`,
+      `--http-management-port=${managementPort}`,
+    ],
+    join(dir, "keycloak.log"),
+    {
+      env: {
+        ...process.env,
+        KC_BOOTSTRAP_ADMIN_USERNAME: "admin",
+        KC_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
+        // A short-lived test server: the C1 JIT compiles sooner and halves the start on 2 cores.
+        JAVA_OPTS_APPEND: "-XX:TieredStopAtLevel=1",
+      },
     },
-  });
+  );
   const watchdog = startWatchdog(server.pid ? [server.pid] : [], dir);
   const stop = async () => {
     watchdog.disarm();
@@ -72,7 +80,8 @@ export async function startKeycloak(): Promise<{ info: KeycloakInfo; stop(): Pro
     for (;;) {
       const reason = server.exitReason;
       if (reason) throw new Error(`Keycloak ${reason}:\n${await server.logTail()}`);
-      if (Date.now() - started > READY_TIMEOUT_MS) throw new Error(`Keycloak did not answer within ${READY_TIMEOUT_MS / 1000} s:\n${await server.logTail()}`);
+      if (Date.now() - started > READY_TIMEOUT_MS)
+        throw new Error(`Keycloak did not answer within ${READY_TIMEOUT_MS / 1000} s:\n${await server.logTail()}`);
       const res = await fetch(`${url}/realms/master/.well-known/openid-configuration`).catch(() => undefined);
       if (res?.ok) break;
       await new Promise((r) => setTimeout(r, 500));

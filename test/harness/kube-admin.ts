@@ -8,7 +8,12 @@ import {
 } from "@kubernetes/client-node";
 import { ALL_NAMESPACES, type PolicyRule } from "../../steps/core/access.js";
 
-const toRbacRule = (r: PolicyRule) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs, ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) });
+const toRbacRule = (r: PolicyRule) => ({
+  apiGroups: r.apiGroups,
+  resources: r.resources,
+  verbs: r.verbs,
+  ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}),
+});
 
 const isStatus = (err: unknown, code: number) => (err as { code?: number }).code === code;
 
@@ -44,7 +49,10 @@ export class Admin {
     const current = await this.core.readNamespace({ name });
     const merged: Record<string, string | null> = { ...current.metadata?.labels, ...labels };
     for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
-    await this.core.replaceNamespace({ name, body: { ...current, metadata: { ...current.metadata, labels: merged as Record<string, string> } } });
+    await this.core.replaceNamespace({
+      name,
+      body: { ...current, metadata: { ...current.metadata, labels: merged as Record<string, string> } },
+    });
   }
 
   async putSecret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
@@ -56,7 +64,9 @@ export class Admin {
   async readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined> {
     try {
       const s = await this.core.readNamespacedSecret({ name, namespace });
-      return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+      return Object.fromEntries(
+        Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
+      );
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
       throw err;

@@ -18,7 +18,12 @@ export interface KubeResponse {
 export interface AdminClient {
   request(method: string, path: string, body?: unknown, contentType?: string): Promise<KubeResponse>;
   /** Like request, but a status outside 2xx (and outside `allowed`) throws with the server's message. */
-  json<T>(method: string, path: string, body?: unknown, options?: { allowed?: number[]; contentType?: string }): Promise<T>;
+  json<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { allowed?: number[]; contentType?: string },
+  ): Promise<T>;
 }
 
 export function adminClient(endpoint: AdminEndpoint): AdminClient {
@@ -63,7 +68,12 @@ export function jsonClient(url: string, authorize: (options: RequestOptions) => 
 
   return {
     request: send,
-    async json<T>(method: string, path: string, body?: unknown, options: { allowed?: number[]; contentType?: string } = {}) {
+    async json<T>(
+      method: string,
+      path: string,
+      body?: unknown,
+      options: { allowed?: number[]; contentType?: string } = {},
+    ) {
       const res = await send(method, path, body, options.contentType);
       const ok = (res.status >= 200 && res.status < 300) || options.allowed?.includes(res.status);
       if (!ok) throw new Error(`${method} ${path} answered ${res.status}: ${statusMessage(res.body)}`);

@@ -54,7 +54,10 @@ describe("the test kube-apiserver", () => {
     const rbac = client(kube.adminKubeconfig, RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({
       namespace,
-      body: { metadata: { name: "secrets" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "create"] }] },
+      body: {
+        metadata: { name: "secrets" },
+        rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "create"] }],
+      },
     });
     await rbac.createNamespacedRoleBinding({
       namespace,
@@ -76,7 +79,9 @@ describe("the test kube-apiserver", () => {
     mark = await kube.auditMark();
     await asSeeder.readNamespacedSecret({ name: "made", namespace });
     expect(await kube.writesSince(mark, { user })).toEqual([]);
-    expect(await kube.requestsSince(mark, { user })).toMatchObject([{ verb: "get", resource: "secrets", name: "made", code: 200 }]);
+    expect(await kube.requestsSince(mark, { user })).toMatchObject([
+      { verb: "get", resource: "secrets", name: "made", code: 200 },
+    ]);
   });
 
   it("serves the Argo CRDs with their full schemas", async () => {
@@ -108,7 +113,9 @@ describe("the test kube-apiserver", () => {
     });
 
     const mark = await kube.auditMark();
-    await expect(objects.createNamespacedCustomObject(cronWorkflow("Forbid"))).resolves.toMatchObject({ kind: "CronWorkflow" });
+    await expect(objects.createNamespacedCustomObject(cronWorkflow("Forbid"))).resolves.toMatchObject({
+      kind: "CronWorkflow",
+    });
     await expect(objects.createNamespacedCustomObject(cronWorkflow(7))).rejects.toMatchObject({
       code: 422,
       body: expect.stringContaining("spec.concurrencyPolicy"),

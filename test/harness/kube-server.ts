@@ -58,29 +58,38 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
 
   try {
     const pki = options.stateDir ? await reuseOrMakePki(dir) : await makePki(dir);
-    const [etcdClientPort, etcdPeerPort, apiPort] = await freePorts(3) as [number, number, number];
+    const [etcdClientPort, etcdPeerPort, apiPort] = (await freePorts(3)) as [number, number, number];
     const url = `https://127.0.0.1:${apiPort}`;
     const auditPolicy = join(dir, "audit-policy.yaml");
     const auditLog = join(dir, "audit.log");
     const adminKubeconfig = join(dir, "admin.kubeconfig");
     await writeFile(auditPolicy, AUDIT_POLICY);
-    await writeFile(adminKubeconfig, adminKubeconfigYaml(url, pki.caCert, pki.adminCert, pki.adminKey), { mode: 0o600 });
+    await writeFile(adminKubeconfig, adminKubeconfigYaml(url, pki.caCert, pki.adminCert, pki.adminKey), {
+      mode: 0o600,
+    });
     await mkdir(join(dir, "etcd"), { recursive: true, mode: 0o700 });
 
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
-    started.push(new ServerProcess("etcd", assets.etcd, [
-      "--name=reseed",
-      `--data-dir=${join(dir, "etcd")}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=reseed=${peerUrl}`,
-      // The data is thrown away after the run; fsync would only slow every write.
-      "--unsafe-no-fsync",
-      "--log-level=warn",
-    ], join(dir, "etcd.log")));
+    started.push(
+      new ServerProcess(
+        "etcd",
+        assets.etcd,
+        [
+          "--name=reseed",
+          `--data-dir=${join(dir, "etcd")}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=${peerUrl}`,
+          `--initial-advertise-peer-urls=${peerUrl}`,
+          `--initial-cluster=reseed=${peerUrl}`,
+          // The data is thrown away after the run; fsync would only slow every write.
+          "--unsafe-no-fsync",
+          "--log-level=warn",
+        ],
+        join(dir, "etcd.log"),
+      ),
+    );
 
     const apiServerArgs = [
       `--etcd-servers=${etcdUrl}`,
@@ -102,11 +111,15 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
       "--audit-log-mode=blocking",
       "--profiling=false",
     ];
-    const apiServer = () => new ServerProcess("kube-apiserver", assets.kubeApiserver, apiServerArgs, join(dir, "kube-apiserver.log"));
+    const apiServer = () =>
+      new ServerProcess("kube-apiserver", assets.kubeApiserver, apiServerArgs, join(dir, "kube-apiserver.log"));
     started.push(apiServer());
 
     // A state dir outlives the processes by design; only a temp dir goes with them.
-    watchdog = startWatchdog(started.flatMap((server) => server.pid ?? []), options.stateDir ? undefined : dir);
+    watchdog = startWatchdog(
+      started.flatMap((server) => server.pid ?? []),
+      options.stateDir ? undefined : dir,
+    );
 
     const info: KubeInfo = {
       url,
@@ -139,8 +152,10 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
 
 async function findAssets(dir: string | undefined): Promise<{ etcd: string; kubeApiserver: string }> {
   if (!dir) {
-    throw new Error("KUBEBUILDER_ASSETS is not set: it names the directory holding the etcd and kube-apiserver binaries. " +
-      "Run `make servers` and run the tests through make (it sets it), or export KUBEBUILDER_ASSETS=$HOME/.cache/reseed/bin");
+    throw new Error(
+      "KUBEBUILDER_ASSETS is not set: it names the directory holding the etcd and kube-apiserver binaries. " +
+        "Run `make servers` and run the tests through make (it sets it), or export KUBEBUILDER_ASSETS=$HOME/.cache/reseed/bin",
+    );
   }
   const assets = { etcd: join(dir, "etcd"), kubeApiserver: join(dir, "kube-apiserver") };
   const missing: string[] = [];
@@ -148,7 +163,9 @@ async function findAssets(dir: string | undefined): Promise<{ etcd: string; kube
     await access(binary, constants.X_OK).catch(() => missing.push(binary));
   }
   if (missing.length > 0) {
-    throw new Error(`no executable ${missing.join(" or ")} (KUBEBUILDER_ASSETS=${dir}): build them with \`make servers\``);
+    throw new Error(
+      `no executable ${missing.join(" or ")} (KUBEBUILDER_ASSETS=${dir}): build them with \`make servers\``,
+    );
   }
   return assets;
 }
@@ -161,8 +178,10 @@ async function waitReady(info: KubeInfo, processes: ServerProcess[], timeoutMs: 
     for (const server of processes) {
       const reason = server.exitReason;
       if (reason !== undefined) {
-        throw new Error(`${server.name} ${reason} while the test API server was starting; ` +
-          `last lines of ${server.logFile}:\n${await server.logTail()}`);
+        throw new Error(
+          `${server.name} ${reason} while the test API server was starting; ` +
+            `last lines of ${server.logFile}:\n${await server.logTail()}`,
+        );
       }
     }
     const res = await admin.request("GET", "/readyz").catch((err: Error) => ({ status: 0, body: err.message }));
@@ -170,8 +189,10 @@ async function waitReady(info: KubeInfo, processes: ServerProcess[], timeoutMs: 
     last = `${res.status} ${res.body}`;
     if (Date.now() > deadline) {
       const apiserver = processes.find((server) => server.name === "kube-apiserver");
-      throw new Error(`kube-apiserver at ${info.url} was not ready within ${timeoutMs} ms (last /readyz: ${last}); ` +
-        `last lines of its log:\n${await apiserver?.logTail()}`);
+      throw new Error(
+        `kube-apiserver at ${info.url} was not ready within ${timeoutMs} ms (last /readyz: ${last}); ` +
+          `last lines of its log:\n${await apiserver?.logTail()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -67,7 +67,13 @@ export function adminKubeconfigYaml(url: string, caFile: string, certFile: strin
   return kubeconfigYaml(url, caFile, "admin", { "client-certificate": certFile, "client-key": keyFile }, "default");
 }
 
-function kubeconfigYaml(url: string, caFile: string, user: string, credentials: Record<string, string>, namespace: string): string {
+function kubeconfigYaml(
+  url: string,
+  caFile: string,
+  user: string,
+  credentials: Record<string, string>,
+  namespace: string,
+): string {
   return stringify({
     apiVersion: "v1",
     kind: "Config",
@@ -78,20 +84,39 @@ function kubeconfigYaml(url: string, caFile: string, user: string, credentials: 
   });
 }
 
-async function kubeconfigFor(info: KubeInfo, admin: AdminClient, namespace: string, serviceAccount: string): Promise<string> {
-  await admin.json("POST", "/api/v1/namespaces",
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } }, { allowed: [409] });
-  await admin.json("POST", `/api/v1/namespaces/${namespace}/serviceaccounts`,
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: serviceAccount } }, { allowed: [409] });
-  const tokenRequest = await admin.json<{ status: { token: string } }>("POST",
+async function kubeconfigFor(
+  info: KubeInfo,
+  admin: AdminClient,
+  namespace: string,
+  serviceAccount: string,
+): Promise<string> {
+  await admin.json(
+    "POST",
+    "/api/v1/namespaces",
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
+    { allowed: [409] },
+  );
+  await admin.json(
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts`,
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: serviceAccount } },
+    { allowed: [409] },
+  );
+  const tokenRequest = await admin.json<{ status: { token: string } }>(
+    "POST",
     `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`,
-    { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: TOKEN_SECONDS } });
+    { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: TOKEN_SECONDS } },
+  );
 
   await mkdir(info.kubeconfigDir, { recursive: true });
   const path = join(info.kubeconfigDir, `${namespace}.${serviceAccount}.yaml`);
   // Write then rename: test files in other workers may read the same path concurrently.
   const partial = `${path}.${process.pid}.tmp`;
-  await writeFile(partial, kubeconfigYaml(info.url, info.caFile, serviceAccount, { token: tokenRequest.status.token }, namespace), { mode: 0o600 });
+  await writeFile(
+    partial,
+    kubeconfigYaml(info.url, info.caFile, serviceAccount, { token: tokenRequest.status.token }, namespace),
+    { mode: 0o600 },
+  );
   await rename(partial, path);
   return path;
 }
@@ -99,8 +124,10 @@ async function kubeconfigFor(info: KubeInfo, admin: AdminClient, namespace: stri
 function argoCrdsDir(): string {
   const dir = process.env.RESEED_ARGO_CRDS;
   if (!dir) {
-    throw new Error("RESEED_ARGO_CRDS is not set: it names the directory of the full Argo Workflows CRDs. " +
-      "Run the tests through make (it sets it), or run `make servers` and export RESEED_ARGO_CRDS=$HOME/.cache/reseed/argo-<version>/crds");
+    throw new Error(
+      "RESEED_ARGO_CRDS is not set: it names the directory of the full Argo Workflows CRDs. " +
+        "Run the tests through make (it sets it), or run `make servers` and export RESEED_ARGO_CRDS=$HOME/.cache/reseed/argo-<version>/crds",
+    );
   }
   return dir;
 }

@@ -34,8 +34,10 @@ declare module "vitest" {
  */
 export async function startOpenBao(binary = process.env.RESEED_BAO): Promise<OpenBaoServer> {
   if (!binary) {
-    throw new Error("RESEED_BAO is not set: it names the OpenBao server binary. Run `make servers` and run the tests through make " +
-      "(it sets it), or export RESEED_BAO=$HOME/.cache/reseed/bin/bao");
+    throw new Error(
+      "RESEED_BAO is not set: it names the OpenBao server binary. Run `make servers` and run the tests through make " +
+        "(it sets it), or export RESEED_BAO=$HOME/.cache/reseed/bin/bao",
+    );
   }
   await access(binary, constants.X_OK).catch(() => {
     throw new Error(`missing executable ${binary} (RESEED_BAO): build it with \`make servers\``);
@@ -57,16 +59,22 @@ export async function startOpenBao(binary = process.env.RESEED_BAO): Promise<Ope
     await writeFile(config, `audit "file" "reseed" {\n  options {\n    file_path = "${auditLog}"\n  }\n}\n`);
     const rootToken = `root-${randomBytes(12).toString("hex")}`;
     const logFile = join(dir, "openbao.log");
-    server = new ServerProcess("openbao", binary, [
-      "server",
-      "-dev",
-      "-dev-tls",
-      `-dev-tls-cert-dir=${tlsDir}`,
-      `-dev-listen-address=127.0.0.1:${port}`,
-      `-dev-root-token-id=${rootToken}`,
-      `-config=${config}`,
-      "-log-level=warn",
-    ], logFile, { env: { HOME: dir, PATH: process.env.PATH ?? "" } });
+    server = new ServerProcess(
+      "openbao",
+      binary,
+      [
+        "server",
+        "-dev",
+        "-dev-tls",
+        `-dev-tls-cert-dir=${tlsDir}`,
+        `-dev-listen-address=127.0.0.1:${port}`,
+        `-dev-root-token-id=${rootToken}`,
+        `-config=${config}`,
+        "-log-level=warn",
+      ],
+      logFile,
+      { env: { HOME: dir, PATH: process.env.PATH ?? "" } },
+    );
     watchdog = startWatchdog(server.pid ? [server.pid] : [], dir);
     const address = `https://127.0.0.1:${port}`;
     const caFile = join(tlsDir, "vault-ca.pem");
@@ -89,14 +97,25 @@ async function waitHealthy(server: ServerProcess, address: string, caFile: strin
   const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
   for (;;) {
-    if (server.exitReason) throw new Error(`openbao ${server.exitReason} while starting; last lines of ${server.logFile}:\n${await server.logTail()}`);
-    const ready = await access(caFile).then(() => true, () => false);
+    if (server.exitReason)
+      throw new Error(
+        `openbao ${server.exitReason} while starting; last lines of ${server.logFile}:\n${await server.logTail()}`,
+      );
+    const ready = await access(caFile).then(
+      () => true,
+      () => false,
+    );
     if (ready) {
-      const res = await httpsClient(address, caFile).request("GET", "/v1/sys/health").catch((err: Error) => ({ status: 0, body: err.message }));
+      const res = await httpsClient(address, caFile)
+        .request("GET", "/v1/sys/health")
+        .catch((err: Error) => ({ status: 0, body: err.message }));
       if (res.status === 200) return;
       last = `${res.status} ${res.body}`;
     }
-    if (Date.now() > deadline) throw new Error(`OpenBao at ${address} was not healthy within ${timeoutMs} ms (last: ${last}); log:\n${await server.logTail()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `OpenBao at ${address} was not healthy within ${timeoutMs} ms (last: ${last}); log:\n${await server.logTail()}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -120,13 +139,26 @@ export class OpenBaoAdmin {
     await this.write(`${mount}/data/${path}`, { data }, namespace);
   }
 
-  async kvGet(mount: string, path: string, namespace?: string): Promise<{ data: Record<string, string>; version: number; customMetadata: Record<string, string> } | undefined> {
+  async kvGet(
+    mount: string,
+    path: string,
+    namespace?: string,
+  ): Promise<{ data: Record<string, string>; version: number; customMetadata: Record<string, string> } | undefined> {
     const res = await this.client.request("GET", `/v1/${mount}/data/${path}`, { headers: this.ns(namespace) });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new Error(`GET ${mount}/data/${path} answered ${res.status}: ${res.body}`);
-    const body = JSON.parse(res.body) as { data: { data: Record<string, string> | null; metadata: { version: number; custom_metadata: Record<string, string> | null } } };
+    const body = JSON.parse(res.body) as {
+      data: {
+        data: Record<string, string> | null;
+        metadata: { version: number; custom_metadata: Record<string, string> | null };
+      };
+    };
     if (!body.data.data) return undefined;
-    return { data: body.data.data, version: body.data.metadata.version, customMetadata: body.data.metadata.custom_metadata ?? {} };
+    return {
+      data: body.data.data,
+      version: body.data.metadata.version,
+      customMetadata: body.data.metadata.custom_metadata ?? {},
+    };
   }
 
   /** Removes every version and the metadata: the secret is gone as after a Vault restore without it. */
@@ -135,17 +167,29 @@ export class OpenBaoAdmin {
   }
 
   async policy(name: string, hcl: string, namespace?: string): Promise<void> {
-    await this.client.json("PUT", `/v1/sys/policies/acl/${name}`, { body: { policy: hcl }, headers: this.ns(namespace) });
+    await this.client.json("PUT", `/v1/sys/policies/acl/${name}`, {
+      body: { policy: hcl },
+      headers: this.ns(namespace),
+    });
   }
 
   /** A kubernetes auth role bound to one service account. */
-  async kubernetesRole(name: string, serviceAccount: { namespace: string; name: string }, policies: string[], namespace?: string): Promise<void> {
-    await this.write(`auth/kubernetes/role/${name}`, {
-      bound_service_account_names: [serviceAccount.name],
-      bound_service_account_namespaces: [serviceAccount.namespace],
-      token_policies: policies,
-      token_ttl: "10m",
-    }, namespace);
+  async kubernetesRole(
+    name: string,
+    serviceAccount: { namespace: string; name: string },
+    policies: string[],
+    namespace?: string,
+  ): Promise<void> {
+    await this.write(
+      `auth/kubernetes/role/${name}`,
+      {
+        bound_service_account_names: [serviceAccount.name],
+        bound_service_account_namespaces: [serviceAccount.namespace],
+        token_policies: policies,
+        token_ttl: "10m",
+      },
+      namespace,
+    );
   }
 
   async token(policies: string[], namespace?: string): Promise<string> {
@@ -161,12 +205,27 @@ export class OpenBaoAdmin {
   }
 
   async enableKv(mount: string, namespace?: string): Promise<void> {
-    await this.client.json("POST", `/v1/sys/mounts/${mount}`, { body: { type: "kv", options: { version: "2" } }, headers: this.ns(namespace), allowed: [400] });
+    await this.client.json("POST", `/v1/sys/mounts/${mount}`, {
+      body: { type: "kv", options: { version: "2" } },
+      headers: this.ns(namespace),
+      allowed: [400],
+    });
   }
 
-  async enableKubernetesAuth(config: { host: string; caPem: string; reviewerJwt: string }, namespace?: string): Promise<void> {
-    await this.client.json("POST", "/v1/sys/auth/kubernetes", { body: { type: "kubernetes" }, headers: this.ns(namespace), allowed: [400] });
-    await this.write("auth/kubernetes/config", { kubernetes_host: config.host, kubernetes_ca_cert: config.caPem, token_reviewer_jwt: config.reviewerJwt }, namespace);
+  async enableKubernetesAuth(
+    config: { host: string; caPem: string; reviewerJwt: string },
+    namespace?: string,
+  ): Promise<void> {
+    await this.client.json("POST", "/v1/sys/auth/kubernetes", {
+      body: { type: "kubernetes" },
+      headers: this.ns(namespace),
+      allowed: [400],
+    });
+    await this.write(
+      "auth/kubernetes/config",
+      { kubernetes_host: config.host, kubernetes_ca_cert: config.caPem, token_reviewer_jwt: config.reviewerJwt },
+      namespace,
+    );
   }
 
   async seal(): Promise<void> {
@@ -200,13 +259,23 @@ export class OpenBaoAudit {
 
   async since(mark: number): Promise<string[]> {
     return (await this.entries(mark))
-      .filter((e) => e.type === "response" && WRITE_OPERATIONS.has(e.request?.operation ?? "") && !/^auth\/[^/]+\/login$/.test(e.request?.path ?? ""))
-      .map((e) => `vault ${e.request?.operation} ${e.request?.namespace?.path ?? ""}${e.request?.path}${e.error ? ` (${e.error})` : ""}`);
+      .filter(
+        (e) =>
+          e.type === "response" &&
+          WRITE_OPERATIONS.has(e.request?.operation ?? "") &&
+          !/^auth\/[^/]+\/login$/.test(e.request?.path ?? ""),
+      )
+      .map(
+        (e) =>
+          `vault ${e.request?.operation} ${e.request?.namespace?.path ?? ""}${e.request?.path}${e.error ? ` (${e.error})` : ""}`,
+      );
   }
 
   /** Every request OpenBao answered after the mark, reads included: "read secret/data/app". */
   async requestsSince(mark: number): Promise<string[]> {
-    return (await this.entries(mark)).filter((e) => e.type === "response").map((e) => `${e.request?.operation} ${e.request?.path}`);
+    return (await this.entries(mark))
+      .filter((e) => e.type === "response")
+      .map((e) => `${e.request?.operation} ${e.request?.path}`);
   }
 
   private async entries(mark: number): Promise<AuditEntry[]> {
@@ -215,7 +284,11 @@ export class OpenBaoAudit {
       const size = (await file.stat()).size;
       const buffer = Buffer.alloc(Math.max(size - mark, 0));
       await file.read(buffer, 0, buffer.length, mark);
-      return buffer.toString("utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as AuditEntry);
+      return buffer
+        .toString("utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as AuditEntry);
     } finally {
       await file.close();
     }

@@ -87,15 +87,47 @@ export async function makePki(dir: string, opts: { dnsNames?: string[] } = {}): 
   await writeFile(config, opensslConfig(opts.dnsNames ?? []));
   const pki = pkiPaths(dir);
 
-  await openssl(["req", "-x509", "-config", config, "-extensions", "ca", ...KEY_ARGS, "-days", DAYS,
-    "-subj", "/CN=reseed-test-ca", "-keyout", pki.caKey, "-out", pki.caCert]);
+  await openssl([
+    "req",
+    "-x509",
+    "-config",
+    config,
+    "-extensions",
+    "ca",
+    ...KEY_ARGS,
+    "-days",
+    DAYS,
+    "-subj",
+    "/CN=reseed-test-ca",
+    "-keyout",
+    pki.caKey,
+    "-out",
+    pki.caCert,
+  ]);
 
   const signed = async (cert: string, key: string, subject: string, extensions: string) => {
     const csr = `${cert}.csr`;
     await openssl(["req", "-new", "-config", config, ...KEY_ARGS, "-subj", subject, "-keyout", key, "-out", csr]);
-    await openssl(["x509", "-req", "-in", csr, "-CA", pki.caCert, "-CAkey", pki.caKey,
-      "-set_serial", `0x${randomBytes(16).toString("hex")}`, "-days", DAYS,
-      "-extfile", config, "-extensions", extensions, "-out", cert]);
+    await openssl([
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      pki.caCert,
+      "-CAkey",
+      pki.caKey,
+      "-set_serial",
+      `0x${randomBytes(16).toString("hex")}`,
+      "-days",
+      DAYS,
+      "-extfile",
+      config,
+      "-extensions",
+      extensions,
+      "-out",
+      cert,
+    ]);
   };
   // The O of a client cert is its group: system:masters passes every authorization check.
   await Promise.all([

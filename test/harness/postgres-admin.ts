@@ -15,8 +15,18 @@ interface StatementRow {
 export class PostgresTestAdmin {
   constructor(readonly info: PostgresInfo) {}
 
-  async query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = [], database = "postgres"): Promise<R[]> {
-    const client = new pg.Client({ host: this.info.host, port: this.info.port, user: this.info.superuser, password: this.info.superPassword, database });
+  async query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+    database = "postgres",
+  ): Promise<R[]> {
+    const client = new pg.Client({
+      host: this.info.host,
+      port: this.info.port,
+      user: this.info.superuser,
+      password: this.info.superPassword,
+      database,
+    });
     await client.connect();
     try {
       return (await client.query<R>(sql, params)).rows;
@@ -28,7 +38,9 @@ export class PostgresTestAdmin {
   /** The role a unit connects as: a superuser of its own, so its statements are told apart. */
   async bootstrapRole(name: string, password: string): Promise<void> {
     const exists = await this.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name]);
-    await this.query(`${exists.length ? "ALTER" : "CREATE"} ROLE "${name}" WITH SUPERUSER LOGIN PASSWORD '${password}'`);
+    await this.query(
+      `${exists.length ? "ALTER" : "CREATE"} ROLE "${name}" WITH SUPERUSER LOGIN PASSWORD '${password}'`,
+    );
   }
 
   /** A database reset: the database and its role are gone. */

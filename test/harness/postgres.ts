@@ -37,7 +37,9 @@ async function serverIdentity(): Promise<{ uid: number; gid: number } | undefine
     const gid = Number((await execFileAsync("id", ["-g", SERVER_USER])).stdout.trim());
     return { uid, gid };
   } catch {
-    throw new Error(`running as root, PostgreSQL needs the '${SERVER_USER}' user to run as: run \`make postgres\` (Debian's postgresql-15 creates it)`);
+    throw new Error(
+      `running as root, PostgreSQL needs the '${SERVER_USER}' user to run as: run \`make postgres\` (Debian's postgresql-15 creates it)`,
+    );
   }
 }
 
@@ -54,17 +56,25 @@ async function chownTree(path: string, id: { uid: number; gid: number }): Promis
  * authentication over TCP and pg_stat_statements loaded: it is how the tests count the
  * statements that wrote WAL, i.e. every write, at the server.
  */
-export async function startPostgres(): Promise<{ info: PostgresInfo; stop(): Promise<void>; restart(): Promise<void> }> {
+export async function startPostgres(): Promise<{
+  info: PostgresInfo;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}> {
   const bin = process.env.RESEED_PG_BIN;
   if (!bin) {
-    throw new Error("RESEED_PG_BIN is not set: it names the directory of the PostgreSQL server binaries. " +
-      "Run the tests through make (it sets it), or run `make postgres` and export RESEED_PG_BIN=/usr/lib/postgresql/15/bin");
+    throw new Error(
+      "RESEED_PG_BIN is not set: it names the directory of the PostgreSQL server binaries. " +
+        "Run the tests through make (it sets it), or run `make postgres` and export RESEED_PG_BIN=/usr/lib/postgresql/15/bin",
+    );
   }
   try {
     await access(join(bin, "postgres"));
     await access(join(bin, "initdb"));
   } catch {
-    throw new Error(`PostgreSQL server binaries are missing in ${bin}: run \`make postgres\` (make test does it first)`);
+    throw new Error(
+      `PostgreSQL server binaries are missing in ${bin}: run \`make postgres\` (make test does it first)`,
+    );
   }
   const started = Date.now();
   const identity = await serverIdentity();
@@ -76,27 +86,57 @@ export async function startPostgres(): Promise<{ info: PostgresInfo; stop(): Pro
   if (identity) await chownTree(dir, identity);
   const asServer = identity ? { uid: identity.uid, gid: identity.gid } : {};
   try {
-    await execFileAsync(join(bin, "initdb"), [
-      "-D", data, "-U", SERVER_USER, "--pwfile", pwfile, "-E", "UTF8", "--locale=C",
-      "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync",
-    ], asServer);
+    await execFileAsync(
+      join(bin, "initdb"),
+      [
+        "-D",
+        data,
+        "-U",
+        SERVER_USER,
+        "--pwfile",
+        pwfile,
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--auth-local=trust",
+        "--auth-host=scram-sha-256",
+        "--no-sync",
+      ],
+      asServer,
+    );
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${(err as { stderr?: string }).stderr ?? String(err)}`);
   }
   const [port] = (await freePorts(1)) as [number];
-  const launch = () => new ServerProcess("postgres", join(bin, "postgres"), [
-    "-D", data,
-    "-c", "listen_addresses=127.0.0.1",
-    "-c", `port=${port}`,
-    "-c", "unix_socket_directories=",
-    "-c", "shared_preload_libraries=pg_stat_statements",
-    "-c", "pg_stat_statements.track_utility=on",
-    // Thrown away after the run: durability would only slow every write.
-    "-c", "fsync=off",
-    "-c", "synchronous_commit=off",
-    "-c", "full_page_writes=off",
-  ], join(dir, "postgres.log"), asServer);
+  const launch = () =>
+    new ServerProcess(
+      "postgres",
+      join(bin, "postgres"),
+      [
+        "-D",
+        data,
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        `port=${port}`,
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "shared_preload_libraries=pg_stat_statements",
+        "-c",
+        "pg_stat_statements.track_utility=on",
+        // Thrown away after the run: durability would only slow every write.
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+      ],
+      join(dir, "postgres.log"),
+      asServer,
+    );
   let server = launch();
   const watchdogs = [startWatchdog(server.pid ? [server.pid] : [], dir)];
   const stop = async () => {
@@ -109,8 +149,17 @@ export async function startPostgres(): Promise<{ info: PostgresInfo; stop(): Pro
     for (;;) {
       const reason = server.exitReason;
       if (reason) throw new Error(`postgres ${reason}:\n${await server.logTail()}`);
-      if (Date.now() - since > READY_TIMEOUT_MS) throw new Error(`postgres did not accept connections within ${READY_TIMEOUT_MS / 1000} s:\n${await server.logTail()}`);
-      const client = new pg.Client({ host: info.host, port, user: SERVER_USER, password: superPassword, database: "postgres" });
+      if (Date.now() - since > READY_TIMEOUT_MS)
+        throw new Error(
+          `postgres did not accept connections within ${READY_TIMEOUT_MS / 1000} s:\n${await server.logTail()}`,
+        );
+      const client = new pg.Client({
+        host: info.host,
+        port,
+        user: SERVER_USER,
+        password: superPassword,
+        database: "postgres",
+      });
       try {
         await client.connect();
         await client.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");

@@ -69,7 +69,9 @@ export class ServerProcess {
  */
 export function startWatchdog(pids: number[], tempDir?: string): { disarm(): void } {
   const script = 'dir=$1; shift; read -r _; kill -KILL "$@" 2>/dev/null; [ -z "$dir" ] || { sleep 1; rm -rf "$dir"; }';
-  const watchdog = spawn("sh", ["-c", script, "reseed-watchdog", tempDir ?? "", ...pids.map(String)], { stdio: ["pipe", "ignore", "ignore"] });
+  const watchdog = spawn("sh", ["-c", script, "reseed-watchdog", tempDir ?? "", ...pids.map(String)], {
+    stdio: ["pipe", "ignore", "ignore"],
+  });
   watchdog.on("error", () => undefined); // without it the servers still stop through teardown
   // Unreferenced: a process that forgets stop() still exits, and then the watchdog fires.
   watchdog.unref();

@@ -29,7 +29,11 @@ export interface StepOptions {
 }
 
 /** Runs one bundled step program as its image would: a process with env, an output dir, an exit code. */
-export async function runStepProcess(phase: StepName, unit: unknown, opts: StepOptions & { fingerprint?: string }): Promise<StepRun> {
+export async function runStepProcess(
+  phase: StepName,
+  unit: unknown,
+  opts: StepOptions & { fingerprint?: string },
+): Promise<StepRun> {
   const program = path.join(opts.programDir ?? dist, `${phase}.mjs`);
   if (!existsSync(program)) throw new Error(`${program} is missing: run 'make build' (make test does it first)`);
   const outDir = await mkdtemp(path.join(tmpdir(), "reseed-out-"));
@@ -73,7 +77,9 @@ export async function runStepProcess(phase: StepName, unit: unknown, opts: StepO
  */
 export async function runDag(unit: { spec: { pattern: string } }, opts: StepOptions): Promise<StepRun[]> {
   const order: StepName[] =
-    unit.spec.pattern === "operator" ? ["validate-inputs", "wait-deps", "verify"] : ["validate-inputs", "wait-deps", "ensure-state", "verify"];
+    unit.spec.pattern === "operator"
+      ? ["validate-inputs", "wait-deps", "verify"]
+      : ["validate-inputs", "wait-deps", "ensure-state", "verify"];
   const runs: StepRun[] = [];
   let fingerprint: string | undefined;
   for (const phase of order) {
@@ -85,7 +91,8 @@ export async function runDag(unit: { spec: { pattern: string } }, opts: StepOpti
   return runs;
 }
 
-export const allText = (runs: StepRun[]) => runs.map((r) => [r.stdout, r.stderr, ...Object.values(r.outputs), r.termination ?? ""].join("\n")).join("\n");
+export const allText = (runs: StepRun[]) =>
+  runs.map((r) => [r.stdout, r.stderr, ...Object.values(r.outputs), r.termination ?? ""].join("\n")).join("\n");
 
 export function lastLine(run: StepRun): Record<string, unknown> {
   const lines = run.stdout.trim().split("\n");

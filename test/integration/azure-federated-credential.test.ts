@@ -70,26 +70,42 @@ describe("azure-federated-credential (fake ARM)", () => {
     expect(first.runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     expect(first.runs[2]!.outputs.action).toBe("created");
     expect(first.writes).toEqual(["arm PUT coder-workspaces/coder-workspaces-prod"]);
-    expect(fics().get("coder-workspaces-prod")).toEqual({ issuer, subject: "system:serviceaccount:coder-ws:coder-workspace", audiences: ["api://AzureADTokenExchange"] });
+    expect(fics().get("coder-workspaces-prod")).toEqual({
+      issuer,
+      subject: "system:serviceaccount:coder-ws:coder-workspace",
+      audiences: ["api://AzureADTokenExchange"],
+    });
 
     const again = await counted(unit());
     expect(again.runs[2]!.outputs.action).toBe("unchanged");
     expect(again.writes).toEqual([]);
-    for (const secret of [azure.assertion, ...azure.entra.issued()]) expect(first.text + again.text).not.toContain(secret);
+    for (const secret of [azure.assertion, ...azure.entra.issued()])
+      expect(first.text + again.text).not.toContain(secret);
   });
 
   it("corrects subject and issuer drift with one upsert each", async () => {
-    fics().set("coder-workspaces-prod", { issuer, subject: "system:serviceaccount:coder-ws:someone-else", audiences: ["api://AzureADTokenExchange"] });
+    fics().set("coder-workspaces-prod", {
+      issuer,
+      subject: "system:serviceaccount:coder-ws:someone-else",
+      audiences: ["api://AzureADTokenExchange"],
+    });
     const subject = await counted(unit());
     expect(subject.runs[2]!.outputs.action).toBe("updated");
-    expect(subject.runs[2]!.stdout).toContain("subject system:serviceaccount:coder-ws:someone-else -> system:serviceaccount:coder-ws:coder-workspace");
+    expect(subject.runs[2]!.stdout).toContain(
+      "subject system:serviceaccount:coder-ws:someone-else -> system:serviceaccount:coder-ws:coder-workspace",
+    );
     expect(subject.writes).toHaveLength(1);
 
-    await admin.putConfigMap(ns, "cluster-facts", { oidcIssuer: "https://oidc.prod-eu-1.platform.internal/cluster-2", resourceGroup: "platform" });
+    await admin.putConfigMap(ns, "cluster-facts", {
+      oidcIssuer: "https://oidc.prod-eu-1.platform.internal/cluster-2",
+      resourceGroup: "platform",
+    });
     try {
       const moved = await counted(unit());
       expect(moved.runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
-      expect(moved.runs[2]!.stdout).toContain("issuer https://oidc.prod-eu-1.platform.internal/cluster -> https://oidc.prod-eu-1.platform.internal/cluster-2");
+      expect(moved.runs[2]!.stdout).toContain(
+        "issuer https://oidc.prod-eu-1.platform.internal/cluster -> https://oidc.prod-eu-1.platform.internal/cluster-2",
+      );
       expect(moved.writes).toHaveLength(1);
     } finally {
       await admin.putConfigMap(ns, "cluster-facts", { oidcIssuer: issuer, resourceGroup: "platform" });
@@ -102,7 +118,8 @@ describe("azure-federated-credential (fake ARM)", () => {
       const { AZURE_CLIENT_ID: _c, AZURE_TENANT_ID: _t, AZURE_FEDERATED_TOKEN_FILE: _f, ...rest } = azure.env();
       const run = await counted(unit(), rest);
       expect(run.runs.map((r) => r.code)).toEqual([ExitCode.missingInput]);
-      for (const name of ["env AZURE_CLIENT_ID", "env AZURE_TENANT_ID", "env AZURE_FEDERATED_TOKEN_FILE", "issuer"]) expect(run.runs[0]!.stdout).toContain(`"subject":"${name}"`);
+      for (const name of ["env AZURE_CLIENT_ID", "env AZURE_TENANT_ID", "env AZURE_FEDERATED_TOKEN_FILE", "issuer"])
+        expect(run.runs[0]!.stdout).toContain(`"subject":"${name}"`);
       expect(run.runs[0]!.stdout).toContain("4 required inputs missing");
       expect(run.writes).toEqual([]);
     } finally {
@@ -118,10 +135,19 @@ describe("azure-federated-credential (fake ARM)", () => {
 
     const missing = await counted(unit({ identityName: "no-such-identity" }));
     expect(missing.runs[2]!.code).toBe(ExitCode.ensureFailed);
-    expect(missing.runs[2]!.stdout).toContain("userAssignedIdentities/no-such-identity' under resource group 'platform' was not found");
+    expect(missing.runs[2]!.stdout).toContain(
+      "userAssignedIdentities/no-such-identity' under resource group 'platform' was not found",
+    );
 
-    for (let i = fics().size; i < 20; i++) fics().set(`filler-${i}`, { issuer, subject: `system:serviceaccount:x:sa-${i}`, audiences: ["api://AzureADTokenExchange"] });
-    const full = await counted(unit({ name: "twenty-first", serviceAccount: { name: "another", namespace: "coder-ws" } }));
+    for (let i = fics().size; i < 20; i++)
+      fics().set(`filler-${i}`, {
+        issuer,
+        subject: `system:serviceaccount:x:sa-${i}`,
+        audiences: ["api://AzureADTokenExchange"],
+      });
+    const full = await counted(
+      unit({ name: "twenty-first", serviceAccount: { name: "another", namespace: "coder-ws" } }),
+    );
     expect(full.runs[2]!.code).toBe(ExitCode.ensureFailed);
     expect(full.runs[2]!.stdout).toContain("at most 20 federated identity credentials");
   });
@@ -133,7 +159,9 @@ describe("azure-federated-credential (fake ARM)", () => {
   it("fails validate-inputs by name when the token file is gone, without reaching ARM", async () => {
     const run = await counted(unit(), { ...opts.env, AZURE_FEDERATED_TOKEN_FILE: "/nonexistent/token" });
     expect(run.runs.map((r) => r.code)).toEqual([ExitCode.missingInput]);
-    expect(run.runs[0]!.stdout).toContain("environment variable AZURE_FEDERATED_TOKEN_FILE names /nonexistent/token, which does not exist");
+    expect(run.runs[0]!.stdout).toContain(
+      "environment variable AZURE_FEDERATED_TOKEN_FILE names /nonexistent/token, which does not exist",
+    );
     expect(run.writes).toEqual([]);
   });
 });

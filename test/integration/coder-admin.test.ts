@@ -16,7 +16,11 @@ import { allText, lastLine, runDag, type StepRun } from "../harness/steps.js";
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);
 const ns = "kind-coder-admin";
-const owner = { email: "break-glass@corp.internal", username: "break-glass", password: `Pw-${randomBytes(18).toString("base64url")}` };
+const owner = {
+  email: "break-glass@corp.internal",
+  username: "break-glass",
+  password: `Pw-${randomBytes(18).toString("base64url")}`,
+};
 const ssoAdmin = { email: "platform-admin@corp.internal", username: "platform-admin" };
 
 let coder: CoderServer;
@@ -38,7 +42,11 @@ function unit(withOverrides: Record<string, unknown> = {}) {
         kind: "coder-admin",
         with: {
           url: coder.url,
-          owner: { email: { input: "ownerEmail" }, username: { input: "ownerUsername" }, password: { input: "ownerPassword" } },
+          owner: {
+            email: { input: "ownerEmail" },
+            username: { input: "ownerUsername" },
+            password: { input: "ownerPassword" },
+          },
           admin: { email: ssoAdmin.email, username: ssoAdmin.username },
           session: { kubernetesSecret: { name: "coder-reseed-session" } },
           ...withOverrides,
@@ -52,7 +60,8 @@ function unit(withOverrides: Record<string, unknown> = {}) {
 async function direct() {
   const api = coderApi(coder.directUrl, 10_000, new Redactor());
   const token = await api.login(owner.email, owner.password);
-  const find = async (username: string): Promise<CoderUser | undefined> => (await api.usersMatching(token, username))[0];
+  const find = async (username: string): Promise<CoderUser | undefined> =>
+    (await api.usersMatching(token, username))[0];
   return { api, token, find };
 }
 
@@ -65,7 +74,10 @@ async function runUnit(u = unit()) {
 /** Every step succeeded; otherwise the failing step's summary line is the message. */
 function expectSuccess(runs: StepRun[]) {
   const failed = runs.find((r) => r.code !== 0);
-  expect(runs.map((r) => r.code), failed && JSON.stringify(lastLine(failed))).toEqual([0, 0, 0, 0]);
+  expect(
+    runs.map((r) => r.code),
+    failed && JSON.stringify(lastLine(failed)),
+  ).toEqual([0, 0, 0, 0]);
 }
 
 /**
@@ -82,7 +94,14 @@ async function adminAsPasswordUser(): Promise<void> {
   const { api, token, find } = await direct();
   await api.deleteUser(token, (await find(ssoAdmin.username))!.id);
   const org = await api.defaultOrganizationId(token);
-  await api.createUser(token, { ...ssoAdmin, name: "", login_type: "password", organization_ids: [org], roles: ["owner"], password: `Pw-${randomBytes(12).toString("hex")}` });
+  await api.createUser(token, {
+    ...ssoAdmin,
+    name: "",
+    login_type: "password",
+    organization_ids: [org],
+    roles: ["owner"],
+    password: `Pw-${randomBytes(12).toString("hex")}`,
+  });
 }
 
 beforeAll(async () => {
@@ -111,8 +130,15 @@ describe("coder-admin on a real Coder", () => {
       "coder POST /api/v2/users",
     ]);
     const { find } = await direct();
-    expect(await find(owner.username)).toMatchObject({ login_type: "password", roles: [expect.objectContaining({ name: "owner" })] });
-    expect(await find(ssoAdmin.username)).toMatchObject({ email: ssoAdmin.email, login_type: "oidc", roles: [expect.objectContaining({ name: "owner" })] });
+    expect(await find(owner.username)).toMatchObject({
+      login_type: "password",
+      roles: [expect.objectContaining({ name: "owner" })],
+    });
+    expect(await find(ssoAdmin.username)).toMatchObject({
+      email: ssoAdmin.email,
+      login_type: "oidc",
+      roles: [expect.objectContaining({ name: "owner" })],
+    });
     expect(allText(runs)).not.toContain(owner.password);
   });
 
@@ -130,12 +156,23 @@ describe("coder-admin on a real Coder", () => {
     };
     const org = await coderApi(coder.directUrl, 10_000, new Redactor()).defaultOrganizationId(token);
     expect([
-      await call("POST", "/api/v2/users/first", { ...owner, username: "second-first", email: "second@corp.internal", trial: false }),
+      await call("POST", "/api/v2/users/first", {
+        ...owner,
+        username: "second-first",
+        email: "second@corp.internal",
+        trial: false,
+      }),
       await call("GET", `/api/v2/users/${a.id}/login-type`),
       await call("PUT", `/api/v2/users/${a.id}/login-type`, { login_type: "password" }),
       await call("PATCH", `/api/v2/users/${a.id}`, { login_type: "password" }),
       await call("POST", `/api/v2/users/${a.id}/convert-login`, { to_type: "github", password: owner.password }),
-      await call("POST", "/api/v2/users", { email: "x@corp.internal", username: "x", login_type: "oidc", password: owner.password, organization_ids: [org] }),
+      await call("POST", "/api/v2/users", {
+        email: "x@corp.internal",
+        username: "x",
+        login_type: "oidc",
+        password: owner.password,
+        organization_ids: [org],
+      }),
       await call("PUT", `/api/v2/users/${a.id}/profile`, { username: ssoAdmin.username, login_type: "password" }),
     ]).toEqual([
       "POST /api/v2/users/first 409 The initial user has already been created.",
@@ -200,17 +237,32 @@ describe("coder-admin on a real Coder", () => {
     await api.createFirstUser(owner);
     const { api: as, token } = await direct();
     const org = await as.defaultOrganizationId(token);
-    await as.createUser(token, { ...ssoAdmin, name: "", login_type: "password", organization_ids: [org], roles: ["owner"], password: `Pw-${randomBytes(12).toString("hex")}` });
+    await as.createUser(token, {
+      ...ssoAdmin,
+      name: "",
+      login_type: "password",
+      organization_ids: [org],
+      roles: ["owner"],
+      password: `Pw-${randomBytes(12).toString("hex")}`,
+    });
     const { runs, writes } = await runUnit();
     const ensure = runs.at(-1)!;
     expect(ensure).toMatchObject({ phase: "ensure-state", code: ExitCode.ensureFailed });
-    expect(writes).toEqual(["coder POST /api/v2/users/login", "coder POST /api/v2/users/me/keys/tokens", "coder POST /api/v2/users/logout"]);
-    expect(ensure.stdout).toMatch(/"event":"state.changed".*issued Coder API token reseed-coder-first-admin of the owner/);
+    expect(writes).toEqual([
+      "coder POST /api/v2/users/login",
+      "coder POST /api/v2/users/me/keys/tokens",
+      "coder POST /api/v2/users/logout",
+    ]);
+    expect(ensure.stdout).toMatch(
+      /"event":"state.changed".*issued Coder API token reseed-coder-first-admin of the owner/,
+    );
     // The failed step's summary (its last line, the summary output, the Event) lists the writes next to the failure.
     expect(lastLine(ensure)).toMatchObject({
       result: "failed",
       changes: [
-        expect.stringMatching(/^issued Coder API token reseed-coder-first-admin of the owner \(the stored owner API token is no longer valid/),
+        expect.stringMatching(
+          /^issued Coder API token reseed-coder-first-admin of the owner \(the stored owner API token is no longer valid/,
+        ),
         `updated key token in Kubernetes Secret ${ns}/coder-reseed-session`,
       ],
     });
@@ -233,7 +285,11 @@ describe("coder-admin on a real Coder", () => {
   it("fails naming the fix when Coder's first user was created by hand with other credentials", async () => {
     await coder.resetDatabase();
     const api = coderApi(coder.directUrl, 10_000, new Redactor());
-    await api.createFirstUser({ email: "someone@corp.internal", username: "someone", password: `Pw-${randomBytes(12).toString("hex")}` });
+    await api.createFirstUser({
+      email: "someone@corp.internal",
+      username: "someone",
+      password: `Pw-${randomBytes(12).toString("hex")}`,
+    });
     const { runs, writes } = await runUnit();
     expect(runs.at(-1)).toMatchObject({ phase: "ensure-state", code: ExitCode.ensureFailed });
     expect(runs.at(-1)!.stdout).toContain("cannot sign in to Coder with the password from the secrets pipeline");

@@ -291,7 +291,8 @@ describe("azure-federated-credential for a ServiceAccount selector (fake ARM)", 
     expect(codes(again.runs)).toEqual([0, 0, 0, 0]);
     expect(again.arm).toEqual([]);
     expect(lastLine(again.ensure!).counts).toEqual({ targets: 3, created: 0, updated: 0, unchanged: 3 });
-    for (const secret of [azure.assertion, ...azure.entra.issued()]) expect(first.text + again.text).not.toContain(secret);
+    for (const secret of [azure.assertion, ...azure.entra.issued()])
+      expect(first.text + again.text).not.toContain(secret);
   });
 
   it("5 matching: the two new ServiceAccounts get theirs, nothing else is written", async () => {

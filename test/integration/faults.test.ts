@@ -16,7 +16,14 @@ import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
-import { authorityStepEnv, caBundle, fakeKeyVault, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
+import {
+  authorityStepEnv,
+  caBundle,
+  fakeKeyVault,
+  KeyVaultAdmin,
+  projectedToken,
+  workloadIdentity,
+} from "../harness/authorities.js";
 import type { FakeKeyVault } from "../harness/fake-key-vault.js";
 import { connectKube, type KubeAccess } from "../harness/kube.js";
 import { jsonClient } from "../harness/kube-http.js";
@@ -39,8 +46,17 @@ const baoAudit = new OpenBaoAudit(baoInfo.auditLog);
 const files = join(kubeInfo.kubeconfigDir, "faults");
 
 type Unit = ReturnType<typeof unit>;
-function unit(name: string, ensure: { kind: string; with: Record<string, unknown> }, extra: Record<string, unknown> = {}) {
-  return { apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name }, spec: { pattern: "reconciler", ...extra, ensure } };
+function unit(
+  name: string,
+  ensure: { kind: string; with: Record<string, unknown> },
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    apiVersion: "reseed.dev/v1alpha1",
+    kind: "SeedingUnit",
+    metadata: { name },
+    spec: { pattern: "reconciler", ...extra, ensure },
+  };
 }
 
 const codes = (runs: StepRun[]) => runs.map((r) => r.code);
@@ -74,11 +90,24 @@ async function tokenOf(kubeconfig: string): Promise<string> {
 /** A concurrent writer: a real update of the Secret (a new resourceVersion), not a recreate. */
 async function editSecret(who: Admin, ns: string, name: string, data: Record<string, string>): Promise<void> {
   const current = await who.core.readNamespacedSecret({ name, namespace: ns });
-  await who.core.replaceNamespacedSecret({ name, namespace: ns, body: { ...current, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])) } });
+  await who.core.replaceNamespacedSecret({
+    name,
+    namespace: ns,
+    body: {
+      ...current,
+      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
+    },
+  });
 }
 
 /** (b) for every row: the summary carries the clause, the text names the fault, no value leaks. */
-function expectNamedFailure(run: StepRun, code: number, fault: RegExp, secrets: string[], runs: StepRun[] = [run]): void {
+function expectNamedFailure(
+  run: StepRun,
+  code: number,
+  fault: RegExp,
+  secrets: string[],
+  runs: StepRun[] = [run],
+): void {
   expect(run.code).toBe(code);
   expect(lastLine(run)).toMatchObject({ result: "failed", exitCode: code });
   expect(problemsOf(run)).toMatch(fault);
@@ -101,7 +130,9 @@ async function untilRefused(authorization: string): Promise<void> {
 }
 
 const secretWrite = (ns: string, name?: string) => (r: { method: string; path: string }) =>
-  (r.method === "PUT" || r.method === "POST") && r.path.startsWith(`/api/v1/namespaces/${ns}/secrets`) && (name === undefined || r.path.split("?")[0]!.endsWith(`/secrets/${name}`) || r.method === "POST");
+  (r.method === "PUT" || r.method === "POST") &&
+  r.path.startsWith(`/api/v1/namespaces/${ns}/secrets`) &&
+  (name === undefined || r.path.split("?")[0]!.endsWith(`/secrets/${name}`) || r.method === "POST");
 
 describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)", () => {
   let proxy: FaultProxy;
@@ -112,7 +143,14 @@ describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)",
     await proxy.stop();
   });
 
-  const gen = (name = "db-password") => unit(name, { kind: "generated-secret", with: { secret: { name: "db" }, keys: [{ name: "password" }, { name: "replication", length: 16, charset: "hex" }] } });
+  const gen = (name = "db-password") =>
+    unit(name, {
+      kind: "generated-secret",
+      with: {
+        secret: { name: "db" },
+        keys: [{ name: "password" }, { name: "replication", length: 16, charset: "hex" }],
+      },
+    });
 
   it("a concurrent writer changes the Secret between read and write: the write is refused (409), both values kept", async () => {
     const ns = "fault-conflict";
@@ -125,13 +163,23 @@ describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)",
       await editSecret(admin, ns, "db", { password: human, other: concurrent });
       return "forward";
     });
-    const runs = await runDag(u, { kubeconfig: await throughProxy(kubeconfig, proxy), namespace: ns, workflow: { name: "fault-conflict-1" } });
+    const runs = await runDag(u, {
+      kubeconfig: await throughProxy(kubeconfig, proxy),
+      namespace: ns,
+      workflow: { name: "fault-conflict-1" },
+    });
     await hooked;
     // (a) the human's value and the concurrent writer's are both there; nothing generated landed.
     expect(await admin.readSecret(ns, "db")).toEqual({ password: human, other: concurrent });
     // (b) exit 13, the API server's 409 named, in the summary and in the Event, no value in either.
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /HTTP 409.*(the object has been modified|Operation cannot be fulfilled)/, [human, concurrent, await tokenOf(kubeconfig)], runs);
+    expectNamedFailure(
+      runs[2]!,
+      ExitCode.ensureFailed,
+      /HTTP 409.*(the object has been modified|Operation cannot be fulfilled)/,
+      [human, concurrent, await tokenOf(kubeconfig)],
+      runs,
+    );
     const events = (await admin.eventNotes(ns)).join("\n");
     expect(events).toMatch(/409/);
     expect(events).not.toContain(human);
@@ -177,7 +225,13 @@ describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)",
     expect(codes(winner)).toEqual([0, 0, 0, 0]);
     expect(winner[2]!.outputs.action).toBe("created");
     expect(codes(loser)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(loser[2]!, ExitCode.ensureFailed, /HTTP 409.*already exists/, [won!.password!, won!.replication!], [...winner, ...loser]);
+    expectNamedFailure(
+      loser[2]!,
+      ExitCode.ensureFailed,
+      /HTTP 409.*already exists/,
+      [won!.password!, won!.replication!],
+      [...winner, ...loser],
+    );
     // (c) the loser's next run keeps the winner's value: nothing regenerated.
     const next = await runDag(u, { kubeconfig, namespace: ns });
     expect(codes(next)).toEqual([0, 0, 0, 0]);
@@ -208,7 +262,13 @@ describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)",
     await hooked;
     expect(await admin.readSecret(ns, "db")).toEqual({ password: human });
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /HTTP 401|Unauthorized/, [human, await tokenOf(kubeconfig)], runs);
+    expectNamedFailure(
+      runs[2]!,
+      ExitCode.ensureFailed,
+      /HTTP 401|Unauthorized/,
+      [human, await tokenOf(kubeconfig)],
+      runs,
+    );
     // (c) the pod's next run has a fresh token (kubeconfigFor recreates the ServiceAccount).
     const fresh = await kube.kubeconfigFor(ns, "unit");
     expect(codes(await runDag(u, { kubeconfig: fresh, namespace: ns }))).toEqual([0, 0, 0, 0]);
@@ -235,7 +295,10 @@ describe("the kube-apiserver stopped between read and write, then restarted (a s
 
   it("fails ensure naming the lost connection, keeps every value, and the run after the restart converges with no write on its rerun", async () => {
     const ns = "fault-apiserver-down";
-    const u = unit("db-password", { kind: "generated-secret", with: { secret: { name: "db" }, keys: [{ name: "password" }, { name: "api-key" }] } });
+    const u = unit("db-password", {
+      kind: "generated-secret",
+      with: { secret: { name: "db" }, keys: [{ name: "password" }, { name: "api-key" }] },
+    });
     const kubeconfig = await asUnit(own, ownAdmin, ns, u);
     const human = `set-by-a-human-${randomBytes(6).toString("hex")}`;
     await ownAdmin.putSecret(ns, "db", { password: human });
@@ -250,7 +313,13 @@ describe("the kube-apiserver stopped between read and write, then restarted (a s
     expect(Date.now() - started).toBeLessThan(60_000);
     await own.startApiServer();
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /socket hang up|ECONNRESET|ECONNREFUSED|other side closed/, [human], runs);
+    expectNamedFailure(
+      runs[2]!,
+      ExitCode.ensureFailed,
+      /socket hang up|ECONNRESET|ECONNREFUSED|other side closed/,
+      [human],
+      runs,
+    );
     expect(await ownAdmin.readSecret(ns, "db")).toEqual({ password: human });
     const next = await runDag(u, { kubeconfig, namespace: ns });
     expect(codes(next)).toEqual([0, 0, 0, 0]);
@@ -269,14 +338,24 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
   const gen = (path: string, address: string) =>
     unit("vault-password", {
       kind: "generated-secret",
-      with: { vault: { address, path, auth: { kubernetes: { role: "fault-vault", tokenFile } } }, keys: [{ name: "password" }, { name: "api-key" }] },
+      with: {
+        vault: { address, path, auth: { kubernetes: { role: "fault-vault", tokenFile } } },
+        keys: [{ name: "password" }, { name: "api-key" }],
+      },
     });
-  const opts = async (u: Unit) => ({ kubeconfig: await asUnit(kube, admin, ns, u), namespace: ns, env: authorityStepEnv(bundle) });
+  const opts = async (u: Unit) => ({
+    kubeconfig: await asUnit(kube, admin, ns, u),
+    namespace: ns,
+    env: authorityStepEnv(bundle),
+  });
 
   beforeAll(async () => {
     proxy = await startFaultProxy({ upstream: baoInfo.address, upstreamCaFile: baoInfo.caFile });
     bundle = await caBundle([baoInfo.caFile, proxy.caFile], files);
-    await bao.policy("fault-vault", 'path "secret/data/faults/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/faults/*" { capabilities = ["create", "read", "update"] }');
+    await bao.policy(
+      "fault-vault",
+      'path "secret/data/faults/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/faults/*" { capabilities = ["create", "read", "update"] }',
+    );
     await bao.kubernetesRole("fault-vault", { namespace: ns, name: "unit" }, ["fault-vault"]);
     await projectedToken(kubeInfo, ns, "unit", { file: tokenFile });
   });
@@ -284,7 +363,8 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
     await proxy.stop();
   });
 
-  const kvWrite = (path: string) => (r: { method: string; path: string }) => (r.method === "POST" || r.method === "PUT") && r.path === `/v1/secret/data/faults/${path}`;
+  const kvWrite = (path: string) => (r: { method: string; path: string }) =>
+    (r.method === "POST" || r.method === "PUT") && r.path === `/v1/secret/data/faults/${path}`;
 
   /** (c) and (d) of every Vault row: the next run converges keeping `kept`, its rerun writes nothing at OpenBao. */
   async function convergesKeeping(path: string, kept: Record<string, string>): Promise<void> {
@@ -313,7 +393,13 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
     await hooked;
     expect((await bao.kvGet("secret", "faults/cas"))?.data).toEqual({ password: human, other: concurrent });
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, /check-and-set version 1.*check-and-set parameter did not match/, [human, concurrent, vaultToken], runs);
+    expectNamedFailure(
+      runs[2]!,
+      ExitCode.ensureFailed,
+      /check-and-set version 1.*check-and-set parameter did not match/,
+      [human, concurrent, vaultToken],
+      runs,
+    );
     expect(vaultToken.length).toBeGreaterThan(10);
     await convergesKeeping("cas", { password: human, other: concurrent });
   });
@@ -343,7 +429,9 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
     const u = gen("faults/sealed", baoInfo.address);
     const o = await opts(u);
     const validated = await runStepProcess("validate-inputs", u, o);
-    expect(codes([validated, await runStepProcess("wait-deps", u, { ...o, fingerprint: validated.outputs.fingerprint! })])).toEqual([0, 0]);
+    expect(
+      codes([validated, await runStepProcess("wait-deps", u, { ...o, fingerprint: validated.outputs.fingerprint! })]),
+    ).toEqual([0, 0]);
     await bao.seal();
     let ensure: StepRun;
     try {
@@ -363,13 +451,35 @@ describe("PostgreSQL restarted in the middle of a migration file and of a seed (
   const ns = "fault-postgres";
   const password = `bootstrap-${randomBytes(12).toString("hex")}`;
   const u = (runId: string) =>
-    unit("fault-db", {
-      kind: "postgres-bootstrap",
-      with: {
-        connection: { host: "127.0.0.1", port: 0, user: { input: "dbUser" }, password: { input: "dbPassword" }, ssl: "disable" },
-        databases: [{ name: "app", owner: "fault_bootstrap", migrations: { configMap: { name: "app-sql" } }, seed: { runId, files: { configMap: { name: "app-seed" } } } }],
+    unit(
+      "fault-db",
+      {
+        kind: "postgres-bootstrap",
+        with: {
+          connection: {
+            host: "127.0.0.1",
+            port: 0,
+            user: { input: "dbUser" },
+            password: { input: "dbPassword" },
+            ssl: "disable",
+          },
+          databases: [
+            {
+              name: "app",
+              owner: "fault_bootstrap",
+              migrations: { configMap: { name: "app-sql" } },
+              seed: { runId, files: { configMap: { name: "app-seed" } } },
+            },
+          ],
+        },
       },
-    }, { inputs: { dbUser: { secretKeyRef: { name: "pg", key: "username" } }, dbPassword: { secretKeyRef: { name: "pg", key: "password" } } } });
+      {
+        inputs: {
+          dbUser: { secretKeyRef: { name: "pg", key: "username" } },
+          dbPassword: { secretKeyRef: { name: "pg", key: "password" } },
+        },
+      },
+    );
   const withPort = (x: Unit): Unit => {
     const w = x.spec.ensure.with as { connection: { port: number } };
     w.connection.port = pg.info.port;
@@ -384,8 +494,12 @@ describe("PostgreSQL restarted in the middle of a migration file and of a seed (
     kubeconfig = await asUnit(kube, admin, ns, withPort(u("r1")));
     await admin.putSecret(ns, "pg", { username: "fault_bootstrap", password });
     // pg_sleep in the middle of each file: the restart lands while the file is running.
-    await admin.putConfigMap(ns, "app-sql", { "001-tables.sql": "CREATE TABLE first_half (id int); SELECT pg_sleep(3); CREATE TABLE second_half (id int);" });
-    await admin.putConfigMap(ns, "app-seed", { "10-rows.sql": "INSERT INTO first_half VALUES (1); SELECT pg_sleep(3); INSERT INTO second_half VALUES (2);" });
+    await admin.putConfigMap(ns, "app-sql", {
+      "001-tables.sql": "CREATE TABLE first_half (id int); SELECT pg_sleep(3); CREATE TABLE second_half (id int);",
+    });
+    await admin.putConfigMap(ns, "app-seed", {
+      "10-rows.sql": "INSERT INTO first_half VALUES (1); SELECT pg_sleep(3); INSERT INTO second_half VALUES (2);",
+    });
   }, 120_000);
   afterAll(async () => {
     await pg?.stop();
@@ -395,7 +509,12 @@ describe("PostgreSQL restarted in the middle of a migration file and of a seed (
   async function restartDuring(marker: string): Promise<void> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const rows = await db.query("SELECT 1 FROM pg_stat_activity WHERE usename = 'fault_bootstrap' AND state = 'active' AND query LIKE $1", [`%${marker}%pg_sleep%`]).catch(() => []);
+      const rows = await db
+        .query(
+          "SELECT 1 FROM pg_stat_activity WHERE usename = 'fault_bootstrap' AND state = 'active' AND query LIKE $1",
+          [`%${marker}%pg_sleep%`],
+        )
+        .catch(() => []);
       if (rows.length) break;
       if (Date.now() > deadline) throw new Error(`the step never reached the pg_sleep after ${marker} within 60 s`);
       await sleep(50);
@@ -403,27 +522,50 @@ describe("PostgreSQL restarted in the middle of a migration file and of a seed (
     await pg.restart();
   }
   const inApp = <R extends Record<string, unknown>>(sql: string) => db.query<R>(sql, [], "app");
-  const tables = async () => (await inApp<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.t);
-  const ledgerFiles = async () => (await inApp<{ ok: boolean }>("SELECT to_regclass('reseed.applied_sql') IS NOT NULL AS ok"))[0]!.ok
-    ? (await inApp<{ file: string }>("SELECT file FROM reseed.applied_sql ORDER BY 1")).map((r) => r.file)
-    : [];
-  const seedRuns = async () => (await inApp<{ ok: boolean }>("SELECT to_regclass('reseed.seed_runs') IS NOT NULL AS ok"))[0]!.ok
-    ? (await inApp<{ run_id: string }>("SELECT run_id FROM reseed.seed_runs")).map((r) => r.run_id)
-    : [];
+  const tables = async () =>
+    (await inApp<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map(
+      (r) => r.t,
+    );
+  const ledgerFiles = async () =>
+    (await inApp<{ ok: boolean }>("SELECT to_regclass('reseed.applied_sql') IS NOT NULL AS ok"))[0]!.ok
+      ? (await inApp<{ file: string }>("SELECT file FROM reseed.applied_sql ORDER BY 1")).map((r) => r.file)
+      : [];
+  const seedRuns = async () =>
+    (await inApp<{ ok: boolean }>("SELECT to_regclass('reseed.seed_runs') IS NOT NULL AS ok"))[0]!.ok
+      ? (await inApp<{ run_id: string }>("SELECT run_id FROM reseed.seed_runs")).map((r) => r.run_id)
+      : [];
 
   it("mid-migration and then mid-seed: nothing half-applied, the ledger exact, the next run applies each file once", async () => {
     const target = withPort(u("r1"));
     // 1. Restarted while the migration file runs: none of it is left, and the ledger does not list it.
-    const [migrating] = await Promise.all([runDag(target, { kubeconfig, namespace: ns, workflow: { name: "fault-pg-1" } }), restartDuring("CREATE TABLE first_half")]);
+    const [migrating] = await Promise.all([
+      runDag(target, { kubeconfig, namespace: ns, workflow: { name: "fault-pg-1" } }),
+      restartDuring("CREATE TABLE first_half"),
+    ]);
     expect(codes(migrating)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(migrating[2]!, ExitCode.ensureFailed, /001-tables\.sql[^"]*(terminating connection|Connection terminated|ECONNRESET)/, [password], migrating);
+    expectNamedFailure(
+      migrating[2]!,
+      ExitCode.ensureFailed,
+      /001-tables\.sql[^"]*(terminating connection|Connection terminated|ECONNRESET)/,
+      [password],
+      migrating,
+    );
     expect(await tables()).toEqual([]);
     expect(await ledgerFiles()).toEqual([]);
     // 2. The next run applies the file (once), then is restarted in the seed: the seed's rows
     // are rolled back and no seed run is recorded; the applied file stays applied, once.
-    const [seeding] = await Promise.all([runDag(target, { kubeconfig, namespace: ns, workflow: { name: "fault-pg-2" } }), restartDuring("INSERT INTO first_half")]);
+    const [seeding] = await Promise.all([
+      runDag(target, { kubeconfig, namespace: ns, workflow: { name: "fault-pg-2" } }),
+      restartDuring("INSERT INTO first_half"),
+    ]);
     expect(codes(seeding)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(seeding[2]!, ExitCode.ensureFailed, /10-rows\.sql[^"]*(terminating connection|Connection terminated|ECONNRESET)|seed[^"]*(terminating connection|Connection terminated|ECONNRESET)/, [password], seeding);
+    expectNamedFailure(
+      seeding[2]!,
+      ExitCode.ensureFailed,
+      /10-rows\.sql[^"]*(terminating connection|Connection terminated|ECONNRESET)|seed[^"]*(terminating connection|Connection terminated|ECONNRESET)/,
+      [password],
+      seeding,
+    );
     expect(await tables()).toEqual(["first_half", "second_half"]);
     expect(await ledgerFiles()).toEqual(["001-tables.sql"]);
     expect(await inApp("SELECT * FROM first_half")).toEqual([]);
@@ -431,7 +573,10 @@ describe("PostgreSQL restarted in the middle of a migration file and of a seed (
     // 3. (c) converges: the seed once, the file not again.
     const next = await runDag(target, { kubeconfig, namespace: ns });
     expect(codes(next)).toEqual([0, 0, 0, 0]);
-    expect(await inApp("SELECT id FROM first_half UNION ALL SELECT id FROM second_half")).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await inApp("SELECT id FROM first_half UNION ALL SELECT id FROM second_half")).toEqual([
+      { id: 1 },
+      { id: 2 },
+    ]);
     expect(await ledgerFiles()).toEqual(["001-tables.sql"]);
     expect(await seedRuns()).toEqual(["r1"]);
     // 4. (d) its rerun writes nothing, counted by PostgreSQL.
@@ -448,39 +593,85 @@ describe("dependencies that are not there: DNS failure, connection refused, an u
     [refused] = (await freePorts(1)) as [number];
   });
   const rows: Array<{ fault: string; dependency: () => Record<string, unknown>; names: RegExp }> = [
-    { fault: "http: DNS failure", dependency: () => ({ http: { url: "https://no-such-host.invalid/healthz" } }), names: /ENOTFOUND|EAI_AGAIN/ },
-    { fault: "http: connection refused", dependency: () => ({ http: { url: `http://127.0.0.1:${refused}/healthz` } }), names: /ECONNREFUSED/ },
-    { fault: "tcp: DNS failure", dependency: () => ({ tcp: { host: "no-such-host.invalid", port: 5432 } }), names: /ENOTFOUND|EAI_AGAIN/ },
-    { fault: "tcp: connection refused", dependency: () => ({ tcp: { host: "127.0.0.1", port: refused } }), names: /ECONNREFUSED/ },
-    { fault: "vault: DNS failure", dependency: () => ({ vault: { address: "https://no-such-host.invalid:8200" } }), names: /ENOTFOUND|EAI_AGAIN/ },
-    { fault: "vault: connection refused", dependency: () => ({ vault: { address: `https://127.0.0.1:${refused}` } }), names: /ECONNREFUSED/ },
+    {
+      fault: "http: DNS failure",
+      dependency: () => ({ http: { url: "https://no-such-host.invalid/healthz" } }),
+      names: /ENOTFOUND|EAI_AGAIN/,
+    },
+    {
+      fault: "http: connection refused",
+      dependency: () => ({ http: { url: `http://127.0.0.1:${refused}/healthz` } }),
+      names: /ECONNREFUSED/,
+    },
+    {
+      fault: "tcp: DNS failure",
+      dependency: () => ({ tcp: { host: "no-such-host.invalid", port: 5432 } }),
+      names: /ENOTFOUND|EAI_AGAIN/,
+    },
+    {
+      fault: "tcp: connection refused",
+      dependency: () => ({ tcp: { host: "127.0.0.1", port: refused } }),
+      names: /ECONNREFUSED/,
+    },
+    {
+      fault: "vault: DNS failure",
+      dependency: () => ({ vault: { address: "https://no-such-host.invalid:8200" } }),
+      names: /ENOTFOUND|EAI_AGAIN/,
+    },
+    {
+      fault: "vault: connection refused",
+      dependency: () => ({ vault: { address: `https://127.0.0.1:${refused}` } }),
+      names: /ECONNREFUSED/,
+    },
     // The test OpenBao's CA is not given to the step: its certificate is untrusted.
-    { fault: "vault: untrusted certificate", dependency: () => ({ vault: { address: baoInfo.address } }), names: /self[- ]signed|unable to verify|certificate/i },
-    { fault: "http: untrusted certificate", dependency: () => ({ http: { url: `${kubeInfo.url}/readyz` } }), names: /self[- ]signed|unable to verify|certificate/i },
+    {
+      fault: "vault: untrusted certificate",
+      dependency: () => ({ vault: { address: baoInfo.address } }),
+      names: /self[- ]signed|unable to verify|certificate/i,
+    },
+    {
+      fault: "http: untrusted certificate",
+      dependency: () => ({ http: { url: `${kubeInfo.url}/readyz` } }),
+      names: /self[- ]signed|unable to verify|certificate/i,
+    },
   ];
-  it.each(rows)("$fault: exit 12 naming the dependency and the cause, within the deadline, nothing written", async ({ dependency, names }) => {
-    const ns = "fault-deps";
-    const u = unit("deps", { kind: "generated-secret", with: { secret: { name: "never" }, keys: [{ name: "k" }] } }, { waitTimeoutSeconds: 2, dependencies: [dependency()] });
-    const kubeconfig = await asUnit(kube, admin, ns, u);
-    const mark = await kube.auditMark();
-    const started = Date.now();
-    const runs = await runDag(u, { kubeconfig, namespace: ns });
-    expect(Date.now() - started).toBeLessThan(20_000);
-    expect(codes(runs)).toEqual([0, ExitCode.dependencyTimeout]);
-    expectNamedFailure(runs[1]!, ExitCode.dependencyTimeout, names, []);
-    expect(problemsOf(runs[1]!)).toMatch(/^\[\{"subject":"(http|tcp|vault) /);
-    expect(await kube.writesSince(mark, { namespace: ns, user: `system:serviceaccount:${ns}:unit` })).toEqual([]);
-    expect(await admin.readSecret(ns, "never")).toBeUndefined();
-  });
+  it.each(rows)(
+    "$fault: exit 12 naming the dependency and the cause, within the deadline, nothing written",
+    async ({ dependency, names }) => {
+      const ns = "fault-deps";
+      const u = unit(
+        "deps",
+        { kind: "generated-secret", with: { secret: { name: "never" }, keys: [{ name: "k" }] } },
+        { waitTimeoutSeconds: 2, dependencies: [dependency()] },
+      );
+      const kubeconfig = await asUnit(kube, admin, ns, u);
+      const mark = await kube.auditMark();
+      const started = Date.now();
+      const runs = await runDag(u, { kubeconfig, namespace: ns });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(codes(runs)).toEqual([0, ExitCode.dependencyTimeout]);
+      expectNamedFailure(runs[1]!, ExitCode.dependencyTimeout, names, []);
+      expect(problemsOf(runs[1]!)).toMatch(/^\[\{"subject":"(http|tcp|vault) /);
+      expect(await kube.writesSince(mark, { namespace: ns, user: `system:serviceaccount:${ns}:unit` })).toEqual([]);
+      expect(await admin.readSecret(ns, "never")).toBeUndefined();
+    },
+  );
 
   it("kubernetes: an API server whose name does not resolve, or that refuses, is named and bounded", async () => {
     const ns = "fault-deps-kube";
-    const u = unit("deps", { kind: "generated-secret", with: { secret: { name: "never" }, keys: [{ name: "k" }] } }, {
-      waitTimeoutSeconds: 2,
-      dependencies: [{ kubernetes: { apiVersion: "v1", kind: "ConfigMap", name: "there" } }],
-    });
+    const u = unit(
+      "deps",
+      { kind: "generated-secret", with: { secret: { name: "never" }, keys: [{ name: "k" }] } },
+      {
+        waitTimeoutSeconds: 2,
+        dependencies: [{ kubernetes: { apiVersion: "v1", kind: "ConfigMap", name: "there" } }],
+      },
+    );
     const kubeconfig = await asUnit(kube, admin, ns, u);
-    for (const [server, names] of [["https://no-such-host.invalid:6443", /ENOTFOUND|EAI_AGAIN/], [`https://127.0.0.1:${refused}`, /ECONNREFUSED/]] as const) {
+    for (const [server, names] of [
+      ["https://no-such-host.invalid:6443", /ENOTFOUND|EAI_AGAIN/],
+      [`https://127.0.0.1:${refused}`, /ECONNREFUSED/],
+    ] as const) {
       const doc = parse(await readFile(kubeconfig, "utf8")) as { clusters: Array<{ cluster: Record<string, string> }> };
       doc.clusters[0]!.cluster.server = server;
       const broken = `${kubeconfig}.broken.yaml`;
@@ -501,7 +692,11 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
   let env: Record<string, string> = {};
   let vault: KeyVaultAdmin;
   const ns = "fault-keyvault";
-  const gen = () => unit("kv-password", { kind: "generated-secret", with: { keyVault: { url: vault.url }, keys: [{ name: "db-password" }, { name: "api-key" }] } });
+  const gen = () =>
+    unit("kv-password", {
+      kind: "generated-secret",
+      with: { keyVault: { url: vault.url }, keys: [{ name: "db-password" }, { name: "api-key" }] },
+    });
 
   beforeAll(async () => {
     azure = await fakeKeyVault(kubeInfo);
@@ -518,7 +713,11 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
     const human = `set-before-${randomBytes(6).toString("hex")}`;
     await vault.put("db-password", human);
     const u = gen();
-    const o = { kubeconfig: await asUnit(kube, admin, ns, u), namespace: ns, env: { ...authorityStepEnv(bundle), ...env } };
+    const o = {
+      kubeconfig: await asUnit(kube, admin, ns, u),
+      namespace: ns,
+      env: { ...authorityStepEnv(bundle), ...env },
+    };
     const validated = await runStepProcess("validate-inputs", u, o);
     const fingerprint = validated.outputs.fingerprint!;
     expect((await runStepProcess("wait-deps", u, { ...o, fingerprint })).code).toBe(0);
@@ -543,7 +742,11 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
 
   it("503 with Retry-After that never ends: fails naming the 503, bounded, not a tight loop, nothing written", async () => {
     const u = gen();
-    const o = { kubeconfig: await asUnit(kube, admin, ns, u), namespace: ns, env: { ...authorityStepEnv(bundle), ...env } };
+    const o = {
+      kubeconfig: await asUnit(kube, admin, ns, u),
+      namespace: ns,
+      env: { ...authorityStepEnv(bundle), ...env },
+    };
     const validated = await runStepProcess("validate-inputs", u, o);
     const fingerprint = validated.outputs.fingerprint!;
     expect((await runStepProcess("wait-deps", u, { ...o, fingerprint })).code).toBe(0);
@@ -581,7 +784,15 @@ describe("Azure Resource Manager answers 429 and 503 with Retry-After (the fake;
   const fic = () =>
     unit("fault-fic", {
       kind: "azure-federated-credential",
-      with: { subscriptionId: azure.subscriptionId, resourceGroup: "platform", identityName: "workloads", name: "workloads-fault", issuer, serviceAccount: { name: "ws", namespace: "ws" }, armEndpoint: azure.fake.url },
+      with: {
+        subscriptionId: azure.subscriptionId,
+        resourceGroup: "platform",
+        identityName: "workloads",
+        name: "workloads-fault",
+        issuer,
+        serviceAccount: { name: "ws", namespace: "ws" },
+        armEndpoint: azure.fake.url,
+      },
     });
   const credentials = () => azure.fake.credentials(azure.subscriptionId, "platform", "workloads")!;
 
@@ -589,13 +800,20 @@ describe("Azure Resource Manager answers 429 and 503 with Retry-After (the fake;
     azure = await startFakeArm();
     azure.fake.addIdentity(azure.subscriptionId, "platform", "workloads");
     // What existed before: a credential of someone else's on the same identity.
-    credentials().set("kept-by-someone-else", { issuer: "https://other.example", subject: "system:serviceaccount:x:y", audiences: ["api://AzureADTokenExchange"] });
+    credentials().set("kept-by-someone-else", {
+      issuer: "https://other.example",
+      subject: "system:serviceaccount:x:y",
+      audiences: ["api://AzureADTokenExchange"],
+    });
     o = { kubeconfig: await asUnit(kube, admin, ns, fic()), namespace: ns, env: azure.env() };
   });
   afterAll(() => azure?.fake.stop());
 
   /** validate-inputs and wait-deps, then ensure-state alone, with the fault armed just before it. */
-  async function ensureUnder(status: 429 | 503, count: number): Promise<{ ensure: StepRun; requests: Array<{ status: number; at: number }> }> {
+  async function ensureUnder(
+    status: 429 | 503,
+    count: number,
+  ): Promise<{ ensure: StepRun; requests: Array<{ status: number; at: number }> }> {
     const u = fic();
     const validated = await runStepProcess("validate-inputs", u, o);
     const fingerprint = validated.outputs.fingerprint!;

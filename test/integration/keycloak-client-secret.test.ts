@@ -54,7 +54,9 @@ async function writes<T>(fn: () => Promise<T>): Promise<{ result: T; keycloak: s
   return {
     result,
     keycloak: await counter.since(kcMark),
-    kube: (await kube.writesSince(kubeMark, { user })).filter((w) => w.resource !== "events").map((w) => `${w.verb} ${w.resource}/${w.name}`),
+    kube: (await kube.writesSince(kubeMark, { user }))
+      .filter((w) => w.resource !== "events")
+      .map((w) => `${w.verb} ${w.resource}/${w.name}`),
   };
 }
 
@@ -113,7 +115,9 @@ describe("keycloak-client-secret", () => {
     const runs = await runDag(unit(), opts);
     expect(runs[2]!.outputs.action).toBe("updated");
     expect(runs[3]!.code).toBe(0);
-    expect((await admin.readSecret(ns, "grafana-oidc"))?.["client-secret"]).toBe(await kc.clientSecret(realm, "grafana"));
+    expect((await admin.readSecret(ns, "grafana-oidc"))?.["client-secret"]).toBe(
+      await kc.clientSecret(realm, "grafana"),
+    );
   });
 
   it("fails by name when the client does not exist, writing nothing", async () => {
@@ -125,7 +129,13 @@ describe("keycloak-client-secret", () => {
   });
 
   it("fails by name when the realm does not exist", async () => {
-    const target = await runDag(unit({ realm: "no-such-realm", auth: { realm, clientId: "reseed-extractor", clientSecret: { input: "extractorSecret" } } }), opts);
+    const target = await runDag(
+      unit({
+        realm: "no-such-realm",
+        auth: { realm, clientId: "reseed-extractor", clientSecret: { input: "extractorSecret" } },
+      }),
+      opts,
+    );
     expect(target.map((r) => r.code)).toEqual([0, 0, ExitCode.ensureFailed]);
     expect(target[2]!.stdout).toContain("realm no-such-realm does not exist");
     // The realm the extractor signs in to is a dependency: wait-deps names it when it never appears.
@@ -146,7 +156,9 @@ describe("keycloak-client-secret", () => {
     try {
       const runs = await runDag(unit(), opts);
       expect(runs[2]!.code).toBe(ExitCode.ensureFailed);
-      expect(runs[2]!.stdout).toContain("client reseed-extractor could not sign in to realm platform: HTTP 401 unauthorized_client");
+      expect(runs[2]!.stdout).toContain(
+        "client reseed-extractor could not sign in to realm platform: HTTP 401 unauthorized_client",
+      );
       expect(allText(runs)).not.toContain(wrong);
     } finally {
       await admin.putSecret(ns, "keycloak-extractor", { "client-secret": extractorSecret });

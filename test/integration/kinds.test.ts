@@ -11,7 +11,12 @@ const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);
 
 function unit(name: string, spec: Record<string, unknown>) {
-  return { apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name }, spec: { pattern: "reconciler", ...spec } };
+  return {
+    apiVersion: "reseed.dev/v1alpha1",
+    kind: "SeedingUnit",
+    metadata: { name },
+    spec: { pattern: "reconciler", ...spec },
+  };
 }
 
 async function asUnit(ns: string, u: ReturnType<typeof unit>, grant = true) {
@@ -25,7 +30,14 @@ describe("generated-secret", () => {
   const ns = "kind-generated-secret";
   const spec = (rotationId?: string) =>
     unit("db-password", {
-      ensure: { kind: "generated-secret", with: { secret: { name: "db" }, keys: [{ name: "password" }, { name: "replication", length: 16, charset: "hex" }], ...(rotationId ? { rotationId } : {}) } },
+      ensure: {
+        kind: "generated-secret",
+        with: {
+          secret: { name: "db" },
+          keys: [{ name: "password" }, { name: "replication", length: 16, charset: "hex" }],
+          ...(rotationId ? { rotationId } : {}),
+        },
+      },
     });
   let opts: { kubeconfig: string; namespace: string };
   beforeAll(async () => {
@@ -60,10 +72,18 @@ describe("generated-secret", () => {
   });
 
   it("fails ensure with the API server's reason, not a stack trace, when RBAC forbids the write", async () => {
-    const u = unit("no-write", { ensure: { kind: "generated-secret", with: { secret: { name: "forbidden" }, keys: [{ name: "k" }] } } });
+    const u = unit("no-write", {
+      ensure: { kind: "generated-secret", with: { secret: { name: "forbidden" }, keys: [{ name: "k" }] } },
+    });
     const o = await asUnit("kind-forbidden", u, false);
     await admin.grant("kind-forbidden", "unit", [
-      { namespace: "kind-forbidden", apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["forbidden"] },
+      {
+        namespace: "kind-forbidden",
+        apiGroups: [""],
+        resources: ["secrets"],
+        verbs: ["get"],
+        resourceNames: ["forbidden"],
+      },
     ]);
     const runs = await runDag(u, o);
     expect(runs.map((r) => r.code)).toEqual([0, 0, ExitCode.ensureFailed]);
@@ -78,7 +98,10 @@ describe("runtime-facts", () => {
   const ns = "kind-runtime-facts";
   const u = unit("facts", {
     inputs: { region: { configMapKeyRef: { name: "infra", key: "region" } } },
-    ensure: { kind: "runtime-facts", with: { configMap: { name: "cluster-facts" }, facts: { region: { input: "region" }, env: "prod" } } },
+    ensure: {
+      kind: "runtime-facts",
+      with: { configMap: { name: "cluster-facts" }, facts: { region: { input: "region" }, env: "prod" } },
+    },
   });
   let opts: { kubeconfig: string; namespace: string };
   beforeAll(async () => {
@@ -96,7 +119,11 @@ describe("runtime-facts", () => {
     // The change names the keys it corrected, never their values (facts are not secret, but no change carries a value).
     expect(lastLine(runs[2]!).changes).toEqual([`updated keys env, region in ConfigMap ${ns}/cluster-facts`]);
     expect(runs[2]!.stdout).not.toContain("hand-edited");
-    expect(await admin.readConfigMap(ns, "cluster-facts")).toEqual({ region: "westeurope", env: "prod", notes: "kept" });
+    expect(await admin.readConfigMap(ns, "cluster-facts")).toEqual({
+      region: "westeurope",
+      env: "prod",
+      notes: "kept",
+    });
   });
 
   it("follows the authority when the infra fact changes", async () => {
@@ -126,7 +153,10 @@ describe("wait-deps and operator-ready against real objects", () => {
   it("reports a resource whose condition is not True, with the operator's reason", async () => {
     const u = unit("cm-ready", {
       pattern: "operator",
-      ensure: { kind: "operator-ready", with: { resources: [{ apiVersion: "v1", kind: "ConfigMap", name: "no-conditions" }] } },
+      ensure: {
+        kind: "operator-ready",
+        with: { resources: [{ apiVersion: "v1", kind: "ConfigMap", name: "no-conditions" }] },
+      },
     });
     const opts = await asUnit(ns, u);
     await admin.putConfigMap(ns, "no-conditions", {});
@@ -142,18 +172,28 @@ describe("wait-deps and operator-ready against real objects", () => {
 
 describe("step programs", () => {
   it("exit 10 on an invalid unit, naming the field", async () => {
-    const r = await runStepProcess("validate-inputs", { apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name: "Bad_Name" }, spec: {} }, {
-      kubeconfig: kube.adminKubeconfig,
-      namespace: "default",
-    });
+    const r = await runStepProcess(
+      "validate-inputs",
+      { apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name: "Bad_Name" }, spec: {} },
+      {
+        kubeconfig: kube.adminKubeconfig,
+        namespace: "default",
+      },
+    );
     expect(r.code).toBe(ExitCode.invalidSpec);
     expect(r.outputs.result).toBe("failed");
     expect(JSON.stringify(lastLine(r).problems)).toContain("metadata.name");
   });
 
   it("refuse to run a unit other than the one validate-inputs fingerprinted", async () => {
-    const u = unit("fp", { ensure: { kind: "generated-secret", with: { secret: { name: "fp" }, keys: [{ name: "k" }] } } });
-    const r = await runStepProcess("ensure-state", u, { kubeconfig: kube.adminKubeconfig, namespace: "default", fingerprint: "0000000000000000" });
+    const u = unit("fp", {
+      ensure: { kind: "generated-secret", with: { secret: { name: "fp" }, keys: [{ name: "k" }] } },
+    });
+    const r = await runStepProcess("ensure-state", u, {
+      kubeconfig: kube.adminKubeconfig,
+      namespace: "default",
+      fingerprint: "0000000000000000",
+    });
     expect(r.code).toBe(ExitCode.invalidSpec);
     expect(r.stdout).toContain("RESEED_FINGERPRINT");
   });
@@ -173,8 +213,12 @@ describe("input problems in words an operator can act on", () => {
     await admin.putConfigMap(ns, "infra", { region: "northeurope", zone: "1" });
     const run = await runStepProcess("validate-inputs", u, opts);
     expect(run.code).toBe(ExitCode.missingInput);
-    expect(lastLine(run).problems).toEqual([{ subject: "region", message: `ConfigMap ${ns}/infra key regoin is not in the ConfigMap; did you mean region?` }]);
-    expect(run.termination).toBe(`C1 failfast: a required input is missing: region: ConfigMap ${ns}/infra key regoin is not in the ConfigMap; did you mean region?`);
+    expect(lastLine(run).problems).toEqual([
+      { subject: "region", message: `ConfigMap ${ns}/infra key regoin is not in the ConfigMap; did you mean region?` },
+    ]);
+    expect(run.termination).toBe(
+      `C1 failfast: a required input is missing: region: ConfigMap ${ns}/infra key regoin is not in the ConfigMap; did you mean region?`,
+    );
   });
 
   it("a Role that forbids reading the input is its own problem: exit 11, reason 'permission denied', the hint names the Role", async () => {
@@ -185,7 +229,14 @@ describe("input problems in words an operator can act on", () => {
     expect(run.code).toBe(ExitCode.missingInput);
     const summary = lastLine(run);
     expect(summary.reason).toBe("1 required input could not be read: permission denied");
-    expect(summary.hint).toMatch(/^the unit's Role \(reseed-<unit>, rendered by the chart from the unit's inputs\) must allow reading/);
-    expect(summary.problems).toEqual([{ subject: "region", message: `ConfigMap ${denied}/infra key region cannot be read: the unit's service account may not get this ConfigMap` }]);
+    expect(summary.hint).toMatch(
+      /^the unit's Role \(reseed-<unit>, rendered by the chart from the unit's inputs\) must allow reading/,
+    );
+    expect(summary.problems).toEqual([
+      {
+        subject: "region",
+        message: `ConfigMap ${denied}/infra key region cannot be read: the unit's service account may not get this ConfigMap`,
+      },
+    ]);
   });
 });

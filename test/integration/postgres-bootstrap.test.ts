@@ -35,8 +35,17 @@ function unit(runId = "2026-01-21") {
       ensure: {
         kind: "postgres-bootstrap",
         with: {
-          connection: { host: db.info.host, port: db.info.port, user: { input: "dbUser" }, password: { input: "dbPassword" }, ssl: "disable" },
-          roles: [{ name: "temporal", password: { input: "appPassword" } }, { name: "readers", login: false }],
+          connection: {
+            host: db.info.host,
+            port: db.info.port,
+            user: { input: "dbUser" },
+            password: { input: "dbPassword" },
+            ssl: "disable",
+          },
+          roles: [
+            { name: "temporal", password: { input: "appPassword" } },
+            { name: "readers", login: false },
+          ],
           databases: [
             {
               name: "temporal",
@@ -61,7 +70,8 @@ async function counted<T>(fn: () => Promise<T>): Promise<{ result: T; writes: st
   return { result, writes: await counter.since(mark) };
 }
 
-const seedRows = async () => Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM visibility.namespaces", [], "temporal"))[0]!.n);
+const seedRows = async () =>
+  Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM visibility.namespaces", [], "temporal"))[0]!.n);
 
 beforeAll(async () => {
   await db.bootstrapRole("platform_bootstrap", bootstrapPassword);
@@ -75,10 +85,13 @@ beforeAll(async () => {
 // Every test starts from an empty server and the original SQL files: nothing a test changes
 // (a file, the seed, a password, a dropped database) reaches the next one.
 const sqlFiles = {
-  "001-namespaces.sql": "CREATE TABLE visibility.namespaces (name citext PRIMARY KEY, created timestamptz NOT NULL DEFAULT now());",
-  "README": "keys not ending in .sql are ignored",
+  "001-namespaces.sql":
+    "CREATE TABLE visibility.namespaces (name citext PRIMARY KEY, created timestamptz NOT NULL DEFAULT now());",
+  README: "keys not ending in .sql are ignored",
 };
-const seedFiles = { "10-dev.sql": "INSERT INTO visibility.namespaces (name) VALUES ('dev'), ('Dev-Tools') ON CONFLICT DO NOTHING;" };
+const seedFiles = {
+  "10-dev.sql": "INSERT INTO visibility.namespaces (name) VALUES ('dev'), ('Dev-Tools') ON CONFLICT DO NOTHING;",
+};
 beforeEach(async () => {
   await db.drop("temporal", "temporal");
   await admin.putConfigMap(ns, "temporal-sql", sqlFiles);
@@ -97,10 +110,18 @@ describe("postgres-bootstrap", () => {
     expect(first.result[2]!.outputs.action).toBe("created");
     expect(first.writes.length).toBeGreaterThan(5);
     expect(await db.canSignIn("temporal", appPassword, "temporal")).toBe(true);
-    const [table] = await db.query<{ owner: string }>("SELECT tableowner AS owner FROM pg_tables WHERE schemaname = 'visibility' AND tablename = 'namespaces'", [], "temporal");
+    const [table] = await db.query<{ owner: string }>(
+      "SELECT tableowner AS owner FROM pg_tables WHERE schemaname = 'visibility' AND tablename = 'namespaces'",
+      [],
+      "temporal",
+    );
     expect(table?.owner).toBe("temporal");
     expect(await seedRows()).toBe(2);
-    const [schema] = await db.query<{ owner: string }>("SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'reporting'", [], "temporal");
+    const [schema] = await db.query<{ owner: string }>(
+      "SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'reporting'",
+      [],
+      "temporal",
+    );
     expect(schema?.owner).toBe("readers");
 
     const again = await counted(() => runDag(unit(), opts));
@@ -131,10 +152,15 @@ describe("postgres-bootstrap", () => {
   it("applies a new SQL file once, then fails loudly, applying nothing, when an applied file changes", async () => {
     await bootstrapped();
     const files = (await admin.readConfigMap(ns, "temporal-sql"))!;
-    await admin.putConfigMap(ns, "temporal-sql", { ...files, "002-index.sql": "CREATE INDEX namespaces_created ON visibility.namespaces (created);" });
+    await admin.putConfigMap(ns, "temporal-sql", {
+      ...files,
+      "002-index.sql": "CREATE INDEX namespaces_created ON visibility.namespaces (created);",
+    });
     const added = await counted(() => runDag(unit(), opts));
     expect(added.result[2]!.outputs.action).toBe("updated");
-    expect(lastLine(added.result[2]!).changes).toEqual(["applied SQL file 002-index.sql to PostgreSQL database temporal (recorded in reseed.applied_sql)"]);
+    expect(lastLine(added.result[2]!).changes).toEqual([
+      "applied SQL file 002-index.sql to PostgreSQL database temporal (recorded in reseed.applied_sql)",
+    ]);
     expect((await runDag(unit(), opts))[2]!.outputs.action).toBe("unchanged");
 
     await admin.putConfigMap(ns, "temporal-sql", {
@@ -153,14 +179,20 @@ describe("postgres-bootstrap", () => {
   it("a failing SQL file leaves nothing behind and names the file, and the evidence names what the run wrote before it", async () => {
     await bootstrapped();
     const files = (await admin.readConfigMap(ns, "temporal-sql"))!;
-    await admin.putConfigMap(ns, "temporal-sql", { ...files, "003-broken.sql": "CREATE TABLE visibility.half (id int); SELECT no_such_function();" });
+    await admin.putConfigMap(ns, "temporal-sql", {
+      ...files,
+      "003-broken.sql": "CREATE TABLE visibility.half (id int); SELECT no_such_function();",
+    });
     // Drift the run corrects first, so it writes (the password) before the file fails.
     await db.query(`ALTER ROLE temporal WITH PASSWORD 'changed-by-hand'`);
     const runs = await runDag(unit(), opts);
     expect(runs[2]!.code).toBe(ExitCode.ensureFailed);
     expect(runs[2]!.stdout).toContain("SQL file 003-broken.sql failed (nothing of it was applied)");
     const summary = lastLine(runs[2]!);
-    expect(summary).toMatchObject({ result: "failed", changes: ["updated PostgreSQL role temporal (password set from its input)"] });
+    expect(summary).toMatchObject({
+      result: "failed",
+      changes: ["updated PostgreSQL role temporal (password set from its input)"],
+    });
     expect(summary.msg).toContain("written before the failure: updated PostgreSQL role temporal");
     expect(runs[2]!.outputs.summary).toContain("updated PostgreSQL role temporal (password set from its input)");
     expect(await db.canSignIn("temporal", appPassword, "temporal")).toBe(true);
@@ -180,7 +212,9 @@ describe("postgres-bootstrap", () => {
 
     const next = await runDag(unit("2026-02-01"), opts);
     expect(next[2]!.outputs.action).toBe("updated");
-    expect(next[2]!.stdout).toContain("applied seed 2026-02-01 to PostgreSQL database temporal (runId 2026-01-21 -> 2026-02-01)");
+    expect(next[2]!.stdout).toContain(
+      "applied seed 2026-02-01 to PostgreSQL database temporal (runId 2026-01-21 -> 2026-02-01)",
+    );
     expect(await seedRows()).toBe(2);
     expect((await runDag(unit("2026-02-01"), opts))[2]!.outputs.action).toBe("unchanged");
   });

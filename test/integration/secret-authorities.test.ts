@@ -9,7 +9,14 @@ import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 import { registry } from "../../steps/kinds/registry.js";
-import { authorityStepEnv, caBundle, fakeKeyVault, KeyVaultAdmin, projectedToken, workloadIdentity } from "../harness/authorities.js";
+import {
+  authorityStepEnv,
+  caBundle,
+  fakeKeyVault,
+  KeyVaultAdmin,
+  projectedToken,
+  workloadIdentity,
+} from "../harness/authorities.js";
 import type { FakeKeyVault } from "../harness/fake-key-vault.js";
 import { connectKube } from "../harness/kube.js";
 import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
@@ -27,8 +34,17 @@ const files = join(kubeInfo.kubeconfigDir, "secret-authorities");
 let azure: FakeKeyVault;
 let bundle = "";
 
-function unit(name: string, ensure: { kind: string; with: Record<string, unknown> }, extra: Record<string, unknown> = {}) {
-  return { apiVersion: "reseed.dev/v1alpha1", kind: "SeedingUnit", metadata: { name }, spec: { pattern: "reconciler", ...extra, ensure } };
+function unit(
+  name: string,
+  ensure: { kind: string; with: Record<string, unknown> },
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    apiVersion: "reseed.dev/v1alpha1",
+    kind: "SeedingUnit",
+    metadata: { name },
+    spec: { pattern: "reconciler", ...extra, ensure },
+  };
 }
 
 /** A namespace with ServiceAccount `unit`, granted exactly what the unit declares. */
@@ -52,9 +68,16 @@ describe("secret-sync Key Vault -> Key Vault (curated)", () => {
   let src: KeyVaultAdmin;
   let dst: KeyVaultAdmin;
   let env: Record<string, string>;
-  const sync = (drift: "correct" | "report", keys: unknown[] = ["ghcr-token", { from: "openai-api-key", to: "openai-key" }]) =>
-    unit("keyvault-sync", { kind: "secret-sync", with: { from: { keyVault: { url: src.url } }, to: { keyVault: { url: dst.url } }, keys, drift } });
-  const run = async (u: ReturnType<typeof unit>, extraEnv: Record<string, string> = env) => runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...extraEnv } });
+  const sync = (
+    drift: "correct" | "report",
+    keys: unknown[] = ["ghcr-token", { from: "openai-api-key", to: "openai-key" }],
+  ) =>
+    unit("keyvault-sync", {
+      kind: "secret-sync",
+      with: { from: { keyVault: { url: src.url } }, to: { keyVault: { url: dst.url } }, keys, drift },
+    });
+  const run = async (u: ReturnType<typeof unit>, extraEnv: Record<string, string> = env) =>
+    runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...extraEnv } });
 
   beforeAll(async () => {
     src = new KeyVaultAdmin(azure, (await azure.addVault("kv-shared")).url);
@@ -72,7 +95,10 @@ describe("secret-sync Key Vault -> Key Vault (curated)", () => {
     expect(codes(first)).toEqual([0, 0, 0, 0]);
     expect(first[2]!.outputs.action).toBe("created");
     expect(azure.vault("kv-platform").names()).toEqual(["ghcr-token", "openai-key"]);
-    expect(azure.vault("kv-platform").peek("openai-key")).toMatchObject({ value: "sk-sourceValue000002", tags: { "managed-by": "reseed", "reseed-unit": "keyvault-sync" } });
+    expect(azure.vault("kv-platform").peek("openai-key")).toMatchObject({
+      value: "sk-sourceValue000002",
+      tags: { "managed-by": "reseed", "reseed-unit": "keyvault-sync" },
+    });
     const mark = azure.mark();
     const again = await run(sync("correct"));
     expect(again[2]!.outputs.action).toBe("unchanged");
@@ -87,7 +113,10 @@ describe("secret-sync Key Vault -> Key Vault (curated)", () => {
     expect(codes(runs)).toEqual([0, 0, 0, 0]);
     expect(runs[2]!.stdout).toContain("corrected drift in ghcr-token");
     expect(azure.writesSince(mark)).toEqual(["keyvault PUT kv-platform /secrets/ghcr-token"]);
-    expect(azure.vault("kv-platform").peek("ghcr-token")).toMatchObject({ value: "ghp_sourceValue000001", tags: { owner: "platform", "managed-by": "reseed" } });
+    expect(azure.vault("kv-platform").peek("ghcr-token")).toMatchObject({
+      value: "ghp_sourceValue000001",
+      tags: { owner: "platform", "managed-by": "reseed" },
+    });
   });
 
   it("only reports drift with drift: report: no write, and verify fails naming the key", async () => {
@@ -115,9 +144,21 @@ describe("secret-sync Key Vault -> Key Vault (curated)", () => {
   });
 
   it("names the missing workload identity wiring at validate-inputs, with the other missing inputs, before any call", async () => {
-    const u = unit("keyvault-sync", { kind: "secret-sync", with: { from: { keyVault: { url: src.url } }, to: { keyVault: { url: dst.url } }, keys: ["ghcr-token"], drift: "correct" } }, {
-      inputs: { region: { configMapKeyRef: { name: "absent", key: "region" } } },
-    });
+    const u = unit(
+      "keyvault-sync",
+      {
+        kind: "secret-sync",
+        with: {
+          from: { keyVault: { url: src.url } },
+          to: { keyVault: { url: dst.url } },
+          keys: ["ghcr-token"],
+          drift: "correct",
+        },
+      },
+      {
+        inputs: { region: { configMapKeyRef: { name: "absent", key: "region" } } },
+      },
+    );
     const mark = azure.mark();
     const runs = await run(u, { AZURE_TENANT_ID: env.AZURE_TENANT_ID! });
     expect(codes(runs)).toEqual([ExitCode.missingInput]);
@@ -151,9 +192,16 @@ describe("secret-sync Key Vault -> Kubernetes (prefix, prune)", () => {
   const sync = (prune: boolean) =>
     unit("workspace-fanout", {
       kind: "secret-sync",
-      with: { from: { keyVault: { url: src.url } }, to: { kubernetesSecret: { name: "workspace-env" } }, prefix: { from: "ws-", to: "" }, drift: "correct", prune },
+      with: {
+        from: { keyVault: { url: src.url } },
+        to: { kubernetesSecret: { name: "workspace-env" } },
+        prefix: { from: "ws-", to: "" },
+        drift: "correct",
+        prune,
+      },
     });
-  const run = async (u: ReturnType<typeof unit>) => runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
+  const run = async (u: ReturnType<typeof unit>) =>
+    runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
 
   beforeAll(async () => {
     src = new KeyVaultAdmin(azure, (await azure.addVault("kv-workspaces")).url);
@@ -167,7 +215,11 @@ describe("secret-sync Key Vault -> Kubernetes (prefix, prune)", () => {
   it("copies every key under the prefix, renamed, and leaves keys it does not own alone", async () => {
     await admin.putSecret(ns, "workspace-env", { "kept-by-someone": "their-value-0008" });
     expect(codes(await run(sync(false)))).toEqual([0, 0, 0, 0]);
-    expect(await admin.readSecret(ns, "workspace-env")).toEqual({ "kept-by-someone": "their-value-0008", "github-token": "ghp_workspace000005", "npm-token": "npm_workspace000006" });
+    expect(await admin.readSecret(ns, "workspace-env")).toEqual({
+      "kept-by-someone": "their-value-0008",
+      "github-token": "ghp_workspace000005",
+      "npm-token": "npm_workspace000006",
+    });
   });
 
   it("never deletes without prune, and deletes only keys the source dropped with it", async () => {
@@ -176,21 +228,33 @@ describe("secret-sync Key Vault -> Kubernetes (prefix, prune)", () => {
     await src.destroy("ws-npm-token");
     await src.put("ws-npm", "npm_renamed000009");
     await run(sync(false));
-    expect(Object.keys((await admin.readSecret(ns, "workspace-env")) ?? {}).sort()).toEqual(["github-token", "kept-by-someone", "npm", "npm-token"]);
+    expect(Object.keys((await admin.readSecret(ns, "workspace-env")) ?? {}).sort()).toEqual([
+      "github-token",
+      "kept-by-someone",
+      "npm",
+      "npm-token",
+    ]);
     const mark = await kube.auditMark();
     const pruned = await run(sync(true));
     expect(codes(pruned)).toEqual([0, 0, 0, 0]);
     expect(pruned[2]!.stdout).toContain("pruned kept-by-someone");
     expect(Object.keys((await admin.readSecret(ns, "workspace-env")) ?? {}).sort()).toEqual(["github-token", "npm"]);
-    expect((await kube.writesSince(mark, { user: `system:serviceaccount:${ns}:unit` })).filter((w) => w.resource === "secrets")).toHaveLength(1);
+    expect(
+      (await kube.writesSince(mark, { user: `system:serviceaccount:${ns}:unit` })).filter(
+        (w) => w.resource === "secrets",
+      ),
+    ).toHaveLength(1);
   });
 });
 
 describe("secret-sync with Vault", () => {
   const ns = "sync-vault";
   const tokenFile = join(files, "sync-vault.token");
-  const vaultTo = (path: string) => ({ vault: { address: baoInfo.address, path, auth: { kubernetes: { role: "sync-vault", tokenFile } } } });
-  const run = async (u: ReturnType<typeof unit>, env: Record<string, string> = {}) => runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
+  const vaultTo = (path: string) => ({
+    vault: { address: baoInfo.address, path, auth: { kubernetes: { role: "sync-vault", tokenFile } } },
+  });
+  const run = async (u: ReturnType<typeof unit>, env: Record<string, string> = {}) =>
+    runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
 
   beforeAll(async () => {
     await bao.policy("sync-vault", 'path "secret/data/sync/*" { capabilities = ["create", "read", "update"] }');
@@ -201,23 +265,45 @@ describe("secret-sync with Vault", () => {
   });
 
   it("Kubernetes -> Vault: writes with check-and-set, corrects drift, and makes no Vault write on a rerun", async () => {
-    const u = unit("app-to-vault", { kind: "secret-sync", with: { from: { kubernetesSecret: { name: "app" } }, to: vaultTo("sync/app"), keys: ["db-password", "api-token"], drift: "correct" } });
+    const u = unit("app-to-vault", {
+      kind: "secret-sync",
+      with: {
+        from: { kubernetesSecret: { name: "app" } },
+        to: vaultTo("sync/app"),
+        keys: ["db-password", "api-token"],
+        drift: "correct",
+      },
+    });
     expect(codes(await run(u))).toEqual([0, 0, 0, 0]);
-    expect((await bao.kvGet("secret", "sync/app"))?.data).toEqual({ "db-password": "from-kubernetes-0010", "api-token": "from-kubernetes-0011" });
+    expect((await bao.kvGet("secret", "sync/app"))?.data).toEqual({
+      "db-password": "from-kubernetes-0010",
+      "api-token": "from-kubernetes-0011",
+    });
     let mark = await audit.mark();
     expect((await run(u))[2]!.outputs.action).toBe("unchanged");
     expect(await audit.since(mark)).toEqual([]);
-    await bao.kvPut("secret", "sync/app", { "db-password": "edited-in-vault-0012", "api-token": "from-kubernetes-0011", extra: "kept-0013" });
+    await bao.kvPut("secret", "sync/app", {
+      "db-password": "edited-in-vault-0012",
+      "api-token": "from-kubernetes-0011",
+      extra: "kept-0013",
+    });
     mark = await audit.mark();
     const corrected = await run(u);
     expect(corrected[2]!.stdout).toContain("corrected drift in db-password");
     expect(await audit.since(mark)).toEqual(["vault update secret/data/sync/app"]);
-    expect((await bao.kvGet("secret", "sync/app"))?.data).toEqual({ "db-password": "from-kubernetes-0010", "api-token": "from-kubernetes-0011", extra: "kept-0013" });
+    expect((await bao.kvGet("secret", "sync/app"))?.data).toEqual({
+      "db-password": "from-kubernetes-0010",
+      "api-token": "from-kubernetes-0011",
+      extra: "kept-0013",
+    });
   });
 
   it("Vault -> Kubernetes with drift: report leaves the edited key and fails verify naming it", async () => {
     await bao.kvPut("secret", "sync/ws", { token: "vault-value-000014" });
-    const u = unit("ws-from-vault", { kind: "secret-sync", with: { from: vaultTo("sync/ws"), to: { kubernetesSecret: { name: "ws" } }, keys: ["token"], drift: "report" } });
+    const u = unit("ws-from-vault", {
+      kind: "secret-sync",
+      with: { from: vaultTo("sync/ws"), to: { kubernetesSecret: { name: "ws" } }, keys: ["token"], drift: "report" },
+    });
     expect(codes(await run(u))).toEqual([0, 0, 0, 0]);
     await admin.putSecret(ns, "ws", { token: "edited-in-cluster-15" });
     const runs = await run(u);
@@ -227,7 +313,15 @@ describe("secret-sync with Vault", () => {
   });
 
   it("fails ensure with Vault's reason when the ServiceAccount's role does not allow the path", async () => {
-    const u = unit("forbidden-path", { kind: "secret-sync", with: { from: { kubernetesSecret: { name: "app" } }, to: vaultTo("forbidden/app"), keys: ["db-password"], drift: "correct" } });
+    const u = unit("forbidden-path", {
+      kind: "secret-sync",
+      with: {
+        from: { kubernetesSecret: { name: "app" } },
+        to: vaultTo("forbidden/app"),
+        keys: ["db-password"],
+        drift: "correct",
+      },
+    });
     const runs = await run(u);
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
     expect(problemsOf(runs[2]!)).toContain("HTTP 403: permission denied");
@@ -235,15 +329,34 @@ describe("secret-sync with Vault", () => {
 
   it("fails the kubernetes login by name when the role is not bound to the ServiceAccount", async () => {
     await bao.kubernetesRole("someone-else", { namespace: "other", name: "other" }, ["sync-vault"]);
-    const from = { vault: { address: baoInfo.address, path: "sync/ws", auth: { kubernetes: { role: "someone-else", tokenFile } } } };
-    const runs = await run(unit("wrong-role", { kind: "secret-sync", with: { from, to: { kubernetesSecret: { name: "ws2" } }, keys: ["token"], drift: "correct" } }));
+    const from = {
+      vault: { address: baoInfo.address, path: "sync/ws", auth: { kubernetes: { role: "someone-else", tokenFile } } },
+    };
+    const runs = await run(
+      unit("wrong-role", {
+        kind: "secret-sync",
+        with: { from, to: { kubernetesSecret: { name: "ws2" } }, keys: ["token"], drift: "correct" },
+      }),
+    );
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
     expect(problemsOf(runs[2]!)).toContain("kubernetes login as role someone-else");
     expect(problemsOf(runs[2]!)).toContain("HTTP 403");
   });
 
   it("waits for a sealed Vault until its deadline and names it, then runs once it is unsealed", async () => {
-    const u = unit("sealed", { kind: "secret-sync", with: { from: vaultTo("sync/ws"), to: { kubernetesSecret: { name: "ws3" } }, keys: ["token"], drift: "correct" } }, { waitTimeoutSeconds: 3 });
+    const u = unit(
+      "sealed",
+      {
+        kind: "secret-sync",
+        with: {
+          from: vaultTo("sync/ws"),
+          to: { kubernetesSecret: { name: "ws3" } },
+          keys: ["token"],
+          drift: "correct",
+        },
+      },
+      { waitTimeoutSeconds: 3 },
+    );
     await bao.kvPut("secret", "sync/ws", { token: "vault-value-000014" });
     await bao.seal();
     let runs: StepRun[];
@@ -262,8 +375,23 @@ describe("secret-sync with Vault", () => {
 
   it("names an unreachable Vault at wait-deps, bounded", async () => {
     const [port] = await freePorts(1);
-    const down = { vault: { address: `https://127.0.0.1:${port}`, path: "sync/ws", auth: { kubernetes: { role: "sync-vault", tokenFile } } } };
-    const runs = await run(unit("down", { kind: "secret-sync", with: { from: down, to: { kubernetesSecret: { name: "ws4" } }, keys: ["token"], drift: "correct" } }, { waitTimeoutSeconds: 2 }));
+    const down = {
+      vault: {
+        address: `https://127.0.0.1:${port}`,
+        path: "sync/ws",
+        auth: { kubernetes: { role: "sync-vault", tokenFile } },
+      },
+    };
+    const runs = await run(
+      unit(
+        "down",
+        {
+          kind: "secret-sync",
+          with: { from: down, to: { kubernetesSecret: { name: "ws4" } }, keys: ["token"], drift: "correct" },
+        },
+        { waitTimeoutSeconds: 2 },
+      ),
+    );
     expect(codes(runs)).toEqual([0, ExitCode.dependencyTimeout]);
     expect(problemsOf(runs[1]!)).toContain("ECONNREFUSED");
   });
@@ -275,13 +403,20 @@ describe("generated-secret into an external authority", () => {
       unit("coder-db-password", {
         kind: "generated-secret",
         with: {
-          vault: { address: baoInfo.address, path: "generated/coder-db", auth: { kubernetes: { role: `gen-${ns}`, tokenFile: join(files, `${ns}.token`) } } },
+          vault: {
+            address: baoInfo.address,
+            path: "generated/coder-db",
+            auth: { kubernetes: { role: `gen-${ns}`, tokenFile: join(files, `${ns}.token`) } },
+          },
           keys: [{ name: "password" }],
           ...(rotationId ? { rotationId } : {}),
         },
       });
     for (const ns of ["cluster-a", "cluster-b"]) {
-      await bao.policy(`gen-${ns}`, 'path "secret/data/generated/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/generated/*" { capabilities = ["create", "read", "update"] }');
+      await bao.policy(
+        `gen-${ns}`,
+        'path "secret/data/generated/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/generated/*" { capabilities = ["create", "read", "update"] }',
+      );
       await bao.kubernetesRole(`gen-${ns}`, { namespace: ns, name: "unit" }, [`gen-${ns}`]);
       await projectedToken(kubeInfo, ns, "unit", { file: join(files, `${ns}.token`) });
     }
@@ -295,10 +430,16 @@ describe("generated-secret into an external authority", () => {
     expect(await audit.since(mark)).toEqual([]);
     expect((await bao.kvGet("secret", "generated/coder-db"))?.data.password).toBe(value);
 
-    const adopted = await runDag(gen("cluster-b", "r1"), { ...(await asUnit("cluster-b", gen("cluster-b", "r1"))), env });
+    const adopted = await runDag(gen("cluster-b", "r1"), {
+      ...(await asUnit("cluster-b", gen("cluster-b", "r1"))),
+      env,
+    });
     expect(adopted[2]!.stdout).toContain("adopted existing values under rotationId r1");
     expect((await bao.kvGet("secret", "generated/coder-db"))?.data.password).toBe(value);
-    const rotated = await runDag(gen("cluster-b", "r2"), { ...(await asUnit("cluster-b", gen("cluster-b", "r2"))), env });
+    const rotated = await runDag(gen("cluster-b", "r2"), {
+      ...(await asUnit("cluster-b", gen("cluster-b", "r2"))),
+      env,
+    });
     expect(rotated[2]!.stdout).toContain("rotated password (rotationId r1 -> r2)");
     const after = await bao.kvGet("secret", "generated/coder-db");
     expect(after?.data.password).not.toBe(value);
@@ -310,12 +451,19 @@ describe("generated-secret into an external authority", () => {
     const u = unit("half-written", {
       kind: "generated-secret",
       with: {
-        vault: { address: baoInfo.address, path: "half/app", auth: { kubernetes: { role: `gen-${ns}`, tokenFile: join(files, `${ns}.token`) } } },
+        vault: {
+          address: baoInfo.address,
+          path: "half/app",
+          auth: { kubernetes: { role: `gen-${ns}`, tokenFile: join(files, `${ns}.token`) } },
+        },
         keys: [{ name: "password" }],
       },
     });
     // The policy lets the unit write the secret's data but not its metadata: OpenBao itself refuses the second write.
-    await bao.policy(`gen-${ns}`, 'path "secret/data/half/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/half/*" { capabilities = ["read"] }');
+    await bao.policy(
+      `gen-${ns}`,
+      'path "secret/data/half/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/half/*" { capabilities = ["read"] }',
+    );
     await bao.kubernetesRole(`gen-${ns}`, { namespace: ns, name: "unit" }, [`gen-${ns}`]);
     await projectedToken(kubeInfo, ns, "unit", { file: join(files, `${ns}.token`) });
     const mark = await audit.mark();
@@ -324,14 +472,22 @@ describe("generated-secret into an external authority", () => {
     // Counted at OpenBao: the data write went through, the metadata write was refused.
     const counted = await audit.since(mark);
     expect(counted.filter((w) => !w.includes("permission denied"))).toEqual(["vault create secret/data/half/app"]);
-    expect(counted.filter((w) => w.includes("permission denied"))).toEqual([expect.stringMatching(/^vault (create|update) secret\/metadata\/half\/app /)]);
+    expect(counted.filter((w) => w.includes("permission denied"))).toEqual([
+      expect.stringMatching(/^vault (create|update) secret\/metadata\/half\/app /),
+    ]);
     const written = `Vault ${baoInfo.address} secret/half/app`;
     const summary = lastLine(runs[2]!);
     expect(summary).toMatchObject({ result: "failed", changes: [`created ${written} with key password`] });
     expect(problemsOf(runs[2]!)).toContain("permission denied");
     expect(summary.msg).toContain(`written before the failure: created ${written} with key password`);
-    expect(JSON.parse(runs[2]!.outputs.summary!)).toMatchObject({ phase: "ensure-state", result: "failed", changes: [`created ${written} with key password`] });
-    expect(runs[2]!.stdout).toMatch(/"event":"state.changed","verb":"created","object":"Vault [^"]+ secret\/half\/app","keys":\["password"\]/);
+    expect(JSON.parse(runs[2]!.outputs.summary!)).toMatchObject({
+      phase: "ensure-state",
+      result: "failed",
+      changes: [`created ${written} with key password`],
+    });
+    expect(runs[2]!.stdout).toMatch(
+      /"event":"state.changed","verb":"created","object":"Vault [^"]+ secret\/half\/app","keys":\["password"\]/,
+    );
     expect((await bao.kvGet("secret", "half/app"))?.data.password).toMatch(/^[A-Za-z0-9]{32}$/);
   });
 
@@ -341,7 +497,13 @@ describe("generated-secret into an external authority", () => {
     const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
     azure.vault("kv-generated").allow(env.AZURE_CLIENT_ID!, ["get", "set", "recover"]);
     await vault.put("coder-admin-password", "set-by-a-human-0016");
-    const u = unit("coder-admin", { kind: "generated-secret", with: { keyVault: { url: vault.url }, keys: [{ name: "coder-admin-password" }, { name: "coder-api-key", length: 40 }] } });
+    const u = unit("coder-admin", {
+      kind: "generated-secret",
+      with: {
+        keyVault: { url: vault.url },
+        keys: [{ name: "coder-admin-password" }, { name: "coder-api-key", length: 40 }],
+      },
+    });
     const opts = { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } };
     let mark = azure.mark();
     const runs = await runDag(u, opts);
@@ -362,7 +524,9 @@ describe("generated-secret into an external authority", () => {
     // Recovery is long-running: the step polled the secret until it answered.
     const sinceMark = azure.requestsSince(mark);
     const afterRecover = sinceMark.slice(sinceMark.findIndex((r) => r.method === "POST") + 1);
-    const polls = afterRecover.filter((r) => r.method === "GET" && r.path === "/secrets/coder-api-key/").map((r) => r.status);
+    const polls = afterRecover
+      .filter((r) => r.method === "GET" && r.path === "/secrets/coder-api-key/")
+      .map((r) => r.status);
     expect(polls[0]).toBe(404);
     expect(polls).toContain(200);
     expect(recovered.map((r) => r.stdout + r.stderr).join()).not.toContain(generated);
@@ -379,7 +543,10 @@ describe("generated-secret into an external authority", () => {
     azure.vault("kv-norecover").allow(env.AZURE_CLIENT_ID!, ["get", "set"]);
     await vault.put("coder-api-key", "generated-earlier-0031", { "managed-by": "reseed" });
     await vault.softDelete("coder-api-key");
-    const u = unit("coder-admin", { kind: "generated-secret", with: { keyVault: { url: vault.url }, keys: [{ name: "coder-api-key" }] } });
+    const u = unit("coder-admin", {
+      kind: "generated-secret",
+      with: { keyVault: { url: vault.url }, keys: [{ name: "coder-api-key" }] },
+    });
     const mark = azure.mark();
     const runs = await runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
@@ -397,12 +564,31 @@ describe("generated-secret into an external authority", () => {
     const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
     real.allow(env.AZURE_CLIENT_ID!, ["get", "set", "list", "recover"]);
     const stepEnv = { ...authorityStepEnv(bundle), ...env };
-    const gen = unit("typo-gen", { kind: "generated-secret", with: { keyVault: { url: typo }, keys: [{ name: "coder-api-key" }] } });
-    const sync = unit("typo-sync", { kind: "secret-sync", with: { from: { keyVault: { url: typo } }, to: { kubernetesSecret: { name: "typo" } }, keys: ["ghcr-token"], drift: "correct" } });
-    const input = unit("typo-input", { kind: "generated-secret", with: { secret: { name: "typo-input" }, keys: [{ name: "k" }] } }, { inputs: { token: { keyVault: { url: typo, name: "ghcr-token" } } } });
+    const gen = unit("typo-gen", {
+      kind: "generated-secret",
+      with: { keyVault: { url: typo }, keys: [{ name: "coder-api-key" }] },
+    });
+    const sync = unit("typo-sync", {
+      kind: "secret-sync",
+      with: {
+        from: { keyVault: { url: typo } },
+        to: { kubernetesSecret: { name: "typo" } },
+        keys: ["ghcr-token"],
+        drift: "correct",
+      },
+    });
+    const input = unit(
+      "typo-input",
+      { kind: "generated-secret", with: { secret: { name: "typo-input" }, keys: [{ name: "k" }] } },
+      { inputs: { token: { keyVault: { url: typo, name: "ghcr-token" } } } },
+    );
     const mark = azure.mark();
     const kubeMark = await kube.auditMark();
-    const [gens, syncs, inputs] = [await runDag(gen, { ...(await asUnit(ns, gen)), env: stepEnv }), await runDag(sync, { ...(await asUnit(ns, sync)), env: stepEnv }), await runDag(input, { ...(await asUnit(ns, input)), env: stepEnv })];
+    const [gens, syncs, inputs] = [
+      await runDag(gen, { ...(await asUnit(ns, gen)), env: stepEnv }),
+      await runDag(sync, { ...(await asUnit(ns, sync)), env: stepEnv }),
+      await runDag(input, { ...(await asUnit(ns, input)), env: stepEnv }),
+    ];
     expect(codes(gens)).toEqual([0, 0, ExitCode.ensureFailed]);
     expect(codes(syncs)).toEqual([0, 0, ExitCode.ensureFailed]);
     expect(codes(inputs)).toEqual([ExitCode.missingInput]);
@@ -413,7 +599,11 @@ describe("generated-secret into an external authority", () => {
     }
     expect(azure.writesSince(mark)).toEqual([]);
     expect(azure.requestsSince(mark).filter((r) => r.vault === "kv-reel" && r.status === 404)).not.toEqual([]);
-    expect((await kube.writesSince(kubeMark, { user: `system:serviceaccount:${ns}:unit` })).filter((w) => w.resource === "secrets")).toEqual([]);
+    expect(
+      (await kube.writesSince(kubeMark, { user: `system:serviceaccount:${ns}:unit` })).filter(
+        (w) => w.resource === "secrets",
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -427,7 +617,16 @@ describe("Key Vault soft delete and API version, through secret-sync", () => {
     dst.allow(env.AZURE_CLIENT_ID!, ["get", "list", "set", "delete", "recover"]);
     await src.put("ws-github", "ghp_prune00000001");
     await src.put("ws-stale", "stale-value-000002");
-    const u = unit("app-fanout", { kind: "secret-sync", with: { from: { keyVault: { url: src.url } }, to: { keyVault: { url: dst.url } }, prefix: { from: "ws-", to: "app-ws-" }, drift: "correct", prune: true } });
+    const u = unit("app-fanout", {
+      kind: "secret-sync",
+      with: {
+        from: { keyVault: { url: src.url } },
+        to: { keyVault: { url: dst.url } },
+        prefix: { from: "ws-", to: "app-ws-" },
+        drift: "correct",
+        prune: true,
+      },
+    });
     const opts = { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } };
     expect(codes(await runDag(u, opts))).toEqual([0, 0, 0, 0]);
     expect(dst.names()).toEqual(["app-ws-github", "app-ws-stale"]);
@@ -453,8 +652,14 @@ describe("Key Vault soft delete and API version, through secret-sync", () => {
     const differs = await runDag(u, opts);
     expect(codes(differs)).toEqual([0, 0, 0, 0]);
     expect(differs[2]!.stdout).toContain("recovered soft-deleted app-ws-stale and wrote the source's value");
-    expect(azure.writesSince(mark)).toEqual(["keyvault POST kv-prune-dst /deletedsecrets/app-ws-stale/recover", "keyvault PUT kv-prune-dst /secrets/app-ws-stale"]);
-    expect(dst.peek("app-ws-stale")).toMatchObject({ value: "stale-value-new-0003", tags: { "managed-by": "reseed", "reseed-unit": "app-fanout" } });
+    expect(azure.writesSince(mark)).toEqual([
+      "keyvault POST kv-prune-dst /deletedsecrets/app-ws-stale/recover",
+      "keyvault PUT kv-prune-dst /secrets/app-ws-stale",
+    ]);
+    expect(dst.peek("app-ws-stale")).toMatchObject({
+      value: "stale-value-new-0003",
+      tags: { "managed-by": "reseed", "reseed-unit": "app-fanout" },
+    });
 
     mark = azure.mark();
     expect(codes(await runDag(u, opts))).toEqual([0, 0, 0, 0]);
@@ -468,10 +673,20 @@ describe("Key Vault soft delete and API version, through secret-sync", () => {
     const env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
     lagging.allow(env.AZURE_CLIENT_ID!, ["get", "list"]);
     // More keys than one page (25), so the listing follows a nextLink.
-    for (let i = 0; i < 30; i++) await src.put(`ws-key-${String(i).padStart(2, "0")}`, `paged-value-${String(i).padStart(4, "0")}`);
+    for (let i = 0; i < 30; i++)
+      await src.put(`ws-key-${String(i).padStart(2, "0")}`, `paged-value-${String(i).padStart(4, "0")}`);
     const u = (apiVersion?: string) =>
-      unit("paged", { kind: "secret-sync", with: { from: { keyVault: { url: lagging.url, ...(apiVersion ? { apiVersion } : {}) } }, to: { kubernetesSecret: { name: "paged" } }, prefix: { from: "ws-" }, drift: "correct" } });
-    const run = async (v?: string) => runDag(u(v), { ...(await asUnit(ns, u(v))), env: { ...authorityStepEnv(bundle), ...env } });
+      unit("paged", {
+        kind: "secret-sync",
+        with: {
+          from: { keyVault: { url: lagging.url, ...(apiVersion ? { apiVersion } : {}) } },
+          to: { kubernetesSecret: { name: "paged" } },
+          prefix: { from: "ws-" },
+          drift: "correct",
+        },
+      });
+    const run = async (v?: string) =>
+      runDag(u(v), { ...(await asUnit(ns, u(v))), env: { ...authorityStepEnv(bundle), ...env } });
 
     const unpinned = await run();
     expect(codes(unpinned)).toEqual([0, 0, ExitCode.ensureFailed]);
@@ -505,16 +720,26 @@ describe("vault and keyVault inputs", () => {
     azure.vault("kv-inputs").allow(env.AZURE_CLIENT_ID!, ["get"]);
     const auth = { kubernetes: { role: "inputs", tokenFile } };
     const u = (vaultKey: string, kvName: string) =>
-      unit("inputs", { kind: "generated-secret", with: { secret: { name: "x" }, keys: [{ name: "k" }] } }, {
-        inputs: {
-          adminEmail: { vault: { address: baoInfo.address, path: "inputs/coder", key: vaultKey, auth } },
-          openaiKey: { keyVault: { url: vault.url, name: kvName } },
+      unit(
+        "inputs",
+        { kind: "generated-secret", with: { secret: { name: "x" }, keys: [{ name: "k" }] } },
+        {
+          inputs: {
+            adminEmail: { vault: { address: baoInfo.address, path: "inputs/coder", key: vaultKey, auth } },
+            openaiKey: { keyVault: { url: vault.url, name: kvName } },
+          },
         },
-      });
-    const ok = await runDag(u("admin-email", "openai-api-key"), { ...(await asUnit(ns, u("admin-email", "openai-api-key"))), env: { ...authorityStepEnv(bundle), ...env } });
+      );
+    const ok = await runDag(u("admin-email", "openai-api-key"), {
+      ...(await asUnit(ns, u("admin-email", "openai-api-key"))),
+      env: { ...authorityStepEnv(bundle), ...env },
+    });
     expect(codes(ok)).toEqual([0, 0, 0, 0]);
     expect(ok[0]!.outputs.facts).toBe("{}");
-    const missing = await runDag(u("admin-name", "anthropic-key"), { ...(await asUnit(ns, u("admin-name", "anthropic-key"))), env: { ...authorityStepEnv(bundle), ...env } });
+    const missing = await runDag(u("admin-name", "anthropic-key"), {
+      ...(await asUnit(ns, u("admin-name", "anthropic-key"))),
+      env: { ...authorityStepEnv(bundle), ...env },
+    });
     expect(codes(missing)).toEqual([ExitCode.missingInput]);
     expect(problemsOf(missing[0]!)).toContain("inputs/coder key admin-name is not in the secret");
     expect(problemsOf(missing[0]!)).toContain("secret anthropic-key does not exist");

@@ -58,7 +58,11 @@ const unit = (inputs: Record<string, unknown>) => ({
   apiVersion: "reseed.dev/v1alpha1",
   kind: "SeedingUnit",
   metadata: { name: "tiny" },
-  spec: { pattern: "reconciler", inputs, ensure: { kind: "tiny-echo", with: { token: { input: "t" }, configMap: { name: "echo" } } } },
+  spec: {
+    pattern: "reconciler",
+    inputs,
+    ensure: { kind: "tiny-echo", with: { token: { input: "t" }, configMap: { name: "echo" } } },
+  },
 });
 
 it("registers the new folder's kind beside every real one", () => {
@@ -77,8 +81,16 @@ it("puts it in the values schema and the chart's access table, which the chart's
 it("derives its Role from its access and refuses a literal for its secret input", () => {
   const rules = unitPermissions(loadUnit(unit({ t: { secretKeyRef: { name: "s", key: "k" } } }), registry), "ns");
   expect(rules.filter((r) => r.resources.includes("configmaps"))).toEqual([
-    { namespace: "ns", apiGroups: [""], resources: ["configmaps"], verbs: ["get", "patch", "update"], resourceNames: ["echo"] },
+    {
+      namespace: "ns",
+      apiGroups: [""],
+      resources: ["configmaps"],
+      verbs: ["get", "patch", "update"],
+      resourceNames: ["echo"],
+    },
     { namespace: "ns", apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
   ]);
-  expect(() => loadUnit(unit({ t: { value: "a-literal-token" } }), registry)).toThrow(/spec\.inputs\.t: kind tiny-echo takes a secret here/);
+  expect(() => loadUnit(unit({ t: { value: "a-literal-token" } }), registry)).toThrow(
+    /spec\.inputs\.t: kind tiny-echo takes a secret here/,
+  );
 });

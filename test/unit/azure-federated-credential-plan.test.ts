@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { planCredential, subjectOf } from "../../steps/kinds/azure-federated-credential/plan.js";
 
-const want = { issuer: "https://oidc.cluster-1.internal", subject: subjectOf("coder", "workspace"), audiences: ["api://AzureADTokenExchange"] };
+const want = {
+  issuer: "https://oidc.cluster-1.internal",
+  subject: subjectOf("coder", "workspace"),
+  audiences: ["api://AzureADTokenExchange"],
+};
 
 describe("azure-federated-credential plan", () => {
   it("derives the subject from the ServiceAccount", () => {
@@ -14,7 +18,11 @@ describe("azure-federated-credential plan", () => {
   });
 
   it("upserts issuer, subject and audience drift, naming each", () => {
-    const plan = planCredential("fic", want, { issuer: "https://old", subject: "system:serviceaccount:coder:other", audiences: [] });
+    const plan = planCredential("fic", want, {
+      issuer: "https://old",
+      subject: "system:serviceaccount:coder:other",
+      audiences: [],
+    });
     expect(plan).toEqual({
       write: true,
       action: "updated",

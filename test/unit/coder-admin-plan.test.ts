@@ -24,12 +24,22 @@ describe("coder-admin plan", () => {
 
   it("does nothing when the admin holds the login type and roles (the zero-write rerun)", () => {
     expect(planAdmin([user()], want, "fail")).toEqual({ action: "none" });
-    expect(planAdmin([user({ username: "Ada", email: "ADA@corp.internal", status: "active" })], want, "fail")).toEqual({ action: "none" });
+    expect(planAdmin([user({ username: "Ada", email: "ADA@corp.internal", status: "active" })], want, "fail")).toEqual({
+      action: "none",
+    });
   });
 
   it("grants missing roles and keeps roles someone else granted", () => {
-    const p = planAdmin([user({ roles: [{ name: "auditor" }] })], { ...want, roles: ["owner", "template-admin"] }, "fail");
-    expect(p).toMatchObject({ action: "grant", roles: ["auditor", "owner", "template-admin"], added: ["owner", "template-admin"] });
+    const p = planAdmin(
+      [user({ roles: [{ name: "auditor" }] })],
+      { ...want, roles: ["owner", "template-admin"] },
+      "fail",
+    );
+    expect(p).toMatchObject({
+      action: "grant",
+      roles: ["auditor", "owner", "template-admin"],
+      added: ["owner", "template-admin"],
+    });
   });
 
   it("fails on a wrong login type by default, naming both fixes", () => {
@@ -49,9 +59,18 @@ describe("coder-admin plan", () => {
 
   it("checks identity and suspension before the login type, whatever the drift setting", () => {
     const other = user({ id: "u2", username: "someone", email: "ada@corp.internal" });
-    expect(planAdmin([user({ email: "x@corp.internal" }), other], want, "recreate")).toMatchObject({ action: "fail", problem: expect.stringContaining("two different") });
-    expect(planAdmin([user({ email: "ada2@corp.internal", login_type: "password" })], want, "recreate")).toMatchObject({ action: "fail", problem: expect.stringContaining("in part") });
-    expect(planAdmin([user({ status: "suspended", login_type: "password" })], want, "recreate")).toMatchObject({ action: "fail", problem: expect.stringContaining("suspended") });
+    expect(planAdmin([user({ email: "x@corp.internal" }), other], want, "recreate")).toMatchObject({
+      action: "fail",
+      problem: expect.stringContaining("two different"),
+    });
+    expect(planAdmin([user({ email: "ada2@corp.internal", login_type: "password" })], want, "recreate")).toMatchObject({
+      action: "fail",
+      problem: expect.stringContaining("in part"),
+    });
+    expect(planAdmin([user({ status: "suspended", login_type: "password" })], want, "recreate")).toMatchObject({
+      action: "fail",
+      problem: expect.stringContaining("suspended"),
+    });
   });
 
   it("renews the owner token when less than a third of its lifetime is left", () => {
@@ -81,7 +100,11 @@ describe("coder-admin spec", () => {
       inputs,
       ensure: {
         kind: "coder-admin",
-        with: { url: "http://coder.coder.svc:8080", owner: { email: "o@corp.internal", username: "owner", password }, session: { kubernetesSecret: { name: "s" } } },
+        with: {
+          url: "http://coder.coder.svc:8080",
+          owner: { email: "o@corp.internal", username: "owner", password },
+          session: { kubernetesSecret: { name: "s" } },
+        },
       },
     },
   });
@@ -104,11 +127,14 @@ describe("coder-admin spec", () => {
 
   it("waits for Coder's API and needs only its session store", () => {
     const l = loadUnit(doc({ pw: { secretKeyRef: { name: "b", key: "password" } } }, { input: "pw" }), registry);
-    expect(l.kind.dependencies(l.settings, "ns")).toEqual([{ http: { url: "http://coder.coder.svc:8080/api/v2/buildinfo" } }]);
-    expect(accessRules(l.kind.access, l.settings, "ns").map((r) => `${r.resources.join()} ${r.verbs.join()} ${r.resourceNames?.join() ?? "*"}`)).toEqual([
-      "secrets get,update,patch s",
-      "secrets create *",
+    expect(l.kind.dependencies(l.settings, "ns")).toEqual([
+      { http: { url: "http://coder.coder.svc:8080/api/v2/buildinfo" } },
     ]);
+    expect(
+      accessRules(l.kind.access, l.settings, "ns").map(
+        (r) => `${r.resources.join()} ${r.verbs.join()} ${r.resourceNames?.join() ?? "*"}`,
+      ),
+    ).toEqual(["secrets get,update,patch s", "secrets create *"]);
     expect(l.settings).toMatchObject({ loginTypeDrift: "fail", tokenLifetimeHours: 168 });
   });
 });

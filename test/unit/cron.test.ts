@@ -54,6 +54,7 @@ describe("cron schedules with Argo's semantics", () => {
   it("the JSON Schema pattern accepts every accepted schedule and rejects the wrong shapes", () => {
     const re = new RegExp(cronPattern);
     for (const s of accepted) expect(re.test(s), s).toBe(true);
-    for (const s of ["every 10 minutes", "", "*/10 * * *", "0 */10 * * * *", "@weekdays"]) expect(re.test(s), s).toBe(false);
+    for (const s of ["every 10 minutes", "", "*/10 * * *", "0 */10 * * * *", "@weekdays"])
+      expect(re.test(s), s).toBe(false);
   });
 });

@@ -29,7 +29,11 @@ const noKube = () => {
 
 async function resolve(declared: Record<string, InputRef>, env: NodeJS.ProcessEnv = {}, managed = true) {
   const redactor = new Redactor();
-  const r = await resolveInputs(declared, { env: { namespace: "ns", kube: noKube, env, timeoutMs: 2000, redactor }, redactor, managed });
+  const r = await resolveInputs(declared, {
+    env: { namespace: "ns", kube: noKube, env, timeoutMs: 2000, redactor },
+    redactor,
+    managed,
+  });
   return { ...r, redactor };
 }
 
@@ -49,7 +53,12 @@ describe("resolveInputs", () => {
     );
     expect(r.problems).toEqual([]);
     expect(r.inputs.get("token")).toBe("file-secret-value");
-    expect(r.facts).toEqual({ cluster: "prod-eu-1", issuer: "https://issuer.test.internal", kid: "k1", region: "westeurope" });
+    expect(r.facts).toEqual({
+      cluster: "prod-eu-1",
+      issuer: "https://issuer.test.internal",
+      kid: "k1",
+      region: "westeurope",
+    });
     expect(r.redactor.mask("file-secret-value")).toBe("[REDACTED]");
   });
 
@@ -81,7 +90,10 @@ describe("resolveInputs", () => {
   });
 
   it("rejects secrets too short to mask, and never echoes a secret in a problem", async () => {
-    const r = await resolve({ s: { env: "S", secret: true }, p: { env: "P", secret: true } }, { S: "abc", P: "<my-real-secret>" });
+    const r = await resolve(
+      { s: { env: "S", secret: true }, p: { env: "P", secret: true } },
+      { S: "abc", P: "<my-real-secret>" },
+    );
     const text = JSON.stringify(r.problems);
     expect(text).toContain("shorter than 4");
     expect(text).not.toContain("my-real-secret");
@@ -91,11 +103,18 @@ describe("resolveInputs", () => {
 
 describe("resolveInputs: a non-secret input that holds a secret", () => {
   it("is refused when it holds a secret input whole, and published when it only shares a run with one", async () => {
-    const r = await resolve({
-      ownerEmail: { env: "OWNER", secret: true },
-      adminEmail: { env: "ADMIN" },
-      echoed: { env: "ECHO" },
-    }, { OWNER: "reseed-bootstrap@corp.internal", ADMIN: "platform-admin@corp.internal", ECHO: "Bearer reseed-bootstrap@corp.internal" });
+    const r = await resolve(
+      {
+        ownerEmail: { env: "OWNER", secret: true },
+        adminEmail: { env: "ADMIN" },
+        echoed: { env: "ECHO" },
+      },
+      {
+        OWNER: "reseed-bootstrap@corp.internal",
+        ADMIN: "platform-admin@corp.internal",
+        ECHO: "Bearer reseed-bootstrap@corp.internal",
+      },
+    );
     expect(r.facts).toEqual({ adminEmail: "platform-admin@corp.internal" });
     expect(r.problems.map((p) => p.subject)).toEqual(["echoed"]);
   });

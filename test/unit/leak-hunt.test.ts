@@ -16,7 +16,17 @@ import { connectVault } from "../../steps/stores/vault/connection.js";
 import { ChangeLog, readOnly } from "../../steps/core/changes.js";
 import { httpJsonSource } from "../../steps/inputs/http-json.js";
 import { resolveInputs } from "../../steps/inputs/index.js";
-import { CANARY_LENGTHS, canary, describeLeak, encodings, endpointsOf, findLeaks, FRAGMENT, pointAt, type Evidence } from "../conformance/leak-hunt.js";
+import {
+  CANARY_LENGTHS,
+  canary,
+  describeLeak,
+  encodings,
+  endpointsOf,
+  findLeaks,
+  FRAGMENT,
+  pointAt,
+  type Evidence,
+} from "../conformance/leak-hunt.js";
 import { hostileModes, startHostileServer, type HostileMode, type HostileServer } from "../harness/hostile-server.js";
 
 let hostile: HostileServer;
@@ -39,11 +49,16 @@ describe("findLeaks", () => {
   it("finds each encoding whole and any 12-character fragment of it", () => {
     for (const [form, enc] of Object.entries(encodings(secret))) {
       expect(findLeaks({ s: secret }, [{ where: "log", text: `x ${enc} y` }]).length, form).toBeGreaterThan(0);
-      expect(findLeaks({ s: secret }, [{ where: "log", text: `x ${enc.slice(3, 3 + FRAGMENT)} y` }]).length, form).toBeGreaterThan(0);
+      expect(
+        findLeaks({ s: secret }, [{ where: "log", text: `x ${enc.slice(3, 3 + FRAGMENT)} y` }]).length,
+        form,
+      ).toBeGreaterThan(0);
     }
   });
   it("finds nothing in masked text, nor in runs shorter than 12 characters", () => {
-    expect(findLeaks({ s: secret }, [{ where: "log", text: `x [REDACTED] ${secret.slice(0, FRAGMENT - 1)} y` }])).toEqual([]);
+    expect(
+      findLeaks({ s: secret }, [{ where: "log", text: `x [REDACTED] ${secret.slice(0, FRAGMENT - 1)} y` }]),
+    ).toEqual([]);
   });
 });
 
@@ -51,9 +66,16 @@ describe("endpointsOf and pointAt", () => {
   it("finds every URL and host/port of a unit and its step environment, and points one at a time at the hostile server", () => {
     const spec = {
       pattern: "reconciler",
-      inputs: { issuer: { httpJson: { url: "https://kubernetes.default.svc/.well-known/openid-configuration", field: "issuer" } } },
+      inputs: {
+        issuer: {
+          httpJson: { url: "https://kubernetes.default.svc/.well-known/openid-configuration", field: "issuer" },
+        },
+      },
       dependencies: [{ http: { url: "http://coder.coder.svc:8080/healthz" } }],
-      ensure: { kind: "x", with: { connection: { host: "db", port: 5432 }, keyVault: { url: "https://kv.vault.reseed.test:8443" } } },
+      ensure: {
+        kind: "x",
+        with: { connection: { host: "db", port: 5432 }, keyVault: { url: "https://kv.vault.reseed.test:8443" } },
+      },
     };
     const env = { AZURE_AUTHORITY_HOST: "https://127.0.0.1:9999/", AZURE_CLIENT_ID: "id" };
     const found = endpointsOf(spec, env);
@@ -65,9 +87,16 @@ describe("endpointsOf and pointAt", () => {
       "env AZURE_AUTHORITY_HOST",
     ]);
     const target = { port: 1111, httpsPort: 2222 };
-    expect(pointAt(spec, env, found[0]!, target).spec.inputs.issuer.httpJson.url).toBe("https://127.0.0.1:2222/.well-known/openid-configuration");
-    expect(pointAt(spec, env, found[2]!, target).spec.ensure.with.connection).toEqual({ host: "127.0.0.1", port: 1111 });
-    expect(pointAt(spec, env, found[3]!, target).spec.ensure.with.keyVault.url).toBe("https://kv.vault.reseed.test:2222");
+    expect(pointAt(spec, env, found[0]!, target).spec.inputs.issuer.httpJson.url).toBe(
+      "https://127.0.0.1:2222/.well-known/openid-configuration",
+    );
+    expect(pointAt(spec, env, found[2]!, target).spec.ensure.with.connection).toEqual({
+      host: "127.0.0.1",
+      port: 1111,
+    });
+    expect(pointAt(spec, env, found[3]!, target).spec.ensure.with.keyVault.url).toBe(
+      "https://kv.vault.reseed.test:2222",
+    );
     expect(pointAt(spec, env, found[4]!, target).env.AZURE_AUTHORITY_HOST).toBe("https://127.0.0.1:2222/");
     expect(spec.dependencies[0]!.http.url).toBe("http://coder.coder.svc:8080/healthz");
   });
@@ -79,7 +108,12 @@ function evidenceOf(err: unknown, redactor: Redactor): Evidence[] {
   const summary = summarize({ code: error.code, error }, redactor);
   return [
     { where: "summary", text: JSON.stringify(summary) },
-    { where: "log line", text: redactor.mask(JSON.stringify({ event: "step.summary", ...summary, msg: `ensure-state failed: ${headline(summary)}` })) },
+    {
+      where: "log line",
+      text: redactor.mask(
+        JSON.stringify({ event: "step.summary", ...summary, msg: `ensure-state failed: ${headline(summary)}` }),
+      ),
+    },
     { where: "Event note", text: `ensure-state: ${headline(summary)}` },
     { where: "termination message", text: terminationMessage(summary, redactor) },
   ];
@@ -89,18 +123,46 @@ type Client = (secret: string, redactor: Redactor, url: string) => Promise<unkno
 
 const clients: Record<string, Client> = {
   // The OAuth client-credentials body is form-urlencoded: the class-3 leak.
-  "Keycloak token request": (secret, redactor, url) => connectKeycloak(url, { realm: "r", clientId: "reseed-extractor", clientSecret: secret }, redactor),
-  "Coder first user": (secret, redactor, url) => coderApi(url, 2000, redactor).createFirstUser({ email: "owner@corp.internal", username: "owner", password: secret }),
+  "Keycloak token request": (secret, redactor, url) =>
+    connectKeycloak(url, { realm: "r", clientId: "reseed-extractor", clientSecret: secret }, redactor),
+  "Coder first user": (secret, redactor, url) =>
+    coderApi(url, 2000, redactor).createFirstUser({
+      email: "owner@corp.internal",
+      username: "owner",
+      password: secret,
+    }),
   "Coder session token": (secret, redactor, url) => coderApi(url, 2000, redactor).me(secret),
-  "Vault token": async (secret, redactor, url) => (await connectVault({ address: url, auth: { token: { env: "T" } } }, { T: secret }, redactor, readOnly, 2000)).readKv("secret", "app"),
+  "Vault token": async (secret, redactor, url) =>
+    (
+      await connectVault({ address: url, auth: { token: { env: "T" } } }, { T: secret }, redactor, readOnly, 2000)
+    ).readKv("secret", "app"),
   "Vault write": async (secret, redactor, url) => {
     redactor.register(secret);
-    await (await connectVault({ address: url, auth: { token: { env: "T" } } }, { T: `tok-${secret}` }, redactor, new ChangeLog().record, 2000)).writeKv("secret", "app", { password: secret }, 0);
+    await (
+      await connectVault(
+        { address: url, auth: { token: { env: "T" } } },
+        { T: `tok-${secret}` },
+        redactor,
+        new ChangeLog().record,
+        2000,
+      )
+    ).writeKv("secret", "app", { password: secret }, 0);
   },
   "httpJson bearerTokenFile": async (secret, redactor, url) => {
     const dir = await mkdtemp(path.join(tmpdir(), "reseed-hunt-"));
     await writeFile(path.join(dir, "token"), `${secret}\n`);
-    const r = await httpJsonSource.resolve({ httpJson: { url, field: "issuer", bearerTokenFile: path.join(dir, "token") } }, { namespace: "ns", kube: () => { throw new Error("no kube"); }, env: {}, timeoutMs: 2000, redactor });
+    const r = await httpJsonSource.resolve(
+      { httpJson: { url, field: "issuer", bearerTokenFile: path.join(dir, "token") } },
+      {
+        namespace: "ns",
+        kube: () => {
+          throw new Error("no kube");
+        },
+        env: {},
+        timeoutMs: 2000,
+        redactor,
+      },
+    );
     if ("absent" in r) throw new Error(r.absent);
     return r.value;
   },
@@ -139,7 +201,11 @@ describe("the hunt catches a leak", () => {
     const redactor = new Redactor(); // nothing registered: the planted leak
     let evidence: Evidence[] = [];
     try {
-      await coderApi(hostile.url, 2000, redactor).createFirstUser({ email: "owner@corp.internal", username: "owner", password: secret });
+      await coderApi(hostile.url, 2000, redactor).createFirstUser({
+        email: "owner@corp.internal",
+        username: "owner",
+        password: secret,
+      });
     } catch (err) {
       evidence = evidenceOf(err, redactor);
     }
@@ -156,10 +222,24 @@ describe("the hunt catches a leak", () => {
     const redactor = new Redactor();
     const r = await resolveInputs(
       { issuer: { httpJson: { url: hostile.url, field: "issuer", bearerTokenFile: path.join(dir, "token") } } },
-      { env: { namespace: "ns", kube: () => { throw new Error("no kube"); }, env: {}, timeoutMs: 2000, redactor }, redactor, managed: true },
+      {
+        env: {
+          namespace: "ns",
+          kube: () => {
+            throw new Error("no kube");
+          },
+          env: {},
+          timeoutMs: 2000,
+          redactor,
+        },
+        redactor,
+        managed: true,
+      },
     );
     expect(r.facts).toEqual({});
     expect(r.problems.map((p) => p.subject)).toEqual(["issuer"]);
-    expect(findLeaks({ canary: secret }, [{ where: "problems", text: redactor.mask(JSON.stringify(r.problems)) }])).toEqual([]);
+    expect(
+      findLeaks({ canary: secret }, [{ where: "problems", text: redactor.mask(JSON.stringify(r.problems)) }]),
+    ).toEqual([]);
   });
 });

@@ -16,7 +16,8 @@ async function lint(text: string) {
   return loadFile(await write(text), registry, "reseed");
 }
 
-const unitValues = "units:\n  web: { enabled: true, pattern: reconciler, ensure: { kind: generated-secret, with: { secret: { name: s }, keys: [{ name: k }] } } }\n";
+const unitValues =
+  "units:\n  web: { enabled: true, pattern: reconciler, ensure: { kind: generated-secret, with: { secret: { name: s }, keys: [{ name: k }] } } }\n";
 
 describe("reseed lint", () => {
   it("reports every problem of a values file with its field path, enabled or not", async () => {
@@ -37,7 +38,12 @@ units:
     ensure: { kind: generated-secret }
 `);
     expect(r.units.map((u) => u.unit.metadata.name)).toEqual(["good"]);
-    expect(r.problems.map((p) => p.subject)).toEqual(["imagee", "units.bad-kind-settings.ensure.with.keys.0.length", "units.off-but-broken.pattern", "units.off-but-broken.ensure.with.keys"]);
+    expect(r.problems.map((p) => p.subject)).toEqual([
+      "imagee",
+      "units.bad-kind-settings.ensure.with.keys.0.length",
+      "units.off-but-broken.pattern",
+      "units.off-but-broken.ensure.with.keys",
+    ]);
   });
 
   it("checks an overlay's chart settings field by field: a partial image or defaults is fine, a bad digest is not", async () => {
@@ -48,7 +54,9 @@ imagePullSecrets: [{ name: registry-credentials }]
 units: {}
 `);
     expect(ok.problems).toEqual([]);
-    const imagesOnly = await lint(`image: { registry: registry.example.com/team, digests: { verify: "sha256:${"b".repeat(64)}" } }\n`);
+    const imagesOnly = await lint(
+      `image: { registry: registry.example.com/team, digests: { verify: "sha256:${"b".repeat(64)}" } }\n`,
+    );
     expect(imagesOnly.problems, "an overlay without units (make push's values-images.yaml)").toEqual([]);
     const bad = await lint(`
 image: { digests: { verify: "sha256:abc", lint: "sha256:${"a".repeat(64)}" }, pullPolicy: Sometimes }
@@ -57,7 +65,13 @@ imagePullSecrets: [{ name: "" }]
 units: {}
 `);
     expect(bad.problems.map((p) => p.subject).sort()).toEqual(
-      ["defaults.ttlSecondsAfterFailure", "image.digests.lint", "image.digests.verify", "image.pullPolicy", "imagePullSecrets.0.name"].sort(),
+      [
+        "defaults.ttlSecondsAfterFailure",
+        "image.digests.lint",
+        "image.digests.verify",
+        "image.pullPolicy",
+        "imagePullSecrets.0.name",
+      ].sort(),
     );
   });
 
@@ -73,7 +87,9 @@ metadata: { name: two }
 spec: { pattern: hook, ensure: { kind: generated-secret, with: { secret: { name: s }, keys: [{ name: k }] } } }
 `);
     expect(r.units).toHaveLength(1);
-    expect(r.problems).toEqual([{ subject: "document 2.spec.runId", message: "hook units need a runId so Git can force a rerun (P2)" }]);
+    expect(r.problems).toEqual([
+      { subject: "document 2.spec.runId", message: "hook units need a runId so Git can force a rerun (P2)" },
+    ]);
   });
 
   it("reports YAML syntax errors instead of throwing", async () => {
@@ -94,7 +110,10 @@ spec: { pattern: hook, ensure: { kind: generated-secret, with: { secret: { name:
     expect(lintResults.flatMap((r) => r.problems)).toEqual([]);
     const runResults = await loadFiles(files, registry, "reseed", "run");
     expect(runResults[1]!.problems).toEqual([
-      { subject: "units.web", message: `unit "web" is already defined at ${files[0]}: units.web; unit names must be unique (each is one CronWorkflow, ServiceAccount and Role)` },
+      {
+        subject: "units.web",
+        message: `unit "web" is already defined at ${files[0]}: units.web; unit names must be unique (each is one CronWorkflow, ServiceAccount and Role)`,
+      },
     ]);
   });
 });
@@ -125,7 +144,10 @@ units:
     ensure: { kind: runtime-facts, with: { configMap: { name: facts }, facts: { cluster: { input: cluster } } } }
 `);
     expect(r.units.map((u) => u.unit.metadata.name)).toEqual(["literal-not-secret"]);
-    expect(r.problems.map((p) => p.subject)).toEqual(["units.marked.inputs.pw.secret", "units.literal-where-secret.inputs.extractorSecret"]);
+    expect(r.problems.map((p) => p.subject)).toEqual([
+      "units.marked.inputs.pw.secret",
+      "units.literal-where-secret.inputs.extractorSecret",
+    ]);
     for (const p of r.problems) expect(p.message).toContain("secretKeyRef, vault or keyVault");
     expect(r.problems.map((p) => p.message).join("\n")).not.toContain("secret: true");
   });

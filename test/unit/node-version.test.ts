@@ -11,7 +11,9 @@ const dist = fileURLToPath(new URL("../../dist/", import.meta.url));
 const entries = ["reseed", "validate-inputs", "wait-deps", "ensure-state", "verify"];
 const pretendNode20 =
   "data:text/javascript," +
-  encodeURIComponent('Object.defineProperty(process, "versions", { value: { ...process.versions, node: "20.20.2" } });');
+  encodeURIComponent(
+    'Object.defineProperty(process, "versions", { value: { ...process.versions, node: "20.20.2" } });',
+  );
 
 describe("Node version failfast", () => {
   it.each(entries)("dist/%s.mjs prints one line naming Node 24 on Node 20, and never loads the bundle", (name) => {

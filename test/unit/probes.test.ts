@@ -23,8 +23,19 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 const lines: string[] = [];
-const log = createLogger({ redactor: new Redactor(), phase: "wait-deps", sink: { write: (l) => lines.push(l) }, pretty: false });
-const env = { kube: () => { throw new Error("no kube"); }, namespace: "ns", attemptTimeoutMs: 500 };
+const log = createLogger({
+  redactor: new Redactor(),
+  phase: "wait-deps",
+  sink: { write: (l) => lines.push(l) },
+  pretty: false,
+});
+const env = {
+  kube: () => {
+    throw new Error("no kube");
+  },
+  namespace: "ns",
+  attemptTimeoutMs: 500,
+};
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -38,12 +49,15 @@ describe("waitForDependencies", () => {
   it("retries with backoff until a dependency becomes ready", async () => {
     healthyAfter = 2;
     hits = 0;
-    const r = await waitForDependencies([{ http: { url: `http://127.0.0.1:${port}/healthz` } }, { tcp: { host: "127.0.0.1", port } }], {
-      env,
-      timeoutSeconds: 10,
-      log,
-      retry: { initialDelayMs: 20, maxDelayMs: 50 },
-    });
+    const r = await waitForDependencies(
+      [{ http: { url: `http://127.0.0.1:${port}/healthz` } }, { tcp: { host: "127.0.0.1", port } }],
+      {
+        env,
+        timeoutSeconds: 10,
+        log,
+        retry: { initialDelayMs: 20, maxDelayMs: 50 },
+      },
+    );
     expect(r.attempts[`http http://127.0.0.1:${port}/healthz`]).toBe(3);
     expect(lines.some((l) => l.includes("dependency.waiting"))).toBe(true);
   });
@@ -60,7 +74,10 @@ describe("waitForDependencies", () => {
     expect(err).toBeInstanceOf(SeedError);
     const e = err as SeedError;
     expect(e.code).toBe(ExitCode.dependencyTimeout);
-    expect(e.problems.map((p) => p.subject)).toEqual([`http http://127.0.0.1:${port}/healthz`, `tcp 127.0.0.1:${closed}`]);
+    expect(e.problems.map((p) => p.subject)).toEqual([
+      `http http://127.0.0.1:${port}/healthz`,
+      `tcp 127.0.0.1:${closed}`,
+    ]);
     expect(e.problems[0]!.message).toContain("answered HTTP 503");
     expect(e.problems[1]!.message).toContain("ECONNREFUSED");
   });

@@ -11,7 +11,14 @@ describe("Redactor", () => {
     const r = new Redactor();
     r.register(canary);
     const b64 = Buffer.from(canary).toString("base64");
-    const text = [canary, b64, b64.replace(/=+$/, ""), Buffer.from(canary).toString("base64url"), encodeURIComponent(canary), JSON.stringify({ p: canary })].join(" | ");
+    const text = [
+      canary,
+      b64,
+      b64.replace(/=+$/, ""),
+      Buffer.from(canary).toString("base64url"),
+      encodeURIComponent(canary),
+      JSON.stringify({ p: canary }),
+    ].join(" | ");
     const masked = r.mask(text);
     expect(masked).not.toContain(canary);
     expect(masked).not.toContain(b64.replace(/=+$/, ""));
@@ -31,7 +38,10 @@ describe("Redactor", () => {
     r.register(canary);
     const lines: string[] = [];
     const log = createLogger({ redactor: r, phase: "test", sink: { write: (l) => lines.push(l) }, pretty: false });
-    const err = Object.assign(new Error(`request failed: body={"data":{"password":"${Buffer.from(canary).toString("base64")}"}}`), { body: canary });
+    const err = Object.assign(
+      new Error(`request failed: body={"data":{"password":"${Buffer.from(canary).toString("base64")}"}}`),
+      { body: canary },
+    );
     log.error({ err, extra: { nested: [canary] } }, `oops ${canary}`);
     expect(lines.join("")).not.toContain(canary);
     expect(lines.join("")).not.toContain(Buffer.from(canary).toString("base64"));
@@ -81,13 +91,16 @@ describe("Redactor forms and fragments", () => {
     for (let i = 0; i + MIN_FRAGMENT <= form.length; i++) expect(masked).not.toContain(form.slice(i, i + MIN_FRAGMENT));
   });
 
-  it.each(["client:", "cl:", "c:"])("masks a Basic auth header %s<secret>, whatever the secret's alignment in the base64", (user) => {
-    const r = new Redactor();
-    r.register(hostile);
-    const header = `Basic ${Buffer.from(`${user}${hostile}`).toString("base64")}`;
-    // Only the groups that mix in the user name before, or the padding after, stay.
-    expect(r.mask(header)).toMatch(/^Basic [A-Za-z0-9+/]{4,12}\[REDACTED\][A-Za-z0-9+/=]{0,4}$/);
-  });
+  it.each(["client:", "cl:", "c:"])(
+    "masks a Basic auth header %s<secret>, whatever the secret's alignment in the base64",
+    (user) => {
+      const r = new Redactor();
+      r.register(hostile);
+      const header = `Basic ${Buffer.from(`${user}${hostile}`).toString("base64")}`;
+      // Only the groups that mix in the user name before, or the padding after, stay.
+      expect(r.mask(header)).toMatch(/^Basic [A-Za-z0-9+/]{4,12}\[REDACTED\][A-Za-z0-9+/=]{0,4}$/);
+    },
+  );
 
   it("masks every fragment of at least 12 characters a server may echo, wherever it is cut", () => {
     const r = new Redactor();
@@ -112,7 +125,9 @@ describe("Redactor forms and fragments", () => {
 
   it("masks secrets of every length from 4 to 256 among 2,000 registered values", () => {
     const r = new Redactor();
-    const secrets = Array.from({ length: 2000 }, (_, i) => `${hostile.slice(0, 4 + (i % 20))}${i.toString(36)}`.slice(0, 4 + (i % 253)));
+    const secrets = Array.from({ length: 2000 }, (_, i) =>
+      `${hostile.slice(0, 4 + (i % 20))}${i.toString(36)}`.slice(0, 4 + (i % 253)),
+    );
     for (const s of secrets) r.register(s);
     const long = `${hostile}`.repeat(8).slice(0, 256);
     r.register(long);
@@ -155,9 +170,13 @@ describe("egress: mask first, then bound", () => {
 
   it("describeError names a network failure that fetch hides in its cause (the fault matrix's lost kube-apiserver)", () => {
     const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });
-    expect(describeError(new TypeError("fetch failed", { cause: refused }))).toBe("fetch failed: connect ECONNREFUSED 127.0.0.1:6443");
+    expect(describeError(new TypeError("fetch failed", { cause: refused }))).toBe(
+      "fetch failed: connect ECONNREFUSED 127.0.0.1:6443",
+    );
     const closed = Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" });
-    expect(describeError(new TypeError("fetch failed", { cause: closed }))).toBe("fetch failed: UND_ERR_SOCKET other side closed");
+    expect(describeError(new TypeError("fetch failed", { cause: closed }))).toBe(
+      "fetch failed: UND_ERR_SOCKET other side closed",
+    );
   });
 });
 

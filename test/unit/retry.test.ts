@@ -22,7 +22,10 @@ describe("retryUntil", () => {
   });
 
   it("returns as soon as an attempt succeeds", async () => {
-    const r = await retryUntil(async (a) => (a < 3 ? Promise.reject(new Error("no")) : "yes"), { deadline: Date.now() + 10_000, sleep: async () => {} });
+    const r = await retryUntil(async (a) => (a < 3 ? Promise.reject(new Error("no")) : "yes"), {
+      deadline: Date.now() + 10_000,
+      sleep: async () => {},
+    });
     expect(r).toEqual({ ok: true, value: "yes", attempts: 3 });
   });
 });

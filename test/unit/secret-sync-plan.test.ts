@@ -15,13 +15,18 @@ const problems = (w: Record<string, unknown>) => {
     loadUnit(unit(w), registry);
     return [];
   } catch (err) {
-    return (err as { problems: { subject: string; message: string }[] }).problems.map((p) => `${p.subject}: ${p.message}`);
+    return (err as { problems: { subject: string; message: string }[] }).problems.map(
+      (p) => `${p.subject}: ${p.message}`,
+    );
   }
 };
 
 describe("secret-sync key mapping", () => {
   it("maps a curated list, renaming where asked", () => {
-    expect(explicitPairs(["a", { from: "b", to: "c" }])).toEqual([{ from: "a", to: "a" }, { from: "b", to: "c" }]);
+    expect(explicitPairs(["a", { from: "b", to: "c" }])).toEqual([
+      { from: "a", to: "a" },
+      { from: "b", to: "c" },
+    ]);
   });
 
   it("maps a prefix by swapping it, and only keys under it", () => {
@@ -34,19 +39,31 @@ describe("secret-sync key mapping", () => {
 });
 
 describe("secret-sync plan", () => {
-  const pairs = [{ from: "a", to: "a" }, { from: "b", to: "b2" }];
+  const pairs = [
+    { from: "a", to: "a" },
+    { from: "b", to: "b2" },
+  ];
   const source = { a: "value-a", b: "value-b" };
 
   it("writes missing keys and nothing that is equal", () => {
     const p = planSync({ pairs, source, destination: { a: "value-a" }, drift: "correct", prunable: [] });
     expect(p).toEqual({ write: { b2: "value-b" }, drifted: [], remove: [], changes: ["added b2 (from b)"] });
-    expect(planSync({ pairs, source, destination: { a: "value-a", b2: "value-b" }, drift: "correct", prunable: [] }).changes).toEqual([]);
+    expect(
+      planSync({ pairs, source, destination: { a: "value-a", b2: "value-b" }, drift: "correct", prunable: [] }).changes,
+    ).toEqual([]);
   });
 
   it("corrects drift when told to, and only reports it otherwise", () => {
     const destination = { a: "hand-edited", b2: "value-b" };
-    expect(planSync({ pairs, source, destination, drift: "correct", prunable: [] })).toMatchObject({ write: { a: "value-a" }, changes: ["corrected drift in a"] });
-    expect(planSync({ pairs, source, destination, drift: "report", prunable: [] })).toMatchObject({ write: {}, drifted: ["a"], changes: [] });
+    expect(planSync({ pairs, source, destination, drift: "correct", prunable: [] })).toMatchObject({
+      write: { a: "value-a" },
+      changes: ["corrected drift in a"],
+    });
+    expect(planSync({ pairs, source, destination, drift: "report", prunable: [] })).toMatchObject({
+      write: {},
+      drifted: ["a"],
+      changes: [],
+    });
   });
 
   it("writes a recovered key only if it differs from the source, whatever drift says", () => {
@@ -55,23 +72,42 @@ describe("secret-sync plan", () => {
       write: { b2: "value-b" },
       drifted: [],
       remove: [],
-      changes: ["recovered soft-deleted a (equal to the source)", "recovered soft-deleted b2 and wrote the source's value"],
+      changes: [
+        "recovered soft-deleted a (equal to the source)",
+        "recovered soft-deleted b2 and wrote the source's value",
+      ],
     });
   });
 
   it("removes only prunable keys the source no longer has", () => {
-    const p = planSync({ pairs, source, destination: { a: "value-a", b2: "value-b" }, drift: "correct", prunable: ["a", "b2", "gone"] });
+    const p = planSync({
+      pairs,
+      source,
+      destination: { a: "value-a", b2: "value-b" },
+      drift: "correct",
+      prunable: ["a", "b2", "gone"],
+    });
     expect(p.remove).toEqual(["gone"]);
   });
 });
 
 describe("secret-sync settings", () => {
   it("needs exactly one of keys or prefix, an explicit drift policy, and prune only with a prefix", () => {
-    expect(problems({ from: kv("https://a.vault.azure.net"), to: kv("https://b.vault.azure.net"), drift: "correct" })).toEqual([
-      "spec.ensure.with: give exactly one of keys (a curated list) or prefix",
-    ]);
-    expect(problems({ from: kv("https://a.vault.azure.net"), to: kv("https://b.vault.azure.net"), keys: ["x"] }).join()).toContain("spec.ensure.with.drift");
-    expect(problems({ from: kv("https://a.vault.azure.net"), to: kv("https://b.vault.azure.net"), keys: ["x"], drift: "report", prune: true })).toEqual([
+    expect(
+      problems({ from: kv("https://a.vault.azure.net"), to: kv("https://b.vault.azure.net"), drift: "correct" }),
+    ).toEqual(["spec.ensure.with: give exactly one of keys (a curated list) or prefix"]);
+    expect(
+      problems({ from: kv("https://a.vault.azure.net"), to: kv("https://b.vault.azure.net"), keys: ["x"] }).join(),
+    ).toContain("spec.ensure.with.drift");
+    expect(
+      problems({
+        from: kv("https://a.vault.azure.net"),
+        to: kv("https://b.vault.azure.net"),
+        keys: ["x"],
+        drift: "report",
+        prune: true,
+      }),
+    ).toEqual([
       "spec.ensure.with.prune: prune needs a prefix or a namespaceSelector: only keys under the destination prefix, or Secrets the fan-out labelled, can be known to be the unit's",
     ]);
   });

@@ -9,7 +9,12 @@ import { parse } from "yaml";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (file: string) => readFileSync(path.join(root, file), "utf8");
-const pkg = JSON.parse(read("package.json")) as { version: string; bin: Record<string, string>; files: string[]; dependencies?: object };
+const pkg = JSON.parse(read("package.json")) as {
+  version: string;
+  bin: Record<string, string>;
+  files: string[];
+  dependencies?: object;
+};
 const chart = parse(read("charts/reseed/Chart.yaml")) as { version: string; appVersion: string };
 const values = parse(read("charts/reseed/values.yaml")) as { image: Record<string, unknown> };
 

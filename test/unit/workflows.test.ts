@@ -9,7 +9,9 @@ import { parse } from "yaml";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const read = (file: string) => readFileSync(path.join(root, file), "utf8");
-const makefiles = ["Makefile", "release/release.mk", "test/cluster/cluster.mk", "test/servers/servers.mk"].map(read).join("\n");
+const makefiles = ["Makefile", "release/release.mk", "test/cluster/cluster.mk", "test/servers/servers.mk"]
+  .map(read)
+  .join("\n");
 
 interface Workflow {
   jobs: Record<string, { steps: { run?: string; uses?: string }[] }>;

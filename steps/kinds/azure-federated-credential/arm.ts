@@ -53,12 +53,18 @@ function redacting(inner: TokenCredential, redactor: Redactor): TokenCredential 
  * for an ARM token. Never DefaultAzureCredential, whose chain would fall back to whatever
  * other credential the environment happens to offer (C5).
  */
-export async function connectArm(identity: WorkloadIdentity, arm: { endpoint: string; subscriptionId: string }, redactor: Redactor): Promise<FederatedCredentials> {
+export async function connectArm(
+  identity: WorkloadIdentity,
+  arm: { endpoint: string; subscriptionId: string },
+  redactor: Redactor,
+): Promise<FederatedCredentials> {
   let assertion: string;
   try {
     assertion = (await readFile(identity.tokenFile, "utf8")).trim();
   } catch (err) {
-    throw new Error(`the federated token file ${identity.tokenFile} (AZURE_FEDERATED_TOKEN_FILE) cannot be read: ${(err as NodeJS.ErrnoException).code ?? "error"}; is the pod labelled azure.workload.identity/use: "true"?`);
+    throw new Error(
+      `the federated token file ${identity.tokenFile} (AZURE_FEDERATED_TOKEN_FILE) cannot be read: ${(err as NodeJS.ErrnoException).code ?? "error"}; is the pod labelled azure.workload.identity/use: "true"?`,
+    );
   }
   redactor.register(assertion);
   const credential = new WorkloadIdentityCredential({
@@ -70,8 +76,10 @@ export async function connectArm(identity: WorkloadIdentity, arm: { endpoint: st
     // discovery would otherwise ask a fixed public host about it first.
     disableInstanceDiscovery: true,
   });
-  const fics = new ManagedServiceIdentityClient(redacting(credential, redactor), arm.subscriptionId, { endpoint: arm.endpoint, apiVersion: API_VERSION })
-    .federatedIdentityCredentials;
+  const fics = new ManagedServiceIdentityClient(redacting(credential, redactor), arm.subscriptionId, {
+    endpoint: arm.endpoint,
+    apiVersion: API_VERSION,
+  }).federatedIdentityCredentials;
   return {
     async get(ref) {
       try {
@@ -84,7 +92,11 @@ export async function connectArm(identity: WorkloadIdentity, arm: { endpoint: st
     },
     async put(ref, want) {
       try {
-        await fics.createOrUpdate(ref.resourceGroup, ref.identityName, ref.name, { issuer: want.issuer, subject: want.subject, audiences: want.audiences });
+        await fics.createOrUpdate(ref.resourceGroup, ref.identityName, ref.name, {
+          issuer: want.issuer,
+          subject: want.subject,
+          audiences: want.audiences,
+        });
       } catch (err) {
         throw armError(err, `writing federated credential ${ref.name} of identity ${ref.identityName}`, redactor);
       }
@@ -92,7 +104,8 @@ export async function connectArm(identity: WorkloadIdentity, arm: { endpoint: st
     async list(ref) {
       const out = new Map<string, Partial<Credential>>();
       try {
-        for await (const fic of fics.list(ref.resourceGroup, ref.identityName)) if (fic.name) out.set(fic.name, fromArm(fic));
+        for await (const fic of fics.list(ref.resourceGroup, ref.identityName))
+          if (fic.name) out.set(fic.name, fromArm(fic));
       } catch (err) {
         throw armError(err, `listing the federated credentials of identity ${ref.identityName}`, redactor);
       }
@@ -113,5 +126,7 @@ export async function connectArm(identity: WorkloadIdentity, arm: { endpoint: st
 function armError(err: unknown, what: string, redactor: Redactor): Error {
   const e = err as { statusCode?: number; code?: string; message?: string };
   const message = e.message ?? String(err);
-  return new Error(`${what}: ${typeof e.statusCode === "number" ? httpAnswer(redactor, e.statusCode, e.code, message) : message}`);
+  return new Error(
+    `${what}: ${typeof e.statusCode === "number" ? httpAnswer(redactor, e.statusCode, e.code, message) : message}`,
+  );
 }

@@ -7,14 +7,24 @@ import { httpsUrl } from "../../core/url.js";
 import { workloadIdentityInputs } from "../../stores/key-vault/connection.js";
 import { connectArm, type CredentialRef, type FederatedCredentials } from "./arm.js";
 import { fanOutPermissions, matchingServiceAccounts } from "./fan-out.js";
-import { CREDENTIAL_NAME, NAME_PREFIX, planCredential, planCredentialFanOut, subjectOf, type Credential, type FicFanOutPlan } from "./plan.js";
+import {
+  CREDENTIAL_NAME,
+  NAME_PREFIX,
+  planCredential,
+  planCredentialFanOut,
+  subjectOf,
+  type Credential,
+  type FicFanOutPlan,
+} from "./plan.js";
 
 const common = {
   subscriptionId: inputValue,
   resourceGroup: inputValue,
   issuer: inputValue.describe("The cluster's OIDC issuer URL, usually a runtime-fact input (ConfigMap cluster-facts)."),
   audiences: z.array(z.string().min(1)).min(1).default(["api://AzureADTokenExchange"]),
-  armEndpoint: httpsUrl.default("https://management.azure.com").describe("Azure Resource Manager; another only for sovereign clouds."),
+  armEndpoint: httpsUrl
+    .default("https://management.azure.com")
+    .describe("Azure Resource Manager; another only for sovereign clouds."),
 };
 
 const single = z.strictObject({
@@ -22,9 +32,14 @@ const single = z.strictObject({
   identityName: inputValue.describe("The user-assigned managed identity that trusts the ServiceAccount."),
   name: z
     .string()
-    .regex(CREDENTIAL_NAME, "must be 3-120 characters: letters, digits, - and _, starting with a letter or digit (Azure's rule)")
+    .regex(
+      CREDENTIAL_NAME,
+      "must be 3-120 characters: letters, digits, - and _, starting with a letter or digit (Azure's rule)",
+    )
     .describe("The federated identity credential's name."),
-  serviceAccount: z.strictObject({ name: k8sName, namespace: k8sName.optional() }).describe("The subject: system:serviceaccount:<namespace>:<name>."),
+  serviceAccount: z
+    .strictObject({ name: k8sName, namespace: k8sName.optional() })
+    .describe("The subject: system:serviceaccount:<namespace>:<name>."),
 });
 
 // One credential per matching ServiceAccount (docs/fan-out.md).
@@ -33,19 +48,30 @@ const fanOut = z.strictObject({
   identityNames: z
     .array(inputValue)
     .min(1)
-    .describe("User-assigned identities the credentials go on, filled in order: Azure allows 20 credentials per identity."),
+    .describe(
+      "User-assigned identities the credentials go on, filled in order: Azure allows 20 credentials per identity.",
+    ),
   namePrefix: z
     .string()
     .regex(NAME_PREFIX, "must be 1-40 characters: letters, digits, - and _, starting with a letter or digit")
-    .describe("Every credential this unit creates is named <namePrefix><namespace>_<serviceAccount>; a prune touches only names with this prefix."),
+    .describe(
+      "Every credential this unit creates is named <namePrefix><namespace>_<serviceAccount>; a prune touches only names with this prefix.",
+    ),
   serviceAccounts: z
     .strictObject({
       selector: labelSelector.optional().describe("The ServiceAccounts' own labels."),
       namespaceSelector: labelSelector.optional().describe("The labels of the namespaces they are in."),
     })
-    .refine((s) => s.selector !== undefined || s.namespaceSelector !== undefined, { message: "give selector, namespaceSelector or both" })
+    .refine((s) => s.selector !== undefined || s.namespaceSelector !== undefined, {
+      message: "give selector, namespaceSelector or both",
+    })
     .describe("Every ServiceAccount that matches gets a credential, on every run."),
-  prune: z.boolean().default(false).describe("Delete this unit's credentials (by name prefix) whose ServiceAccount no longer matches. Nothing is deleted otherwise."),
+  prune: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Delete this unit's credentials (by name prefix) whose ServiceAccount no longer matches. Nothing is deleted otherwise.",
+    ),
 });
 
 const settings = z.union([single, fanOut]);
@@ -62,12 +88,17 @@ function issuerOf(ctx: KindContext, s: Settings): string {
   } catch {
     url = undefined;
   }
-  if (url?.protocol !== "https:") throw new Error(`the issuer ${issuer} is not an https URL; Azure trusts only https issuers`);
+  if (url?.protocol !== "https:")
+    throw new Error(`the issuer ${issuer} is not an https URL; Azure trusts only https issuers`);
   return issuer;
 }
 
 function desired(ctx: KindContext, s: Single): Credential {
-  return { issuer: issuerOf(ctx, s), subject: subjectOf(s.serviceAccount.namespace ?? ctx.namespace, s.serviceAccount.name), audiences: s.audiences };
+  return {
+    issuer: issuerOf(ctx, s),
+    subject: subjectOf(s.serviceAccount.namespace ?? ctx.namespace, s.serviceAccount.name),
+    audiences: s.audiences,
+  };
 }
 
 function armOf(ctx: KindContext, s: Settings): Promise<FederatedCredentials> {
@@ -85,16 +116,23 @@ function armOf(ctx: KindContext, s: Settings): Promise<FederatedCredentials> {
 }
 
 async function connect(ctx: KindContext, s: Single): Promise<{ arm: FederatedCredentials; ref: CredentialRef }> {
-  return { arm: await armOf(ctx, s), ref: { resourceGroup: ctx.value(s.resourceGroup), identityName: ctx.value(s.identityName), name: s.name } };
+  return {
+    arm: await armOf(ctx, s),
+    ref: { resourceGroup: ctx.value(s.resourceGroup), identityName: ctx.value(s.identityName), name: s.name },
+  };
 }
 
 export const azureFederatedCredential = defineKind<Settings>({
   kind: "azure-federated-credential",
   authority: "runtime-fact",
-  description: "A federated identity credential on a user-assigned managed identity trusts a ServiceAccount of this cluster's issuer; drift is corrected by upsert.",
+  description:
+    "A federated identity credential on a user-assigned managed identity trusts a ServiceAccount of this cluster's issuer; drift is corrected by upsert.",
   patterns: ["reconciler"],
   spec: settings,
-  inputs: [["subscriptionId"], ["resourceGroup"], ["identityName"], ["identityNames", "*"], ["issuer"]].map((path) => ({ path, mustBe: "non-secret" as const })),
+  inputs: [["subscriptionId"], ["resourceGroup"], ["identityName"], ["identityNames", "*"], ["issuer"]].map((path) => ({
+    path,
+    mustBe: "non-secret" as const,
+  })),
   // What Azure workload identity injects into a labelled pod: missing ones fail
   // validate-inputs, by name, with the unit's other inputs (C1).
   implicitInputs: () => workloadIdentityInputs(),
@@ -112,7 +150,10 @@ export const azureFederatedCredential = defineKind<Settings>({
     if (!plan.write) return;
     ctx.log.info({ event: "ensure.plan", plan: plan.changes }, `plan: ${plan.changes.join("; ")}`);
     await arm.put(ref, want);
-    ctx.record({ verb: plan.action, object: `federated identity credential ${s.name} of managed identity ${ref.resourceGroup}/${ref.identityName}` });
+    ctx.record({
+      verb: plan.action,
+      object: `federated identity credential ${s.name} of managed identity ${ref.resourceGroup}/${ref.identityName}`,
+    });
   },
 
   async verify(ctx, s) {
@@ -124,14 +165,21 @@ export const azureFederatedCredential = defineKind<Settings>({
     const check: Check = {
       name: `federated credential ${s.name} of identity ${ref.identityName}`,
       ok: !plan.write,
-      detail: !plan.write ? `trusts ${want.subject} from ${want.issuer}` : have ? plan.changes.join("; ") : "does not exist",
+      detail: !plan.write
+        ? `trusts ${want.subject} from ${want.issuer}`
+        : have
+          ? plan.changes.join("; ")
+          : "does not exist",
     };
     return [check];
   },
 });
 
 /** Reads the matching ServiceAccounts and every identity's credentials, and plans; writes nothing. */
-async function planFanOut(ctx: KindContext, s: FanOut): Promise<{ arm: FederatedCredentials; resourceGroup: string; plan: FicFanOutPlan }> {
+async function planFanOut(
+  ctx: KindContext,
+  s: FanOut,
+): Promise<{ arm: FederatedCredentials; resourceGroup: string; plan: FicFanOutPlan }> {
   const issuer = issuerOf(ctx, s);
   const serviceAccounts = await matchingServiceAccounts(ctx, s.serviceAccounts);
   const arm = await armOf(ctx, s);
@@ -141,15 +189,29 @@ async function planFanOut(ctx: KindContext, s: FanOut): Promise<{ arm: Federated
     const identity = ctx.value(v);
     identities.push({ identity, credentials: await arm.list({ resourceGroup, identityName: identity }) });
   }
-  return { arm, resourceGroup, plan: planCredentialFanOut({ prefix: s.namePrefix, serviceAccounts, issuer, audiences: s.audiences, identities, prune: s.prune }) };
+  return {
+    arm,
+    resourceGroup,
+    plan: planCredentialFanOut({
+      prefix: s.namePrefix,
+      serviceAccounts,
+      issuer,
+      audiences: s.audiences,
+      identities,
+      prune: s.prune,
+    }),
+  };
 }
 
 async function ensureFanOut(ctx: KindContext, s: FanOut): Promise<EnsureReport> {
   const { arm, resourceGroup, plan } = await planFanOut(ctx, s);
   if (!plan.ok) {
-    throw new SeedError(ExitCode.missingInput, `too many ServiceAccounts for the identities: ${plan.matches} match, room for ${plan.capacity}; nothing was written`, "add a user-assigned identity to identityNames, narrow the selector, or prune", [
-      { subject: "identityNames", message: plan.reason },
-    ]);
+    throw new SeedError(
+      ExitCode.missingInput,
+      `too many ServiceAccounts for the identities: ${plan.matches} match, room for ${plan.capacity}; nothing was written`,
+      "add a user-assigned identity to identityNames, narrow the selector, or prune",
+      [{ subject: "identityNames", message: plan.reason }],
+    );
   }
   // Deletes come first: under prune they free the slots the creates need.
   for (const w of plan.writes) {
@@ -170,7 +232,20 @@ async function verifyFanOut(ctx: KindContext, s: FanOut): Promise<Check[]> {
   if (!plan.ok) return [{ name: `federated credentials with prefix ${s.namePrefix}`, ok: false, detail: plan.reason }];
   const wanted = plan.targets.filter((t) => t.action !== "kept" && t.action !== "pruned");
   return [
-    { name: `a federated credential for each matching ServiceAccount (prefix ${s.namePrefix})`, ok: !plan.writes.length, detail: `${wanted.filter((t) => t.action === "unchanged").length} of ${wanted.length} in place` },
-    ...plan.writes.map((w) => ({ name: `federated credential ${w.name} of identity ${w.identity}`, ok: false, detail: w.action === "created" ? "does not exist" : w.action === "pruned" ? "its ServiceAccount no longer matches and it should have been pruned" : w.changes.join("; ") })),
+    {
+      name: `a federated credential for each matching ServiceAccount (prefix ${s.namePrefix})`,
+      ok: !plan.writes.length,
+      detail: `${wanted.filter((t) => t.action === "unchanged").length} of ${wanted.length} in place`,
+    },
+    ...plan.writes.map((w) => ({
+      name: `federated credential ${w.name} of identity ${w.identity}`,
+      ok: false,
+      detail:
+        w.action === "created"
+          ? "does not exist"
+          : w.action === "pruned"
+            ? "its ServiceAccount no longer matches and it should have been pruned"
+            : w.changes.join("; "),
+    })),
   ];
 }

@@ -9,16 +9,24 @@ export interface Credential {
 
 export type CredentialPlan = { write: false } | { write: true; action: "created" | "updated"; changes: string[] };
 
-export const subjectOf = (namespace: string, serviceAccount: string) => `system:serviceaccount:${namespace}:${serviceAccount}`;
+export const subjectOf = (namespace: string, serviceAccount: string) =>
+  `system:serviceaccount:${namespace}:${serviceAccount}`;
 
-const sameSet = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
+const sameSet = (a: string[], b: string[]) =>
+  a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
 
 export function planCredential(name: string, want: Credential, have: Partial<Credential> | undefined): CredentialPlan {
-  if (!have) return { write: true, action: "created", changes: [`created federated credential ${name} for ${want.subject} from ${want.issuer}`] };
+  if (!have)
+    return {
+      write: true,
+      action: "created",
+      changes: [`created federated credential ${name} for ${want.subject} from ${want.issuer}`],
+    };
   const changes: string[] = [];
   if (have.issuer !== want.issuer) changes.push(`issuer ${have.issuer ?? "unset"} -> ${want.issuer}`);
   if (have.subject !== want.subject) changes.push(`subject ${have.subject ?? "unset"} -> ${want.subject}`);
-  if (!sameSet(have.audiences ?? [], want.audiences)) changes.push(`audiences ${(have.audiences ?? []).join(",") || "unset"} -> ${want.audiences.join(",")}`);
+  if (!sameSet(have.audiences ?? [], want.audiences))
+    changes.push(`audiences ${(have.audiences ?? []).join(",") || "unset"} -> ${want.audiences.join(",")}`);
   if (!changes.length) return { write: false };
   return { write: true, action: "updated", changes: changes.map((c) => `federated credential ${name}: ${c}`) };
 }
@@ -89,7 +97,10 @@ export function planCredentialFanOut(opts: {
   const desired = new Map(
     [...opts.serviceAccounts]
       .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))
-      .map((sa) => [credentialName(opts.prefix, sa.namespace, sa.name), { issuer: opts.issuer, subject: subjectOf(sa.namespace, sa.name), audiences: opts.audiences } as Credential]),
+      .map((sa) => [
+        credentialName(opts.prefix, sa.namespace, sa.name),
+        { issuer: opts.issuer, subject: subjectOf(sa.namespace, sa.name), audiences: opts.audiences } as Credential,
+      ]),
   );
   const placed = new Map<string, string>(); // credential name -> identity
   const stale: { identity: string; name: string }[] = [];
@@ -100,18 +111,27 @@ export function planCredentialFanOut(opts: {
       else stale.push({ identity, name });
     }
   }
-  const free = new Map(opts.identities.map(({ identity, credentials }) => [identity, MAX_CREDENTIALS_PER_IDENTITY - credentials.size]));
+  const free = new Map(
+    opts.identities.map(({ identity, credentials }) => [identity, MAX_CREDENTIALS_PER_IDENTITY - credentials.size]),
+  );
   if (opts.prune) for (const s of stale) free.set(s.identity, free.get(s.identity)! + 1);
-  const capacity = [...desired.keys()].filter((n) => placed.has(n)).length + [...free.values()].reduce((a, b) => a + Math.max(b, 0), 0);
+  const capacity =
+    [...desired.keys()].filter((n) => placed.has(n)).length +
+    [...free.values()].reduce((a, b) => a + Math.max(b, 0), 0);
   const unplaced = [...desired.keys()].filter((n) => !placed.has(n));
   for (const name of unplaced) {
     const subject = desired.get(name)!.subject;
     // Azure refuses a second credential with the same issuer and subject on one identity.
     const room = opts.identities.find(
-      ({ identity, credentials }) => free.get(identity)! > 0 && ![...credentials.values()].some((c) => c.issuer === opts.issuer && c.subject === subject),
+      ({ identity, credentials }) =>
+        free.get(identity)! > 0 &&
+        ![...credentials.values()].some((c) => c.issuer === opts.issuer && c.subject === subject),
     );
     if (!room) {
-      const foreign = opts.identities.reduce((n, { credentials }) => n + [...credentials.keys()].filter((k) => !k.startsWith(opts.prefix)).length, 0);
+      const foreign = opts.identities.reduce(
+        (n, { credentials }) => n + [...credentials.keys()].filter((k) => !k.startsWith(opts.prefix)).length,
+        0,
+      );
       const kept = opts.prune ? 0 : stale.length;
       return {
         ok: false,
@@ -128,14 +148,29 @@ export function planCredentialFanOut(opts: {
   }
   const writes: FicWrite[] = [];
   const targets: { target: string; action: string }[] = [];
-  if (opts.prune) for (const s of stale) writes.push({ ...s, action: "pruned", changes: [`deleted federated credential ${s.name} of identity ${s.identity}: its ServiceAccount no longer matches`] });
+  if (opts.prune)
+    for (const s of stale)
+      writes.push({
+        ...s,
+        action: "pruned",
+        changes: [
+          `deleted federated credential ${s.name} of identity ${s.identity}: its ServiceAccount no longer matches`,
+        ],
+      });
   for (const s of stale) targets.push({ target: `${s.identity}/${s.name}`, action: opts.prune ? "pruned" : "kept" });
   for (const [name, want] of desired) {
     const identity = placed.get(name)!;
     const have = opts.identities.find((i) => i.identity === identity)!.credentials.get(name);
     const plan = planCredential(name, want, have);
     targets.push({ target: `${identity}/${name} (${want.subject})`, action: plan.write ? plan.action : "unchanged" });
-    if (plan.write) writes.push({ identity, name, want, action: plan.action, changes: plan.changes.map((c) => `${c} on identity ${identity}`) });
+    if (plan.write)
+      writes.push({
+        identity,
+        name,
+        want,
+        action: plan.action,
+        changes: plan.changes.map((c) => `${c} on identity ${identity}`),
+      });
   }
   return { ok: true, writes, targets };
 }

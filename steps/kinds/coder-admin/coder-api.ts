@@ -36,7 +36,8 @@ export class CoderApiError extends Error {
   }
 }
 
-export const isStatus = (err: unknown, ...statuses: number[]): err is CoderApiError => err instanceof CoderApiError && statuses.includes(err.status);
+export const isStatus = (err: unknown, ...statuses: number[]): err is CoderApiError =>
+  err instanceof CoderApiError && statuses.includes(err.status);
 
 export interface CoderApi {
   firstUserExists(): Promise<boolean>;
@@ -54,7 +55,15 @@ export interface CoderApi {
   usersMatching(token: string, term: string): Promise<CoderUser[]>;
   createUser(
     token: string,
-    req: { email: string; username: string; name: string; login_type: LoginType; organization_ids: string[]; roles: string[]; password?: string },
+    req: {
+      email: string;
+      username: string;
+      name: string;
+      login_type: LoginType;
+      organization_ids: string[];
+      roles: string[];
+      password?: string;
+    },
   ): Promise<CoderUser>;
   deleteUser(token: string, id: string): Promise<void>;
   setSiteRoles(token: string, id: string, roles: string[]): Promise<void>;
@@ -63,7 +72,11 @@ export interface CoderApi {
 export function coderApi(baseUrl: string, timeoutMs: number, redactor: Redactor): CoderApi {
   const base = baseUrl.replace(/\/+$/, "");
 
-  async function call<T>(method: string, path: string, opts: { token?: string; body?: unknown; expect: number[] }): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; expect: number[] },
+  ): Promise<T> {
     // The path is logged, never the query: a search term can be an email address.
     const shown = path.split("?", 1)[0]!;
     let res: Response;
@@ -83,7 +96,8 @@ export function coderApi(baseUrl: string, timeoutMs: number, redactor: Redactor)
       throw new Error(`${method} ${shown} on ${base} failed: ${cause}`);
     }
     const text = await res.text();
-    if (!opts.expect.includes(res.status)) throw new CoderApiError(method, shown, res.status, httpAnswer(redactor, res.status, undefined, messageOf(text)));
+    if (!opts.expect.includes(res.status))
+      throw new CoderApiError(method, shown, res.status, httpAnswer(redactor, res.status, undefined, messageOf(text)));
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -101,30 +115,42 @@ export function coderApi(baseUrl: string, timeoutMs: number, redactor: Redactor)
       await call("POST", "/api/v2/users/first", { body: { ...req, trial: false }, expect: [201] });
     },
     async login(email, password) {
-      const r = await call<{ session_token: string }>("POST", "/api/v2/users/login", { body: { email, password }, expect: [201] });
+      const r = await call<{ session_token: string }>("POST", "/api/v2/users/login", {
+        body: { email, password },
+        expect: [201],
+      });
       return r.session_token;
     },
     async logout(token) {
       await call("POST", "/api/v2/users/logout", { token, expect: [200] });
     },
     me: (token) => call<CoderUser>("GET", "/api/v2/users/me", { token, expect: [200] }),
-    apiKey: (token, id) => call<ApiKey>("GET", `/api/v2/users/me/keys/${encodeURIComponent(id)}`, { token, expect: [200] }),
+    apiKey: (token, id) =>
+      call<ApiKey>("GET", `/api/v2/users/me/keys/${encodeURIComponent(id)}`, { token, expect: [200] }),
     // Coder answers `null`, not [], when the user has no tokens.
-    tokens: async (token) => (await call<ApiKey[] | null>("GET", "/api/v2/users/me/keys/tokens", { token, expect: [200] })) ?? [],
+    tokens: async (token) =>
+      (await call<ApiKey[] | null>("GET", "/api/v2/users/me/keys/tokens", { token, expect: [200] })) ?? [],
     async deleteApiKey(token, id) {
       await call("DELETE", `/api/v2/users/me/keys/${encodeURIComponent(id)}`, { token, expect: [204] });
     },
     async createToken(token, name, lifetimeHours) {
       // Coder takes the lifetime as a Go duration in nanoseconds.
       const lifetime = lifetimeHours * 3600 * 1e9;
-      const r = await call<{ key: string }>("POST", "/api/v2/users/me/keys/tokens", { token, body: { token_name: name, lifetime }, expect: [201] });
+      const r = await call<{ key: string }>("POST", "/api/v2/users/me/keys/tokens", {
+        token,
+        body: { token_name: name, lifetime },
+        expect: [201],
+      });
       return r.key;
     },
     async defaultOrganizationId(token) {
       return (await call<{ id: string }>("GET", "/api/v2/organizations/default", { token, expect: [200] })).id;
     },
     async usersMatching(token, term) {
-      const r = await call<{ users: CoderUser[] }>("GET", `/api/v2/users?q=${encodeURIComponent(term)}&limit=100`, { token, expect: [200] });
+      const r = await call<{ users: CoderUser[] }>("GET", `/api/v2/users?q=${encodeURIComponent(term)}&limit=100`, {
+        token,
+        expect: [200],
+      });
       const t = term.toLowerCase();
       return r.users.filter((u) => u.username.toLowerCase() === t || u.email.toLowerCase() === t);
     },

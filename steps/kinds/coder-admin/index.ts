@@ -17,9 +17,13 @@ const settings = z.strictObject({
     .strictObject({
       email: inputValue,
       username: inputValue,
-      password: z.strictObject({ input: z.string().min(1) }).describe("Must name a secret input (secretKeyRef): never a literal."),
+      password: z
+        .strictObject({ input: z.string().min(1) })
+        .describe("Must name a secret input (secretKeyRef): never a literal."),
     })
-    .describe("Coder's first user, created through the /setup API: owner role, password login. Its credentials come from the secrets pipeline."),
+    .describe(
+      "Coder's first user, created through the /setup API: owner role, password login. Its credentials come from the secrets pipeline.",
+    ),
   admin: z
     .strictObject({
       email: inputValue,
@@ -28,31 +32,48 @@ const settings = z.strictObject({
       roles: z.array(z.enum(siteRoles)).min(1).default(["owner"]),
     })
     .optional()
-    .describe("The SSO admin the owner creates with this login type (SSO-only deployments). Omit it when the first user is the admin."),
+    .describe(
+      "The SSO admin the owner creates with this login type (SSO-only deployments). Omit it when the first user is the admin.",
+    ),
   loginTypeDrift: z
     .enum(["fail", "recreate"])
     .default("fail")
-    .describe("An existing admin with another login type: fail naming the fix, or delete and recreate it (Coder cannot change a user's login type)."),
-  session: secretLocation.describe("Where the unit keeps the owner's API token between runs; a run that changes nothing then signs in with nothing."),
+    .describe(
+      "An existing admin with another login type: fail naming the fix, or delete and recreate it (Coder cannot change a user's login type).",
+    ),
+  session: secretLocation.describe(
+    "Where the unit keeps the owner's API token between runs; a run that changes nothing then signs in with nothing.",
+  ),
   tokenLifetimeHours: z
     .number()
     .int()
     .min(24)
     .max(8760)
     .default(168)
-    .describe("Lifetime of the owner API token, at most Coder's CODER_MAX_ADMIN_TOKEN_LIFETIME (default 168h); replaced when a third of it is left."),
+    .describe(
+      "Lifetime of the owner API token, at most Coder's CODER_MAX_ADMIN_TOKEN_LIFETIME (default 168h); replaced when a third of it is left.",
+    ),
 });
 type Settings = z.infer<typeof settings>;
 
 const tokenName = (ctx: KindContext) => `reseed-${ctx.unit.metadata.name}`;
 
 function owner(ctx: KindContext, s: Settings): Owner {
-  return { email: ctx.value(s.owner.email), username: ctx.value(s.owner.username), password: ctx.value(s.owner.password) };
+  return {
+    email: ctx.value(s.owner.email),
+    username: ctx.value(s.owner.username),
+    password: ctx.value(s.owner.password),
+  };
 }
 
 function desiredAdmin(ctx: KindContext, s: Settings, o: Owner): DesiredAdmin | undefined {
   if (!s.admin) return undefined;
-  const want = { email: ctx.value(s.admin.email), username: ctx.value(s.admin.username), loginType: s.admin.loginType, roles: s.admin.roles };
+  const want = {
+    email: ctx.value(s.admin.email),
+    username: ctx.value(s.admin.username),
+    loginType: s.admin.loginType,
+    roles: s.admin.roles,
+  };
   if (want.username.toLowerCase() === o.username.toLowerCase() || want.email.toLowerCase() === o.email.toLowerCase()) {
     throw new SeedError(
       ExitCode.invalidSpec,
@@ -77,7 +98,8 @@ async function findAdmin(api: CoderApi, token: string, want: DesiredAdmin) {
 export const coderAdmin = defineKind<Settings>({
   kind: "coder-admin",
   authority: "application-db",
-  description: "Coder's first user (/setup) and, for SSO-only deployments, an admin with login_type oidc, re-created after a database reset.",
+  description:
+    "Coder's first user (/setup) and, for SSO-only deployments, an admin with login_type oidc, re-created after a database reset.",
   patterns: ["reconciler", "hook"],
   spec: settings,
   inputs: [
@@ -102,15 +124,29 @@ export const coderAdmin = defineKind<Settings>({
     const store = openStore(s.session, ctx);
     const token = first ? await storedOwnerToken(api, store) : undefined;
     if (!token) {
-      checks.push({ name: `owner API token in ${store.describe()}`, ok: false, detail: "missing or not accepted by Coder" });
+      checks.push({
+        name: `owner API token in ${store.describe()}`,
+        ok: false,
+        detail: "missing or not accepted by Coder",
+      });
       return checks;
     }
     const me = await api.me(token);
     const isOwner = me.username.toLowerCase() === o.username.toLowerCase() && me.roles.some((r) => r.name === "owner");
-    checks.push({ name: `Coder owner ${o.username}`, ok: isOwner, detail: isOwner ? `login_type ${me.login_type}, role owner` : `token belongs to ${me.username} with roles ${me.roles.map((r) => r.name).join(", ") || "none"}` });
+    checks.push({
+      name: `Coder owner ${o.username}`,
+      ok: isOwner,
+      detail: isOwner
+        ? `login_type ${me.login_type}, role owner`
+        : `token belongs to ${me.username} with roles ${me.roles.map((r) => r.name).join(", ") || "none"}`,
+    });
     if (want) {
       const plan = planAdmin(await findAdmin(api, token, want), want, "fail");
-      checks.push({ name: `Coder admin ${want.username}`, ok: plan.action === "none", detail: describePlan(plan, want) });
+      checks.push({
+        name: `Coder admin ${want.username}`,
+        ok: plan.action === "none",
+        detail: describePlan(plan, want),
+      });
     }
     return checks;
   },
@@ -133,7 +169,11 @@ async function ensureCoder(ctx: KindContext, s: Settings): Promise<void> {
     }
   }
 
-  const token = await ownerToken(ctx, api, openStore(s.session, ctx), o, { tokenName: tokenName(ctx), lifetimeHours: s.tokenLifetimeHours, now: new Date() });
+  const token = await ownerToken(ctx, api, openStore(s.session, ctx), o, {
+    tokenName: tokenName(ctx),
+    lifetimeHours: s.tokenLifetimeHours,
+    now: new Date(),
+  });
 
   if (want) {
     const plan = planAdmin(await findAdmin(api, token, want), want, s.loginTypeDrift);
@@ -143,20 +183,43 @@ async function ensureCoder(ctx: KindContext, s: Settings): Promise<void> {
         await api.deleteUser(token, plan.user.id);
       } catch (err) {
         if (isStatus(err, 417)) {
-          throw new SeedError(ExitCode.ensureFailed, `cannot recreate Coder user ${plan.user.username} with login_type ${want.loginType}: it owns workspaces`, "delete or transfer its workspaces, or have the user convert the account in Coder (Account → Security)");
+          throw new SeedError(
+            ExitCode.ensureFailed,
+            `cannot recreate Coder user ${plan.user.username} with login_type ${want.loginType}: it owns workspaces`,
+            "delete or transfer its workspaces, or have the user convert the account in Coder (Account → Security)",
+          );
         }
         throw err;
       }
-      ctx.record({ verb: "deleted", object: `Coder user ${plan.user.username}`, note: `login_type ${plan.user.login_type}; loginTypeDrift: recreate` });
+      ctx.record({
+        verb: "deleted",
+        object: `Coder user ${plan.user.username}`,
+        note: `login_type ${plan.user.login_type}; loginTypeDrift: recreate`,
+      });
     }
     if (plan.action === "create" || plan.action === "recreate") {
       const org = await api.defaultOrganizationId(token);
-      await api.createUser(token, { email: want.email, username: want.username, name: "", login_type: want.loginType, organization_ids: [org], roles: want.roles });
-      ctx.record({ verb: "created", object: `Coder user ${want.username}`, note: `login_type ${want.loginType}, roles ${want.roles.join(", ")}` });
+      await api.createUser(token, {
+        email: want.email,
+        username: want.username,
+        name: "",
+        login_type: want.loginType,
+        organization_ids: [org],
+        roles: want.roles,
+      });
+      ctx.record({
+        verb: "created",
+        object: `Coder user ${want.username}`,
+        note: `login_type ${want.loginType}, roles ${want.roles.join(", ")}`,
+      });
     }
     if (plan.action === "grant") {
       await api.setSiteRoles(token, plan.user.id, plan.roles);
-      ctx.record({ verb: "updated", object: `Coder user ${plan.user.username}`, note: `granted ${plan.added.join(", ")}` });
+      ctx.record({
+        verb: "updated",
+        object: `Coder user ${plan.user.username}`,
+        note: `granted ${plan.added.join(", ")}`,
+      });
     }
   }
 }

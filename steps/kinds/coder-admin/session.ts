@@ -39,10 +39,18 @@ export async function ownerToken(
     session = await api.login(owner.email, owner.password);
   } catch (err) {
     if (isStatus(err, 401)) {
-      throw new SeedError(ExitCode.ensureFailed, `the owner ${owner.username} cannot sign in to Coder with the password from the secrets pipeline`, "Coder's first user was created with other credentials, or its password was changed in Coder: set the password in Coder back to the one in the secrets pipeline (coder reset-password), or publish Coder's password there");
+      throw new SeedError(
+        ExitCode.ensureFailed,
+        `the owner ${owner.username} cannot sign in to Coder with the password from the secrets pipeline`,
+        "Coder's first user was created with other credentials, or its password was changed in Coder: set the password in Coder back to the one in the secrets pipeline (coder reset-password), or publish Coder's password there",
+      );
     }
     if (isStatus(err, 403)) {
-      throw new SeedError(ExitCode.ensureFailed, `Coder refused a password sign-in for the owner ${owner.username}: ${err.answer}`, "the owner signs in with its password: keep CODER_DISABLE_PASSWORD_AUTH off, and make sure the owner's login_type is password");
+      throw new SeedError(
+        ExitCode.ensureFailed,
+        `Coder refused a password sign-in for the owner ${owner.username}: ${err.answer}`,
+        "the owner signs in with its password: keep CODER_DISABLE_PASSWORD_AUTH off, and make sure the owner's login_type is password",
+      );
     }
     throw err;
   }
@@ -52,13 +60,21 @@ export async function ownerToken(
     for (const key of await api.tokens(session)) {
       if (key.token_name !== opts.tokenName) continue;
       await api.deleteApiKey(session, key.id);
-      ctx.record({ verb: "deleted", object: `Coder API token ${opts.tokenName} of the owner`, note: "replaced by a new one" });
+      ctx.record({
+        verb: "deleted",
+        object: `Coder API token ${opts.tokenName} of the owner`,
+        note: "replaced by a new one",
+      });
     }
     try {
       token = await api.createToken(session, opts.tokenName, opts.lifetimeHours);
     } catch (err) {
       if (isStatus(err, 400)) {
-        throw new SeedError(ExitCode.ensureFailed, `Coder refused an owner API token of ${opts.lifetimeHours}h: ${err.answer}`, "lower tokenLifetimeHours to at most Coder's CODER_MAX_ADMIN_TOKEN_LIFETIME (168h unless set)");
+        throw new SeedError(
+          ExitCode.ensureFailed,
+          `Coder refused an owner API token of ${opts.lifetimeHours}h: ${err.answer}`,
+          "lower tokenLifetimeHours to at most Coder's CODER_MAX_ADMIN_TOKEN_LIFETIME (168h unless set)",
+        );
       }
       throw err;
     }
@@ -71,17 +87,25 @@ export async function ownerToken(
   return token;
 }
 
-async function storedTokenState(api: CoderApi, token: string, owner: Owner, opts: { lifetimeHours: number; now: Date }): Promise<"ok" | string> {
+async function storedTokenState(
+  api: CoderApi,
+  token: string,
+  owner: Owner,
+  opts: { lifetimeHours: number; now: Date },
+): Promise<"ok" | string> {
   const id = apiKeyId(token);
   if (!id) return "the stored owner API token is malformed";
   try {
     const me = await api.me(token);
-    if (me.username.toLowerCase() !== owner.username.toLowerCase()) return `the stored API token belongs to ${me.username}, not the owner`;
+    if (me.username.toLowerCase() !== owner.username.toLowerCase())
+      return `the stored API token belongs to ${me.username}, not the owner`;
     const key = await api.apiKey(token, id);
-    if (tokenNeedsRenewal(key.expires_at, opts.now, opts.lifetimeHours)) return `the owner API token expires at ${key.expires_at}`;
+    if (tokenNeedsRenewal(key.expires_at, opts.now, opts.lifetimeHours))
+      return `the owner API token expires at ${key.expires_at}`;
     return "ok";
   } catch (err) {
-    if (isStatus(err, 401)) return "the stored owner API token is no longer valid (Coder's database was reset or the token was deleted)";
+    if (isStatus(err, 401))
+      return "the stored owner API token is no longer valid (Coder's database was reset or the token was deleted)";
     throw err;
   }
 }

@@ -3,7 +3,14 @@ import { defineKind, type Check, type KindContext } from "../kind.js";
 import { managedObject } from "../../core/metadata.js";
 import { keyVaultLocation } from "../../stores/key-vault/store.js";
 import { vaultLocation } from "../../stores/vault/store.js";
-import { keyNameProblem, openStore, storeDependencies, storeImplicitInputs, type SecretLocation, type SecretStore } from "../../stores/index.js";
+import {
+  keyNameProblem,
+  openStore,
+  storeDependencies,
+  storeImplicitInputs,
+  type SecretLocation,
+  type SecretStore,
+} from "../../stores/index.js";
 import { under } from "../../core/access.js";
 import { kubernetesSecretAccess, kubernetesSecretProvider } from "../../stores/kubernetes-secret.js";
 import { charsets, generateValue } from "./generate.js";
@@ -11,17 +18,21 @@ import { planKeys, ROTATION_MARK, type CurrentKeys } from "./plan.js";
 
 const settings = z
   .strictObject({
-    secret: managedObject
+    secret: managedObject.optional().describe("Keep the values in this Kubernetes Secret (lost with the cluster)."),
+    vault: vaultLocation.shape.vault
       .optional()
-      .describe("Keep the values in this Kubernetes Secret (lost with the cluster)."),
-    vault: vaultLocation.shape.vault.optional().describe("Keep the values in this Vault KV v2 secret: a recreated cluster gets them back."),
-    keyVault: keyVaultLocation.shape.keyVault.optional().describe("Keep each value as a Key Vault secret named like its key: a recreated cluster gets them back."),
+      .describe("Keep the values in this Vault KV v2 secret: a recreated cluster gets them back."),
+    keyVault: keyVaultLocation.shape.keyVault
+      .optional()
+      .describe("Keep each value as a Key Vault secret named like its key: a recreated cluster gets them back."),
     keys: z
       .array(
         z.strictObject({
           name: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret key"),
           length: z.number().int().min(8).max(256).default(32),
-          charset: z.enum(Object.keys(charsets) as [keyof typeof charsets, ...(keyof typeof charsets)[]]).default("alphanumeric"),
+          charset: z
+            .enum(Object.keys(charsets) as [keyof typeof charsets, ...(keyof typeof charsets)[]])
+            .default("alphanumeric"),
         }),
       )
       .min(1)
@@ -35,7 +46,11 @@ const settings = z
   .superRefine((s, ctx) => {
     const stores = (["secret", "vault", "keyVault"] as const).filter((k) => s[k] !== undefined);
     if (stores.length !== 1) {
-      ctx.addIssue({ code: "custom", path: [], message: `give exactly one place to keep the values: secret, vault or keyVault (got ${stores.length ? stores.join(", ") : "none"})` });
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `give exactly one place to keep the values: secret, vault or keyVault (got ${stores.length ? stores.join(", ") : "none"})`,
+      });
     }
     const loc = location(s);
     s.keys.forEach((k, i) => {
@@ -62,7 +77,10 @@ function target(ctx: KindContext, s: Settings): SecretStore {
  * What the store holds of `names`: values, the rotation-id recorded with each, and (Key Vault)
  * which absent ones are soft-deleted and come back with their value.
  */
-async function readCurrent(store: SecretStore, names: string[]): Promise<CurrentKeys & { values: Record<string, string> }> {
+async function readCurrent(
+  store: SecretStore,
+  names: string[],
+): Promise<CurrentKeys & { values: Record<string, string> }> {
   const read = await store.read(names);
   const values = read ?? {};
   const present = Object.keys(values);
@@ -103,7 +121,10 @@ export const generatedSecret = defineKind<Settings>({
       values[key.name] = value;
     }
     // Why it writes, before it does: the store records each write itself as it is made.
-    ctx.log.info({ event: "ensure.plan", target: t.describe(), plan: plan.changes }, `plan for ${t.describe()}: ${plan.changes.join("; ")}`);
+    ctx.log.info(
+      { event: "ensure.plan", target: t.describe(), plan: plan.changes },
+      `plan for ${t.describe()}: ${plan.changes.join("; ")}`,
+    );
     if (plan.recover.length) await t.softDelete!.recover(plan.recover);
     await t.writeMarked(values, { name: ROTATION_MARK, value: s.rotationId, keys: names });
   },
@@ -118,7 +139,8 @@ export const generatedSecret = defineKind<Settings>({
       return {
         name: `${t.describe()} key ${k}`,
         ok: v !== undefined && v !== "",
-        detail: v === undefined ? "is missing" : v === "" ? "is empty (set a new rotationId to regenerate it)" : "present",
+        detail:
+          v === undefined ? "is missing" : v === "" ? "is empty (set a new rotationId to regenerate it)" : "present",
       };
     });
     if (s.rotationId) {
@@ -126,7 +148,10 @@ export const generatedSecret = defineKind<Settings>({
       checks.push({
         name: `${t.describe()} rotationId`,
         ok: off.length === 0,
-        detail: off.length === 0 ? s.rotationId : `${off.map((k) => `${k} has ${current.rotationIds[k] ?? "none"}`).join(", ")}; want ${s.rotationId}`,
+        detail:
+          off.length === 0
+            ? s.rotationId
+            : `${off.map((k) => `${k} has ${current.rotationIds[k] ?? "none"}`).join(", ")}; want ${s.rotationId}`,
       });
     }
     return checks;

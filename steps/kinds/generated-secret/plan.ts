@@ -41,13 +41,25 @@ const list = (keys: string[]) => keys.join(", ");
 export function planKeys(current: CurrentKeys, keys: string[], rotationId: string | undefined): KeysPlan {
   const recover = keys.filter((k) => current.recoverable?.includes(k));
   if (!current.exists && !recover.length) {
-    return { generate: [...keys], rotated: [], adopt: [], recover: [], changes: [`created with key${keys.length === 1 ? "" : "s"} ${list(keys)}`] };
+    return {
+      generate: [...keys],
+      rotated: [],
+      adopt: [],
+      recover: [],
+      changes: [`created with key${keys.length === 1 ? "" : "s"} ${list(keys)}`],
+    };
   }
   // A recoverable key counts as present: its old value comes back, with the rotationId it had.
   const present = new Set([...current.present, ...recover]);
   const missing = keys.filter((k) => !present.has(k));
-  const rotated = rotationId === undefined ? [] : keys.filter((k) => present.has(k) && current.rotationIds[k] !== undefined && current.rotationIds[k] !== rotationId);
-  const adopt = rotationId === undefined ? [] : keys.filter((k) => present.has(k) && current.rotationIds[k] === undefined);
+  const rotated =
+    rotationId === undefined
+      ? []
+      : keys.filter(
+          (k) => present.has(k) && current.rotationIds[k] !== undefined && current.rotationIds[k] !== rotationId,
+        );
+  const adopt =
+    rotationId === undefined ? [] : keys.filter((k) => present.has(k) && current.rotationIds[k] === undefined);
   const byOldId = new Map<string, string[]>();
   for (const k of rotated) byOldId.set(current.rotationIds[k]!, [...(byOldId.get(current.rotationIds[k]!) ?? []), k]);
   return {

@@ -14,20 +14,30 @@ const settings = z.strictObject({
   auth: z
     .strictObject({
       realm: z.string().min(1).optional().describe("Realm of the extractor's own client; defaults to realm."),
-      clientId: inputValue.describe("The extractor's confidential client (service account with realm-management view-clients)."),
-      clientSecret: z.strictObject({ input: z.string().min(1) }).describe("The extractor client's secret: a secret input."),
+      clientId: inputValue.describe(
+        "The extractor's confidential client (service account with realm-management view-clients).",
+      ),
+      clientSecret: z
+        .strictObject({ input: z.string().min(1) })
+        .describe("The extractor client's secret: a secret input."),
     })
     .describe("How the unit signs in: the client-credentials grant of a client of its own."),
   sink: secretLocation.describe("Where the secret is published."),
   key: storeKey.default("client-secret").describe("The key the secret is published under."),
-  clientIdKey: storeKey.optional().describe("Also publish the clientId under this key, for consumers that want both in one place."),
+  clientIdKey: storeKey
+    .optional()
+    .describe("Also publish the clientId under this key, for consumers that want both in one place."),
 });
 type Settings = z.infer<typeof settings>;
 
 const authRealm = (s: Settings) => s.auth.realm ?? s.realm;
 
 async function signIn(ctx: KindContext, s: Settings): Promise<KeycloakAdmin> {
-  return connectKeycloak(s.url, { realm: authRealm(s), clientId: ctx.value(s.auth.clientId), clientSecret: ctx.value(s.auth.clientSecret) }, ctx.redactor);
+  return connectKeycloak(
+    s.url,
+    { realm: authRealm(s), clientId: ctx.value(s.auth.clientId), clientSecret: ctx.value(s.auth.clientSecret) },
+    ctx.redactor,
+  );
 }
 
 /** Keycloak is the authority: the current secret, read (never regenerated), or a failure that names what is missing. */
@@ -35,10 +45,15 @@ async function readFromKeycloak(kc: KeycloakAdmin, s: Settings): Promise<{ clien
   const client = await kc.findClient(s.realm, s.clientId);
   if (!client) throw new KeycloakError(`client ${s.clientId} does not exist in realm ${s.realm}`);
   if (client.publicClient || client.bearerOnly) {
-    throw new KeycloakError(`client ${s.clientId} in realm ${s.realm} is ${client.publicClient ? "public" : "bearer-only"} and has no secret to publish`);
+    throw new KeycloakError(
+      `client ${s.clientId} in realm ${s.realm} is ${client.publicClient ? "public" : "bearer-only"} and has no secret to publish`,
+    );
   }
   const secret = await kc.readClientSecret(s.realm, client);
-  if (!secret) throw new KeycloakError(`client ${s.clientId} in realm ${s.realm} has no secret (is its client authenticator "Client Id and Secret"?)`);
+  if (!secret)
+    throw new KeycloakError(
+      `client ${s.clientId} in realm ${s.realm} has no secret (is its client authenticator "Client Id and Secret"?)`,
+    );
   return { client, secret };
 }
 
@@ -49,12 +64,20 @@ function desired(s: Settings, secret: string): Record<string, string> {
 export const keycloakClientSecret = defineKind<Settings>({
   kind: "keycloak-client-secret",
   authority: "service-generated",
-  description: "Extracts a Keycloak client's secret (Keycloak generated it and stays the authority) and publishes it to a secret store when it differs.",
+  description:
+    "Extracts a Keycloak client's secret (Keycloak generated it and stays the authority) and publishes it to a secret store when it differs.",
   patterns: ["extraction"],
   spec: settings,
   inputs: [{ path: ["auth", "clientId"] }, { path: ["auth", "clientSecret"], mustBe: "secret" }],
   dependencies: (s) => [
-    { http: { url: new URL(`realms/${encodeURIComponent(authRealm(s))}/.well-known/openid-configuration`, s.url.endsWith("/") ? s.url : `${s.url}/`).toString() } },
+    {
+      http: {
+        url: new URL(
+          `realms/${encodeURIComponent(authRealm(s))}/.well-known/openid-configuration`,
+          s.url.endsWith("/") ? s.url : `${s.url}/`,
+        ).toString(),
+      },
+    },
   ],
   access: storeAccess(["sink"], "write"),
 
@@ -68,13 +91,22 @@ export const keycloakClientSecret = defineKind<Settings>({
     const store = openStore(s.sink, ctx);
     const want = desired(s, secret);
     const stored = await store.read(Object.keys(want));
-    const checks: Check[] = [{ name: `Keycloak client ${s.clientId} in realm ${s.realm}`, ok: true, detail: "has a secret" }];
+    const checks: Check[] = [
+      { name: `Keycloak client ${s.clientId} in realm ${s.realm}`, ok: true, detail: "has a secret" },
+    ];
     for (const [key, value] of Object.entries(want)) {
       const got = stored?.[key];
       checks.push({
         name: `${store.describe()} key ${key}`,
         ok: got === value,
-        detail: stored === undefined ? "the store holds nothing" : got === undefined ? "is missing" : got === value ? "matches Keycloak" : "differs from Keycloak",
+        detail:
+          stored === undefined
+            ? "the store holds nothing"
+            : got === undefined
+              ? "is missing"
+              : got === value
+                ? "matches Keycloak"
+                : "differs from Keycloak",
       });
     }
     return checks;

@@ -8,7 +8,10 @@ import type { Redactor } from "../../core/redact.js";
 const TIMEOUT_MS = 10_000;
 
 export class KeycloakError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = "KeycloakError";
   }
@@ -78,11 +81,16 @@ export async function connectKeycloak(
     {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body: new URLSearchParams({ grant_type: "client_credentials", client_id: auth.clientId, client_secret: auth.clientSecret }),
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: auth.clientId,
+        client_secret: auth.clientSecret,
+      }),
     },
     `token request to realm ${auth.realm} at ${url} failed`,
   );
-  if (res.status === 404) throw new KeycloakError(`realm ${auth.realm} does not exist at ${url} (the extractor signs in there)`, 404);
+  if (res.status === 404)
+    throw new KeycloakError(`realm ${auth.realm} does not exist at ${url} (the extractor signs in there)`, 404);
   if (!res.ok) {
     throw new KeycloakError(
       `client ${auth.clientId} could not sign in to realm ${auth.realm}: ${await oauthError(res, redactor)} ` +
@@ -91,14 +99,18 @@ export async function connectKeycloak(
     );
   }
   const token = (await json<{ access_token?: unknown }>(res, `token request to realm ${auth.realm}`)).access_token;
-  if (typeof token !== "string" || !token) throw new KeycloakError(`realm ${auth.realm} issued no access token to ${auth.clientId}`);
+  if (typeof token !== "string" || !token)
+    throw new KeycloakError(`realm ${auth.realm} issued no access token to ${auth.clientId}`);
   redactor.register(token);
   const headers = { authorization: `Bearer ${token}`, accept: "application/json" };
 
   const get = async (path: string, what: string) => {
     const r = await call(endpoint(url, path), { headers }, `${what} failed`);
     if (r.status === 401 || r.status === 403) {
-      throw new KeycloakError(`${what}: HTTP ${r.status}; grant ${auth.clientId}'s service account the realm-management role view-clients`, r.status);
+      throw new KeycloakError(
+        `${what}: HTTP ${r.status}; grant ${auth.clientId}'s service account the realm-management role view-clients`,
+        r.status,
+      );
     }
     return r;
   };
@@ -109,9 +121,19 @@ export async function connectKeycloak(
       const r = await get(`admin/realms/${seg(realm)}/clients?clientId=${seg(clientId)}&search=false`, what);
       if (r.status === 404) throw new KeycloakError(`realm ${realm} does not exist at ${url}`, 404);
       if (!r.ok) throw new KeycloakError(`${what}: HTTP ${r.status}`, r.status);
-      const list = await json<Array<{ id: string; clientId: string; publicClient?: boolean; bearerOnly?: boolean }>>(r, what);
+      const list = await json<Array<{ id: string; clientId: string; publicClient?: boolean; bearerOnly?: boolean }>>(
+        r,
+        what,
+      );
       const found = list.find((c) => c.clientId === clientId);
-      return found && { id: found.id, clientId: found.clientId, publicClient: found.publicClient === true, bearerOnly: found.bearerOnly === true };
+      return (
+        found && {
+          id: found.id,
+          clientId: found.clientId,
+          publicClient: found.publicClient === true,
+          bearerOnly: found.bearerOnly === true,
+        }
+      );
     },
 
     async readClientSecret(realm, client) {

@@ -6,7 +6,11 @@ import { describeObject, readCondition } from "../../probes/kubernetes.js";
 const resource = z.strictObject({
   apiVersion: z.string().min(1),
   kind: z.string().min(1),
-  resource: z.string().min(1).optional().describe("Plural resource name for RBAC; defaults to the lowercased kind + s."),
+  resource: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Plural resource name for RBAC; defaults to the lowercased kind + s."),
   namespace: k8sName.optional(),
   name: k8sName,
   condition: z.string().min(1).default("Ready"),

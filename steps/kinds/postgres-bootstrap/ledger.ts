@@ -21,7 +21,9 @@ CREATE TABLE IF NOT EXISTS reseed.seed_runs (
 )`;
 
 export async function ledgerExists(client: pg.Client): Promise<boolean> {
-  const r = await client.query<{ ok: boolean }>("SELECT to_regclass('reseed.applied_sql') IS NOT NULL AND to_regclass('reseed.seed_runs') IS NOT NULL AS ok");
+  const r = await client.query<{ ok: boolean }>(
+    "SELECT to_regclass('reseed.applied_sql') IS NOT NULL AND to_regclass('reseed.seed_runs') IS NOT NULL AS ok",
+  );
   return r.rows[0]!.ok;
 }
 
@@ -31,17 +33,25 @@ export async function ensureLedger(client: pg.Client): Promise<void> {
 
 export async function readApplied(client: pg.Client): Promise<LedgerEntry[]> {
   if (!(await ledgerExists(client))) return [];
-  const r = await client.query<{ file: string; checksum: string; applied_at: Date }>("SELECT file, checksum, applied_at FROM reseed.applied_sql ORDER BY file");
+  const r = await client.query<{ file: string; checksum: string; applied_at: Date }>(
+    "SELECT file, checksum, applied_at FROM reseed.applied_sql ORDER BY file",
+  );
   return r.rows.map((row) => ({ file: row.file, checksum: row.checksum, appliedAt: row.applied_at.toISOString() }));
 }
 
 export async function recordApplied(client: pg.Client, file: string, checksum: string, unit: string): Promise<void> {
-  await client.query("INSERT INTO reseed.applied_sql (file, checksum, unit) VALUES ($1, $2, $3)", [file, checksum, unit]);
+  await client.query("INSERT INTO reseed.applied_sql (file, checksum, unit) VALUES ($1, $2, $3)", [
+    file,
+    checksum,
+    unit,
+  ]);
 }
 
 export async function readSeed(client: pg.Client): Promise<{ runId: string; checksum: string } | undefined> {
   if (!(await ledgerExists(client))) return undefined;
-  const r = await client.query<{ run_id: string; checksum: string }>("SELECT run_id, checksum FROM reseed.seed_runs WHERE seed = 'seed'");
+  const r = await client.query<{ run_id: string; checksum: string }>(
+    "SELECT run_id, checksum FROM reseed.seed_runs WHERE seed = 'seed'",
+  );
   const row = r.rows[0];
   return row && { runId: row.run_id, checksum: row.checksum };
 }

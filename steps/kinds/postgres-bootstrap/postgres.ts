@@ -22,7 +22,11 @@ async function sslOption(c: Connection): Promise<pg.ClientConfig["ssl"]> {
   return { rejectUnauthorized: true, ...(c.caFile ? { ca: await readFile(c.caFile, "utf8") } : {}) };
 }
 
-export async function connect(c: Connection, database: string, as?: { user: string; password: string }): Promise<pg.Client> {
+export async function connect(
+  c: Connection,
+  database: string,
+  as?: { user: string; password: string },
+): Promise<pg.Client> {
   const client = new pg.Client({
     host: c.host,
     port: c.port,
@@ -60,7 +64,11 @@ export async function canSignIn(c: Connection, database: string, user: string, p
   }
 }
 
-export async function withClient<T>(c: Connection, database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  c: Connection,
+  database: string,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = await connect(c, database);
   try {
     return await fn(client);

@@ -9,7 +9,10 @@ import type { SqlFiles } from "./settings.js";
 // ConfigMap), Argo CD syncs them, and a ConfigMap is never secret, which is the rule for
 // these files. Keys ending in .sql are the files; other keys are ignored.
 
-const where = (f: SqlFiles, namespace: string) => ({ name: f.configMap.name, namespace: f.configMap.namespace ?? namespace });
+const where = (f: SqlFiles, namespace: string) => ({
+  name: f.configMap.name,
+  namespace: f.configMap.namespace ?? namespace,
+});
 
 export async function readSqlFiles(ctx: KindContext, files: SqlFiles): Promise<SqlFile[]> {
   const { name, namespace } = where(files, ctx.namespace);

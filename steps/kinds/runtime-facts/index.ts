@@ -52,7 +52,11 @@ export const runtimeFacts = defineKind<Settings>({
     await core.replaceNamespacedConfigMap({
       name: s.configMap.name,
       namespace,
-      body: { ...current, metadata: managedMetadata({ ...meta, current: current.metadata }), data: { ...data, ...want } },
+      body: {
+        ...current,
+        metadata: managedMetadata({ ...meta, current: current.metadata }),
+        data: { ...data, ...want },
+      },
     });
     ctx.record({ verb: "updated", object, keys: differing });
   },

@@ -75,14 +75,16 @@ export async function applyStep(
 ): Promise<void> {
   if (step.delete) {
     try {
-      await ctx
-        .kube()
-        .core.deleteNamespacedSecret({
-          name: to.name,
-          namespace: step.namespace,
-          body: { preconditions: { resourceVersion: current?.metadata?.resourceVersion } },
-        });
-      ctx.record({ verb: "deleted", object: `Kubernetes Secret ${step.namespace}/${to.name}`, note: "the namespace no longer matches (prune)" });
+      await ctx.kube().core.deleteNamespacedSecret({
+        name: to.name,
+        namespace: step.namespace,
+        body: { preconditions: { resourceVersion: current?.metadata?.resourceVersion } },
+      });
+      ctx.record({
+        verb: "deleted",
+        object: `Kubernetes Secret ${step.namespace}/${to.name}`,
+        note: "the namespace no longer matches (prune)",
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -59,7 +59,11 @@ export function planSync(opts: {
     const have = opts.destination[to];
     if (recovered.has(to)) {
       if (have !== want) write[to] = want;
-      changes.push(have === want ? `recovered soft-deleted ${to} (equal to the source)` : `recovered soft-deleted ${to} and wrote the source's value`);
+      changes.push(
+        have === want
+          ? `recovered soft-deleted ${to} (equal to the source)`
+          : `recovered soft-deleted ${to} and wrote the source's value`,
+      );
       continue;
     }
     if (have === want) continue;
@@ -127,22 +131,41 @@ export function planFanOut(opts: {
     }
     if (!t.matches) {
       if (!t.ours) continue;
-      steps.push(opts.prune ? { ...base, action: "pruned", delete: true, changes: ["deleted: the namespace no longer matches"] } : { ...base, action: "kept", changes: ["the namespace no longer matches; kept (prune is off)"] });
+      steps.push(
+        opts.prune
+          ? { ...base, action: "pruned", delete: true, changes: ["deleted: the namespace no longer matches"] }
+          : { ...base, action: "kept", changes: ["the namespace no longer matches; kept (prune is off)"] },
+      );
       continue;
     }
     if (t.data !== undefined && !t.ours) {
-      steps.push({ ...base, action: "conflict", changes: ["a Secret of that name exists that this unit did not write; left as it is"] });
+      steps.push({
+        ...base,
+        action: "conflict",
+        changes: ["a Secret of that name exists that this unit did not write; left as it is"],
+      });
       continue;
     }
     const destination = t.data ?? {};
-    const prunable = opts.prune && opts.prunePrefix !== undefined ? Object.keys(destination).filter((k) => k.startsWith(opts.prunePrefix!)) : [];
+    const prunable =
+      opts.prune && opts.prunePrefix !== undefined
+        ? Object.keys(destination).filter((k) => k.startsWith(opts.prunePrefix!))
+        : [];
     const plan = planSync({ pairs: opts.pairs, source: opts.source, destination, drift: opts.drift, prunable });
     if (!plan.changes.length) {
       steps.push({ ...base, action: "unchanged", drifted: plan.drifted });
       continue;
     }
-    const data = Object.fromEntries(Object.entries({ ...destination, ...plan.write }).filter(([k]) => !plan.remove.includes(k)));
-    steps.push({ namespace: t.namespace, action: t.data === undefined ? "created" : "updated", data, drifted: plan.drifted, changes: plan.changes });
+    const data = Object.fromEntries(
+      Object.entries({ ...destination, ...plan.write }).filter(([k]) => !plan.remove.includes(k)),
+    );
+    steps.push({
+      namespace: t.namespace,
+      action: t.data === undefined ? "created" : "updated",
+      data,
+      drifted: plan.drifted,
+      changes: plan.changes,
+    });
   }
   return steps;
 }

@@ -8,7 +8,8 @@ import type { Redactor } from "../../core/redact.js";
 import { envFileInput, envInput, type ImplicitInput } from "../../inputs/implicit.js";
 import type { KeyVaultApiVersion } from "../../core/key-vault-schema.js";
 
-const WHY = 'Key Vault auth is workload identity: label the pod azure.workload.identity/use: "true" and annotate its ServiceAccount with azure.workload.identity/client-id';
+const WHY =
+  'Key Vault auth is workload identity: label the pod azure.workload.identity/use: "true" and annotate its ServiceAccount with azure.workload.identity/client-id';
 
 /**
  * What WorkloadIdentityCredential needs, as implicit required inputs (C1): when the webhook
@@ -16,7 +17,11 @@ const WHY = 'Key Vault auth is workload identity: label the pod azure.workload.i
  * credential (no DefaultAzureCredential): in a managed cluster that would hide the miswiring.
  */
 export function workloadIdentityInputs(): ImplicitInput[] {
-  return [envInput("AZURE_CLIENT_ID", WHY), envInput("AZURE_TENANT_ID", WHY), envFileInput("AZURE_FEDERATED_TOKEN_FILE", WHY)];
+  return [
+    envInput("AZURE_CLIENT_ID", WHY),
+    envInput("AZURE_TENANT_ID", WHY),
+    envFileInput("AZURE_FEDERATED_TOKEN_FILE", WHY),
+  ];
 }
 
 export interface KeyVaultSecretValue {
@@ -68,7 +73,8 @@ export function describeKeyVaultError(err: unknown, redactor: Redactor): string 
  * a shared endpoint or gateway does not know, a wrong path) is not a missing key: taking it
  * for one would report keys as missing, or make generated-secret write into nowhere.
  */
-const isSecretNotFound = (err: unknown) => (err as RestErrorLike).statusCode === 404 && (err as RestErrorLike).code === "SecretNotFound";
+const isSecretNotFound = (err: unknown) =>
+  (err as RestErrorLike).statusCode === 404 && (err as RestErrorLike).code === "SecretNotFound";
 
 /** A whole request failed in a way that is about the vault, not the secret: say so, and what to check. */
 function vaultProblem(where: string, err: unknown, redactor: Redactor): string | undefined {
@@ -94,7 +100,14 @@ function grantHint(permission: KeyVaultPermission): string {
  * and how to grant it, a 400 with the API version sent (list paging reports a 400 without the
  * service's message, and an API version the vault or a gateway does not accept is its usual cause).
  */
-function failure(where: string, what: string, permission: KeyVaultPermission, apiVersion: string | undefined, err: unknown, redactor: Redactor): Error {
+function failure(
+  where: string,
+  what: string,
+  permission: KeyVaultPermission,
+  apiVersion: string | undefined,
+  err: unknown,
+  redactor: Redactor,
+): Error {
   const status = (err as RestErrorLike).statusCode;
   const hint =
     status === 403
@@ -113,7 +126,12 @@ export interface KeyVaultConnectionSettings {
 }
 
 /** A client for one vault, authenticated with the pod's workload identity. */
-export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: NodeJS.ProcessEnv, redactor: Redactor, record: RecordChange): Promise<KeyVaultClient> {
+export async function connectKeyVault(
+  loc: KeyVaultConnectionSettings,
+  env: NodeJS.ProcessEnv,
+  redactor: Redactor,
+  record: RecordChange,
+): Promise<KeyVaultClient> {
   const tokenFilePath = env.AZURE_FEDERATED_TOKEN_FILE ?? "";
   // The federated token is a credential too: masked before any error could quote it.
   redactor.register((await readFile(tokenFilePath, "utf8")).trim());
@@ -207,7 +225,10 @@ export async function connectKeyVault(loc: KeyVaultConnectionSettings, env: Node
       for (;;) {
         const back = await get(name);
         if (back) return back;
-        if (Date.now() >= deadline) throw new Error(`recover ${where} secret ${name}: still not readable ${RECOVER_WAIT_MS / 1000} s after the recovery was accepted`);
+        if (Date.now() >= deadline)
+          throw new Error(
+            `recover ${where} secret ${name}: still not readable ${RECOVER_WAIT_MS / 1000} s after the recovery was accepted`,
+          );
         await sleep(RECOVER_POLL_MS);
       }
     },

@@ -17,9 +17,17 @@ export const keyVaultProvider: StoreProvider<"keyVault", KeyVaultLocation> = {
   access: () => [],
   implicitInputs: () => workloadIdentityInputs(),
   // An unauthenticated request is answered 401 with the auth challenge: the vault is up.
-  dependencies: (loc) => [{ http: { url: `${loc.url.replace(/\/$/, "")}/secrets?api-version=${loc.apiVersion ?? "7.4"}`, expectStatus: [401] } }],
+  dependencies: (loc) => [
+    {
+      http: {
+        url: `${loc.url.replace(/\/$/, "")}/secrets?api-version=${loc.apiVersion ?? "7.4"}`,
+        expectStatus: [401],
+      },
+    },
+  ],
   describe: describeKeyVault,
-  keyNameProblem: (key) => (keyVaultName.test(key) ? undefined : `"${key}" is not a Key Vault secret name (1–127 letters, digits and dashes)`),
+  keyNameProblem: (key) =>
+    keyVaultName.test(key) ? undefined : `"${key}" is not a Key Vault secret name (1–127 letters, digits and dashes)`,
 };
 
 /**
@@ -80,7 +88,12 @@ function keyVaultStore(loc: KeyVaultLocation, ctx: StoreContext): SecretStore {
       const markTag = mark.value !== undefined ? { [`reseed-${mark.name}`]: mark.value } : {};
       const tagsOf = (name: string) => ({ ...tags.get(name), ...keyVaultTags(ctx.unit.metadata.name), ...markTag });
       await forEachKey(Object.entries(values), ([name, value]) => c.set(name, value, tagsOf(name)));
-      const retag = mark.value === undefined ? [] : mark.keys.filter((k) => !(k in values) && versions.has(k) && tags.get(k)?.[`reseed-${mark.name}`] !== mark.value);
+      const retag =
+        mark.value === undefined
+          ? []
+          : mark.keys.filter(
+              (k) => !(k in values) && versions.has(k) && tags.get(k)?.[`reseed-${mark.name}`] !== mark.value,
+            );
       await forEachKey(retag, (name) => c.setTags(name, versions.get(name)!, tagsOf(name)));
     },
     async remove(keys) {

@@ -7,7 +7,11 @@ import { describeVault, vaultConnection } from "../../core/vault-schema.js";
 const location = z.strictObject({
   ...vaultConnection,
   mount: z.string().min(1).default("secret").describe("Where the KV v2 secrets engine is mounted."),
-  path: z.string().min(1).regex(/^[^/].*[^/]$|^[^/]$/, "a path under the mount, without leading or trailing /").describe("The KV v2 secret; its keys are the store's keys."),
+  path: z
+    .string()
+    .min(1)
+    .regex(/^[^/].*[^/]$|^[^/]$/, "a path under the mount, without leading or trailing /")
+    .describe("The KV v2 secret; its keys are the store's keys."),
 });
 export const vaultLocation = z.strictObject({ vault: location });
 export type VaultLocation = z.infer<typeof location>;
@@ -60,7 +64,12 @@ function vaultStore(loc: VaultLocation, ctx: StoreContext): SecretStore {
     async writeMarked(values, mark) {
       if (Object.keys(values).length) await this.write(values);
       const custom = last?.customMetadata ?? {};
-      const wanted = { ...custom, "managed-by": "reseed", "reseed-unit": ctx.unit.metadata.name, ...(mark.value !== undefined ? { [`reseed-${mark.name}`]: mark.value } : {}) };
+      const wanted = {
+        ...custom,
+        "managed-by": "reseed",
+        "reseed-unit": ctx.unit.metadata.name,
+        ...(mark.value !== undefined ? { [`reseed-${mark.name}`]: mark.value } : {}),
+      };
       if (Object.entries(wanted).some(([k, v]) => custom[k] !== v)) {
         await (await connect()).writeCustomMetadata(loc.mount, loc.path, wanted);
         if (last) last = { ...last, customMetadata: wanted };

@@ -28,7 +28,13 @@ export const leakyKind = defineKind<z.infer<typeof settings>>({
   async ensure(ctx, s) {
     let answer: string;
     try {
-      answer = await (await fetch(s.url, { method: "POST", headers: { authorization: `Bearer ${ctx.value(s.token)}` }, body: ctx.value(s.token) })).text();
+      answer = await (
+        await fetch(s.url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${ctx.value(s.token)}` },
+          body: ctx.value(s.token),
+        })
+      ).text();
     } catch (err) {
       answer = String(err);
     }
@@ -38,12 +44,27 @@ export const leakyKind = defineKind<z.infer<typeof settings>>({
       const data = { [`answer-${Date.now()}`]: answer };
       try {
         const cm = await ctx.kube().core.readNamespacedConfigMap({ name: s.configMap.name, namespace: ctx.namespace });
-        await ctx.kube().core.replaceNamespacedConfigMap({ name: s.configMap.name, namespace: ctx.namespace, body: { ...cm, data: { ...cm.data, ...data } } });
-        ctx.record({ verb: "updated", object: `ConfigMap ${ctx.namespace}/${s.configMap.name}`, keys: Object.keys(data) });
+        await ctx.kube().core.replaceNamespacedConfigMap({
+          name: s.configMap.name,
+          namespace: ctx.namespace,
+          body: { ...cm, data: { ...cm.data, ...data } },
+        });
+        ctx.record({
+          verb: "updated",
+          object: `ConfigMap ${ctx.namespace}/${s.configMap.name}`,
+          keys: Object.keys(data),
+        });
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        await ctx.kube().core.createNamespacedConfigMap({ namespace: ctx.namespace, body: { metadata: { name: s.configMap.name, namespace: ctx.namespace }, data } });
-        ctx.record({ verb: "created", object: `ConfigMap ${ctx.namespace}/${s.configMap.name}`, keys: Object.keys(data) });
+        await ctx.kube().core.createNamespacedConfigMap({
+          namespace: ctx.namespace,
+          body: { metadata: { name: s.configMap.name, namespace: ctx.namespace }, data },
+        });
+        ctx.record({
+          verb: "created",
+          object: `ConfigMap ${ctx.namespace}/${s.configMap.name}`,
+          keys: Object.keys(data),
+        });
       }
     }
   },

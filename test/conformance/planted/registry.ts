@@ -5,4 +5,7 @@ import { leakyKind } from "./leaky-kind.js";
 const all = [...kinds, leakyKind];
 
 /** The real registry plus the planted-leak kind: for the planted-leak step bundle only. */
-export const plantedRegistry: KindRegistry = { get: (n) => all.find((k) => k.kind === n), names: () => all.map((k) => k.kind) };
+export const plantedRegistry: KindRegistry = {
+  get: (n) => all.find((k) => k.kind === n),
+  names: () => all.map((k) => k.kind),
+};
