@@ -10,10 +10,19 @@ import { unitFromValues } from "../core/values-units.js";
 // A values file as helm sees it before merging it over the chart's values.yaml: every key
 // optional (an overlay may set only `defaults.schedule`), nothing unknown. Units are
 // checked one by one below, so each problem keeps its own path.
+const monitoring = chartValues.shape.monitoring.unwrap().shape;
 const valuesFile = z.strictObject({
   image: chartValues.shape.image.partial().optional(),
   defaults: chartValues.shape.defaults.partial().optional(),
   imagePullSecrets: chartValues.shape.imagePullSecrets,
+  logFormat: chartValues.shape.logFormat.optional(),
+  monitoring: z
+    .strictObject({
+      metricPrefix: monitoring.metricPrefix.optional(),
+      prometheusRule: monitoring.prometheusRule.partial().optional(),
+      grafanaDashboard: monitoring.grafanaDashboard.partial().optional(),
+    })
+    .optional(),
   units: z.record(z.string(), z.unknown()).optional(),
 });
 

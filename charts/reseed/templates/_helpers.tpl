@@ -120,22 +120,6 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
       - name: {{ $out }}
         valueFrom: {path: /tmp/reseed/outputs/{{ $out }}, default: {{ get $defaults $out | squote }}}
       {{- end }}
-  {{- if eq .step "ensure-state" }}
-  {{- /* Per-target evidence (C4): how many targets the last run had, and what it did to them. */}}
-  metrics:
-    prometheus:
-      {{- range $count := list "targets" "created" "updated" "unchanged" }}
-      - name: reseed_unit_targets
-        help: Targets of the unit's last successful ensure-state, by what it did to them (count=targets is all of them).
-        labels:
-          - {key: unit, value: "{{`{{outputs.parameters.unit}}`}}"}  # a template's metrics cannot resolve workflow.labels
-          - {key: count, value: {{ $count }}}
-        when: "{{`{{status}}`}} == Succeeded"
-        gauge:
-          realtime: false
-          value: "{{`{{outputs.parameters.`}}{{ $count }}{{`}}`}}"
-      {{- end }}
-  {{- end }}
   container:
     image: {{ include "reseed.image" (dict "step" .step "root" .root) }}
     imagePullPolicy: {{ $image.pullPolicy }}
@@ -165,13 +149,28 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
     resources:
       requests: {cpu: 50m, memory: 64Mi}
       limits: {memory: 256Mi}
-  {{- if .metrics }}
-  # Why a unit fails, for alerts: the exit code names the clause (10 spec C5, 11 input and
-  # 12 dependency C1, 13 ensure C2, 14 verify C3, 1 a bug). A step that never ran (killed at
-  # the deadline before it started) has no exit code: Argo then records a metrics error
-  # condition on the run instead of this sample.
+  {{- if or .metrics (eq .step "ensure-state") }}
   metrics:
     prometheus:
+      {{- if eq .step "ensure-state" }}
+      {{- /* Per-target evidence (C4): how many targets the last run had, and what it did to them. */}}
+      {{- range $count := list "targets" "created" "updated" "unchanged" }}
+      - name: reseed_unit_targets
+        help: Targets of the unit's last successful ensure-state, by what it did to them (count=targets is all of them).
+        labels:
+          - {key: unit, value: "{{`{{outputs.parameters.unit}}`}}"}  # a template's metrics cannot resolve workflow.labels
+          - {key: count, value: {{ $count }}}
+        when: "{{`{{status}}`}} == Succeeded"
+        gauge:
+          realtime: false
+          value: "{{`{{outputs.parameters.`}}{{ $count }}{{`}}`}}"
+      {{- end }}
+      {{- end }}
+      {{- if .metrics }}
+      # Why a unit fails, for alerts: the exit code names the clause (10 spec C5, 11 input and
+      # 12 dependency C1, 13 ensure C2, 14 verify C3, 1 a bug). A step that never ran (killed at
+      # the deadline before it started) has no exit code: Argo then records a metrics error
+      # condition on the run instead of this sample.
       - name: reseed_step_failures_total
         help: Failed steps of a unit by step and exit code.
         when: "{{`{{status}}`}} != Succeeded"
@@ -180,5 +179,6 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
           - {key: step, value: {{ .step }}}
           - {key: exit_code, value: "{{`{{exitCode}}`}}"}
         counter: {value: "1"}
+      {{- end }}
   {{- end }}
 {{- end }}
