@@ -113,7 +113,8 @@ describe("secret-sync to a namespaceSelector", () => {
     const r = await run();
     expect(codes(r.runs)).toEqual([0, 0, 0, 0]);
     expect(r.writes).toEqual([4, 5].map((i) => `create secrets ${ws(i)}/ghcr-pull`));
-    expect(r.ensure!.outputs.action).toBe("updated");
+    // The action follows the change record (docs/evidence.md): a Secret came into being.
+    expect(r.ensure!.outputs.action).toBe("created");
     expect(lastLine(r.ensure!).counts).toEqual({ targets: 5, created: 2, updated: 0, unchanged: 3 });
   });
 
