@@ -69,7 +69,7 @@ describe("secret-sync fan-out in real Argo Workflows", () => {
     expect(second.status?.phase, second.status?.message).toBe("Succeeded");
     expect(await pulled("e2e-fan-ws-2")).toBe(TOKEN);
     const ensure = argo.steps(second)["ensure-state"];
-    expect(param(ensure, "outputs", "action")).toBe("updated");
+    expect(param(ensure, "outputs", "action")).toBe("created");
     expect([
       param(ensure, "outputs", "targets"),
       param(ensure, "outputs", "created"),
