@@ -152,13 +152,17 @@ export class ArgoCd {
         path.join(src, "manifests/crds", crd),
       ]);
     }
-    cli(this.env, "kubectl", [
-      "wait",
-      "--for=condition=Established",
-      "--timeout=60s",
-      "crd/applications.argoproj.io",
-      "crd/appprojects.argoproj.io",
-    ]);
+    // Polled here, not with `kubectl wait`: a CRD the apiserver has not given a status yet
+    // makes `kubectl wait --for=condition` fail at once ("<nil> is of the type <nil>").
+    for (const crd of ["applications.argoproj.io", "appprojects.argoproj.io"]) {
+      await waitFor(`CRD ${crd} to be Established`, 60_000, async () => {
+        const res = await this.kube.request("GET", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`);
+        if (res.status !== 200) return undefined;
+        const status = (JSON.parse(res.body) as { status?: { conditions?: { type: string; status: string }[] } })
+          .status;
+        return status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ? true : undefined;
+      });
+    }
     await this.kube.json(
       "POST",
       "/api/v1/namespaces",

@@ -5,6 +5,11 @@ import { type Kube, waitFor } from "./cluster.js";
 // Argo CD install (argo-cd.test.ts): every scheduled unit verified within one interval + 60 s.
 export const INTERVAL_S = 60; // defaults.schedule "* * * * *" in test/e2e/fresh-install.yaml
 export const NORTH_STAR_S = INTERVAL_S + 60;
+// What a test asserts is convergence, not speed (speed is reported against NORTH_STAR_S,
+// never asserted: a loaded two-core machine would fail a good build). The bound is three
+// intervals past the goal, far below the 20 minutes a fresh install took when its
+// CronWorkflows waited for a schedule they had already missed.
+export const CONVERGED_S = NORTH_STAR_S + 3 * INTERVAL_S;
 
 /** An empty namespace, with the Deployment the P3 unit verifies already Available (the operator's part, not reseed's). */
 export async function emptyNamespace(kube: Kube, ns: string): Promise<void> {
@@ -49,7 +54,7 @@ const verifyNode = (wf: Workflow): WorkflowNode | undefined =>
 /**
  * Waits until every CronWorkflow named in `units` has a run whose verify step succeeded after
  * `since`, or until `patienceS` seconds after it (by default the north-star window plus the
- * second Argo's timestamps round to; longer, to report how late a slow convergence was).
+ * second Argo's timestamps round to, by default CONVERGED_S: a late convergence is still measured).
  * Returns, per unit, the seconds from `since` to that verify's finish, or what it saw instead.
  */
 export async function convergence(
@@ -57,7 +62,7 @@ export async function convergence(
   ns: string,
   units: string[],
   since: number,
-  patienceS = NORTH_STAR_S + 5,
+  patienceS = CONVERGED_S,
 ): Promise<Map<string, number | string>> {
   const seen = new Map<string, number | string>();
   const deadline = since + patienceS * 1000;
