@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import * as http from "node:http";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { createServer, request, type Server } from "node:https";
+import * as https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makePki } from "../harness/pki.js";
@@ -19,9 +20,9 @@ export interface Seen {
 export type Verdict = "forward" | "reset";
 
 export interface FaultProxy {
-  /** https://127.0.0.1:<port>: point the step here instead of at the real server. */
+  /** https://127.0.0.1:<port> (http:// for a plain-http upstream): point the step here instead of at the real server. */
   url: string;
-  /** The CA that signed the proxy's serving certificate: what the step must trust. */
+  /** The CA that signed the proxy's serving certificate: what the step must trust (unused for plain http). */
   caFile: string;
   /** Every request, as "METHOD /path", in arrival order. */
   seen: string[];
@@ -34,20 +35,24 @@ export interface FaultProxy {
 }
 
 /**
- * An HTTPS proxy in front of a real server, for fault injection at an exact moment: it
- * terminates TLS with a certificate of its own CA, runs a test's hook on a chosen request
- * (change the object, stop or restart the server, revoke the token), then forwards the
- * request unchanged (credentials included) to the server, which answers for real.
+ * A proxy in front of a real server, for fault injection at an exact moment: it terminates
+ * TLS with a certificate of its own CA, runs a test's hook on a chosen request (change the
+ * object, stop or restart the server, revoke the token, cut the connection), then forwards
+ * the request unchanged (credentials included) to the server, which answers for real. A
+ * plain-http upstream (Keycloak in the tests) gets a plain-http proxy, as the step reaches
+ * that server without TLS; `upstreamCaFile` is for an https upstream only.
  */
-export async function startFaultProxy(opts: { upstream: string; upstreamCaFile: string }): Promise<FaultProxy> {
+export async function startFaultProxy(opts: { upstream: string; upstreamCaFile?: string }): Promise<FaultProxy> {
+  const upstream = new URL(opts.upstream);
+  const tls = upstream.protocol === "https:";
+  if (tls && !opts.upstreamCaFile) throw new Error(`the fault proxy needs upstreamCaFile for ${opts.upstream}`);
   const dir = await mkdtemp(join(tmpdir(), "reseed-fault-proxy-"));
   const pki = await makePki(dir);
   const [cert, key, upstreamCa] = await Promise.all([
     readFile(pki.servingCert),
     readFile(pki.servingKey),
-    readFile(opts.upstreamCaFile),
+    tls ? readFile(opts.upstreamCaFile!) : undefined,
   ]);
-  const upstream = new URL(opts.upstream);
   const seen: string[] = [];
   const hooks: Array<{
     match: (req: Seen) => boolean;
@@ -77,14 +82,14 @@ export async function startFaultProxy(opts: { upstream: string; upstreamCaFile: 
         return;
       }
     }
-    const out = request(
+    const out = (tls ? https.request : http.request)(
       {
         host: upstream.hostname,
         port: upstream.port,
         method: at.method,
         path: at.path,
         headers: { ...req.headers, host: upstream.host },
-        ca: upstreamCa,
+        ...(upstreamCa ? { ca: upstreamCa } : {}),
       },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
@@ -96,15 +101,16 @@ export async function startFaultProxy(opts: { upstream: string; upstreamCaFile: 
     out.end(body);
   };
 
-  const server: Server = createServer({ cert, key }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => req.socket.destroy());
-  });
+  };
+  const server: http.Server = tls ? https.createServer({ cert, key }, onRequest) : http.createServer(onRequest);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   server.unref();
   const port = (server.address() as { port: number }).port;
 
   return {
-    url: `https://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     caFile: pki.caCert,
     seen,
     intercept(match, hook) {

@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { httpsClient, type HttpsClient } from "./https-client.js";
+import { makePki } from "./pki.js";
 import { freePorts, ServerProcess, startWatchdog } from "./processes.js";
 
-/** A running OpenBao dev server, as plain data: global setup hands it to test files. */
+/** A running OpenBao, as plain data: global setup hands the dev server's to test files. */
 export interface OpenBaoInfo {
   address: string;
   caFile: string;
@@ -32,16 +33,8 @@ declare module "vitest" {
  * audit device declared in config (OpenBao 2.4 creates audit devices from config only), so
  * writes are counted at the server. The dev server keeps everything in memory.
  */
-export async function startOpenBao(binary = process.env.RESEED_BAO): Promise<OpenBaoServer> {
-  if (!binary) {
-    throw new Error(
-      "RESEED_BAO is not set: it names the OpenBao server binary. Run `make servers` and run the tests through make " +
-        "(it sets it), or export RESEED_BAO=$HOME/.cache/reseed/bin/bao",
-    );
-  }
-  await access(binary, constants.X_OK).catch(() => {
-    throw new Error(`missing executable ${binary} (RESEED_BAO): build it with \`make servers\``);
-  });
+export async function startOpenBao(bao = process.env.RESEED_BAO): Promise<OpenBaoServer> {
+  const binary = await checkBinary(bao);
   const dir = await mkdtemp(join(tmpdir(), "reseed-openbao-"));
   let server: ServerProcess | undefined;
   let watchdog: { disarm(): void } | undefined;
@@ -93,7 +86,127 @@ export async function startOpenBao(binary = process.env.RESEED_BAO): Promise<Ope
   }
 }
 
-async function waitHealthy(server: ServerProcess, address: string, caFile: string, timeoutMs: number): Promise<void> {
+/** The OpenBao binary, or an error saying how to get one. */
+async function checkBinary(binary: string | undefined): Promise<string> {
+  if (!binary) {
+    throw new Error(
+      "RESEED_BAO is not set: it names the OpenBao server binary. Run `make servers` and run the tests through make " +
+        "(it sets it), or export RESEED_BAO=$HOME/.cache/reseed/bin/bao",
+    );
+  }
+  await access(binary, constants.X_OK).catch(() => {
+    throw new Error(`missing executable ${binary} (RESEED_BAO): build it with \`make servers\``);
+  });
+  return binary;
+}
+
+/** An OpenBao whose data outlives its process: it can be stopped, started sealed, unsealed. */
+export interface PersistentOpenBao extends OpenBaoServer {
+  /** Stops the process; the storage stays, and the port answers nothing until startSealed(). */
+  stopProcess(): Promise<void>;
+  /** Starts the process again on the same storage and port: it comes up sealed, as after any restart. */
+  startSealed(): Promise<void>;
+  /** Unseals with the one key share and waits until it is active. */
+  unseal(): Promise<void>;
+  /** stopProcess, startSealed and unseal: a restart as an operator does it. */
+  restart(): Promise<void>;
+}
+
+/**
+ * A production-shaped OpenBao, unlike the dev server: file storage, a listener with a TLS
+ * certificate of its own CA, initialised with one key share (threshold 1), unsealed, KV v2
+ * mounted at `secret` (where the dev server has it), and the same file audit device in config,
+ * so writes are counted across restarts (the log file is appended to, never truncated). Its
+ * process can be stopped and started again on the same storage and port, which the dev server
+ * (everything in memory) cannot survive.
+ */
+export async function startPersistentOpenBao(bao = process.env.RESEED_BAO): Promise<PersistentOpenBao> {
+  const binary = await checkBinary(bao);
+  const dir = await mkdtemp(join(tmpdir(), "reseed-openbao-file-"));
+  let server: ServerProcess | undefined;
+  let watchdog: { disarm(): void } | undefined;
+  const stopProcess = async () => {
+    watchdog?.disarm();
+    await server?.stop();
+    server = undefined;
+  };
+  const stop = async () => {
+    await stopProcess();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const [port] = (await freePorts(1)) as [number];
+    const address = `https://127.0.0.1:${port}`;
+    await mkdir(join(dir, "tls"));
+    const pki = await makePki(join(dir, "tls"));
+    const auditLog = join(dir, "audit.log");
+    const logFile = join(dir, "openbao.log");
+    const config = join(dir, "openbao.hcl");
+    await mkdir(join(dir, "data"));
+    await writeFile(
+      config,
+      [
+        `storage "file" {\n  path = "${join(dir, "data")}"\n}`,
+        `listener "tcp" {\n  address = "127.0.0.1:${port}"\n  tls_cert_file = "${pki.servingCert}"\n  tls_key_file = "${pki.servingKey}"\n}`,
+        `api_addr = "${address}"`,
+        // mlock needs CAP_IPC_LOCK, which a test process does not have.
+        "disable_mlock = true",
+        `audit "file" "reseed" {\n  options {\n    file_path = "${auditLog}"\n  }\n}`,
+      ].join("\n") + "\n",
+    );
+    const client = httpsClient(address, pki.caCert);
+    const startSealed = async () => {
+      server = new ServerProcess("openbao", binary, ["server", `-config=${config}`, "-log-level=warn"], logFile, {
+        env: { HOME: dir, PATH: process.env.PATH ?? "" },
+      });
+      watchdog = startWatchdog(server.pid ? [server.pid] : [], dir);
+      // Sealed (503) or not initialised (501) is an answer: the listener is up.
+      await waitHealthy(server, address, pki.caCert, 60_000, [501, 503]);
+    };
+    await startSealed();
+    const init = await client.json<{ keys_base64: string[]; root_token: string }>("PUT", "/v1/sys/init", {
+      body: { secret_shares: 1, secret_threshold: 1 },
+    });
+    const info: OpenBaoInfo = {
+      address,
+      caFile: pki.caCert,
+      rootToken: init.root_token,
+      unsealKey: init.keys_base64[0]!,
+      auditLog,
+      logFile,
+    };
+    const admin = new OpenBaoAdmin(info);
+    const unseal = async () => {
+      await admin.unseal();
+      await waitHealthy(server!, address, pki.caCert, 60_000);
+    };
+    await unseal();
+    await admin.enableKv("secret");
+    return {
+      info,
+      stop,
+      stopProcess,
+      startSealed,
+      unseal,
+      async restart() {
+        await stopProcess();
+        await startSealed();
+        await unseal();
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitHealthy(
+  server: ServerProcess,
+  address: string,
+  caFile: string,
+  timeoutMs: number,
+  alsoReady: number[] = [],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
   for (;;) {
@@ -109,7 +222,7 @@ async function waitHealthy(server: ServerProcess, address: string, caFile: strin
       const res = await httpsClient(address, caFile)
         .request("GET", "/v1/sys/health")
         .catch((err: Error) => ({ status: 0, body: err.message }));
-      if (res.status === 200) return;
+      if (res.status === 200 || alsoReady.includes(res.status)) return;
       last = `${res.status} ${res.body}`;
     }
     if (Date.now() > deadline)

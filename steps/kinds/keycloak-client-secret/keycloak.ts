@@ -41,8 +41,14 @@ async function call(url: string, init: RequestInit, what: string): Promise<Respo
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: "error" });
   } catch (err) {
+    // undici's code alone (UND_ERR_SOCKET) does not say what happened; its message does
+    // ("other side closed": the connection was lost mid-request, docs/faults.md).
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new KeycloakError(`${what}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    const said =
+      cause?.code && cause.message && !cause.message.includes(cause.code)
+        ? `${cause.code} ${cause.message}`
+        : undefined;
+    throw new KeycloakError(`${what}: ${said ?? cause?.message ?? cause?.code ?? (err as Error).message}`);
   }
 }
 
