@@ -71,6 +71,7 @@ describe("monitoring", () => {
         `${PREFIX}reseed_unit_last_success_timestamp_seconds`,
         `${PREFIX}reseed_unit_runs_total`,
         `${PREFIX}reseed_step_failures_total`,
+        `${PREFIX}reseed_unit_targets`, // ensure-state's per-target gauge (docs/fan-out.md); no alert reads it
       ]),
     );
     for (const r of groups.flatMap((g) => g.rules)) {
