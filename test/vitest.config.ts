@@ -3,10 +3,12 @@ import { defineConfig } from "vitest/config";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-// Projects: `unit` is pure logic and needs nothing; `chart` renders the chart with the real helm
-// and lints it with the argo CLI, and needs no server; `corpus` starts an API server of its
-// own; `integration` runs against the real servers the global setup starts (and fails, naming
-// what is missing, if it cannot).
+// Projects: `unit` is pure logic and needs nothing; `chart` renders the chart with the real helm,
+// lints it with the argo CLI and checks its monitoring with promtool, and needs no server (make
+// test-fast leaves the monitoring file out: only make servers builds promtool); `corpus` starts
+// an API server of its own; `integration` runs against the real servers the global setup starts
+// (and fails, naming what is missing, if it cannot). Every test file is in exactly one project
+// (test/unit/test-files.test.ts).
 export default defineConfig({
   test: {
     root,
@@ -26,7 +28,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "chart",
-          include: ["test/chart/chart.test.ts", "test/chart/kinds.test.ts"],
+          include: ["test/chart/chart.test.ts", "test/chart/kinds.test.ts", "test/chart/monitoring.test.ts"],
           testTimeout: 120_000,
         },
       },
