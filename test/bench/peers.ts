@@ -188,8 +188,8 @@ try {
   }
   const esoReady = { s: seconds(esoStarted, Date.now()), cpuS: await processCpuS(esoPid) };
 
-  // The schedule loop: a tick every INTERVAL_S from t0, the DAG once per tick, a tick skipped
-  // while the previous run still runs (a CronWorkflow's concurrencyPolicy: Forbid).
+  // The schedule loop: a tick every INTERVAL_S from t0, the DAG once per tick, never two runs at
+  // once; a run that outlasts a whole interval makes the loop skip the ticks it missed.
   interface Tick {
     at: number;
     cpuS: Record<string, number>;
