@@ -24,6 +24,7 @@ include test/servers/coder.mk
 include test/servers/openbao.mk
 include test/servers/argocd.mk
 include test/servers/versitygw.mk
+include test/servers/external-secrets.mk
 
 NODE_DEPS := node_modules/.installed
 STEP_SOURCES := $(sort $(shell find steps -name '*.ts' -o -name '*.mjs') steps/kinds/registry.ts) package-lock.json
@@ -53,6 +54,8 @@ help:
 	@echo "  make build            bundle the step programs and the CLI into dist/"
 	@echo "  make deps             Node 24 and the npm packages (npm ci)"
 	@echo "  make bench            step cold start and peak memory (median of runs); a 1,000-key secret-sync; masking cost"
+	@echo "  make bench-peers      reseed's secret-sync side by side with External Secrets Operator, same servers, one run"
+	@echo "                        (builds ESO with make eso, a bench-only tool; RESEED_BENCH_PEERS_WINDOW_S=120 for a quick run)"
 	@echo "  make servers          build etcd, kube-apiserver, helm, argo, OpenBao, Coder, Keycloak into $(BIN)"
 	@echo "  make images           the five release images (four steps + cli) with the detected builder;"
 	@echo "                        BASES=local builds them offline with buildah"
@@ -175,6 +178,12 @@ bench: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
 	$(TS_NODE) test/bench/steps.ts
 	$(TS_NODE) test/bench/sync.ts
 	node --expose-gc --loader ts-node/esm --no-warnings test/bench/redact.ts
+
+# RESEED_BENCH_PEERS_WINDOW_S shortens the steady window (600 s) for a quick run;
+# RESEED_BENCH_PEERS_INTERVAL_S sets the schedule and refreshInterval (60 s).
+.PHONY: bench-peers
+bench-peers: $(NODE_DEPS) $(SERVERS_KUBE) $(SERVERS_BAO) $(SERVERS_ESO) $(SERVERS_ESO_CRDS) dist/.built
+	$(TS_NODE) test/bench/peers.ts
 
 .PHONY: clean
 clean:

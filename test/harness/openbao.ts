@@ -352,6 +352,7 @@ export class OpenBaoAdmin {
 
 interface AuditEntry {
   type?: string;
+  auth?: { policies?: string[] };
   request?: { operation?: string; path?: string; namespace?: { path?: string } };
   error?: string;
 }
@@ -388,6 +389,16 @@ export class OpenBaoAudit {
   async requestsSince(mark: number): Promise<string[]> {
     return (await this.entries(mark))
       .filter((e) => e.type === "response")
+      .map((e) => `${e.request?.operation} ${e.request?.path}`);
+  }
+
+  /**
+   * The requests answered after the mark whose token carries `policy`, logins that minted such
+   * a token included: one client's share of a server that several clients use at once.
+   */
+  async requestsWithPolicy(mark: number, policy: string): Promise<string[]> {
+    return (await this.entries(mark))
+      .filter((e) => e.type === "response" && (e.auth?.policies ?? []).includes(policy))
       .map((e) => `${e.request?.operation} ${e.request?.path}`);
   }
 
