@@ -4,44 +4,14 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { adminClient, type AdminClient } from "./kube-http.js";
-import type { KubeInfo } from "./kube.js";
+import { adminClient } from "./kube-http.js";
+import { serviceAccountToken, type KubeInfo } from "./kube.js";
 import { EXCHANGE_AUDIENCE } from "./fake-entra.js";
 import { KEY_VAULT_DOMAIN, startFakeKeyVault, type FakeKeyVault } from "./fake-key-vault.js";
 import { httpsClient } from "./https-client.js";
 import { OpenBaoAdmin, type OpenBaoInfo } from "./openbao.js";
 
 const REVIEWER = { namespace: "kube-system", name: "openbao-token-reviewer" };
-
-async function serviceAccountToken(
-  admin: AdminClient,
-  namespace: string,
-  name: string,
-  audiences?: string[],
-): Promise<string> {
-  await admin.json(
-    "POST",
-    "/api/v1/namespaces",
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
-    { allowed: [409] },
-  );
-  await admin.json(
-    "POST",
-    `/api/v1/namespaces/${namespace}/serviceaccounts`,
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name } },
-    { allowed: [409] },
-  );
-  const res = await admin.json<{ status: { token: string } }>(
-    "POST",
-    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-    {
-      apiVersion: "authentication.k8s.io/v1",
-      kind: "TokenRequest",
-      spec: { expirationSeconds: 24 * 3600, ...(audiences ? { audiences } : {}) },
-    },
-  );
-  return res.status.token;
-}
 
 /**
  * OpenBao's kubernetes auth method, as a cluster would set it up: TokenReview against the
