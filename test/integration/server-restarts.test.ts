@@ -18,7 +18,7 @@ import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 import { describeLeak, findLeaks } from "../conformance/leak-hunt.js";
 import { authorityStepEnv, caBundle, configureKubernetesAuth, projectedToken } from "../harness/authorities.js";
-import { startCoderServer, type CoderServer } from "../harness/coder-server.js";
+import { coderAccounts, coderAdminUnit, startCoderServer, type CoderServer } from "../harness/coder-server.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { KeycloakTestAdmin } from "../harness/keycloak-admin.js";
 import { Admin } from "../harness/kube-admin.js";
@@ -301,40 +301,10 @@ describe("the connection to Keycloak cut mid-run (the fault proxy in front of th
 
 describe("Coder's database reset between two runs (a Coder of this file's own; coder-admin)", () => {
   const ns = "restart-coder";
-  const owner = {
-    email: "break-glass@corp.internal",
-    username: "break-glass",
-    password: `Pw-${randomBytes(18).toString("base64url")}`,
-  };
-  const ssoAdmin = { email: "platform-admin@corp.internal", username: "platform-admin" };
+  const { owner, ssoAdmin } = coderAccounts();
   let coder: CoderServer;
   let kubeconfig = "";
-  const unit = () => ({
-    apiVersion: "reseed.dev/v1alpha1",
-    kind: "SeedingUnit",
-    metadata: { name: "coder-first-admin" },
-    spec: {
-      pattern: "reconciler",
-      inputs: {
-        ownerEmail: { secretKeyRef: { name: "coder-bootstrap-admin", key: "email" } },
-        ownerUsername: { secretKeyRef: { name: "coder-bootstrap-admin", key: "username" } },
-        ownerPassword: { secretKeyRef: { name: "coder-bootstrap-admin", key: "password" } },
-      },
-      ensure: {
-        kind: "coder-admin",
-        with: {
-          url: coder.url,
-          owner: {
-            email: { input: "ownerEmail" },
-            username: { input: "ownerUsername" },
-            password: { input: "ownerPassword" },
-          },
-          admin: ssoAdmin,
-          session: { kubernetesSecret: { name: "coder-reseed-session" } },
-        },
-      },
-    },
-  });
+  const unit = () => coderAdminUnit(coder.url, ssoAdmin);
 
   beforeAll(async () => {
     coder = await startCoderServer();
