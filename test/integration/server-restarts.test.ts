@@ -13,9 +13,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
 import { Redactor } from "../../steps/core/redact.js";
 import { coderApi } from "../../steps/kinds/coder-admin/coder-api.js";
-import { registry } from "../../steps/kinds/registry.js";
-import { unitPermissions } from "../../steps/runtime/permissions.js";
-import { loadUnit } from "../../steps/runtime/unit.js";
 import { describeLeak, findLeaks } from "../conformance/leak-hunt.js";
 import { authorityStepEnv, caBundle, configureKubernetesAuth, projectedToken } from "../harness/authorities.js";
 import { coderAccounts, coderAdminUnit, startCoderServer, type CoderServer } from "../harness/coder-server.js";
@@ -25,6 +22,7 @@ import { Admin } from "../harness/kube-admin.js";
 import { connectKube } from "../harness/kube.js";
 import { OpenBaoAdmin, OpenBaoAudit, startPersistentOpenBao, type PersistentOpenBao } from "../harness/openbao.js";
 import { lastLine, runDag, type StepRun } from "../harness/steps.js";
+import { unitKubeconfig } from "../harness/units.js";
 
 const kubeInfo = inject("kube");
 const kube = connectKube(kubeInfo);
@@ -32,14 +30,7 @@ const admin = new Admin(kube.adminKubeconfig);
 const files = join(kubeInfo.kubeconfigDir, "server-restarts");
 
 const codes = (runs: StepRun[]) => runs.map((r) => r.code);
-
-/** Grants the unit's ServiceAccount what the unit declares; returns its kubeconfig. */
-async function asUnit(ns: string, u: unknown): Promise<string> {
-  await admin.namespace(ns);
-  const kubeconfig = await kube.kubeconfigFor(ns, "unit");
-  await admin.grant(ns, "unit", unitPermissions(loadUnit(u, registry), ns));
-  return kubeconfig;
-}
+const asUnit = (ns: string, u: unknown) => unitKubeconfig(kube, admin, ns, u);
 
 /** What the unit's ServiceAccount wrote to the API server since the mark, Events (evidence, not state) aside. */
 async function kubeWrites(ns: string, mark: number): Promise<string[]> {
