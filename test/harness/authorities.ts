@@ -56,6 +56,24 @@ export async function projectedToken(
   return opts.file;
 }
 
+/**
+ * A unit's way into OpenBao, as the tests that run units against it each set it up: policy
+ * `role` (`hcl`) and the kubernetes-auth role of the same name for ServiceAccount `unit` of
+ * `namespace`, and that ServiceAccount's token projected to `tokenFile`.
+ */
+export async function vaultUnitRole(
+  bao: OpenBaoAdmin,
+  kube: KubeInfo,
+  namespace: string,
+  role: string,
+  hcl: string,
+  tokenFile: string,
+): Promise<void> {
+  await bao.policy(role, hcl);
+  await bao.kubernetesRole(role, { namespace, name: "unit" }, [role]);
+  await projectedToken(kube, namespace, "unit", { file: tokenFile });
+}
+
 let fake: Promise<FakeKeyVault> | undefined;
 
 /** The fake Key Vault and its Entra of this test process (one per process), checking assertions with the API server that issued them. */
@@ -123,6 +141,27 @@ export async function caBundle(files: string[], dir: string): Promise<string> {
   return out;
 }
 
+/**
+ * A Key Vault token for the fake Entra's admin client (client credentials): KeyVaultAdmin's,
+ * and the one the harness's own tests send in raw requests to the fake Key Vault.
+ */
+export async function keyVaultAdminToken(azure: FakeKeyVault): Promise<string> {
+  const { clientId, clientSecret } = azure.entra.adminCredentials();
+  const res = await httpsClient(azure.entra.authorityHost, azure.caFile).request(
+    "POST",
+    `/${azure.entra.tenantId}/oauth2/v2.0/token`,
+    {
+      form: {
+        grant_type: "client_credentials",
+        client_id: clientId,
+        client_secret: clientSecret,
+        scope: `https://${KEY_VAULT_DOMAIN}/.default`,
+      },
+    },
+  );
+  return (JSON.parse(res.body) as { access_token: string }).access_token;
+}
+
 /** What tests do in a fake Key Vault as its admin, through the Key Vault REST API itself. */
 export class KeyVaultAdmin {
   private token: string | undefined;
@@ -134,22 +173,7 @@ export class KeyVaultAdmin {
   ) {}
 
   private async headers(): Promise<Record<string, string>> {
-    if (!this.token) {
-      const { clientId, clientSecret } = this.azure.entra.adminCredentials();
-      const res = await httpsClient(this.azure.entra.authorityHost, this.azure.caFile).request(
-        "POST",
-        `/${this.azure.entra.tenantId}/oauth2/v2.0/token`,
-        {
-          form: {
-            grant_type: "client_credentials",
-            client_id: clientId,
-            client_secret: clientSecret,
-            scope: `https://${KEY_VAULT_DOMAIN}/.default`,
-          },
-        },
-      );
-      this.token = (JSON.parse(res.body) as { access_token: string }).access_token;
-    }
+    this.token ??= await keyVaultAdminToken(this.azure);
     return { authorization: `Bearer ${this.token}` };
   }
 
