@@ -32,7 +32,7 @@ import { Admin } from "../harness/kube-admin.js";
 import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { PostgresTestAdmin } from "../harness/postgres-admin.js";
-import { allText, lastLine, runDag, runStepProcess, type StepRun } from "../harness/steps.js";
+import { allText, lastLine, runDag, runStepProcess, type StepOptions, type StepRun } from "../harness/steps.js";
 import { seedingUnit as unit, unitKubeconfig as asUnit, type SeedingUnit as Unit } from "../harness/units.js";
 
 const kubeInfo = inject("kube");
@@ -101,6 +101,18 @@ async function expectQuietRerun(
   const mark = await server.auditMark();
   expect((await runDag(u, { kubeconfig, namespace: ns }))[2]!.outputs.action).toBe("unchanged");
   expect(await server.writesSince(mark, { namespace: ns, user: `system:serviceaccount:${ns}:unit` })).toEqual([]);
+}
+
+/**
+ * validate-inputs and wait-deps of `u`, both succeeding, as the DAG runs them before
+ * ensure-state: for the rows that arm their fault just before ensure-state, which takes the
+ * fingerprint returned.
+ */
+async function untilEnsure(u: Unit, o: StepOptions): Promise<string> {
+  const validated = await runStepProcess("validate-inputs", u, o);
+  const fingerprint = validated.outputs.fingerprint!;
+  expect(codes([validated, await runStepProcess("wait-deps", u, { ...o, fingerprint })])).toEqual([0, 0]);
+  return fingerprint;
 }
 
 /** Waits until the API server refuses this Authorization header (401). */
@@ -410,14 +422,11 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
     await bao.kvPut("secret", "faults/sealed", { password: human });
     const u = gen("faults/sealed", baoInfo.address);
     const o = await opts(u);
-    const validated = await runStepProcess("validate-inputs", u, o);
-    expect(
-      codes([validated, await runStepProcess("wait-deps", u, { ...o, fingerprint: validated.outputs.fingerprint! })]),
-    ).toEqual([0, 0]);
+    const fingerprint = await untilEnsure(u, o);
     await bao.seal();
     let ensure: StepRun;
     try {
-      ensure = await runStepProcess("ensure-state", u, { ...o, fingerprint: validated.outputs.fingerprint! });
+      ensure = await runStepProcess("ensure-state", u, { ...o, fingerprint });
     } finally {
       await bao.unseal();
     }
@@ -696,9 +705,7 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
       namespace: ns,
       env: { ...authorityStepEnv(bundle), ...env },
     };
-    const validated = await runStepProcess("validate-inputs", u, o);
-    const fingerprint = validated.outputs.fingerprint!;
-    expect((await runStepProcess("wait-deps", u, { ...o, fingerprint })).code).toBe(0);
+    const fingerprint = await untilEnsure(u, o);
     const mark = azure.mark();
     azure.throttle(2, 429, 1);
     const ensure = await runStepProcess("ensure-state", u, { ...o, fingerprint });
@@ -725,9 +732,7 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
       namespace: ns,
       env: { ...authorityStepEnv(bundle), ...env },
     };
-    const validated = await runStepProcess("validate-inputs", u, o);
-    const fingerprint = validated.outputs.fingerprint!;
-    expect((await runStepProcess("wait-deps", u, { ...o, fingerprint })).code).toBe(0);
+    const fingerprint = await untilEnsure(u, o);
     const before = azure.vault("kv-faults").peek("db-password");
     const mark = azure.mark();
     azure.throttle(1_000, 503, 1);
@@ -793,9 +798,7 @@ describe("Azure Resource Manager answers 429 and 503 with Retry-After (the fake;
     count: number,
   ): Promise<{ ensure: StepRun; requests: Array<{ status: number; at: number }> }> {
     const u = fic();
-    const validated = await runStepProcess("validate-inputs", u, o);
-    const fingerprint = validated.outputs.fingerprint!;
-    expect((await runStepProcess("wait-deps", u, { ...o, fingerprint })).code).toBe(0);
+    const fingerprint = await untilEnsure(u, o);
     const mark = azure.fake.armRequests.length;
     azure.fake.throttle(count, status, 1);
     try {
