@@ -696,15 +696,18 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
     await azure.stop();
   });
 
+  /** `u` run in the namespace, with the fake Key Vault's CA and the workload identity. */
+  const opts = async (u: Unit) => ({
+    kubeconfig: await asUnit(kube, admin, ns, u),
+    namespace: ns,
+    env: { ...authorityStepEnv(bundle), ...env },
+  });
+
   it("throttled twice (429, Retry-After 1): the step waits as told, then succeeds; the value that existed is kept", async () => {
     const human = `set-before-${randomBytes(6).toString("hex")}`;
     await vault.put("db-password", human);
     const u = gen();
-    const o = {
-      kubeconfig: await asUnit(kube, admin, ns, u),
-      namespace: ns,
-      env: { ...authorityStepEnv(bundle), ...env },
-    };
+    const o = await opts(u);
     const fingerprint = await untilEnsure(u, o);
     const mark = azure.mark();
     azure.throttle(2, 429, 1);
@@ -727,11 +730,7 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
 
   it("503 with Retry-After that never ends: fails naming the 503, bounded, not a tight loop, nothing written", async () => {
     const u = gen();
-    const o = {
-      kubeconfig: await asUnit(kube, admin, ns, u),
-      namespace: ns,
-      env: { ...authorityStepEnv(bundle), ...env },
-    };
+    const o = await opts(u);
     const fingerprint = await untilEnsure(u, o);
     const before = azure.vault("kv-faults").peek("db-password");
     const mark = azure.mark();
