@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { startKubeServer } from "../harness/kube-server.js";
 import { Admin } from "../harness/kube-admin.js";
 import { runDag, runStepProcess, type StepName } from "../harness/steps.js";
+import { seedingUnit } from "../harness/units.js";
 
 const RUNS = Number(process.env.RESEED_BENCH_RUNS ?? 7);
 const hook = fileURLToPath(new URL("./rss-hook.mjs", import.meta.url));
@@ -18,15 +19,10 @@ try {
   const ns = "bench";
   const admin = new Admin(server.adminKubeconfig);
   await admin.namespace(ns);
-  const unit = {
-    apiVersion: "reseed.dev/v1alpha1",
-    kind: "SeedingUnit",
-    metadata: { name: "bench" },
-    spec: {
-      pattern: "reconciler",
-      ensure: { kind: "generated-secret", with: { secret: { name: "bench" }, keys: [{ name: "password" }] } },
-    },
-  };
+  const unit = seedingUnit("bench", {
+    kind: "generated-secret",
+    with: { secret: { name: "bench" }, keys: [{ name: "password" }] },
+  });
   const opts = { kubeconfig: server.adminKubeconfig, namespace: ns };
   const first = await runDag(unit, opts);
   if (first.some((r) => r.code !== 0))

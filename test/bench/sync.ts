@@ -11,6 +11,7 @@ import type { FakeKeyVault, RequestRecord } from "../harness/fake-key-vault.js";
 import { startKubeServer } from "../harness/kube-server.js";
 import { mapLimit } from "../../steps/core/concurrency.js";
 import { runStepProcess } from "../harness/steps.js";
+import { seedingUnit } from "../harness/units.js";
 
 const KEYS = Number(process.env.RESEED_BENCH_SYNC_KEYS ?? 1000);
 const LATENCIES = (process.env.RESEED_BENCH_SYNC_LATENCY_MS ?? "0,10").split(",").map(Number);
@@ -56,24 +57,19 @@ try {
     const seed = new KeyVaultAdmin(azure, src.url);
     await mapLimit(names, 32, (n, i) => seed.put(n, `bench-value-${i}-${n}-0123456789abcdef`));
     azure.setLatency(latency);
-    const unit = {
-      apiVersion: "reseed.dev/v1alpha1",
-      kind: "SeedingUnit",
-      metadata: { name: "bench-sync" },
-      spec: {
-        pattern: "reconciler",
-        namespace: "bench",
-        ensure: {
-          kind: "secret-sync",
-          with: {
-            from: { keyVault: { url: src.url } },
-            to: { keyVault: { url: dst.url } },
-            keys: names,
-            drift: "correct",
-          },
+    const unit = seedingUnit(
+      "bench-sync",
+      {
+        kind: "secret-sync",
+        with: {
+          from: { keyVault: { url: src.url } },
+          to: { keyVault: { url: dst.url } },
+          keys: names,
+          drift: "correct",
         },
       },
-    };
+      { namespace: "bench" },
+    );
     const step = async () => {
       const r = await runStepProcess("ensure-state", unit, { kubeconfig, namespace: "bench", env });
       if (r.code !== 0) throw new Error(`ensure-state exited ${r.code}: ${r.stdout.slice(-2000)}`);

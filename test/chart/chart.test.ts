@@ -1,10 +1,9 @@
 // The chart, rendered by a real helm, checked as parsed YAML: the P1/P2/P3 settings that
 // protect the contract, the unit document each step receives, and least-privilege RBAC
 // derived from each unit. The real API server / Argo dry-run lives in the e2e harness.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { inputRef, seedingUnit, type SeedingUnit } from "../../steps/core/spec.js";
@@ -22,13 +21,12 @@ import {
   root,
   run,
   template,
-  valuesFiles,
   type Obj,
 } from "../harness/helm.js";
+import { chartScratch } from "../harness/chart-scratch.js";
 import { registry } from "../../steps/kinds/registry.js";
 
-let scratch = "";
-const valuesFile = valuesFiles(() => scratch);
+const { dir: scratch, valuesFile } = chartScratch("reseed-chart-");
 
 function only(objs: Obj[], kind: string, name: string, namespace = NS): Obj {
   const found = objs.filter(
@@ -155,13 +153,9 @@ function renderedGrants(objs: Obj[], name: string): Set<Grant> {
 const rendered: Record<keyof typeof examples, Obj[]> = { dev: [], prod: [], local: [] };
 
 beforeAll(() => {
-  scratch = mkdtempSync(path.join(tmpdir(), "reseed-chart-"));
   rendered.dev = render(examples.dev);
   rendered.prod = render(examples.prod);
   rendered.local = render(examples.local);
-});
-afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 describe("helm", () => {
@@ -648,36 +642,15 @@ describe("RBAC: least privilege derived from each unit", () => {
       [...expectedGrants("wide", unitValues.parse(unit))].sort(),
     );
     const apps = only(objs, "Role", "reseed-wide", "apps");
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({
-      apiGroups: [""],
-      resources: ["secrets"],
-      verbs: ["get"],
-      resourceNames: ["coder-admin"],
-    });
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({
-      apiGroups: ["networking.k8s.io"],
-      resources: ["ingresses"],
-      verbs: ["get"],
-      resourceNames: ["coder"],
-    });
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({
-      apiGroups: ["networking.k8s.io"],
-      resources: ["networkpolicies"],
-      verbs: ["get"],
-      resourceNames: ["coder"],
-    });
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({
-      apiGroups: [""],
-      resources: ["endpoints"],
-      verbs: ["get"],
-      resourceNames: ["coder"],
-    });
-    expect(z.array(rule).parse(apps.rules)).toContainEqual({
-      apiGroups: ["example.com"],
-      resources: ["cacti"],
-      verbs: ["get"],
-      resourceNames: ["coder"],
-    });
+    expect(z.array(rule).parse(apps.rules)).toEqual(
+      expect.arrayContaining([
+        { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["coder-admin"] },
+        { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get"], resourceNames: ["coder"] },
+        { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["get"], resourceNames: ["coder"] },
+        { apiGroups: [""], resources: ["endpoints"], verbs: ["get"], resourceNames: ["coder"] },
+        { apiGroups: ["example.com"], resources: ["cacti"], verbs: ["get"], resourceNames: ["coder"] },
+      ]),
+    );
     expect(z.array(rule).parse(only(objs, "Role", "reseed-wide", "coder").rules)).toEqual([
       { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"], resourceNames: ["coder"] },
       { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
@@ -1032,7 +1005,7 @@ describe("WorkflowTemplate reseed-unit", () => {
 
 describe("generated copies (charts/render.sh)", () => {
   it("workflowtemplates/ and cronworkflows/ are what the chart renders now", () => {
-    const out = mkdtempSync(path.join(scratch, "render-"));
+    const out = mkdtempSync(path.join(scratch(), "render-"));
     const r = run("bash", [path.join(root, "charts/render.sh"), out], { ...process.env, HELM: helmPath() });
     expect(r.err).toBe("");
     expect(r.ok).toBe(true);
@@ -1069,7 +1042,7 @@ describe("argo lint", () => {
       path.join(root, "workflowtemplates/reseed-unit.yaml"),
       ...readdirSync(path.join(root, "cronworkflows")).map((f) => path.join(root, "cronworkflows", f)),
     ];
-    const prodUnits = mkdtempSync(path.join(scratch, "prod-"));
+    const prodUnits = mkdtempSync(path.join(scratch(), "prod-"));
     const prod = template([examples.prod]).out;
     writeFileSync(path.join(prodUnits, "prod.yaml"), prod);
     for (const set of [files, [path.join(prodUnits, "prod.yaml")]]) {

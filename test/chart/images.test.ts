@@ -1,32 +1,16 @@
 // The images the chart runs: tag from the one version, digest pinning, pull secrets, and the
 // NOTES an installer reads. Rendered by the real helm, like chart.test.ts.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { stepImages } from "../../steps/core/values.js";
-import {
-  chartDir,
-  examples,
-  helmPath,
-  NS,
-  render,
-  root,
-  run,
-  template,
-  valuesFiles,
-  type Obj,
-} from "../harness/helm.js";
+import { chartDir, examples, helmPath, NS, render, root, run, template, type Obj } from "../harness/helm.js";
+import { chartScratch } from "../harness/chart-scratch.js";
 
 const version = (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
 const digestOf = (step: string) => `sha256:${Buffer.from(step).toString("hex").padEnd(64, "0").slice(0, 64)}`;
 
-let scratch = "";
-const valuesFile = valuesFiles(() => scratch);
-beforeAll(() => {
-  scratch = mkdtempSync(path.join(tmpdir(), "reseed-chart-images-"));
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const { valuesFile } = chartScratch("reseed-chart-images-");
 
 interface Template {
   name: string;

@@ -3,10 +3,7 @@
 // literal value where a kind takes a secret input fails helm template (C5) the way it fails
 // lint. Both come from _kinds.tpl, generated from steps/kinds; this file proves the chart's
 // reading of it equals the steps' reading, for every kind × store variant.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { inputUses } from "../../steps/core/access.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
@@ -15,10 +12,10 @@ import { loadUnit } from "../../steps/runtime/unit.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
 import { unitValues } from "../../steps/core/values.js";
 import { registry } from "../../steps/kinds/registry.js";
-import { NS, parseObjects, template, valuesFiles, type Obj } from "../harness/helm.js";
+import { NS, parseObjects, template, type Obj } from "../harness/helm.js";
+import { chartScratch } from "../harness/chart-scratch.js";
 
-let scratch = "";
-const valuesFile = valuesFiles(() => scratch);
+const { valuesFile } = chartScratch("reseed-kinds-");
 
 // One location per store, each in a namespace of its own where it has one, so a rule in the
 // wrong namespace shows.
@@ -193,13 +190,9 @@ function grants(
 let rendered: Obj[] = [];
 
 beforeAll(() => {
-  scratch = mkdtempSync(path.join(tmpdir(), "reseed-kinds-"));
   const r = template([valuesFile({ units: Object.fromEntries(units.map((u) => [u.name, u.values])) })]);
   if (!r.ok) throw new Error(`helm template of every kind × store failed:\n${r.err}`);
   rendered = parseObjects(r.out);
-});
-afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 describe("every kind × every store renders", () => {

@@ -39,6 +39,14 @@ export interface Workflow {
   };
 }
 
+/** The steps a workflow ran, sorted: its Pod nodes (the DAG node is not a step). Both installs' hook checks compare it with STEPS. */
+export function ranSteps(wf: Workflow): string[] {
+  return Object.values(wf.status?.nodes ?? {})
+    .filter((n) => n.type === "Pod")
+    .map((n) => n.displayName)
+    .sort();
+}
+
 interface Pod {
   metadata: { name: string; annotations?: Record<string, string> };
   spec: { containers: { name: string }[]; initContainers?: { name: string }[] };

@@ -15,7 +15,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { examples, parseObjects, root, template, type Obj } from "../harness/helm.js";
-import { isFinished, STEPS, type Workflow } from "./argo.js";
+import { isFinished, ranSteps, STEPS, type Workflow } from "./argo.js";
 import { cli, e2eEnv, Kube, waitFor } from "./cluster.js";
 import { CONVERGED_S, convergence, emptyNamespace, figures, NORTH_STAR_S } from "./converge.js";
 import { applyRendered } from "./global-setup.js";
@@ -82,12 +82,7 @@ async function checkFreshInstall(how: string, ns: string, install: (rendered: st
     return wf && isFinished(wf) ? wf : undefined;
   });
   expect(hook.status?.phase, hook.status?.message).toBe("Succeeded");
-  expect(
-    Object.values(hook.status?.nodes ?? {})
-      .filter((n) => n.type === "Pod")
-      .map((n) => n.displayName)
-      .sort(),
-  ).toEqual([...STEPS].sort());
+  expect(ranSteps(hook)).toEqual([...STEPS].sort());
 }
 
 // Each install: its namespace emptied, the convergence (bounded by CONVERGED_S), then the hook's run.

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { fakeKeyVault, KeyVaultAdmin, projectedToken, workloadIdentity } from "./authorities.js";
+import { fakeKeyVault, KeyVaultAdmin, keyVaultAdminToken, projectedToken, workloadIdentity } from "./authorities.js";
 import { KEY_VAULT_DOMAIN } from "./fake-key-vault.js";
 import { httpsClient } from "./https-client.js";
 import { OpenBaoAdmin, OpenBaoAudit } from "./openbao.js";
@@ -113,21 +113,7 @@ describe("fake Key Vault: one endpoint, soft delete, API versions", () => {
     const a = await azure.addVault("harness-a");
     const b = await azure.addVault("harness-b", { apiVersions: ["7.2", "7.3"] });
     expect(new URL(a.url).port).toBe(new URL(b.url).port);
-    const { clientId, clientSecret } = azure.entra.adminCredentials();
-    const entra = httpsClient(azure.entra.authorityHost, azure.caFile);
-    const token = JSON.parse(
-      (
-        await entra.request("POST", `/${azure.entra.tenantId}/oauth2/v2.0/token`, {
-          form: {
-            grant_type: "client_credentials",
-            client_id: clientId,
-            client_secret: clientSecret,
-            scope: `https://${KEY_VAULT_DOMAIN}/.default`,
-          },
-        })
-      ).body,
-    ) as { access_token: string };
-    const auth = { authorization: `Bearer ${token.access_token}` };
+    const auth = { authorization: `Bearer ${await keyVaultAdminToken(azure)}` };
     const kv = (url: string) => httpsClient(url, azure.caFile, () => auth);
     expect((await kv(a.url).request("PUT", "/secrets/x?api-version=7.6", { body: { value: "in-a" } })).status).toBe(
       200,
@@ -157,24 +143,8 @@ describe("fake Key Vault: one endpoint, soft delete, API versions", () => {
     await admin.put("kept", "old-value", { t: "1" });
     await admin.softDelete("kept");
     expect(v.deletedNames()).toEqual(["kept"]);
-    const { clientId, clientSecret } = azure.entra.adminCredentials();
-    const token = JSON.parse(
-      (
-        await httpsClient(azure.entra.authorityHost, azure.caFile).request(
-          "POST",
-          `/${azure.entra.tenantId}/oauth2/v2.0/token`,
-          {
-            form: {
-              grant_type: "client_credentials",
-              client_id: clientId,
-              client_secret: clientSecret,
-              scope: `https://${KEY_VAULT_DOMAIN}/.default`,
-            },
-          },
-        )
-      ).body,
-    ) as { access_token: string };
-    const kv = httpsClient(v.url, azure.caFile, () => ({ authorization: `Bearer ${token.access_token}` }));
+    const token = await keyVaultAdminToken(azure);
+    const kv = httpsClient(v.url, azure.caFile, () => ({ authorization: `Bearer ${token}` }));
     const conflict = await kv.request("PUT", "/secrets/kept?api-version=7.6", { body: { value: "new-value" } });
     expect(conflict.status).toBe(409);
     expect(JSON.parse(conflict.body).error.message).toContain("deleted but recoverable");

@@ -4,44 +4,14 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { adminClient, type AdminClient } from "./kube-http.js";
-import type { KubeInfo } from "./kube.js";
+import { adminClient } from "./kube-http.js";
+import { serviceAccountToken, type KubeInfo } from "./kube.js";
 import { EXCHANGE_AUDIENCE } from "./fake-entra.js";
 import { KEY_VAULT_DOMAIN, startFakeKeyVault, type FakeKeyVault } from "./fake-key-vault.js";
 import { httpsClient } from "./https-client.js";
 import { OpenBaoAdmin, type OpenBaoInfo } from "./openbao.js";
 
 const REVIEWER = { namespace: "kube-system", name: "openbao-token-reviewer" };
-
-async function serviceAccountToken(
-  admin: AdminClient,
-  namespace: string,
-  name: string,
-  audiences?: string[],
-): Promise<string> {
-  await admin.json(
-    "POST",
-    "/api/v1/namespaces",
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
-    { allowed: [409] },
-  );
-  await admin.json(
-    "POST",
-    `/api/v1/namespaces/${namespace}/serviceaccounts`,
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name } },
-    { allowed: [409] },
-  );
-  const res = await admin.json<{ status: { token: string } }>(
-    "POST",
-    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-    {
-      apiVersion: "authentication.k8s.io/v1",
-      kind: "TokenRequest",
-      spec: { expirationSeconds: 24 * 3600, ...(audiences ? { audiences } : {}) },
-    },
-  );
-  return res.status.token;
-}
 
 /**
  * OpenBao's kubernetes auth method, as a cluster would set it up: TokenReview against the
@@ -84,6 +54,24 @@ export async function projectedToken(
   await mkdir(dirname(opts.file), { recursive: true });
   await writeFile(opts.file, token, { mode: 0o600 });
   return opts.file;
+}
+
+/**
+ * A unit's way into OpenBao, as the tests that run units against it each set it up: policy
+ * `role` (`hcl`) and the kubernetes-auth role of the same name for ServiceAccount `unit` of
+ * `namespace`, and that ServiceAccount's token projected to `tokenFile`.
+ */
+export async function vaultUnitRole(
+  bao: OpenBaoAdmin,
+  kube: KubeInfo,
+  namespace: string,
+  role: string,
+  hcl: string,
+  tokenFile: string,
+): Promise<void> {
+  await bao.policy(role, hcl);
+  await bao.kubernetesRole(role, { namespace, name: "unit" }, [role]);
+  await projectedToken(kube, namespace, "unit", { file: tokenFile });
 }
 
 let fake: Promise<FakeKeyVault> | undefined;
@@ -153,6 +141,27 @@ export async function caBundle(files: string[], dir: string): Promise<string> {
   return out;
 }
 
+/**
+ * A Key Vault token for the fake Entra's admin client (client credentials): KeyVaultAdmin's,
+ * and the one the harness's own tests send in raw requests to the fake Key Vault.
+ */
+export async function keyVaultAdminToken(azure: FakeKeyVault): Promise<string> {
+  const { clientId, clientSecret } = azure.entra.adminCredentials();
+  const res = await httpsClient(azure.entra.authorityHost, azure.caFile).request(
+    "POST",
+    `/${azure.entra.tenantId}/oauth2/v2.0/token`,
+    {
+      form: {
+        grant_type: "client_credentials",
+        client_id: clientId,
+        client_secret: clientSecret,
+        scope: `https://${KEY_VAULT_DOMAIN}/.default`,
+      },
+    },
+  );
+  return (JSON.parse(res.body) as { access_token: string }).access_token;
+}
+
 /** What tests do in a fake Key Vault as its admin, through the Key Vault REST API itself. */
 export class KeyVaultAdmin {
   private token: string | undefined;
@@ -164,22 +173,7 @@ export class KeyVaultAdmin {
   ) {}
 
   private async headers(): Promise<Record<string, string>> {
-    if (!this.token) {
-      const { clientId, clientSecret } = this.azure.entra.adminCredentials();
-      const res = await httpsClient(this.azure.entra.authorityHost, this.azure.caFile).request(
-        "POST",
-        `/${this.azure.entra.tenantId}/oauth2/v2.0/token`,
-        {
-          form: {
-            grant_type: "client_credentials",
-            client_id: clientId,
-            client_secret: clientSecret,
-            scope: `https://${KEY_VAULT_DOMAIN}/.default`,
-          },
-        },
-      );
-      this.token = (JSON.parse(res.body) as { access_token: string }).access_token;
-    }
+    this.token ??= await keyVaultAdminToken(this.azure);
     return { authorization: `Bearer ${this.token}` };
   }
 

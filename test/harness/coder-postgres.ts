@@ -3,6 +3,7 @@ import { constants } from "node:fs";
 import { access, chmod, chown, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { throwawayServerArgs } from "./postgres.js";
 import { freePorts, ServerProcess } from "./processes.js";
 
 const run = promisify(execFile);
@@ -49,23 +50,7 @@ export async function startCoderPostgres(dir: string): Promise<CoderPostgres> {
   const server = new ServerProcess(
     "postgres",
     bin("postgres"),
-    [
-      "-D",
-      data,
-      "-p",
-      String(port),
-      "-c",
-      "listen_addresses=127.0.0.1",
-      "-c",
-      "unix_socket_directories=",
-      // Throwaway data: durability would only slow every write.
-      "-c",
-      "fsync=off",
-      "-c",
-      "synchronous_commit=off",
-      "-c",
-      "full_page_writes=off",
-    ],
+    throwawayServerArgs(data, port),
     join(dir, "postgres.log"),
     owner,
   );

@@ -22,6 +22,58 @@ export interface CoderServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The accounts the coder-admin tests seed: the break-glass owner (a fresh password each call,
+ * put in the unit's input Secret `coder-bootstrap-admin`) and the SSO admin. With
+ * coderAdminUnit, one definition for coder-admin.test.ts and server-restarts.test.ts, which
+ * run the same unit against Coders of their own.
+ */
+export function coderAccounts() {
+  return {
+    owner: {
+      email: "break-glass@corp.internal",
+      username: "break-glass",
+      password: `Pw-${randomBytes(18).toString("base64url")}`,
+    },
+    ssoAdmin: { email: "platform-admin@corp.internal", username: "platform-admin" },
+  };
+}
+
+/** The coder-admin unit for the Coder at `url`: the owner from Secret `coder-bootstrap-admin`, `with` overridable. */
+export function coderAdminUnit(
+  url: string,
+  ssoAdmin: { email: string; username: string },
+  withOverrides: Record<string, unknown> = {},
+) {
+  return {
+    apiVersion: "reseed.dev/v1alpha1",
+    kind: "SeedingUnit",
+    metadata: { name: "coder-first-admin" },
+    spec: {
+      pattern: "reconciler",
+      inputs: {
+        ownerEmail: { secretKeyRef: { name: "coder-bootstrap-admin", key: "email" } },
+        ownerUsername: { secretKeyRef: { name: "coder-bootstrap-admin", key: "username" } },
+        ownerPassword: { secretKeyRef: { name: "coder-bootstrap-admin", key: "password" } },
+      },
+      ensure: {
+        kind: "coder-admin",
+        with: {
+          url,
+          owner: {
+            email: { input: "ownerEmail" },
+            username: { input: "ownerUsername" },
+            password: { input: "ownerPassword" },
+          },
+          admin: { email: ssoAdmin.email, username: ssoAdmin.username },
+          session: { kubernetesSecret: { name: "coder-reseed-session" } },
+          ...withOverrides,
+        },
+      },
+    },
+  };
+}
+
 export const CODER_HINT = "build it with `make coder-server` (make test does), or export RESEED_CODER=/path/to/coder";
 const DATABASE = "coder";
 const READY_TIMEOUT_MS = 180_000;

@@ -15,7 +15,19 @@ const toRbacRule = (r: PolicyRule) => ({
   ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}),
 });
 
-const isStatus = (err: unknown, code: number) => (err as { code?: number }).code === code;
+/**
+ * `call`'s result, or undefined where the server answers `status`: the answer that means the
+ * state a step of the harness wants already holds (404 to a read or delete, 409 to a create).
+ * Any other failure throws.
+ */
+async function tolerating<T>(status: 404 | 409, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    if ((err as { code?: number }).code === status) return undefined;
+    throw err;
+  }
+}
 
 /** What tests do as cluster admin: set up inputs, break state, grant a unit's Role, read events. */
 export class Admin {
@@ -36,11 +48,7 @@ export class Admin {
   }
 
   async namespace(name: string): Promise<void> {
-    try {
-      await this.core.createNamespace({ body: { metadata: { name } } });
-    } catch (err) {
-      if (!isStatus(err, 409)) throw err;
-    }
+    await tolerating(409, () => this.core.createNamespace({ body: { metadata: { name } } }));
   }
 
   /** Sets (a string) or removes (null) labels of a namespace, creating it first if needed. */
@@ -62,23 +70,15 @@ export class Admin {
   }
 
   async readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined> {
-    try {
-      const s = await this.core.readNamespacedSecret({ name, namespace });
-      return Object.fromEntries(
-        Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
-      );
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const s = await tolerating(404, () => this.core.readNamespacedSecret({ name, namespace }));
+    return (
+      s &&
+      Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]))
+    );
   }
 
   async deleteSecret(namespace: string, name: string): Promise<void> {
-    try {
-      await this.core.deleteNamespacedSecret({ name, namespace });
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
-    }
+    await tolerating(404, () => this.core.deleteNamespacedSecret({ name, namespace }));
   }
 
   async putConfigMap(namespace: string, name: string, data: Record<string, string>): Promise<void> {
@@ -87,20 +87,12 @@ export class Admin {
   }
 
   async readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined> {
-    try {
-      return (await this.core.readNamespacedConfigMap({ name, namespace })).data ?? {};
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const c = await tolerating(404, () => this.core.readNamespacedConfigMap({ name, namespace }));
+    return c && (c.data ?? {});
   }
 
   async deleteConfigMap(namespace: string, name: string): Promise<void> {
-    try {
-      await this.core.deleteNamespacedConfigMap({ name, namespace });
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
-    }
+    await tolerating(404, () => this.core.deleteNamespacedConfigMap({ name, namespace }));
   }
 
   /**
@@ -111,26 +103,20 @@ export class Admin {
     const byNamespace = new Map<string, PolicyRule[]>();
     for (const r of rules) byNamespace.set(r.namespace, [...(byNamespace.get(r.namespace) ?? []), r]);
     const clusterName = `${saNamespace}:reseed-${serviceAccount}`;
-    try {
-      await this.rbac.deleteClusterRole({ name: clusterName });
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
-    }
+    await tolerating(404, () => this.rbac.deleteClusterRole({ name: clusterName }));
     const cluster = byNamespace.get(ALL_NAMESPACES);
     byNamespace.delete(ALL_NAMESPACES);
     if (cluster) {
       await this.rbac.createClusterRole({ body: { metadata: { name: clusterName }, rules: cluster.map(toRbacRule) } });
-      try {
-        await this.rbac.createClusterRoleBinding({
+      await tolerating(409, () =>
+        this.rbac.createClusterRoleBinding({
           body: {
             metadata: { name: clusterName },
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName },
             subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace: saNamespace }],
           },
-        });
-      } catch (err) {
-        if (!isStatus(err, 409)) throw err;
-      }
+        }),
+      );
     }
     for (const [namespace, rs] of byNamespace) {
       await this.namespace(namespace);
@@ -139,24 +125,18 @@ export class Admin {
         metadata: { name, namespace },
         rules: rs.map(toRbacRule),
       };
-      try {
-        await this.rbac.deleteNamespacedRole({ name, namespace });
-      } catch (err) {
-        if (!isStatus(err, 404)) throw err;
-      }
+      await tolerating(404, () => this.rbac.deleteNamespacedRole({ name, namespace }));
       await this.rbac.createNamespacedRole({ namespace, body: role });
-      try {
-        await this.rbac.createNamespacedRoleBinding({
+      await tolerating(409, () =>
+        this.rbac.createNamespacedRoleBinding({
           namespace,
           body: {
             metadata: { name, namespace },
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
             subjects: [{ kind: "ServiceAccount", name: serviceAccount, namespace: saNamespace }],
           },
-        });
-      } catch (err) {
-        if (!isStatus(err, 409)) throw err;
-      }
+        }),
+      );
     }
   }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { Agent, request, type RequestOptions } from "node:https";
+import { Agent, type RequestOptions } from "node:https";
+import { exchange, okJson } from "./https-client.js";
 
 /** Where the API server is and the admin's client cert: enough for the harness's own calls. */
 export interface AdminEndpoint {
@@ -54,16 +55,7 @@ export function jsonClient(url: string, authorize: (options: RequestOptions) => 
       },
     };
     await authorize(options);
-    return new Promise<KubeResponse>((resolve, reject) => {
-      const req = request(new URL(path, url), options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", reject);
-      });
-      req.on("error", reject);
-      req.end(payload);
-    });
+    return exchange(new URL(path, url), options, payload);
   };
 
   return {
@@ -74,10 +66,13 @@ export function jsonClient(url: string, authorize: (options: RequestOptions) => 
       body?: unknown,
       options: { allowed?: number[]; contentType?: string } = {},
     ) {
-      const res = await send(method, path, body, options.contentType);
-      const ok = (res.status >= 200 && res.status < 300) || options.allowed?.includes(res.status);
-      if (!ok) throw new Error(`${method} ${path} answered ${res.status}: ${statusMessage(res.body)}`);
-      return (res.body ? JSON.parse(res.body) : undefined) as T;
+      return okJson<T>(
+        method,
+        path,
+        await send(method, path, body, options.contentType),
+        options.allowed,
+        statusMessage,
+      );
     },
   };
 }

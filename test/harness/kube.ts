@@ -84,11 +84,16 @@ function kubeconfigYaml(
   });
 }
 
-async function kubeconfigFor(
-  info: KubeInfo,
+/**
+ * A token of ServiceAccount `name` in `namespace`, creating both if missing. One function for
+ * the per-namespace kubeconfigs below and the tokens authorities.ts projects or hands to
+ * OpenBao as its reviewer: all of them are the same TokenRequest, `audiences` aside.
+ */
+export async function serviceAccountToken(
   admin: AdminClient,
   namespace: string,
-  serviceAccount: string,
+  name: string,
+  audiences?: string[],
 ): Promise<string> {
   await admin.json(
     "POST",
@@ -99,24 +104,35 @@ async function kubeconfigFor(
   await admin.json(
     "POST",
     `/api/v1/namespaces/${namespace}/serviceaccounts`,
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: serviceAccount } },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name } },
     { allowed: [409] },
   );
-  const tokenRequest = await admin.json<{ status: { token: string } }>(
+  const res = await admin.json<{ status: { token: string } }>(
     "POST",
-    `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`,
-    { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: TOKEN_SECONDS } },
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: TOKEN_SECONDS, ...(audiences ? { audiences } : {}) },
+    },
   );
+  return res.status.token;
+}
 
+async function kubeconfigFor(
+  info: KubeInfo,
+  admin: AdminClient,
+  namespace: string,
+  serviceAccount: string,
+): Promise<string> {
+  const token = await serviceAccountToken(admin, namespace, serviceAccount);
   await mkdir(info.kubeconfigDir, { recursive: true });
   const path = join(info.kubeconfigDir, `${namespace}.${serviceAccount}.yaml`);
   // Write then rename: test files in other workers may read the same path concurrently.
   const partial = `${path}.${process.pid}.tmp`;
-  await writeFile(
-    partial,
-    kubeconfigYaml(info.url, info.caFile, serviceAccount, { token: tokenRequest.status.token }, namespace),
-    { mode: 0o600 },
-  );
+  await writeFile(partial, kubeconfigYaml(info.url, info.caFile, serviceAccount, { token }, namespace), {
+    mode: 0o600,
+  });
   await rename(partial, path);
   return path;
 }

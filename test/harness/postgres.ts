@@ -25,6 +25,30 @@ declare module "vitest" {
   }
 }
 
+/**
+ * `postgres` arguments for a test server, this file's and coder-postgres.ts's alike: TCP on
+ * loopback only, and no durability, since the data is thrown away after the run and
+ * durability would only slow every write.
+ */
+export function throwawayServerArgs(data: string, port: number): string[] {
+  return [
+    "-D",
+    data,
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    `port=${port}`,
+    "-c",
+    "unix_socket_directories=",
+    "-c",
+    "fsync=off",
+    "-c",
+    "synchronous_commit=off",
+    "-c",
+    "full_page_writes=off",
+  ];
+}
+
 const READY_TIMEOUT_MS = 60_000;
 const SERVER_USER = "postgres";
 
@@ -114,25 +138,11 @@ export async function startPostgres(): Promise<{
       "postgres",
       join(bin, "postgres"),
       [
-        "-D",
-        data,
-        "-c",
-        "listen_addresses=127.0.0.1",
-        "-c",
-        `port=${port}`,
-        "-c",
-        "unix_socket_directories=",
+        ...throwawayServerArgs(data, port),
         "-c",
         "shared_preload_libraries=pg_stat_statements",
         "-c",
         "pg_stat_statements.track_utility=on",
-        // Thrown away after the run: durability would only slow every write.
-        "-c",
-        "fsync=off",
-        "-c",
-        "synchronous_commit=off",
-        "-c",
-        "full_page_writes=off",
       ],
       join(dir, "postgres.log"),
       asServer,

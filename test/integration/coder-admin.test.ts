@@ -6,7 +6,7 @@ import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 import { coderApi, type CoderUser } from "../../steps/kinds/coder-admin/coder-api.js";
 import { registry } from "../../steps/kinds/registry.js";
-import { startCoderServer, type CoderServer } from "../harness/coder-server.js";
+import { coderAccounts, coderAdminUnit, startCoderServer, type CoderServer } from "../harness/coder-server.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../harness/kube-admin.js";
 import { allText, lastLine, runDag, type StepRun } from "../harness/steps.js";
@@ -16,45 +16,12 @@ import { allText, lastLine, runDag, type StepRun } from "../harness/steps.js";
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);
 const ns = "kind-coder-admin";
-const owner = {
-  email: "break-glass@corp.internal",
-  username: "break-glass",
-  password: `Pw-${randomBytes(18).toString("base64url")}`,
-};
-const ssoAdmin = { email: "platform-admin@corp.internal", username: "platform-admin" };
+const { owner, ssoAdmin } = coderAccounts();
 
 let coder: CoderServer;
 let opts: { kubeconfig: string; namespace: string };
 
-function unit(withOverrides: Record<string, unknown> = {}) {
-  return {
-    apiVersion: "reseed.dev/v1alpha1",
-    kind: "SeedingUnit",
-    metadata: { name: "coder-first-admin" },
-    spec: {
-      pattern: "reconciler",
-      inputs: {
-        ownerEmail: { secretKeyRef: { name: "coder-bootstrap-admin", key: "email" } },
-        ownerUsername: { secretKeyRef: { name: "coder-bootstrap-admin", key: "username" } },
-        ownerPassword: { secretKeyRef: { name: "coder-bootstrap-admin", key: "password" } },
-      },
-      ensure: {
-        kind: "coder-admin",
-        with: {
-          url: coder.url,
-          owner: {
-            email: { input: "ownerEmail" },
-            username: { input: "ownerUsername" },
-            password: { input: "ownerPassword" },
-          },
-          admin: { email: ssoAdmin.email, username: ssoAdmin.username },
-          session: { kubernetesSecret: { name: "coder-reseed-session" } },
-          ...withOverrides,
-        },
-      },
-    },
-  };
-}
+const unit = (withOverrides: Record<string, unknown> = {}) => coderAdminUnit(coder.url, ssoAdmin, withOverrides);
 
 /** The test's own view of Coder: signs in as the owner directly, past the counting proxy. */
 async function direct() {
@@ -93,6 +60,11 @@ async function seeded(): Promise<void> {
 async function adminAsPasswordUser(): Promise<void> {
   const { api, token, find } = await direct();
   await api.deleteUser(token, (await find(ssoAdmin.username))!.id);
+  await passwordAdmin(api, token);
+}
+
+/** A password user with the admin's name and email: someone who signed up before the unit ran. */
+async function passwordAdmin(api: ReturnType<typeof coderApi>, token: string): Promise<void> {
   const org = await api.defaultOrganizationId(token);
   await api.createUser(token, {
     ...ssoAdmin,
@@ -236,15 +208,7 @@ describe("coder-admin on a real Coder", () => {
     const api = coderApi(coder.directUrl, 10_000, new Redactor());
     await api.createFirstUser(owner);
     const { api: as, token } = await direct();
-    const org = await as.defaultOrganizationId(token);
-    await as.createUser(token, {
-      ...ssoAdmin,
-      name: "",
-      login_type: "password",
-      organization_ids: [org],
-      roles: ["owner"],
-      password: `Pw-${randomBytes(12).toString("hex")}`,
-    });
+    await passwordAdmin(as, token);
     const { runs, writes } = await runUnit();
     const ensure = runs.at(-1)!;
     expect(ensure).toMatchObject({ phase: "ensure-state", code: ExitCode.ensureFailed });

@@ -13,15 +13,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { ExitCode } from "../../steps/core/errors.js";
-import { unitPermissions } from "../../steps/runtime/permissions.js";
-import { loadUnit } from "../../steps/runtime/unit.js";
-import { registry } from "../../steps/kinds/registry.js";
 import {
   authorityStepEnv,
   caBundle,
   fakeKeyVault,
   KeyVaultAdmin,
-  projectedToken,
+  vaultUnitRole,
   workloadIdentity,
 } from "../harness/authorities.js";
 import type { FakeKeyVault } from "../harness/fake-key-vault.js";
@@ -35,7 +32,8 @@ import { Admin } from "../harness/kube-admin.js";
 import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { PostgresTestAdmin } from "../harness/postgres-admin.js";
-import { allText, lastLine, runDag, runStepProcess, type StepRun } from "../harness/steps.js";
+import { allText, lastLine, runDag, runStepProcess, type StepOptions, type StepRun } from "../harness/steps.js";
+import { seedingUnit as unit, unitKubeconfig as asUnit, type SeedingUnit as Unit } from "../harness/units.js";
 
 const kubeInfo = inject("kube");
 const baoInfo = inject("openbao");
@@ -45,31 +43,9 @@ const bao = new OpenBaoAdmin(baoInfo);
 const baoAudit = new OpenBaoAudit(baoInfo.auditLog);
 const files = join(kubeInfo.kubeconfigDir, "faults");
 
-type Unit = ReturnType<typeof unit>;
-function unit(
-  name: string,
-  ensure: { kind: string; with: Record<string, unknown> },
-  extra: Record<string, unknown> = {},
-) {
-  return {
-    apiVersion: "reseed.dev/v1alpha1",
-    kind: "SeedingUnit",
-    metadata: { name },
-    spec: { pattern: "reconciler", ...extra, ensure },
-  };
-}
-
 const codes = (runs: StepRun[]) => runs.map((r) => r.code);
 const problemsOf = (run: StepRun) => JSON.stringify(lastLine(run).problems);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A namespace with ServiceAccount `unit` granted what the unit declares, and its token kubeconfig. */
-async function asUnit(access: KubeAccess, who: Admin, ns: string, u: Unit): Promise<string> {
-  await who.namespace(ns);
-  const kubeconfig = await access.kubeconfigFor(ns, "unit");
-  await who.grant(ns, "unit", unitPermissions(loadUnit(u, registry), ns));
-  return kubeconfig;
-}
 
 /** The same identity (its token), reaching the API server through the proxy. */
 async function throughProxy(kubeconfig: string, proxy: FaultProxy): Promise<string> {
@@ -113,6 +89,30 @@ function expectNamedFailure(
   expect(problemsOf(run)).toMatch(fault);
   const text = allText(runs);
   for (const s of secrets) expect(text).not.toContain(s);
+}
+
+/** (d) for the rows at an API server: the rerun is unchanged and `server`'s audit log shows no write by the unit. */
+async function expectQuietRerun(
+  server: KubeAccess | KubeServer,
+  u: Unit,
+  kubeconfig: string,
+  ns: string,
+): Promise<void> {
+  const mark = await server.auditMark();
+  expect((await runDag(u, { kubeconfig, namespace: ns }))[2]!.outputs.action).toBe("unchanged");
+  expect(await server.writesSince(mark, { namespace: ns, user: `system:serviceaccount:${ns}:unit` })).toEqual([]);
+}
+
+/**
+ * validate-inputs and wait-deps of `u`, both succeeding, as the DAG runs them before
+ * ensure-state: for the rows that arm their fault just before ensure-state, which takes the
+ * fingerprint returned.
+ */
+async function untilEnsure(u: Unit, o: StepOptions): Promise<string> {
+  const validated = await runStepProcess("validate-inputs", u, o);
+  const fingerprint = validated.outputs.fingerprint!;
+  expect(codes([validated, await runStepProcess("wait-deps", u, { ...o, fingerprint })])).toEqual([0, 0]);
+  return fingerprint;
 }
 
 /** Waits until the API server refuses this Authorization header (401). */
@@ -190,9 +190,7 @@ describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)",
     expect(after).toMatchObject({ password: human, other: concurrent });
     expect(after?.replication).toMatch(/^[0-9a-f]{16}$/);
     // (d) its rerun writes nothing at the API server.
-    const mark = await kube.auditMark();
-    expect((await runDag(u, { kubeconfig, namespace: ns }))[2]!.outputs.action).toBe("unchanged");
-    expect(await kube.writesSince(mark, { namespace: ns, user: `system:serviceaccount:${ns}:unit` })).toEqual([]);
+    await expectQuietRerun(kube, u, kubeconfig, ns);
   });
 
   it("two runs race on a missing Secret: one value wins (201), the other run fails naming the 409, and converges on the winner's value", async () => {
@@ -238,9 +236,7 @@ describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)",
     expect(next[2]!.outputs.action).toBe("unchanged");
     expect(await admin.readSecret(ns, "db")).toEqual(won);
     // (d)
-    const mark = await kube.auditMark();
-    expect((await runDag(u, { kubeconfig, namespace: ns }))[2]!.outputs.action).toBe("unchanged");
-    expect(await kube.writesSince(mark, { namespace: ns, user: `system:serviceaccount:${ns}:unit` })).toEqual([]);
+    await expectQuietRerun(kube, u, kubeconfig, ns);
   });
 
   it("the ServiceAccount token is revoked between read and write: 401 named, nothing written, a new token converges", async () => {
@@ -273,9 +269,7 @@ describe("faults at the kube-apiserver (generated-secret, a Kubernetes Secret)",
     const fresh = await kube.kubeconfigFor(ns, "unit");
     expect(codes(await runDag(u, { kubeconfig: fresh, namespace: ns }))).toEqual([0, 0, 0, 0]);
     expect((await admin.readSecret(ns, "db"))?.password).toBe(human);
-    const mark = await kube.auditMark();
-    expect((await runDag(u, { kubeconfig: fresh, namespace: ns }))[2]!.outputs.action).toBe("unchanged");
-    expect(await kube.writesSince(mark, { namespace: ns, user: `system:serviceaccount:${ns}:unit` })).toEqual([]);
+    await expectQuietRerun(kube, u, fresh, ns);
   });
 });
 
@@ -324,9 +318,7 @@ describe("the kube-apiserver stopped between read and write, then restarted (a s
     const next = await runDag(u, { kubeconfig, namespace: ns });
     expect(codes(next)).toEqual([0, 0, 0, 0]);
     expect((await ownAdmin.readSecret(ns, "db"))?.password).toBe(human);
-    const mark = await own.auditMark();
-    expect((await runDag(u, { kubeconfig, namespace: ns }))[2]!.outputs.action).toBe("unchanged");
-    expect(await own.writesSince(mark, { namespace: ns, user: `system:serviceaccount:${ns}:unit` })).toEqual([]);
+    await expectQuietRerun(own, u, kubeconfig, ns);
   });
 });
 
@@ -352,12 +344,14 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
   beforeAll(async () => {
     proxy = await startFaultProxy({ upstream: baoInfo.address, upstreamCaFile: baoInfo.caFile });
     bundle = await caBundle([baoInfo.caFile, proxy.caFile], files);
-    await bao.policy(
+    await vaultUnitRole(
+      bao,
+      kubeInfo,
+      ns,
       "fault-vault",
       'path "secret/data/faults/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/faults/*" { capabilities = ["create", "read", "update"] }',
+      tokenFile,
     );
-    await bao.kubernetesRole("fault-vault", { namespace: ns, name: "unit" }, ["fault-vault"]);
-    await projectedToken(kubeInfo, ns, "unit", { file: tokenFile });
   });
   afterAll(async () => {
     await proxy.stop();
@@ -428,14 +422,11 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
     await bao.kvPut("secret", "faults/sealed", { password: human });
     const u = gen("faults/sealed", baoInfo.address);
     const o = await opts(u);
-    const validated = await runStepProcess("validate-inputs", u, o);
-    expect(
-      codes([validated, await runStepProcess("wait-deps", u, { ...o, fingerprint: validated.outputs.fingerprint! })]),
-    ).toEqual([0, 0]);
+    const fingerprint = await untilEnsure(u, o);
     await bao.seal();
     let ensure: StepRun;
     try {
-      ensure = await runStepProcess("ensure-state", u, { ...o, fingerprint: validated.outputs.fingerprint! });
+      ensure = await runStepProcess("ensure-state", u, { ...o, fingerprint });
     } finally {
       await bao.unseal();
     }
@@ -526,45 +517,41 @@ describe("PostgreSQL restarted in the middle of a migration file and of a seed (
     (await inApp<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map(
       (r) => r.t,
     );
-  const ledgerFiles = async () =>
-    (await inApp<{ ok: boolean }>("SELECT to_regclass('reseed.applied_sql') IS NOT NULL AS ok"))[0]!.ok
-      ? (await inApp<{ file: string }>("SELECT file FROM reseed.applied_sql ORDER BY 1")).map((r) => r.file)
+  /** `column` of every row of the step's table reseed.`table`; none before the step has created it. */
+  const reseedRows = async (table: string, column: string) =>
+    (await inApp<{ ok: boolean }>(`SELECT to_regclass('reseed.${table}') IS NOT NULL AS ok`))[0]!.ok
+      ? (await inApp<Record<string, string>>(`SELECT ${column} FROM reseed.${table} ORDER BY 1`)).map((r) => r[column]!)
       : [];
-  const seedRuns = async () =>
-    (await inApp<{ ok: boolean }>("SELECT to_regclass('reseed.seed_runs') IS NOT NULL AS ok"))[0]!.ok
-      ? (await inApp<{ run_id: string }>("SELECT run_id FROM reseed.seed_runs")).map((r) => r.run_id)
-      : [];
+  const ledgerFiles = () => reseedRows("applied_sql", "file");
+  const seedRuns = () => reseedRows("seed_runs", "run_id");
+  /** (b) for a run with PostgreSQL restarted inside `marker`'s statement: ensure-state fails naming `clause`. */
+  async function expectRestartNamed(target: Unit, workflow: string, marker: string, clause: RegExp): Promise<void> {
+    const [runs] = await Promise.all([
+      runDag(target, { kubeconfig, namespace: ns, workflow: { name: workflow } }),
+      restartDuring(marker),
+    ]);
+    expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
+    expectNamedFailure(runs[2]!, ExitCode.ensureFailed, clause, [password], runs);
+  }
 
   it("mid-migration and then mid-seed: nothing half-applied, the ledger exact, the next run applies each file once", async () => {
     const target = withPort(u("r1"));
     // 1. Restarted while the migration file runs: none of it is left, and the ledger does not list it.
-    const [migrating] = await Promise.all([
-      runDag(target, { kubeconfig, namespace: ns, workflow: { name: "fault-pg-1" } }),
-      restartDuring("CREATE TABLE first_half"),
-    ]);
-    expect(codes(migrating)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(
-      migrating[2]!,
-      ExitCode.ensureFailed,
+    await expectRestartNamed(
+      target,
+      "fault-pg-1",
+      "CREATE TABLE first_half",
       /001-tables\.sql[^"]*(terminating connection|Connection terminated|ECONNRESET)/,
-      [password],
-      migrating,
     );
     expect(await tables()).toEqual([]);
     expect(await ledgerFiles()).toEqual([]);
     // 2. The next run applies the file (once), then is restarted in the seed: the seed's rows
     // are rolled back and no seed run is recorded; the applied file stays applied, once.
-    const [seeding] = await Promise.all([
-      runDag(target, { kubeconfig, namespace: ns, workflow: { name: "fault-pg-2" } }),
-      restartDuring("INSERT INTO first_half"),
-    ]);
-    expect(codes(seeding)).toEqual([0, 0, ExitCode.ensureFailed]);
-    expectNamedFailure(
-      seeding[2]!,
-      ExitCode.ensureFailed,
+    await expectRestartNamed(
+      target,
+      "fault-pg-2",
+      "INSERT INTO first_half",
       /10-rows\.sql[^"]*(terminating connection|Connection terminated|ECONNRESET)|seed[^"]*(terminating connection|Connection terminated|ECONNRESET)/,
-      [password],
-      seeding,
     );
     expect(await tables()).toEqual(["first_half", "second_half"]);
     expect(await ledgerFiles()).toEqual(["001-tables.sql"]);
@@ -709,18 +696,19 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
     await azure.stop();
   });
 
+  /** `u` run in the namespace, with the fake Key Vault's CA and the workload identity. */
+  const opts = async (u: Unit) => ({
+    kubeconfig: await asUnit(kube, admin, ns, u),
+    namespace: ns,
+    env: { ...authorityStepEnv(bundle), ...env },
+  });
+
   it("throttled twice (429, Retry-After 1): the step waits as told, then succeeds; the value that existed is kept", async () => {
     const human = `set-before-${randomBytes(6).toString("hex")}`;
     await vault.put("db-password", human);
     const u = gen();
-    const o = {
-      kubeconfig: await asUnit(kube, admin, ns, u),
-      namespace: ns,
-      env: { ...authorityStepEnv(bundle), ...env },
-    };
-    const validated = await runStepProcess("validate-inputs", u, o);
-    const fingerprint = validated.outputs.fingerprint!;
-    expect((await runStepProcess("wait-deps", u, { ...o, fingerprint })).code).toBe(0);
+    const o = await opts(u);
+    const fingerprint = await untilEnsure(u, o);
     const mark = azure.mark();
     azure.throttle(2, 429, 1);
     const ensure = await runStepProcess("ensure-state", u, { ...o, fingerprint });
@@ -742,14 +730,8 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
 
   it("503 with Retry-After that never ends: fails naming the 503, bounded, not a tight loop, nothing written", async () => {
     const u = gen();
-    const o = {
-      kubeconfig: await asUnit(kube, admin, ns, u),
-      namespace: ns,
-      env: { ...authorityStepEnv(bundle), ...env },
-    };
-    const validated = await runStepProcess("validate-inputs", u, o);
-    const fingerprint = validated.outputs.fingerprint!;
-    expect((await runStepProcess("wait-deps", u, { ...o, fingerprint })).code).toBe(0);
+    const o = await opts(u);
+    const fingerprint = await untilEnsure(u, o);
     const before = azure.vault("kv-faults").peek("db-password");
     const mark = azure.mark();
     azure.throttle(1_000, 503, 1);
@@ -815,9 +797,7 @@ describe("Azure Resource Manager answers 429 and 503 with Retry-After (the fake;
     count: number,
   ): Promise<{ ensure: StepRun; requests: Array<{ status: number; at: number }> }> {
     const u = fic();
-    const validated = await runStepProcess("validate-inputs", u, o);
-    const fingerprint = validated.outputs.fingerprint!;
-    expect((await runStepProcess("wait-deps", u, { ...o, fingerprint })).code).toBe(0);
+    const fingerprint = await untilEnsure(u, o);
     const mark = azure.fake.armRequests.length;
     azure.fake.throttle(count, status, 1);
     try {

@@ -6,15 +6,12 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
-import { unitPermissions } from "../../steps/runtime/permissions.js";
-import { loadUnit } from "../../steps/runtime/unit.js";
-import { registry } from "../../steps/kinds/registry.js";
 import {
   authorityStepEnv,
   caBundle,
   fakeKeyVault,
   KeyVaultAdmin,
-  projectedToken,
+  vaultUnitRole,
   workloadIdentity,
 } from "../harness/authorities.js";
 import type { FakeKeyVault } from "../harness/fake-key-vault.js";
@@ -23,6 +20,7 @@ import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
 import { freePorts } from "../harness/processes.js";
 import { Admin } from "../harness/kube-admin.js";
 import { lastLine, runDag, type StepRun } from "../harness/steps.js";
+import { seedingUnit as unit, unitKubeconfig, type SeedingUnit as Unit } from "../harness/units.js";
 
 const kubeInfo = inject("kube");
 const baoInfo = inject("openbao");
@@ -34,26 +32,7 @@ const files = join(kubeInfo.kubeconfigDir, "secret-authorities");
 let azure: FakeKeyVault;
 let bundle = "";
 
-function unit(
-  name: string,
-  ensure: { kind: string; with: Record<string, unknown> },
-  extra: Record<string, unknown> = {},
-) {
-  return {
-    apiVersion: "reseed.dev/v1alpha1",
-    kind: "SeedingUnit",
-    metadata: { name },
-    spec: { pattern: "reconciler", ...extra, ensure },
-  };
-}
-
-/** A namespace with ServiceAccount `unit`, granted exactly what the unit declares. */
-async function asUnit(ns: string, u: ReturnType<typeof unit>) {
-  await admin.namespace(ns);
-  const kubeconfig = await kube.kubeconfigFor(ns, "unit");
-  await admin.grant(ns, "unit", unitPermissions(loadUnit(u, registry), ns));
-  return { kubeconfig, namespace: ns };
-}
+const asUnit = async (ns: string, u: Unit) => ({ kubeconfig: await unitKubeconfig(kube, admin, ns, u), namespace: ns });
 
 const problemsOf = (run: StepRun) => JSON.stringify(lastLine(run).problems);
 const codes = (runs: StepRun[]) => runs.map((r) => r.code);
@@ -76,7 +55,7 @@ describe("secret-sync Key Vault -> Key Vault (curated)", () => {
       kind: "secret-sync",
       with: { from: { keyVault: { url: src.url } }, to: { keyVault: { url: dst.url } }, keys, drift },
     });
-  const run = async (u: ReturnType<typeof unit>, extraEnv: Record<string, string> = env) =>
+  const run = async (u: Unit, extraEnv: Record<string, string> = env) =>
     runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...extraEnv } });
 
   beforeAll(async () => {
@@ -200,8 +179,7 @@ describe("secret-sync Key Vault -> Kubernetes (prefix, prune)", () => {
         prune,
       },
     });
-  const run = async (u: ReturnType<typeof unit>) =>
-    runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
+  const run = async (u: Unit) => runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
 
   beforeAll(async () => {
     src = new KeyVaultAdmin(azure, (await azure.addVault("kv-workspaces")).url);
@@ -253,13 +231,18 @@ describe("secret-sync with Vault", () => {
   const vaultTo = (path: string) => ({
     vault: { address: baoInfo.address, path, auth: { kubernetes: { role: "sync-vault", tokenFile } } },
   });
-  const run = async (u: ReturnType<typeof unit>, env: Record<string, string> = {}) =>
+  const run = async (u: Unit, env: Record<string, string> = {}) =>
     runDag(u, { ...(await asUnit(ns, u)), env: { ...authorityStepEnv(bundle), ...env } });
 
   beforeAll(async () => {
-    await bao.policy("sync-vault", 'path "secret/data/sync/*" { capabilities = ["create", "read", "update"] }');
-    await bao.kubernetesRole("sync-vault", { namespace: ns, name: "unit" }, ["sync-vault"]);
-    await projectedToken(kubeInfo, ns, "unit", { file: tokenFile });
+    await vaultUnitRole(
+      bao,
+      kubeInfo,
+      ns,
+      "sync-vault",
+      'path "secret/data/sync/*" { capabilities = ["create", "read", "update"] }',
+      tokenFile,
+    );
     await admin.namespace(ns);
     await admin.putSecret(ns, "app", { "db-password": "from-kubernetes-0010", "api-token": "from-kubernetes-0011" });
   });
@@ -413,12 +396,14 @@ describe("generated-secret into an external authority", () => {
         },
       });
     for (const ns of ["cluster-a", "cluster-b"]) {
-      await bao.policy(
+      await vaultUnitRole(
+        bao,
+        kubeInfo,
+        ns,
         `gen-${ns}`,
         'path "secret/data/generated/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/generated/*" { capabilities = ["create", "read", "update"] }',
+        join(files, `${ns}.token`),
       );
-      await bao.kubernetesRole(`gen-${ns}`, { namespace: ns, name: "unit" }, [`gen-${ns}`]);
-      await projectedToken(kubeInfo, ns, "unit", { file: join(files, `${ns}.token`) });
     }
     const env = authorityStepEnv(bundle);
     const first = await runDag(gen("cluster-a"), { ...(await asUnit("cluster-a", gen("cluster-a"))), env });
@@ -460,12 +445,14 @@ describe("generated-secret into an external authority", () => {
       },
     });
     // The policy lets the unit write the secret's data but not its metadata: OpenBao itself refuses the second write.
-    await bao.policy(
+    await vaultUnitRole(
+      bao,
+      kubeInfo,
+      ns,
       `gen-${ns}`,
       'path "secret/data/half/*" { capabilities = ["create", "read", "update"] }\npath "secret/metadata/half/*" { capabilities = ["read"] }',
+      join(files, `${ns}.token`),
     );
-    await bao.kubernetesRole(`gen-${ns}`, { namespace: ns, name: "unit" }, [`gen-${ns}`]);
-    await projectedToken(kubeInfo, ns, "unit", { file: join(files, `${ns}.token`) });
     const mark = await audit.mark();
     const runs = await runDag(u, { ...(await asUnit(ns, u)), env: authorityStepEnv(bundle) });
     expect(codes(runs)).toEqual([0, 0, ExitCode.ensureFailed]);
@@ -710,9 +697,14 @@ describe("vault and keyVault inputs", () => {
   it("resolves both at validate-inputs as secrets, and names each that is missing", async () => {
     const ns = "inputs-authorities";
     const tokenFile = join(files, "inputs.token");
-    await bao.policy("inputs", 'path "secret/data/inputs/*" { capabilities = ["read"] }');
-    await bao.kubernetesRole("inputs", { namespace: ns, name: "unit" }, ["inputs"]);
-    await projectedToken(kubeInfo, ns, "unit", { file: tokenFile });
+    await vaultUnitRole(
+      bao,
+      kubeInfo,
+      ns,
+      "inputs",
+      'path "secret/data/inputs/*" { capabilities = ["read"] }',
+      tokenFile,
+    );
     await bao.kvPut("secret", "inputs/coder", { "admin-email": "admin@platform.internal" });
     const vault = new KeyVaultAdmin(azure, (await azure.addVault("kv-inputs")).url);
     await vault.put("openai-api-key", "sk-input000000017");

@@ -13,18 +13,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
 import { Redactor } from "../../steps/core/redact.js";
 import { coderApi } from "../../steps/kinds/coder-admin/coder-api.js";
-import { registry } from "../../steps/kinds/registry.js";
-import { unitPermissions } from "../../steps/runtime/permissions.js";
-import { loadUnit } from "../../steps/runtime/unit.js";
 import { describeLeak, findLeaks } from "../conformance/leak-hunt.js";
 import { authorityStepEnv, caBundle, configureKubernetesAuth, projectedToken } from "../harness/authorities.js";
-import { startCoderServer, type CoderServer } from "../harness/coder-server.js";
+import { coderAccounts, coderAdminUnit, startCoderServer, type CoderServer } from "../harness/coder-server.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { KeycloakTestAdmin } from "../harness/keycloak-admin.js";
 import { Admin } from "../harness/kube-admin.js";
 import { connectKube } from "../harness/kube.js";
 import { OpenBaoAdmin, OpenBaoAudit, startPersistentOpenBao, type PersistentOpenBao } from "../harness/openbao.js";
 import { lastLine, runDag, type StepRun } from "../harness/steps.js";
+import { unitKubeconfig } from "../harness/units.js";
 
 const kubeInfo = inject("kube");
 const kube = connectKube(kubeInfo);
@@ -32,14 +30,7 @@ const admin = new Admin(kube.adminKubeconfig);
 const files = join(kubeInfo.kubeconfigDir, "server-restarts");
 
 const codes = (runs: StepRun[]) => runs.map((r) => r.code);
-
-/** Grants the unit's ServiceAccount what the unit declares; returns its kubeconfig. */
-async function asUnit(ns: string, u: unknown): Promise<string> {
-  await admin.namespace(ns);
-  const kubeconfig = await kube.kubeconfigFor(ns, "unit");
-  await admin.grant(ns, "unit", unitPermissions(loadUnit(u, registry), ns));
-  return kubeconfig;
-}
+const asUnit = (ns: string, u: unknown) => unitKubeconfig(kube, admin, ns, u);
 
 /** What the unit's ServiceAccount wrote to the API server since the mark, Events (evidence, not state) aside. */
 async function kubeWrites(ns: string, mark: number): Promise<string[]> {
@@ -121,13 +112,22 @@ describe("OpenBao restarted (a file-storage OpenBao of this file's own; generate
     const data = (await baoAdmin.kvGet("secret", path))!.data;
     expect(data).toMatchObject(kept);
     expect(data["api-key"]).toMatch(/^[A-Za-z0-9]{32}$/);
+    await quietRerun(u, path);
+  }
+
+  /**
+   * (d): a run of `u` is unchanged and OpenBao's audit log shows no write. The audit device
+   * did record the run (its read of `path`, to the same file across restarts), so the empty
+   * list has teeth.
+   */
+  async function quietRerun(u: ReturnType<typeof gen>, path: string): Promise<StepRun[]> {
     const mark = await audit.mark();
     const rerun = await runDag(u, opts);
     expect(codes(rerun)).toEqual([0, 0, 0, 0]);
     expect(rerun[2]!.outputs.action).toBe("unchanged");
     expect(await audit.since(mark)).toEqual([]);
-    // The audit device did record the rerun (its read), so the empty list above has teeth.
     expect(await audit.requestsSince(mark)).toContain(`read secret/data/${path}`);
+    return rerun;
   }
 
   it("restarted between two runs: the generated values survive, and the run after the restart writes nothing", async () => {
@@ -140,13 +140,7 @@ describe("OpenBao restarted (a file-storage OpenBao of this file's own; generate
     await bao.restart();
     // (a) the same values, the same version: the restart lost nothing and wrote nothing.
     expect(await baoAdmin.kvGet("secret", path)).toEqual(before);
-    const mark = await audit.mark();
-    const after = await runDag(u, opts);
-    expect(codes(after)).toEqual([0, 0, 0, 0]);
-    expect(after[2]!.outputs.action).toBe("unchanged");
-    expect(await audit.since(mark)).toEqual([]);
-    // The restarted server's audit device records to the same file: the read is there.
-    expect(await audit.requestsSince(mark)).toContain(`read secret/data/${path}`);
+    const after = await quietRerun(u, path);
     expect(await baoAdmin.kvGet("secret", path)).toEqual(before);
     expectNoLeak(before.data, [...first, ...after]);
   });
@@ -301,40 +295,10 @@ describe("the connection to Keycloak cut mid-run (the fault proxy in front of th
 
 describe("Coder's database reset between two runs (a Coder of this file's own; coder-admin)", () => {
   const ns = "restart-coder";
-  const owner = {
-    email: "break-glass@corp.internal",
-    username: "break-glass",
-    password: `Pw-${randomBytes(18).toString("base64url")}`,
-  };
-  const ssoAdmin = { email: "platform-admin@corp.internal", username: "platform-admin" };
+  const { owner, ssoAdmin } = coderAccounts();
   let coder: CoderServer;
   let kubeconfig = "";
-  const unit = () => ({
-    apiVersion: "reseed.dev/v1alpha1",
-    kind: "SeedingUnit",
-    metadata: { name: "coder-first-admin" },
-    spec: {
-      pattern: "reconciler",
-      inputs: {
-        ownerEmail: { secretKeyRef: { name: "coder-bootstrap-admin", key: "email" } },
-        ownerUsername: { secretKeyRef: { name: "coder-bootstrap-admin", key: "username" } },
-        ownerPassword: { secretKeyRef: { name: "coder-bootstrap-admin", key: "password" } },
-      },
-      ensure: {
-        kind: "coder-admin",
-        with: {
-          url: coder.url,
-          owner: {
-            email: { input: "ownerEmail" },
-            username: { input: "ownerUsername" },
-            password: { input: "ownerPassword" },
-          },
-          admin: ssoAdmin,
-          session: { kubernetesSecret: { name: "coder-reseed-session" } },
-        },
-      },
-    },
-  });
+  const unit = () => coderAdminUnit(coder.url, ssoAdmin);
 
   beforeAll(async () => {
     coder = await startCoderServer();

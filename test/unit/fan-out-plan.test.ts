@@ -101,6 +101,12 @@ describe("federated credential fan-out plan", () => {
       ]),
     );
   const sas = (n: number) => Array.from({ length: n }, (_, i) => ({ namespace: `ws-${i}`, name: "workspace" }));
+  /** The plan for `accounts` ServiceAccounts over `identities`: prefix, issuer and audiences the same in every case. */
+  const plan = (
+    accounts: number,
+    identities: Parameters<typeof planCredentialFanOut>[0]["identities"],
+    prune: boolean,
+  ) => planCredentialFanOut({ prefix: "r-", serviceAccounts: sas(accounts), issuer, audiences, identities, prune });
 
   it("names each credential from namespace and name within Azure's rule, deterministically", () => {
     expect(credentialName("reseed-", "ws-1", "workspace")).toBe("reseed-ws-1_workspace");
@@ -115,56 +121,34 @@ describe("federated credential fan-out plan", () => {
   });
 
   it("fills identities in order and refuses, before any write, what does not fit", () => {
-    const ok = planCredentialFanOut({
-      prefix: "r-",
-      serviceAccounts: sas(3),
-      issuer,
-      audiences,
-      identities: [
+    const ok = plan(
+      3,
+      [
         { identity: "a", credentials: filled(19) },
         { identity: "b", credentials: new Map() },
       ],
-      prune: false,
-    });
+      false,
+    );
     expect(ok.ok && ok.writes.map((w) => `${w.identity}/${w.name}`)).toEqual([
       "a/r-ws-0_workspace",
       "b/r-ws-1_workspace",
       "b/r-ws-2_workspace",
     ]);
-    const full = planCredentialFanOut({
-      prefix: "r-",
-      serviceAccounts: sas(3),
-      issuer,
-      audiences,
-      identities: [
+    const full = plan(
+      3,
+      [
         { identity: "a", credentials: filled(19) },
         { identity: "b", credentials: filled(19) },
       ],
-      prune: false,
-    });
+      false,
+    );
     expect(full).toMatchObject({ ok: false, matches: 3, capacity: 2 });
   });
 
   it("counts its own stale credentials as taken unless prune deletes them first", () => {
     const stale = filled(20, "r-gone-");
-    expect(
-      planCredentialFanOut({
-        prefix: "r-",
-        serviceAccounts: sas(1),
-        issuer,
-        audiences,
-        identities: [{ identity: "a", credentials: stale }],
-        prune: false,
-      }),
-    ).toMatchObject({ ok: false, capacity: 0 });
-    const pruned = planCredentialFanOut({
-      prefix: "r-",
-      serviceAccounts: sas(1),
-      issuer,
-      audiences,
-      identities: [{ identity: "a", credentials: stale }],
-      prune: true,
-    });
+    expect(plan(1, [{ identity: "a", credentials: stale }], false)).toMatchObject({ ok: false, capacity: 0 });
+    const pruned = plan(1, [{ identity: "a", credentials: stale }], true);
     expect(pruned.ok && pruned.writes.map((w) => w.action)).toEqual([...Array(20).fill("pruned"), "created"]);
   });
 });

@@ -103,6 +103,17 @@ describe("endpointsOf and pointAt", () => {
 });
 
 /** What a step leaves when this failure ends it: the summary output, the log line, the Event note, the termination message. */
+/** The httpJson input source's environment, with no Kubernetes: a call to it fails the test. */
+const noKube = (redactor: Redactor) => ({
+  namespace: "ns",
+  kube: () => {
+    throw new Error("no kube");
+  },
+  env: {},
+  timeoutMs: 2000,
+  redactor,
+});
+
 function evidenceOf(err: unknown, redactor: Redactor): Evidence[] {
   const error = asSeedError(err, ExitCode.ensureFailed, "ensure failed", "read the cause");
   const summary = summarize({ code: error.code, error }, redactor);
@@ -153,15 +164,7 @@ const clients: Record<string, Client> = {
     await writeFile(path.join(dir, "token"), `${secret}\n`);
     const r = await httpJsonSource.resolve(
       { httpJson: { url, field: "issuer", bearerTokenFile: path.join(dir, "token") } },
-      {
-        namespace: "ns",
-        kube: () => {
-          throw new Error("no kube");
-        },
-        env: {},
-        timeoutMs: 2000,
-        redactor,
-      },
+      noKube(redactor),
     );
     if ("absent" in r) throw new Error(r.absent);
     return r.value;
@@ -223,15 +226,7 @@ describe("the hunt catches a leak", () => {
     const r = await resolveInputs(
       { issuer: { httpJson: { url: hostile.url, field: "issuer", bearerTokenFile: path.join(dir, "token") } } },
       {
-        env: {
-          namespace: "ns",
-          kube: () => {
-            throw new Error("no kube");
-          },
-          env: {},
-          timeoutMs: 2000,
-          redactor,
-        },
+        env: noKube(redactor),
         redactor,
         managed: true,
       },
