@@ -4,6 +4,7 @@ import type { PostgresInfo } from "./postgres.js";
 
 interface StatementRow {
   role: string;
+  dbid: string;
   datname: string | null;
   queryid: string;
   toplevel: boolean;
@@ -65,7 +66,7 @@ export class PostgresTestAdmin {
 
   private async statements(): Promise<StatementRow[]> {
     return this.query<StatementRow>(
-      `SELECT s.userid::regrole::text AS role, d.datname, s.queryid::text AS queryid, s.toplevel, s.wal_records::text AS wal_records, s.query
+      `SELECT s.userid::regrole::text AS role, s.dbid::text AS dbid, d.datname, s.queryid::text AS queryid, s.toplevel, s.wal_records::text AS wal_records, s.query
        FROM pg_stat_statements s LEFT JOIN pg_database d ON d.oid = s.dbid`,
     );
   }
@@ -77,7 +78,10 @@ export class PostgresTestAdmin {
    */
   writeCounter(): WriteCounter {
     const marks: Array<Map<string, bigint>> = [];
-    const key = (r: StatementRow) => `${r.role}|${r.datname}|${r.queryid}|${r.toplevel}`;
+    // Keyed by the database's oid, not its name: every database a test dropped has no name
+    // (NULL), and their entries under one name key would shadow each other, in whatever
+    // order the view returns them, making an old statement look new.
+    const key = (r: StatementRow) => `${r.role}|${r.dbid}|${r.queryid}|${r.toplevel}`;
     return {
       mark: async () => {
         marks.push(new Map((await this.statements()).map((r) => [key(r), BigInt(r.wal_records)])));
