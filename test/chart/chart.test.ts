@@ -328,9 +328,14 @@ describe("P2 hook: Argo CD hook Workflow", () => {
     expect(rendered.dev.filter((o) => o.kind === "CronWorkflow" && unitOf(o) === "dev-data-seed")).toEqual([]);
   });
 
-  it("a new runId is a new Workflow", () => {
+  it("a new runId is a new Workflow, and changes the unit's ServiceAccount, so Argo CD (which compares no hook) syncs it", () => {
     const objs = render(examples.dev, valuesFile({ units: { "dev-data-seed": { runId: "2026-02-01" } } }));
     expect(objs.filter((o) => o.kind === "Workflow").map((o) => o.metadata.name)).toEqual(["dev-data-seed-2026-02-01"]);
+    const runIdOf = (o: Obj) => o.metadata.annotations?.["reseed.dev/run-id"];
+    expect(runIdOf(only(rendered.dev, "ServiceAccount", "reseed-dev-data-seed"))).toBe("2026-01-21");
+    expect(runIdOf(only(objs, "ServiceAccount", "reseed-dev-data-seed"))).toBe("2026-02-01");
+    // Only hook units carry it: a scheduled unit's ServiceAccount does not change with a runId.
+    expect(runIdOf(only(rendered.dev, "ServiceAccount", "reseed-cluster-facts"))).toBeUndefined();
   });
 
   it("fails rendering without a runId", () => {
