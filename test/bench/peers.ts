@@ -21,9 +21,7 @@ import { startKubeServer } from "../harness/kube-server.js";
 import { OpenBaoAdmin, OpenBaoAudit, startOpenBao } from "../harness/openbao.js";
 import { freePorts, ServerProcess, startWatchdog } from "../harness/processes.js";
 import { runDag } from "../harness/steps.js";
-import { unitPermissions } from "../../steps/runtime/permissions.js";
-import { loadUnit } from "../../steps/runtime/unit.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { seedingUnit, unitKubeconfig } from "../harness/units.js";
 
 // One minute is the shortest CronWorkflow schedule; the chart's default is ten.
 const INTERVAL_S = Number(process.env.RESEED_BENCH_PEERS_INTERVAL_S ?? 60);
@@ -122,32 +120,22 @@ try {
 
   // reseed: the unit, its ServiceAccount granted what the unit declares, and the token file the
   // kubelet would project into the step pod (made once here; in a cluster, pod overhead).
-  const unit = {
-    apiVersion: "reseed.dev/v1alpha1",
-    kind: "SeedingUnit",
-    metadata: { name: "peers" },
-    spec: {
-      pattern: "reconciler",
-      ensure: {
-        kind: "secret-sync",
-        with: {
-          from: {
-            vault: {
-              address: bao.info.address,
-              path: VAULT_PATH,
-              auth: { kubernetes: { role: "peers-reseed", tokenFile: join(files, "reseed.token") } },
-            },
-          },
-          to: { kubernetesSecret: { name: SECRET } },
-          keys: ["password", "api-token"],
-          drift: "correct",
+  const unit = seedingUnit("peers", {
+    kind: "secret-sync",
+    with: {
+      from: {
+        vault: {
+          address: bao.info.address,
+          path: VAULT_PATH,
+          auth: { kubernetes: { role: "peers-reseed", tokenFile: join(files, "reseed.token") } },
         },
       },
+      to: { kubernetesSecret: { name: SECRET } },
+      keys: ["password", "api-token"],
+      drift: "correct",
     },
-  };
-  await admin.namespace(RESEED_NS);
-  const reseedKubeconfig = await kube.kubeconfigFor(RESEED_NS, "unit");
-  await admin.grant(RESEED_NS, "unit", unitPermissions(loadUnit(unit, registry), RESEED_NS));
+  });
+  const reseedKubeconfig = await unitKubeconfig(kube, admin, RESEED_NS, unit);
   await projectedToken(kube.info, RESEED_NS, "unit", { file: join(files, "reseed.token") });
 
   // ESO: its CRDs, its controller identity (cluster-admin: its RBAC is not what is measured),
