@@ -109,13 +109,24 @@ $(CONTROLLER_IMAGE): $(BIN)/workflow-controller-$(ARGO_VERSION) $(CLUSTER_SCRIPT
 # The Node 24 base for steps/Dockerfile: the npm registry's Node binary and its libraries.
 NODE_BASE_REF := localhost/reseed-node:24
 NODE_BASE := $(CACHE)/build/reseed-node-24.tar
+# A fresh clone gives every input a new mtime, so make alone would rebuild the Node base and
+# the step images on each one (about two minutes of buildah). What decides is a key of their
+# content instead, kept beside the archive in <archive>.key: $(call same_key,key) is true (and
+# touches the archive, so make is content too) when the archive was built from that key.
+same_key = [ -f $@ ] && [ "$$(cat $@.key 2>/dev/null)" = "$(1)" ] && touch $@
+NODE_BASE_KEY = $$({ sha256sum < "$$(readlink -f node_modules/node/bin/node)"; \
+  cat $(CLUSTER_SCRIPTS)/node-rootfs.sh $(CLUSTER_SCRIPTS)/oci-image.sh; } | sha256sum | cut -c1-16)
 $(NODE_BASE): $(NODE_DEPS) $(CLUSTER_SCRIPTS)/node-rootfs.sh $(CLUSTER_SCRIPTS)/oci-image.sh
 	@mkdir -p $(@D)
-	$(CLUSTER_SCRIPTS)/node-rootfs.sh $@.root "$$(readlink -f node_modules/node/bin/node)"
-	$(CLUSTER_SCRIPTS)/oci-image.sh $@ 24 $@.root --config.entrypoint=/nodejs/bin/node --config.user=65532:65532
-	rm -rf $@.root
-	$(BUILDAH) rmi -f $(NODE_BASE_REF) >/dev/null 2>&1 || true
-	$(BUILDAH) tag "$$($(BUILDAH) pull -q oci-archive:$@)" $(NODE_BASE_REF)
+	@key=$(NODE_BASE_KEY); \
+	if $(call same_key,$$key) && $(BUILDAH) inspect --type image $(NODE_BASE_REF) >/dev/null 2>&1; then exit 0; fi; \
+	set -ex; \
+	$(CLUSTER_SCRIPTS)/node-rootfs.sh $@.root "$$(readlink -f node_modules/node/bin/node)"; \
+	$(CLUSTER_SCRIPTS)/oci-image.sh $@ 24 $@.root --config.entrypoint=/nodejs/bin/node --config.user=65532:65532; \
+	rm -rf $@.root; \
+	$(BUILDAH) rmi -f $(NODE_BASE_REF) >/dev/null 2>&1 || true; \
+	$(BUILDAH) tag "$$($(BUILDAH) pull -q oci-archive:$@)" $(NODE_BASE_REF); \
+	echo "$$key" > $@.key
 
 # For `make images BASES=local` (release/release.mk), which names it before this file is read.
 .PHONY: node-base
@@ -129,11 +140,18 @@ STEP_NAMES := validate-inputs wait-deps ensure-state verify
 STEP_TAG := $(VERSION)
 STEP_REPO := $(DEFAULT_REGISTRY)/reseed
 STEP_IMAGES := $(foreach s,$(STEP_NAMES),$(call image_archive,$(STEP_REPO)-$(s),$(STEP_TAG)))
+# Keyed by what the images are made of: the bundles, the Dockerfile and the Node base's key.
+STEP_IMAGE_KEY = $$(cat $$(find dist -type f ! -name .built | LC_ALL=C sort) steps/Dockerfile $(NODE_BASE).key \
+  | sha256sum | cut -c1-16)
 $(STEP_IMAGES): $(IMAGES)/$(subst /,+,$(STEP_REPO))-%@$(STEP_TAG).tar: dist/.built steps/Dockerfile $(NODE_BASE)
 	@mkdir -p $(@D)
-	$(call image_build,buildah,$*,$(STEP_REPO)-$*:$(STEP_TAG),local) >/dev/null
-	$(BUILDAH) push --quiet $(STEP_REPO)-$*:$(STEP_TAG) oci-archive:$@.tmp:$(STEP_TAG)
-	mv -f $@.tmp $@
+	@key=$(STEP_IMAGE_KEY); \
+	if $(call same_key,$$key); then exit 0; fi; \
+	set -ex; \
+	$(call image_build,buildah,$*,$(STEP_REPO)-$*:$(STEP_TAG),local) >/dev/null; \
+	$(BUILDAH) push --quiet $(STEP_REPO)-$*:$(STEP_TAG) oci-archive:$@.tmp:$(STEP_TAG); \
+	mv -f $@.tmp $@; \
+	echo "$$key" > $@.key
 
 CLUSTER_IMAGES := $(PAUSE_IMAGE) $(ARGOEXEC_IMAGE) $(CONTROLLER_IMAGE) $(STEP_IMAGES)
 .PHONY: cluster-images
