@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } f
 import { parse, stringify } from "yaml";
 import { examples, parseObjects, root, template, type Obj } from "../harness/helm.js";
 import { type Application, ArgoCd, documentedApplication } from "./argo-cd.js";
-import { isFinished, ranSteps, STEPS, type Workflow } from "./argo.js";
+import { isFinished, ranSteps, stateWrites, STEPS, type Workflow } from "./argo.js";
 import { e2eEnv, Kube, waitFor } from "./cluster.js";
 import { CONVERGED_S, convergence, emptyNamespace, figures, NORTH_STAR_S, workflows } from "./converge.js";
 
@@ -31,14 +31,6 @@ const SEEDED = { [DISABLED_UNIT]: "secrets/coder-db", "cluster-facts": "configma
 const SYNC = 300_000; // a sync waits for its PostSync hook: one run of four pods on a busy two-core machine
 const RUN = 150_000;
 const TICK = 80_000; // the next `* * * * *` run, plus the controller's reaction
-
-// The executor records Argo task results and the steps record Events with the unit's own
-// account: evidence, not state. Every other write is state (as in argo.test.ts).
-const EVIDENCE = new Set(["events", "workflowtaskresults"]);
-const stateWrites = async (mark: number, unit: string) =>
-  (await audit.writesSince(mark, { user: `system:serviceaccount:${NS}:reseed-${unit}` })).filter(
-    (w) => !EVIDENCE.has(w.resource),
-  );
 
 let argocd: ArgoCd;
 let revision = "";
@@ -288,7 +280,7 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
       );
       for (const wf of runs) expect(wf.status?.phase, `${wf.metadata.name}: ${wf.status?.message}`).toBe("Succeeded");
       const writes = Object.fromEntries(
-        await Promise.all(crons.map(async (unit) => [unit, await stateWrites(mark, unit)] as const)),
+        await Promise.all(crons.map(async (unit) => [unit, await stateWrites(audit, mark, unit, NS)] as const)),
       );
       console.log(
         `reset drill, the interval after: ${crons.map((u) => `${u} ${writes[u]!.length} writes`).join("; ")}`,
@@ -360,7 +352,7 @@ describe("reseed synced by a real Argo CD (docs/argo-cd.md)", () => {
       const rerun = (await hookRuns()).filter((w) => !hooksBefore.includes(w.metadata.uid));
       console.log(`the pruning sync ran the hook again: ${rerun.map((w) => w.metadata.name).join(", ") || "no"}`);
       for (const wf of rerun) expect((await finishedHook(wf.metadata.name)).status?.phase).toBe("Succeeded");
-      expect(await stateWrites(mark, HOOK_UNIT)).toEqual([]);
+      expect(await stateWrites(audit, mark, HOOK_UNIT, NS)).toEqual([]);
     },
     SYNC + RUN,
   );

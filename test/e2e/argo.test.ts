@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { UnitStatus } from "../../steps/cli/status.js";
 import { canary, describeLeak, findLeaks } from "../conformance/leak-hunt.js";
-import { Argo, isFinished, NS, param, STEPS, time, type Workflow } from "./argo.js";
+import { Argo, isFinished, NS, param, secretData, stateWrites, STEPS, time, type Workflow } from "./argo.js";
 import { e2eEnv, Kube, waitFor } from "./cluster.js";
 import { applyChart } from "./global-setup.js";
 
@@ -28,13 +28,6 @@ const RETENTION = {
   ttlStrategy: { secondsAfterSuccess: 3600, secondsAfterFailure: 259200 },
 };
 
-const serviceAccount = (unit: string) => `system:serviceaccount:${NS}:reseed-${unit}`;
-// The executor records Argo task results and the steps record Events with the unit's own
-// account: evidence, not state. Every other write is state.
-const EVIDENCE = new Set(["events", "workflowtaskresults"]);
-const stateWrites = async (mark: number, unit: string) =>
-  (await audit.writesSince(mark, { user: serviceAccount(unit) })).filter((w) => !EVIDENCE.has(w.resource));
-
 /** The step's closing summary in its container log (Argo's emissary adds lines of its own). */
 function summaryLine(log: string): Record<string, unknown> | undefined {
   return log
@@ -42,24 +35,6 @@ function summaryLine(log: string): Record<string, unknown> | undefined {
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .find((entry) => entry.event === "step.summary");
-}
-
-async function secretData(name: string): Promise<Record<string, string> | undefined> {
-  const res = await kube.request("GET", `/api/v1/namespaces/${NS}/secrets/${name}`);
-  if (res.status === 404) return undefined;
-  const data = (JSON.parse(res.body) as { data?: Record<string, string> }).data ?? {};
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-}
-
-/** Resumes the unit until its next scheduled run exists, then suspends it again. */
-async function nextScheduledRun(unit: string): Promise<Workflow> {
-  const known = new Set((await argo.runs(unit)).map((wf) => wf.metadata.name));
-  argo.resume(unit);
-  try {
-    return await argo.nextRun(unit, known, TICK);
-  } finally {
-    argo.suspend(unit);
-  }
 }
 
 /**
@@ -94,7 +69,7 @@ describe("a P1 reconciler unit in real Argo Workflows", () => {
   let first: Workflow;
 
   it("runs validate-inputs → wait-deps → ensure-state → verify on its schedule, passing the fingerprint and keeping every node's status, outputs and log", async () => {
-    const started = await nextScheduledRun("coder-db-password");
+    const started = await argo.nextScheduledRun("coder-db-password", TICK);
     expect(started.metadata.labels?.["workflows.argoproj.io/cron-workflow"]).toBe("coder-db-password");
     first = await argo.finished(started.metadata.name, RUN);
     expect(first.status?.phase, first.status?.message).toBe("Succeeded");
@@ -128,7 +103,7 @@ describe("a P1 reconciler unit in real Argo Workflows", () => {
         result: "succeeded",
       });
     }
-    expect((await secretData("coder-db"))?.password).toHaveLength(32);
+    expect((await secretData(kube, "coder-db"))?.password).toHaveLength(32);
   });
 
   it("reruns on `argo submit --from cronwf/<unit>`, reports `unchanged` and writes nothing (audit log)", async () => {
@@ -138,16 +113,16 @@ describe("a P1 reconciler unit in real Argo Workflows", () => {
     expect(rerun.status?.phase, rerun.status?.message).toBe("Succeeded");
     expect(rerun.metadata.labels?.["workflows.argoproj.io/cron-workflow"]).toBe("coder-db-password");
     expect(param(argo.steps(rerun)["ensure-state"], "outputs", "action")).toBe("unchanged");
-    expect(await stateWrites(mark, "coder-db-password")).toEqual([]);
+    expect(await stateWrites(audit, mark, "coder-db-password")).toEqual([]);
     expect((await audit.writesSince(mark, { namespace: NS })).filter((w) => w.resource === "secrets")).toEqual([]);
   });
 
   it("self-heals: after the Secret is deleted, the next scheduled run creates it again", async () => {
     await kube.json("DELETE", `/api/v1/namespaces/${NS}/secrets/coder-db`);
-    const run = await argo.finished((await nextScheduledRun("coder-db-password")).metadata.name, RUN);
+    const run = await argo.finished((await argo.nextScheduledRun("coder-db-password", TICK)).metadata.name, RUN);
     expect(run.status?.phase, run.status?.message).toBe("Succeeded");
     expect(param(argo.steps(run)["ensure-state"], "outputs", "action")).toBe("created");
-    expect((await secretData("coder-db"))?.password).toHaveLength(32);
+    expect((await secretData(kube, "coder-db"))?.password).toHaveLength(32);
   });
 
   it("keeps the run that said `created` through a manual rerun and a scheduled run (3 successes kept), with its pods and logs past the controller's default GC delay", async () => {
@@ -191,7 +166,7 @@ describe("failfast", () => {
     expect(JSON.stringify(summary)).toContain("region");
     expect(argo.cli("get", last.metadata.name)).toContain("C1 failfast: a required input is missing: region: ");
 
-    expect(await stateWrites(mark, "e2e-missing-input")).toEqual([]);
+    expect(await stateWrites(audit, mark, "e2e-missing-input")).toEqual([]);
     expect((await kube.request("GET", `/api/v1/namespaces/${NS}/configmaps/e2e-missing-input-facts`)).status).toBe(404);
 
     const failures = await waitFor("the history limit to leave five failed runs", MINUTE, async () => {
@@ -215,7 +190,7 @@ describe("a P2 hook unit", () => {
     const hook = await argo.finished("bootstrap-token-2026-11-27", RUN);
     expect(hook.status?.phase, hook.status?.message).toBe("Succeeded");
     expect(param(argo.steps(hook)["ensure-state"], "outputs", "action")).toBe("created");
-    const seeded = await secretData("bootstrap-token");
+    const seeded = await secretData(kube, "bootstrap-token");
 
     applyChart(env);
     const again = await argo.workflow(hook.metadata.name);
@@ -228,8 +203,8 @@ describe("a P2 hook unit", () => {
     const next = await argo.finished("bootstrap-token-2026-11-28", RUN);
     expect(next.status?.phase, next.status?.message).toBe("Succeeded");
     expect(param(argo.steps(next)["ensure-state"], "outputs", "action")).toBe("unchanged");
-    expect(await stateWrites(mark, "bootstrap-token")).toEqual([]);
-    expect(await secretData("bootstrap-token")).toEqual(seeded);
+    expect(await stateWrites(audit, mark, "bootstrap-token")).toEqual([]);
+    expect(await secretData(kube, "bootstrap-token")).toEqual(seeded);
   });
 });
 
@@ -266,7 +241,7 @@ describe("a failing run that read a secret", () => {
     expect(run.status?.phase, run.status?.message).toBe("Succeeded");
     const secrets: Record<string, string> = { canary: CANARY };
     for (const name of ["e2e-canary-generated", "coder-db", "bootstrap-token"]) {
-      for (const [key, value] of Object.entries((await secretData(name)) ?? {}))
+      for (const [key, value] of Object.entries((await secretData(kube, name)) ?? {}))
         secrets[`Secret ${name} ${key}`] = value;
     }
     expect(Object.keys(secrets).length).toBeGreaterThanOrEqual(4);

@@ -1,3 +1,4 @@
+import type { AuditLog } from "../harness/audit.js";
 import { cli, type E2eEnv, type Kube, waitFor } from "./cluster.js";
 
 export const NS = "reseed";
@@ -99,6 +100,17 @@ export class Argo {
     });
   }
 
+  /** Resumes the unit until its next scheduled run exists, then suspends it again. */
+  async nextScheduledRun(unit: string, timeoutMs: number): Promise<Workflow> {
+    const known = new Set((await this.runs(unit)).map((wf) => wf.metadata.name));
+    this.resume(unit);
+    try {
+      return await this.nextRun(unit, known, timeoutMs);
+    } finally {
+      this.suspend(unit);
+    }
+  }
+
   /** `argo submit --from cronwf/<unit>`: the operator's rerun. Returns the new workflow's name. */
   submitFrom(unit: string): string {
     return this.cli("submit", "--from", `cronwf/${unit}`, "--output", "name").trim();
@@ -158,3 +170,22 @@ export function param(
 }
 
 export const time = (stamp: string | undefined) => (stamp ? Date.parse(stamp) : Number.NaN);
+
+// The executor records Argo task results and the steps record Events with the unit's own
+// account: evidence, not state. Every other write is state.
+const EVIDENCE = new Set(["events", "workflowtaskresults"]);
+
+/** The unit's state writes (its ServiceAccount's, evidence aside) in the audit log since `mark`. */
+export async function stateWrites(audit: AuditLog, mark: number, unit: string, ns = NS) {
+  return (await audit.writesSince(mark, { user: `system:serviceaccount:${ns}:reseed-${unit}` })).filter(
+    (w) => !EVIDENCE.has(w.resource),
+  );
+}
+
+/** A Secret's data in namespace reseed, decoded; undefined when there is none. */
+export async function secretData(kube: Kube, name: string): Promise<Record<string, string> | undefined> {
+  const res = await kube.request("GET", `/api/v1/namespaces/${NS}/secrets/${name}`);
+  if (res.status === 404) return undefined;
+  const data = (JSON.parse(res.body) as { data?: Record<string, string> }).data ?? {};
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}
