@@ -4,6 +4,9 @@
 //   <  runtime (phases, step runtime, evidence, outputs)  <  cli and the step mains.
 // Every import inside steps/ is relative, so an upward import is one whose path climbs to
 // steps/ and goes down into a higher layer's folder; the regex below names exactly that.
+// And in every layer and main: product code imports no test code — not test/, and not the
+// conformance cases kept beside each kind (steps/kinds/<kind>/conformance.ts), which are test
+// code that imports test/ and is imported only by it; so the step bundles carry neither.
 import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
@@ -19,6 +22,18 @@ const layers = [
   { files: ["steps/kinds/**"], name: "kinds", above: ["runtime", ...mains] },
   { files: ["steps/runtime/**"], name: "the step runtime", above: mains },
 ];
+
+const upward = (layer) => ({
+  regex: `^(\\.\\./)+(${layer.above.join("|")})(/|$)`,
+  message: `${layer.name} must not import a layer above it (${layer.above.join(", ")}): move what both need down, or the code up.`,
+});
+const testCode = {
+  regex: "^(\\.\\./)+test(/|$)|(^|/)conformance(\\.js)?$",
+  message:
+    "product code must not import test code (test/, or a kind's conformance.ts): the step bundles would carry it.",
+};
+const restrict = (patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
+const kindsLayer = layers.find((l) => l.name === "kinds");
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "**/*.d.ts"] },
@@ -39,20 +54,9 @@ export default tseslint.config(
       "no-useless-assignment": "off",
     },
   },
-  ...layers.map((layer) => ({
-    files: layer.files,
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            {
-              regex: `^(\\.\\./)+(${layer.above.join("|")})(/|$)`,
-              message: `${layer.name} must not import a layer above it (${layer.above.join(", ")}): move what both need down, or the code up.`,
-            },
-          ],
-        },
-      ],
-    },
-  })),
+  ...layers.map((layer) => ({ files: layer.files, rules: restrict([upward(layer), testCode]) })),
+  { files: mains.map((main) => `steps/${main}/**`), rules: restrict([testCode]) },
+  // A kind's conformance cases are test code: they import test/conformance/ and test/harness/,
+  // and nothing above the kinds layer.
+  { files: ["steps/kinds/*/conformance.ts"], rules: restrict([upward(kindsLayer)]) },
 );

@@ -100,19 +100,27 @@ export const httpProbe = z.strictObject({
 export const tcpProbe = z.strictObject({
   tcp: z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }),
 });
+/**
+ * The fields that name one Kubernetes object, and the resource its Role grants (pluralOf in
+ * access.ts): what a kubernetes probe waits on and what operator-ready checks.
+ */
+export const objectReference = {
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  resource: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Plural resource name for RBAC; defaults to the plural Kubernetes gives the kind (Ingress: ingresses). Set it for a custom resource with an irregular plural.",
+    ),
+  namespace: k8sName.optional(),
+  name: k8sName,
+};
+
 export const kubernetesProbe = z.strictObject({
   kubernetes: z.strictObject({
-    apiVersion: z.string().min(1),
-    kind: z.string().min(1),
-    resource: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        "Plural resource name for RBAC; defaults to the plural Kubernetes gives the kind (Ingress: ingresses). Set it for a custom resource with an irregular plural.",
-      ),
-    namespace: k8sName.optional(),
-    name: k8sName,
+    ...objectReference,
     condition: z
       .string()
       .min(1)

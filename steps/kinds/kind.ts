@@ -16,6 +16,12 @@ import type { Dependency, Pattern, SeedingUnit, InputValue } from "../core/spec.
  */
 export type Authority = "external-secret" | "cluster-managed" | "service-generated" | "application-db" | "runtime-fact";
 
+/**
+ * The patterns of a kind that seeds state and can do so both ways: on a schedule (P1) and
+ * once per runId (P2). The rest are verify-only (P3, operator) and extraction (P4).
+ */
+export const seedingPatterns: readonly Pattern[] = ["reconciler", "hook"];
+
 export type { EnsureReport, TargetResult } from "../core/outcome.js";
 
 export interface Check {

@@ -59,9 +59,14 @@ afterAll(async () => {
 });
 
 // One suite per case; a kind with several stores has one case per store, named after it.
-const suites = kinds.flatMap((k) =>
-  casesOf(k.kind).map((c) => ({ label: c?.name ? `${k.kind} (${c.name})` : k.kind, kindName: k.kind, c })),
-);
+// Each kind's cases come from its folder, steps/kinds/<kind>/conformance.ts.
+const suites = (
+  await Promise.all(
+    kinds.map(async (k) =>
+      (await casesOf(k.kind)).map((c) => ({ label: c?.name ? `${k.kind} (${c.name})` : k.kind, kindName: k.kind, c })),
+    ),
+  )
+).flat();
 
 describe.each(suites)("conformance: $label", ({ kindName, c }) => {
   const ns = `conf-${kindName}${c?.name ? `-${c.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}` : ""}`;
@@ -110,7 +115,7 @@ describe.each(suites)("conformance: $label", ({ kindName, c }) => {
   });
 
   it("has a conformance case", () => {
-    expect(c, `add a case for kind ${kindName} to test/conformance/cases.ts`).toBeDefined();
+    expect(c, `add steps/kinds/${kindName}/conformance.ts, exporting its case as conformance`).toBeDefined();
   });
   if (!c) return;
 

@@ -94,6 +94,12 @@ export async function runDag(unit: { spec: { pattern: string } }, opts: StepOpti
 export const allText = (runs: StepRun[]) =>
   runs.map((r) => [r.stdout, r.stderr, ...Object.values(r.outputs), r.termination ?? ""].join("\n")).join("\n");
 
+/** The exit code of each run, in the order they ran. */
+export const codes = (runs: StepRun[]) => runs.map((r) => r.code);
+
+/** The problems a step's last line reports, as text to match. */
+export const problemsOf = (run: StepRun) => JSON.stringify(lastLine(run).problems);
+
 export function lastLine(run: StepRun): Record<string, unknown> {
   const lines = run.stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;

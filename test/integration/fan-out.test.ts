@@ -13,14 +13,12 @@ import { registry } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../harness/kube-admin.js";
 import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
-import { allText, lastLine, runDag, type StepRun } from "../harness/steps.js";
+import { allText, codes, lastLine, runDag } from "../harness/steps.js";
 
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);
 
 const label = (ns: string, labels: Record<string, string | null>) => admin.labelNamespace(ns, labels);
-
-const codes = (runs: StepRun[]) => runs.map((r) => r.code);
 
 describe("secret-sync to a namespaceSelector", () => {
   const home = "fan-sync-home";

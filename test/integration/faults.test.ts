@@ -10,41 +10,34 @@
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { ExitCode } from "../../steps/core/errors.js";
-import {
-  authorityStepEnv,
-  caBundle,
-  fakeKeyVault,
-  KeyVaultAdmin,
-  vaultUnitRole,
-  workloadIdentity,
-} from "../harness/authorities.js";
+import * as authorities from "../harness/authorities.js";
+import { authorityServers } from "../harness/authority-servers.js";
 import type { FakeKeyVault } from "../harness/fake-key-vault.js";
-import { connectKube, type KubeAccess } from "../harness/kube.js";
+import type { KubeAccess } from "../harness/kube.js";
 import { jsonClient } from "../harness/kube-http.js";
 import { startKubeServer, type KubeServer } from "../harness/kube-server.js";
-import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
 import { startPostgres } from "../harness/postgres.js";
 import { freePorts } from "../harness/processes.js";
 import { Admin } from "../harness/kube-admin.js";
 import { startFakeArm, type FakeArmSetup } from "../harness/fake-arm.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { PostgresTestAdmin } from "../harness/postgres-admin.js";
-import { allText, lastLine, runDag, runStepProcess, type StepOptions, type StepRun } from "../harness/steps.js";
+import {
+  allText,
+  codes,
+  lastLine,
+  problemsOf,
+  runDag,
+  runStepProcess,
+  type StepOptions,
+  type StepRun,
+} from "../harness/steps.js";
 import { seedingUnit as unit, unitKubeconfig as asUnit, type SeedingUnit as Unit } from "../harness/units.js";
 
-const kubeInfo = inject("kube");
-const baoInfo = inject("openbao");
-const kube = connectKube(kubeInfo);
-const admin = new Admin(kube.adminKubeconfig);
-const bao = new OpenBaoAdmin(baoInfo);
-const baoAudit = new OpenBaoAudit(baoInfo.auditLog);
-const files = join(kubeInfo.kubeconfigDir, "faults");
-
-const codes = (runs: StepRun[]) => runs.map((r) => r.code);
-const problemsOf = (run: StepRun) => JSON.stringify(lastLine(run).problems);
+const { kubeInfo, baoInfo, kube, admin, bao, audit: baoAudit, files } = authorityServers("faults");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The same identity (its token), reaching the API server through the proxy. */
@@ -338,13 +331,13 @@ describe("faults at Vault (the real OpenBao; generated-secret with check-and-set
   const opts = async (u: Unit) => ({
     kubeconfig: await asUnit(kube, admin, ns, u),
     namespace: ns,
-    env: authorityStepEnv(bundle),
+    env: authorities.authorityStepEnv(bundle),
   });
 
   beforeAll(async () => {
     proxy = await startFaultProxy({ upstream: baoInfo.address, upstreamCaFile: baoInfo.caFile });
-    bundle = await caBundle([baoInfo.caFile, proxy.caFile], files);
-    await vaultUnitRole(
+    bundle = await authorities.caBundle([baoInfo.caFile, proxy.caFile], files);
+    await authorities.vaultUnitRole(
       bao,
       kubeInfo,
       ns,
@@ -677,7 +670,7 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
   let azure: FakeKeyVault;
   let bundle = "";
   let env: Record<string, string> = {};
-  let vault: KeyVaultAdmin;
+  let vault: authorities.KeyVaultAdmin;
   const ns = "fault-keyvault";
   const gen = () =>
     unit("kv-password", {
@@ -686,10 +679,10 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
     });
 
   beforeAll(async () => {
-    azure = await fakeKeyVault(kubeInfo);
-    bundle = await caBundle([azure.caFile], files);
-    vault = new KeyVaultAdmin(azure, (await azure.addVault("kv-faults")).url);
-    env = await workloadIdentity(azure, kubeInfo, ns, "unit", files);
+    azure = await authorities.fakeKeyVault(kubeInfo);
+    bundle = await authorities.caBundle([azure.caFile], files);
+    vault = new authorities.KeyVaultAdmin(azure, (await azure.addVault("kv-faults")).url);
+    env = await authorities.workloadIdentity(azure, kubeInfo, ns, "unit", files);
     azure.vault("kv-faults").allow(env.AZURE_CLIENT_ID!, ["get", "set"]);
   });
   afterAll(async () => {
@@ -700,7 +693,7 @@ describe("Key Vault answers 429 and 503 with Retry-After (the fake)", () => {
   const opts = async (u: Unit) => ({
     kubeconfig: await asUnit(kube, admin, ns, u),
     namespace: ns,
-    env: { ...authorityStepEnv(bundle), ...env },
+    env: { ...authorities.authorityStepEnv(bundle), ...env },
   });
 
   it("throttled twice (429, Retry-After 1): the step waits as told, then succeeds; the value that existed is kept", async () => {

@@ -4,7 +4,7 @@
 // and the vault/keyVault input sources.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
 import {
   authorityStepEnv,
@@ -14,28 +14,17 @@ import {
   vaultUnitRole,
   workloadIdentity,
 } from "../harness/authorities.js";
+import { authorityServers } from "../harness/authority-servers.js";
 import type { FakeKeyVault } from "../harness/fake-key-vault.js";
-import { connectKube } from "../harness/kube.js";
-import { OpenBaoAdmin, OpenBaoAudit } from "../harness/openbao.js";
 import { freePorts } from "../harness/processes.js";
-import { Admin } from "../harness/kube-admin.js";
-import { lastLine, runDag, type StepRun } from "../harness/steps.js";
+import { codes, lastLine, problemsOf, runDag, type StepRun } from "../harness/steps.js";
 import { seedingUnit as unit, unitKubeconfig, type SeedingUnit as Unit } from "../harness/units.js";
 
-const kubeInfo = inject("kube");
-const baoInfo = inject("openbao");
-const kube = connectKube(kubeInfo);
-const admin = new Admin(kube.adminKubeconfig);
-const bao = new OpenBaoAdmin(baoInfo);
-const audit = new OpenBaoAudit(baoInfo.auditLog);
-const files = join(kubeInfo.kubeconfigDir, "secret-authorities");
+const { kubeInfo, baoInfo, kube, admin, bao, audit, files } = authorityServers("secret-authorities");
 let azure: FakeKeyVault;
 let bundle = "";
 
 const asUnit = async (ns: string, u: Unit) => ({ kubeconfig: await unitKubeconfig(kube, admin, ns, u), namespace: ns });
-
-const problemsOf = (run: StepRun) => JSON.stringify(lastLine(run).problems);
-const codes = (runs: StepRun[]) => runs.map((r) => r.code);
 
 beforeAll(async () => {
   azure = await fakeKeyVault(kubeInfo);

@@ -21,7 +21,7 @@ import { KeycloakTestAdmin } from "../harness/keycloak-admin.js";
 import { Admin } from "../harness/kube-admin.js";
 import { connectKube } from "../harness/kube.js";
 import { OpenBaoAdmin, OpenBaoAudit, startPersistentOpenBao, type PersistentOpenBao } from "../harness/openbao.js";
-import { lastLine, runDag, type StepRun } from "../harness/steps.js";
+import { codes, lastLine, runDag, type StepRun } from "../harness/steps.js";
 import { unitKubeconfig } from "../harness/units.js";
 
 const kubeInfo = inject("kube");
@@ -29,7 +29,6 @@ const kube = connectKube(kubeInfo);
 const admin = new Admin(kube.adminKubeconfig);
 const files = join(kubeInfo.kubeconfigDir, "server-restarts");
 
-const codes = (runs: StepRun[]) => runs.map((r) => r.code);
 const asUnit = (ns: string, u: unknown) => unitKubeconfig(kube, admin, ns, u);
 
 /** What the unit's ServiceAccount wrote to the API server since the mark, Events (evidence, not state) aside. */

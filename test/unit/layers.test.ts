@@ -1,5 +1,7 @@
 // The layer rule (eslint.config.mjs) is only worth having if it fails: lint an upward import
-// from each layer, as a file at that place in the tree would have it, and a downward one.
+// from each layer, as a file at that place in the tree would have it, an import of test code
+// from product code, and the imports that pass: downward ones, and a kind's conformance cases
+// (test code in its folder) importing test/.
 import { ESLint } from "eslint";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,8 +23,20 @@ describe("the import-boundary lint", () => {
     ["steps/inputs/fixture.ts", 'import { x } from "../kinds/kind.js";'],
     ["steps/kinds/coder-admin/fixture.ts", 'import { x } from "../../runtime/unit.js";'],
     ["steps/runtime/fixture.ts", 'import { x } from "../cli/load.js";'],
+    // A kind's conformance cases are test code, but still sit in the kinds layer.
+    ["steps/kinds/coder-admin/conformance.ts", 'import { x } from "../../runtime/unit.js";'],
   ])("fails %s on an upward import: %s", async (file, source) => {
     expect(await restricted(file, source)).toEqual([expect.stringContaining("must not import a layer above it")]);
+  });
+
+  it.each([
+    ["steps/core/fixture.ts", 'import { x } from "../../test/harness/kube.js";'],
+    ["steps/kinds/coder-admin/index.ts", 'import { x } from "../../../test/conformance/cases.js";'],
+    ["steps/kinds/coder-admin/index.ts", 'import { x } from "./conformance.js";'],
+    ["steps/runtime/fixture.ts", 'import { x } from "../kinds/coder-admin/conformance.js";'],
+    ["steps/cli/fixture.ts", 'import { x } from "../../test/harness/steps.js";'],
+  ])("fails %s on an import of test code: %s", async (file, source) => {
+    expect(await restricted(file, source)).toEqual([expect.stringContaining("must not import test code")]);
   });
 
   it.each([
@@ -31,6 +45,8 @@ describe("the import-boundary lint", () => {
     ["steps/kinds/coder-admin/fixture.ts", 'import { x } from "../../stores/index.js";'],
     ["steps/runtime/fixture.ts", 'import { x } from "../kinds/registry.js";'],
     ["steps/cli/fixture.ts", 'import { x } from "../runtime/unit.js";'],
+    ["steps/kinds/coder-admin/conformance.ts", 'import { x } from "../../../test/harness/coder-server.js";'],
+    ["steps/kinds/coder-admin/conformance.ts", 'import { x } from "../../../test/conformance/cases.js";'],
   ])("passes %s on a downward import: %s", async (file, source) => {
     expect(await restricted(file, source)).toEqual([]);
   });

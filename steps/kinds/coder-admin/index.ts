@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ExitCode, SeedError } from "../../core/errors.js";
-import { defineKind, type Check, type KindContext } from "../kind.js";
+import { defineKind, seedingPatterns, type Check, type KindContext } from "../kind.js";
 import { inputValue } from "../../core/spec.js";
 import { openStore, secretLocation, storeAccess } from "../../stores/index.js";
 import { coderApi, isStatus, type CoderApi } from "./coder-api.js";
@@ -100,7 +100,7 @@ export const coderAdmin = defineKind<Settings>({
   authority: "application-db",
   description:
     "Coder's first user (/setup) and, for SSO-only deployments, an admin with login_type oidc, re-created after a database reset.",
-  patterns: ["reconciler", "hook"],
+  patterns: seedingPatterns,
   spec: settings,
   inputs: [
     { path: ["owner", "email"] },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineKind, type Check, type KindContext } from "../kind.js";
+import { defineKind, seedingPatterns, type Check, type KindContext } from "../kind.js";
 import { managedObject } from "../../core/metadata.js";
 import { keyVaultLocation } from "../../stores/key-vault/store.js";
 import { vaultLocation } from "../../stores/vault/store.js";
@@ -95,7 +95,7 @@ export const generatedSecret = defineKind<Settings>({
   authority: "cluster-managed",
   description:
     "Secret values generated once and then kept, in a Kubernetes Secret, a Vault KV v2 secret or a Key Vault; rotated only when rotationId changes.",
-  patterns: ["reconciler", "hook"],
+  patterns: seedingPatterns,
   spec: settings,
   inputs: [],
   implicitInputs: (s) => {

@@ -1,20 +1,9 @@
 import { z } from "zod";
 import { defineKind } from "../kind.js";
-import { k8sName } from "../../core/spec.js";
+import { objectReference } from "../../core/spec.js";
 import { describeObject, readCondition } from "../../probes/kubernetes.js";
 
-const resource = z.strictObject({
-  apiVersion: z.string().min(1),
-  kind: z.string().min(1),
-  resource: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("Plural resource name for RBAC; defaults to the lowercased kind + s."),
-  namespace: k8sName.optional(),
-  name: k8sName,
-  condition: z.string().min(1).default("Ready"),
-});
+const resource = z.strictObject({ ...objectReference, condition: z.string().min(1).default("Ready") });
 const settings = z.strictObject({ resources: z.array(resource).min(1) });
 type Settings = z.infer<typeof settings>;
 

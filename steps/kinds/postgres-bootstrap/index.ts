@@ -1,16 +1,14 @@
 import type pg from "pg";
 import { describeChange } from "../../core/changes.js";
-import { defineKind, type Check, type KindContext } from "../kind.js";
+import { defineKind, seedingPatterns, type Check, type KindContext } from "../kind.js";
 import type { Dependency } from "../../core/spec.js";
 import { ensureLedger, readApplied, readSeed, recordApplied, recordSeed } from "./ledger.js";
 import {
-  checksum,
   planDatabase,
   planInDatabase,
   planMigrations,
   planRole,
   planSeed,
-  seedChecksum,
   type RoleState,
   type SqlFile,
   type Step,
@@ -36,18 +34,20 @@ function connectionOf(ctx: KindContext, s: Settings): Connection {
 const sqlSources = (s: Settings) =>
   s.databases.flatMap((d) => [...(d.migrations ? [d.migrations] : []), ...(d.seed ? [d.seed.files] : [])]);
 
-async function rolesState(client: pg.Client, names: string[]): Promise<Map<string, RoleState>> {
+/** The unit's roles as they are, by name: absent ones are missing from the map. */
+async function rolesState(client: pg.Client, s: Settings): Promise<Map<string, RoleState>> {
   const r = await client.query<{ rolname: string; rolcanlogin: boolean }>(
     "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY($1)",
-    [names],
+    [s.roles.map((role) => role.name)],
   );
   return new Map(r.rows.map((row) => [row.rolname, { name: row.rolname, login: row.rolcanlogin }]));
 }
 
-async function databaseOwners(client: pg.Client, names: string[]): Promise<Map<string, string>> {
+/** The owners of the unit's databases that exist, by database name. */
+async function databaseOwners(client: pg.Client, s: Settings): Promise<Map<string, string>> {
   const r = await client.query<{ datname: string; owner: string }>(
     "SELECT datname, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = ANY($1)",
-    [names],
+    [s.databases.map((d) => d.name)],
   );
   return new Map(r.rows.map((row) => [row.datname, row.owner]));
 }
@@ -119,7 +119,7 @@ async function ensureDatabase(ctx: KindContext, conn: Connection, db: DatabaseSp
     }
     for (const f of plan.apply) {
       await ensureLedger(client);
-      await applyFiles(client, db.owner, [f], () => recordApplied(client, f.name, checksum(f.text), unit));
+      await applyFiles(client, db.owner, [f], () => recordApplied(client, f, unit));
       ctx.record({
         verb: "applied",
         object: `SQL file ${f.name} to PostgreSQL database ${db.name}`,
@@ -134,7 +134,7 @@ async function ensureDatabase(ctx: KindContext, conn: Connection, db: DatabaseSp
           client,
           db.owner,
           [...seedFiles].sort((a, b) => (a.name < b.name ? -1 : 1)),
-          () => recordSeed(client, db.seed!.runId, seedChecksum(seedFiles), unit),
+          () => recordSeed(client, db.seed!.runId, seedFiles, unit),
         );
         ctx.record({
           verb: "applied",
@@ -156,7 +156,7 @@ export const postgresBootstrap = defineKind<Settings>({
   authority: "application-db",
   description:
     "Roles, databases, extensions and schemas exist; SQL files are applied once each (checksum ledger); a seed reruns only when its runId changes.",
-  patterns: ["reconciler", "hook"],
+  patterns: seedingPatterns,
   spec: settings,
   inputs: [
     { path: ["connection", "user"] },
@@ -173,10 +173,7 @@ export const postgresBootstrap = defineKind<Settings>({
     const conn = connectionOf(ctx, s);
     const maintenance = s.connection.database;
     await withClient(conn, maintenance, async (client) => {
-      const roles = await rolesState(
-        client,
-        s.roles.map((r) => r.name),
-      );
+      const roles = await rolesState(client, s);
       for (const role of s.roles) {
         const have = roles.get(role.name);
         const password = role.password ? ctx.value(role.password) : undefined;
@@ -186,10 +183,7 @@ export const postgresBootstrap = defineKind<Settings>({
         if (verifier) ctx.redactor.register(verifier);
         await run(ctx, client, planRole(role, have, verifier, passwordOk));
       }
-      const owners = await databaseOwners(
-        client,
-        s.databases.map((d) => d.name),
-      );
+      const owners = await databaseOwners(client, s);
       for (const db of s.databases) await run(ctx, client, planDatabase(db, owners.get(db.name)));
     });
     for (const db of s.databases) await ensureDatabase(ctx, conn, db);
@@ -200,10 +194,7 @@ export const postgresBootstrap = defineKind<Settings>({
     const maintenance = s.connection.database;
     const checks: Check[] = [];
     await withClient(conn, maintenance, async (client) => {
-      const roles = await rolesState(
-        client,
-        s.roles.map((r) => r.name),
-      );
+      const roles = await rolesState(client, s);
       for (const role of s.roles) {
         const have = roles.get(role.name);
         checks.push({
@@ -226,10 +217,7 @@ export const postgresBootstrap = defineKind<Settings>({
           });
         }
       }
-      const owners = await databaseOwners(
-        client,
-        s.databases.map((d) => d.name),
-      );
+      const owners = await databaseOwners(client, s);
       for (const db of s.databases) {
         const owner = owners.get(db.name);
         checks.push({

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { LedgerEntry } from "./plan.js";
+import { checksum, seedChecksum, type LedgerEntry, type SqlFile } from "./plan.js";
 
 // The ledger lives in the database it describes, in schema `reseed`: a database restored
 // from a backup carries its own record, and a database that was reset gets its files and
@@ -39,10 +39,11 @@ export async function readApplied(client: pg.Client): Promise<LedgerEntry[]> {
   return r.rows.map((row) => ({ file: row.file, checksum: row.checksum, appliedAt: row.applied_at.toISOString() }));
 }
 
-export async function recordApplied(client: pg.Client, file: string, checksum: string, unit: string): Promise<void> {
+/** Records a SQL file as applied, with the checksum planMigrations compares the file against later. */
+export async function recordApplied(client: pg.Client, file: SqlFile, unit: string): Promise<void> {
   await client.query("INSERT INTO reseed.applied_sql (file, checksum, unit) VALUES ($1, $2, $3)", [
-    file,
-    checksum,
+    file.name,
+    checksum(file.text),
     unit,
   ]);
 }
@@ -56,10 +57,11 @@ export async function readSeed(client: pg.Client): Promise<{ runId: string; chec
   return row && { runId: row.run_id, checksum: row.checksum };
 }
 
-export async function recordSeed(client: pg.Client, runId: string, checksum: string, unit: string): Promise<void> {
+/** Records the seed's run, with the checksum planSeed compares the files against later. */
+export async function recordSeed(client: pg.Client, runId: string, files: SqlFile[], unit: string): Promise<void> {
   await client.query(
     `INSERT INTO reseed.seed_runs (seed, run_id, checksum, unit) VALUES ('seed', $1, $2, $3)
      ON CONFLICT (seed) DO UPDATE SET run_id = excluded.run_id, checksum = excluded.checksum, unit = excluded.unit, applied_at = now()`,
-    [runId, checksum, unit],
+    [runId, seedChecksum(files), unit],
   );
 }

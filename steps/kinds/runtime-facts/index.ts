@@ -1,7 +1,7 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { z } from "zod";
 import { changedKeys } from "../../core/changes.js";
-import { defineKind, type KindContext } from "../kind.js";
+import { defineKind, seedingPatterns, type KindContext } from "../kind.js";
 import { isNotFound } from "../../core/kube.js";
 import { inputValue } from "../../core/spec.js";
 import { managedMetadata, managedObject } from "../../core/metadata.js";
@@ -23,7 +23,7 @@ export const runtimeFacts = defineKind<Settings>({
   kind: "runtime-facts",
   authority: "runtime-fact",
   description: "Publishes infra-derived runtime facts (issuer URL, resource group, …) into a ConfigMap.",
-  patterns: ["reconciler", "hook"],
+  patterns: seedingPatterns,
   spec: settings,
   inputs: [{ path: ["facts", "*"], mustBe: "non-secret" }],
   dependencies: () => [],

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ExitCode, SeedError, type Problem } from "../../core/errors.js";
-import { defineKind, type Check, type KindContext, type EnsureReport } from "../kind.js";
+import { defineKind, seedingPatterns, type Check, type KindContext, type EnsureReport } from "../kind.js";
 import { labelSelector } from "../../core/selector.js";
 import { k8sName } from "../../core/spec.js";
 import { MIN_SECRET_LENGTH } from "../../core/redact.js";
@@ -161,7 +161,7 @@ export const secretSync = defineKind<Settings>({
   authority: "external-secret",
   description:
     "Copies a curated set of secrets from one authority to another (Key Vault, Vault, Kubernetes Secret), writing only what differs.",
-  patterns: ["reconciler", "hook"],
+  patterns: seedingPatterns,
   spec: settings,
   inputs: [],
   implicitInputs: (s) => [...storeImplicitInputs(s.from), ...storeImplicitInputs(destinationOf(s.to))],
