@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "../core/log.js";
 import { writeOutputs } from "./outputs.js";
 import { phases, type Phase, type PhaseReport, type RunContext } from "./phases.js";
 import { egress, Redactor } from "../core/redact.js";
-import type { KindRegistry } from "../kinds/kind.js";
+import { loadKinds, type KindCatalog } from "../kinds/kind.js";
 import { loadUnit, parseDocuments, type LoadedUnit } from "./unit.js";
 
 /** Wraps stdout and stderr so that even a library's console output cannot carry a secret. */
@@ -160,7 +160,7 @@ export function toSeedError(err: unknown): SeedError {
 /** Runs one phase as a step container: the whole life of a step image's process. */
 export async function runStep(
   phase: Phase,
-  registry: KindRegistry,
+  kinds: KindCatalog,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ExitCode> {
   const redactor = new Redactor();
@@ -172,7 +172,8 @@ export async function runStep(
   let result: StepResult;
   const changes = changeLog(() => log);
   try {
-    loaded = loadUnit(await readUnitFromEnv(env), registry);
+    const doc = await readUnitFromEnv(env);
+    loaded = loadUnit(doc, await loadKinds(kinds, [kindNameOf(doc)]));
     log = createLogger({ redactor, phase, unit: loaded.unit.metadata.name });
     if (env.RESEED_FINGERPRINT && env.RESEED_FINGERPRINT !== loaded.fingerprint) {
       throw invalidSpec(
@@ -264,9 +265,18 @@ function eventSummary(summary: Record<string, unknown>): Record<string, unknown>
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/**
+ * The kind a unit document names, read before it is checked, so the step loads that kind's
+ * code alone; loadUnit then reports whatever is wrong with the document, this name included.
+ */
+function kindNameOf(doc: unknown): string {
+  const kind = (doc as { spec?: { ensure?: { kind?: unknown } } } | null)?.spec?.ensure?.kind;
+  return typeof kind === "string" ? kind : "";
+}
+
 /** The whole main of a step image. */
-export function stepMain(phase: Phase, registry: KindRegistry): void {
-  runStep(phase, registry).then(
+export function stepMain(phase: Phase, kinds: KindCatalog): void {
+  runStep(phase, kinds).then(
     (code) => {
       process.exitCode = code;
     },
