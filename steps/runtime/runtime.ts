@@ -9,7 +9,7 @@ import { writeOutputs } from "./outputs.js";
 import { phases, type Phase, type PhaseReport, type RunContext } from "./phases.js";
 import { egress, Redactor } from "../core/redact.js";
 import { loadKinds, type KindCatalog } from "../kinds/kind.js";
-import { loadUnit, parseDocuments, type LoadedUnit } from "./unit.js";
+import { loadUnit, type LoadedUnit } from "./unit.js";
 
 /** Wraps stdout and stderr so that even a library's console output cannot carry a secret. */
 export function guardProcessOutput(redactor: Redactor): void {
@@ -51,6 +51,16 @@ export function lazyKube(register: (credential: string) => void, kubeconfig?: st
   };
 }
 
+/** The one document of a JSON text; undefined for anything else (YAML), which parseDocuments reads and reports on. */
+function jsonDocument(text: string): unknown[] | undefined {
+  try {
+    const doc: unknown = JSON.parse(text);
+    return doc !== null && typeof doc === "object" ? [doc] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function readUnitFromEnv(env: NodeJS.ProcessEnv): Promise<unknown> {
   const text = env.RESEED_UNIT ?? (env.RESEED_UNIT_FILE ? await readFile(env.RESEED_UNIT_FILE, "utf8") : undefined);
   if (!text)
@@ -58,7 +68,7 @@ export async function readUnitFromEnv(env: NodeJS.ProcessEnv): Promise<unknown> 
       [{ subject: "RESEED_UNIT", message: "is not set: the step needs the unit document (JSON or YAML)" }],
       "run the step through the reseed-unit WorkflowTemplate",
     );
-  const docs = parseDocuments(text, "RESEED_UNIT");
+  const docs = jsonDocument(text) ?? (await import("./documents.js")).parseDocuments(text, "RESEED_UNIT");
   if (docs.length !== 1)
     throw invalidSpec([
       { subject: "RESEED_UNIT", message: `holds ${docs.length} documents, expected exactly one unit` },
