@@ -38,7 +38,9 @@ const common = {
   logLevel: "warning",
   // Some bundled CommonJS dependencies call require() for Node built-ins.
   banner: {
-    js: 'import { createRequire as __reseedCreateRequire } from "node:module"; const require = __reseedCreateRequire(import.meta.url);',
+    js:
+      'import { createRequire as __reseedCreateRequire } from "node:module"; ' +
+      "const require = __reseedCreateRequire(import.meta.url);",
   },
 };
 const bundleEntries = (names) => Object.fromEntries(names.map((name) => [`${name}.bundle`, entries[name]]));

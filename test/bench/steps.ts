@@ -140,7 +140,8 @@ try {
   }
   const base = figure(samples.get("bare")!);
   const row = (label: string, f: Figure) =>
-    `| ${label} | ${f.ms.toFixed(0)} ms (${f.min.toFixed(0)}–${f.max.toFixed(0)}) | **${(f.ms / base.ms).toFixed(2)}×** | ` +
+    `| ${label} | ${f.ms.toFixed(0)} ms (${f.min.toFixed(0)}–${f.max.toFixed(0)}) | ` +
+    `**${(f.ms / base.ms).toFixed(2)}×** | ` +
     `${f.mib.toFixed(1)} MiB | **${(f.mib / base.mib).toFixed(2)}×** |`;
   const header = "| | median wall (range) | ÷ bare | median peak RSS | ÷ bare |\n|---|---|---|---|---|";
 
