@@ -1,11 +1,18 @@
-// Bundles each step program and the CLI into one self-contained ESM file under dist/, so the
-// images carry no node_modules and no TypeScript toolchain at run time.
+// Bundles each step program and the CLI into ESM under dist/, so the images carry no
+// node_modules and no TypeScript toolchain at run time.
+//
+// The steps are split (esbuild's code splitting): dist/<step>.bundle.mjs holds what every unit
+// needs, and each kind, loaded with a dynamic import() by the generated registry, is a chunk
+// of its own under dist/chunks/ with the stores and clients only it uses, so a step's process
+// parses and keeps only its unit's kind (issue 13: cold start and memory). The step images
+// copy dist/chunks/ beside the bundle (steps/Dockerfile). The CLI, which loads every kind
+// anyway and is the npm package's one file, stays one self-contained bundle.
 //
 // Each program is two files: dist/<name>.mjs, a few lines any Node can parse that refuse to
 // start on a Node older than package.json's engines, then import dist/<name>.bundle.mjs.
 // Without it an old Node fails while parsing the bundle, far from the cause (a TypeError
 // and pages of minified source).
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
 
 const entries = {
@@ -21,23 +28,40 @@ const engines = JSON.parse(await readFile("package.json", "utf8")).engines.node;
 const minMajor = Number(/^>=\s*(\d+)/.exec(engines)?.[1]);
 if (!minMajor) throw new Error(`package.json engines.node must read ">=<major>", found ${JSON.stringify(engines)}`);
 
-await build({
-  entryPoints: Object.fromEntries(Object.entries(entries).map(([name, src]) => [`${name}.bundle`, src])),
-  outdir: "dist",
-  outExtension: { ".js": ".mjs" },
+const common = {
   bundle: true,
   platform: "node",
   target: `node${minMajor}`,
   format: "esm",
   minify: true,
   legalComments: "linked",
-  metafile: false,
   logLevel: "warning",
-  // The hashbang makes dist/reseed.mjs the npm package's `bin` (Node skips it elsewhere).
   // Some bundled CommonJS dependencies call require() for Node built-ins.
   banner: {
-    js: '#!/usr/bin/env node\nimport { createRequire as __reseedCreateRequire } from "node:module"; const require = __reseedCreateRequire(import.meta.url);',
+    js:
+      'import { createRequire as __reseedCreateRequire } from "node:module"; ' +
+      "const require = __reseedCreateRequire(import.meta.url);",
   },
+};
+const bundleEntries = (names) => Object.fromEntries(names.map((name) => [`${name}.bundle`, entries[name]]));
+const steps = Object.keys(entries).filter((name) => name !== "reseed");
+
+await rm("dist/chunks", { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: bundleEntries(steps),
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+});
+await build({
+  ...common,
+  entryPoints: bundleEntries(["reseed"]),
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  // The hashbang makes dist/reseed.mjs the npm package's `bin` (Node skips it elsewhere).
+  banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
 });
 
 // ES5-level syntax on purpose: this file must parse on any Node that can load an ES module.

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { SeedError, invalidSpec, type Problem } from "../core/errors.js";
 import { unitName, type SeedingUnit } from "../core/spec.js";
 import type { KindRegistry } from "../kinds/kind.js";
-import { loadUnit, parseDocuments, partialSpecProblems, zodProblems, type LoadedUnit } from "../runtime/unit.js";
+import { parseDocuments } from "../runtime/documents.js";
+import { loadUnit, partialSpecProblems, zodProblems, type LoadedUnit } from "../runtime/unit.js";
 import { chartValues, unitValues } from "../core/values.js";
 import { unitFromValues } from "../core/values-units.js";
 

@@ -2,7 +2,8 @@ import { parseArgs } from "node:util";
 import { ExitCode, SeedError, clauseOf } from "../core/errors.js";
 import { guardProcessOutput } from "../runtime/runtime.js";
 import { Redactor } from "../core/redact.js";
-import { registry } from "../kinds/registry.js";
+import { loadKinds } from "../kinds/kind.js";
+import { kinds } from "../kinds/registry.js";
 import { loadFiles, loadFilesOrThrow } from "./load.js";
 import { evidenceTable, runUnits } from "./run.js";
 import { chartKinds, jsonSchema, registryKinds } from "./schema.js";
@@ -58,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
       if (!files.length)
         throw new SeedError(ExitCode.invalidSpec, "lint needs at least one file", "reseed lint units/*.yaml");
       let failed = false;
-      for (const r of await loadFiles(files, registry, namespace, "lint")) {
+      for (const r of await loadFiles(files, await loadKinds(kinds), namespace, "lint")) {
         const f = r.file;
         if (r.problems.length) {
           failed = true;
@@ -74,12 +75,12 @@ async function main(argv: string[]): Promise<number> {
     case "schema": {
       const target = files[0] ?? "unit";
       if (target === "chart-kinds") {
-        process.stdout.write(chartKinds(registryKinds(registry)));
+        process.stdout.write(chartKinds(registryKinds(await loadKinds(kinds))));
         return ExitCode.ok;
       }
       if (target !== "unit" && target !== "values")
         throw new SeedError(ExitCode.invalidSpec, `unknown schema "${target}"`, "use unit, values or chart-kinds");
-      console.log(JSON.stringify(jsonSchema(target, registryKinds(registry)), null, 2));
+      console.log(JSON.stringify(jsonSchema(target, registryKinds(await loadKinds(kinds))), null, 2));
       return ExitCode.ok;
     }
     case "status": {
@@ -110,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
       return ExitCode.ok;
     }
     case "kinds": {
-      for (const k of registryKinds(registry))
+      for (const k of registryKinds(await loadKinds(kinds)))
         console.log(
           `${k.kind.padEnd(22)} ${k.authority.padEnd(18)} ${k.patterns.join("|").padEnd(20)} ${k.description}`,
         );
@@ -121,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
         throw new SeedError(ExitCode.invalidSpec, "run needs at least one file", "reseed run unit.yaml");
       const redactor = new Redactor();
       guardProcessOutput(redactor);
-      const units = await loadFilesOrThrow(files, registry, namespace);
+      const units = await loadFilesOrThrow(files, await loadKinds(kinds), namespace);
       const env = values.namespace ? { ...process.env, RESEED_NAMESPACE: values.namespace } : process.env;
       const evidence = await runUnits(units, { kubeconfig: values.kubeconfig, env, redactor });
       console.log(values.json ? JSON.stringify(evidence, null, 2) : `\n${evidenceTable(evidence)}`);

@@ -1,4 +1,4 @@
 import { stepMain } from "../runtime/runtime.js";
-import { registry } from "../kinds/registry.js";
+import { kinds } from "../kinds/registry.js";
 
-stepMain("ensure-state", registry);
+stepMain("ensure-state", kinds);

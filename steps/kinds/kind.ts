@@ -79,10 +79,45 @@ export interface UnitKind<Spec = unknown> {
   verify(ctx: KindContext, spec: Spec): Promise<Check[]>;
 }
 
-/** Every kind the steps and the CLI know, by name. */
+/** Kinds already loaded, by name: what checking a unit (loadUnit) reads. */
 export interface KindRegistry {
   get(kind: string): UnitKind<unknown> | undefined;
   names(): string[];
+}
+
+/**
+ * Every kind the steps and the CLI know, by name, each loaded on first use: a step's process
+ * loads only its unit's kind (issue 13: cold start and memory), the CLI loads them all.
+ */
+export interface KindCatalog {
+  names(): string[];
+  load(kind: string): Promise<UnitKind<unknown> | undefined>;
+}
+
+/** The catalog of the generated registry (steps/kinds/registry.ts): kind name → its module's loader. */
+export function kindCatalog(loaders: Record<string, () => Promise<UnitKind<unknown>>>): KindCatalog {
+  return {
+    names: () => Object.keys(loaders),
+    load: async (name) => {
+      if (!Object.hasOwn(loaders, name)) return undefined;
+      const kind = await loaders[name]!();
+      if (kind.kind !== name)
+        throw new Error(`steps/kinds/${name}/ exports kind "${kind.kind}": a kind is named by its folder`);
+      return kind;
+    },
+  };
+}
+
+/**
+ * The kinds `only` names (all of them by default), loaded: a registry that knows every name,
+ * so an unknown kind is still reported with the list of known ones.
+ */
+export async function loadKinds(
+  catalog: KindCatalog,
+  only: readonly string[] = catalog.names(),
+): Promise<KindRegistry> {
+  const loaded = (await Promise.all(only.map((n) => catalog.load(n)))).filter((k) => k !== undefined);
+  return { get: (name) => loaded.find((k) => k.kind === name), names: () => catalog.names() };
 }
 
 /**

@@ -8,8 +8,8 @@ import { createLogger, type Logger } from "../core/log.js";
 import { writeOutputs } from "./outputs.js";
 import { phases, type Phase, type PhaseReport, type RunContext } from "./phases.js";
 import { egress, Redactor } from "../core/redact.js";
-import type { KindRegistry } from "../kinds/kind.js";
-import { loadUnit, parseDocuments, type LoadedUnit } from "./unit.js";
+import { loadKinds, type KindCatalog } from "../kinds/kind.js";
+import { loadUnit, type LoadedUnit } from "./unit.js";
 
 /** Wraps stdout and stderr so that even a library's console output cannot carry a secret. */
 export function guardProcessOutput(redactor: Redactor): void {
@@ -51,6 +51,16 @@ export function lazyKube(register: (credential: string) => void, kubeconfig?: st
   };
 }
 
+/** The one document of a JSON text; undefined for anything else (YAML), which parseDocuments reads and reports on. */
+function jsonDocument(text: string): unknown[] | undefined {
+  try {
+    const doc: unknown = JSON.parse(text);
+    return doc !== null && typeof doc === "object" ? [doc] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function readUnitFromEnv(env: NodeJS.ProcessEnv): Promise<unknown> {
   const text = env.RESEED_UNIT ?? (env.RESEED_UNIT_FILE ? await readFile(env.RESEED_UNIT_FILE, "utf8") : undefined);
   if (!text)
@@ -58,7 +68,7 @@ export async function readUnitFromEnv(env: NodeJS.ProcessEnv): Promise<unknown> 
       [{ subject: "RESEED_UNIT", message: "is not set: the step needs the unit document (JSON or YAML)" }],
       "run the step through the reseed-unit WorkflowTemplate",
     );
-  const docs = parseDocuments(text, "RESEED_UNIT");
+  const docs = jsonDocument(text) ?? (await import("./documents.js")).parseDocuments(text, "RESEED_UNIT");
   if (docs.length !== 1)
     throw invalidSpec([
       { subject: "RESEED_UNIT", message: `holds ${docs.length} documents, expected exactly one unit` },
@@ -160,7 +170,7 @@ export function toSeedError(err: unknown): SeedError {
 /** Runs one phase as a step container: the whole life of a step image's process. */
 export async function runStep(
   phase: Phase,
-  registry: KindRegistry,
+  kinds: KindCatalog,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ExitCode> {
   const redactor = new Redactor();
@@ -172,7 +182,8 @@ export async function runStep(
   let result: StepResult;
   const changes = changeLog(() => log);
   try {
-    loaded = loadUnit(await readUnitFromEnv(env), registry);
+    const doc = await readUnitFromEnv(env);
+    loaded = loadUnit(doc, await loadKinds(kinds, [kindNameOf(doc)]));
     log = createLogger({ redactor, phase, unit: loaded.unit.metadata.name });
     if (env.RESEED_FINGERPRINT && env.RESEED_FINGERPRINT !== loaded.fingerprint) {
       throw invalidSpec(
@@ -264,9 +275,18 @@ function eventSummary(summary: Record<string, unknown>): Record<string, unknown>
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/**
+ * The kind a unit document names, read before it is checked, so the step loads that kind's
+ * code alone; loadUnit then reports whatever is wrong with the document, this name included.
+ */
+function kindNameOf(doc: unknown): string {
+  const kind = (doc as { spec?: { ensure?: { kind?: unknown } } } | null)?.spec?.ensure?.kind;
+  return typeof kind === "string" ? kind : "";
+}
+
 /** The whole main of a step image. */
-export function stepMain(phase: Phase, registry: KindRegistry): void {
-  runStep(phase, registry).then(
+export function stepMain(phase: Phase, kinds: KindCatalog): void {
+  runStep(phase, kinds).then(
     (code) => {
       process.exitCode = code;
     },

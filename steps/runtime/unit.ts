@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { parseAllDocuments } from "yaml";
 import type { ZodError } from "zod";
 import { inputUses } from "../core/access.js";
 import { invalidSpec, type Problem } from "../core/errors.js";
@@ -275,19 +274,6 @@ function unknownKind(kind: string, registry: KindRegistry): Problem {
     subject: "spec.ensure.kind",
     message: `unknown kind "${kind}"; known kinds: ${registry.names().join(", ")}`,
   };
-}
-
-/** Parses YAML or JSON text holding one or more unit documents. */
-export function parseDocuments(text: string, source: string): unknown[] {
-  const docs = parseAllDocuments(text);
-  const out: unknown[] = [];
-  for (const d of Array.isArray(docs) ? docs : [docs]) {
-    if (d.errors.length)
-      throw invalidSpec(d.errors.map((e) => ({ subject: source, message: e.message.split("\n", 1)[0]! })));
-    const value: unknown = d.toJS();
-    if (value !== null && value !== undefined) out.push(value);
-  }
-  return out;
 }
 
 /** Identifies the exact spec a run validated, so later steps can prove they run the same one. */

@@ -1,4 +1,4 @@
 import { stepMain } from "../runtime/runtime.js";
-import { registry } from "../kinds/registry.js";
+import { kinds } from "../kinds/registry.js";
 
-stepMain("validate-inputs", registry);
+stepMain("validate-inputs", kinds);

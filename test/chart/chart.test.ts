@@ -24,7 +24,10 @@ import {
   type Obj,
 } from "../harness/helm.js";
 import { chartScratch } from "../harness/chart-scratch.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
+
+const registry = await loadKinds(kinds);
 
 const { dir: scratch, valuesFile } = chartScratch("reseed-chart-");
 

@@ -11,9 +11,12 @@ import type { SeedError } from "../../steps/core/errors.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 import { unitFromValues } from "../../steps/core/values-units.js";
 import { unitValues } from "../../steps/core/values.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
 import { NS, parseObjects, template, type Obj } from "../harness/helm.js";
 import { chartScratch } from "../harness/chart-scratch.js";
+
+const registry = await loadKinds(kinds);
 
 const { valuesFile } = chartScratch("reseed-kinds-");
 

@@ -4,12 +4,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
-import { kinds, registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../harness/kube-admin.js";
 import { allText, runDag, type StepRun } from "../harness/steps.js";
 import { casesOf, type ConformanceCase } from "./cases.js";
 import { huntLeaks, startHuntServer, type HuntServer } from "./hunt-runner.js";
+
+const registry = await loadKinds(kinds);
 import { describeLeak, findLeaks } from "./leak-hunt.js";
 
 // The contract, run against every registered kind on the real API server; a kind cannot opt
@@ -62,9 +65,11 @@ afterAll(async () => {
 // Each kind's cases come from its folder, steps/kinds/<kind>/conformance.ts.
 const suites = (
   await Promise.all(
-    kinds.map(async (k) =>
-      (await casesOf(k.kind)).map((c) => ({ label: c?.name ? `${k.kind} (${c.name})` : k.kind, kindName: k.kind, c })),
-    ),
+    kinds
+      .names()
+      .map(async (kindName) =>
+        (await casesOf(kindName)).map((c) => ({ label: c?.name ? `${kindName} (${c.name})` : kindName, kindName, c })),
+      ),
   )
 ).flat();
 

@@ -6,12 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { loadKinds } from "../../steps/kinds/kind.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../harness/kube-admin.js";
 import { huntLeaks, startHuntServer, type HuntServer } from "./hunt-runner.js";
-import { plantedRegistry } from "./planted/registry.js";
+import { plantedKinds } from "./planted/registry.js";
+
+const plantedRegistry = await loadKinds(plantedKinds);
 
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);

@@ -13,11 +13,14 @@ import {
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import { ExitCode } from "../../steps/core/errors.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
 import { loadFilesOrThrow } from "../../steps/cli/load.js";
 import { evidenceTable, runUnits, type UnitEvidence } from "../../steps/cli/run.js";
 import { render } from "./helm.js";
 import { startKubeServer } from "./kube-server.js";
+
+const registry = await loadKinds(kinds);
 
 const NAMESPACE = "reseed";
 const valuesFile = process.argv[2] ?? "charts/reseed/examples/values-local.yaml";

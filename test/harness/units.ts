@@ -3,9 +3,12 @@
 // cluster. One copy for the test files that each wrote these the same way.
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
 import type { KubeAccess } from "./kube.js";
 import type { Admin } from "./kube-admin.js";
+
+const registry = await loadKinds(kinds);
 
 export type SeedingUnit = ReturnType<typeof seedingUnit>;
 

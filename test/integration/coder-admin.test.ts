@@ -5,11 +5,14 @@ import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 import { coderApi, type CoderUser } from "../../steps/kinds/coder-admin/coder-api.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
 import { coderAccounts, coderAdminUnit, startCoderServer, type CoderServer } from "../harness/coder-server.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../harness/kube-admin.js";
 import { allText, lastLine, runDag, type StepRun } from "../harness/steps.js";
+
+const registry = await loadKinds(kinds);
 
 // coder-admin against a real Coder (AGPL build, v2.36) on a real PostgreSQL. The unit talks
 // to Coder through the counting proxy; the test itself reads and breaks Coder directly.

@@ -6,11 +6,14 @@ import { beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
 import { connectKube } from "../harness/kube.js";
 import { Admin } from "../harness/kube-admin.js";
 import { PostgresTestAdmin } from "../harness/postgres-admin.js";
 import { allText, lastLine, runDag } from "../harness/steps.js";
+
+const registry = await loadKinds(kinds);
 
 const kube = connectKube(inject("kube"));
 const admin = new Admin(kube.adminKubeconfig);

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { chartKinds, jsonSchema, registryKinds } from "../../steps/cli/schema.js";
 import { casesOf } from "../conformance/cases.js";
-import type { KindRegistry } from "../../steps/kinds/kind.js";
+import { loadKinds, type KindCatalog, type KindRegistry } from "../../steps/kinds/kind.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
 
@@ -69,7 +69,8 @@ beforeAll(async () => {
   const r = spawnSync(process.execPath, [path.join(kindsDir, "registry.mjs"), scratch], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`registry.mjs failed: ${r.stderr}`);
   writeFileSync(path.join(scratch, "registry.ts"), r.stdout);
-  ({ registry } = (await import(path.join(scratch, "registry.ts"))) as { registry: KindRegistry });
+  const { kinds } = (await import(path.join(scratch, "registry.ts"))) as { kinds: KindCatalog };
+  registry = await loadKinds(kinds);
 }, 60_000);
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });

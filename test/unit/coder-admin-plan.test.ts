@@ -2,9 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { SeedError } from "../../steps/core/errors.js";
 import { accessRules } from "../../steps/core/access.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
 import type { CoderUser } from "../../steps/kinds/coder-admin/coder-api.js";
 import { apiKeyId, planAdmin, tokenNeedsRenewal, type DesiredAdmin } from "../../steps/kinds/coder-admin/plan.js";
+
+const registry = await loadKinds(kinds);
 
 const want: DesiredAdmin = { email: "ada@corp.internal", username: "ada", loginType: "oidc", roles: ["owner"] };
 const user = (over: Partial<CoderUser> = {}): CoderUser => ({

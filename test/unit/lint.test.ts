@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadFile, loadFiles } from "../../steps/cli/load.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
+
+const registry = await loadKinds(kinds);
 
 async function write(text: string, name = "values.yaml") {
   const dir = await mkdtemp(path.join(tmpdir(), "reseed-lint-"));

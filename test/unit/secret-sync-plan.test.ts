@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { explicitPairs, planSync, prefixPairs } from "../../steps/kinds/secret-sync/plan.js";
 import { loadUnit } from "../../steps/runtime/unit.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
+
+const registry = await loadKinds(kinds);
 
 const kv = (url: string) => ({ keyVault: { url } });
 const unit = (w: Record<string, unknown>) => ({

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { fingerprint, loadUnit } from "../../steps/runtime/unit.js";
-import { registry } from "../../steps/kinds/registry.js";
+import { loadKinds } from "../../steps/kinds/kind.js";
+import { kinds } from "../../steps/kinds/registry.js";
 import { problemsOf } from "../harness/unit-problems.js";
+
+const registry = await loadKinds(kinds);
 
 const unit = (spec: Record<string, unknown>) => ({
   apiVersion: "reseed.dev/v1alpha1",

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { WorkloadIdentityCredential } from "@azure/identity";
-import { SecretClient, type KeyVaultSecret } from "@azure/keyvault-secrets";
+import type { KeyVaultSecret } from "@azure/keyvault-secrets";
 import type { RecordChange } from "../../core/changes.js";
 import { httpAnswer } from "../../core/errors.js";
 import { sleep } from "../../core/retry.js";
@@ -132,6 +131,12 @@ export async function connectKeyVault(
   redactor: Redactor,
   record: RecordChange,
 ): Promise<KeyVaultClient> {
+  // Loaded here, not with this module: the Azure SDK is loaded by a step only when its unit
+  // uses Key Vault (issue 13: a step's start and memory).
+  const [{ WorkloadIdentityCredential }, { SecretClient }] = await Promise.all([
+    import("@azure/identity"),
+    import("@azure/keyvault-secrets"),
+  ]);
   const tokenFilePath = env.AZURE_FEDERATED_TOKEN_FILE ?? "";
   // The federated token is a credential too: masked before any error could quote it.
   redactor.register((await readFile(tokenFilePath, "utf8")).trim());

@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import vault from "node-vault";
 import { changedKeys, type RecordChange } from "../../core/changes.js";
 import { httpAnswer } from "../../core/errors.js";
 import type { Redactor } from "../../core/redact.js";
@@ -83,8 +82,11 @@ export async function connectVault(
   record: RecordChange,
   timeoutMs = 15_000,
 ): Promise<VaultClient> {
-  // Explicit settings only: node-vault would otherwise take VAULT_ADDR, VAULT_TOKEN,
-  // VAULT_NAMESPACE and VAULT_SKIP_VERIFY from the environment (C5: no hidden fallbacks).
+  // Loaded here, not with this module: node-vault and axios are loaded by a step only when its
+  // unit uses Vault (issue 13: a step's start and memory). Explicit settings only: node-vault
+  // would otherwise take VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE and VAULT_SKIP_VERIFY from
+  // the environment (C5: no hidden fallbacks).
+  const { default: vault } = await import("node-vault");
   const client = vault({
     endpoint: conn.address,
     apiVersion: "v1",

@@ -1,11 +1,9 @@
-import type { KindRegistry } from "../../../steps/kinds/kind.js";
+import type { KindCatalog } from "../../../steps/kinds/kind.js";
 import { kinds } from "../../../steps/kinds/registry.js";
 import { leakyKind } from "./leaky-kind.js";
 
-const all = [...kinds, leakyKind];
-
-/** The real registry plus the planted-leak kind: for the planted-leak step bundle only. */
-export const plantedRegistry: KindRegistry = {
-  get: (n) => all.find((k) => k.kind === n),
-  names: () => all.map((k) => k.kind),
+/** The real kinds plus the planted-leak kind: for the planted-leak step bundle only. */
+export const plantedKinds: KindCatalog = {
+  names: () => [...kinds.names(), leakyKind.kind],
+  load: async (name) => (name === leakyKind.kind ? leakyKind : kinds.load(name)),
 };
