@@ -58,9 +58,18 @@ patches:
       metadata: { name: workflow-controller-configmap }
       data:
         # Explicit: a controller built without release ldflags defaults to argoexec:v0.0.0.
+        # securityContext: what Pod Security \`restricted\` requires of every container, given to
+        # Argo's own init and wait containers (the chart sets the step's); the e2e namespace
+        # enforces \`restricted\` (docs/faults.md).
         executor: |
           image: $EXECUTOR_IMAGE
           imagePullPolicy: $PULL_POLICY
+          securityContext:
+            runAsNonRoot: true
+            runAsUser: 8737
+            allowPrivilegeEscalation: false
+            capabilities: { drop: [ALL] }
+            seccompProfile: { type: RuntimeDefault }
         # The chart's template metrics (reseed_unit_*) are served here, in plain HTTP;
         # the tests read them through the API server's pod proxy.
         metricsConfig: |

@@ -7,6 +7,13 @@
 #                     rule, route, bridge and cgroup it made
 #   cluster.sh env    the variables the tests read (KUBECONFIG, RESEED_E2E_AUDIT_LOG)
 #
+# and, for the fault tests of test/e2e/argo-faults.test.ts (RESEED_E2E_NODE_CTL names this
+# script; test/e2e/kind.sh writes its own for a kind node):
+#
+#   cluster.sh restart-apiserver       stops kube-apiserver and starts it again, same flags
+#   cluster.sh kill-container NAMESPACE POD CONTAINER
+#                                      waits until the container runs, then SIGKILLs it
+#
 # Runs as root. Everything listens on loopback or on the address of a bridge this script
 # creates; pods can reach the host (the API server) and each other on that bridge and
 # nothing else: packets that would leave the bridge for another interface are dropped, so
@@ -117,10 +124,10 @@ EOF
 
 # ---------------------------------------------------------------- processes
 
-# start NAME COMMAND...: runs it in its own session, output to logs/NAME.log.
+# start NAME COMMAND...: runs it in its own session, output appended to logs/NAME.log.
 start() {
   local name=$1; shift
-  setsid "$@" >"$LOGS/$name.log" 2>&1 < /dev/null &
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$PIDS/$name"
 }
 
@@ -491,6 +498,37 @@ remove_cgroups() {
   done
 }
 
+# restart NAME: stops it and starts it again with the command line it runs now (the ports
+# and paths chosen at up stay the same, so every client finds it where it was).
+restart() {
+  local file=$PIDS/$1 cmd=()
+  [[ -f $file ]] || die "$1 is not running here (no $file): is the cluster up?"
+  mapfile -d '' cmd < "/proc/$(cat "$file")/cmdline"
+  stop "$1"
+  start "$1" "${cmd[@]}"
+}
+
+# kill_container NAMESPACE POD CONTAINER: SIGKILL to the container's process as soon as
+# containerd runs it (polled every 0.1 s, far inside a step's Node start-up), as a node's OOM
+# killer or a crash would end it; prints the container's id. The kubelet reports a running
+# container a second or more late, so the pod's status is too slow to aim by.
+kill_container() {
+  local filter="labels.\"io.kubernetes.pod.namespace\"==\"$1\",labels.\"io.kubernetes.pod.name\"==\"$2\""
+  filter+=",labels.\"io.kubernetes.container.name\"==\"$3\""
+  local deadline=$((SECONDS + 120)) id
+  while ((SECONDS < deadline)); do
+    for id in $(ctr_k8s containers ls -q "$filter" 2>/dev/null); do
+      if ctr_k8s tasks ls 2>/dev/null | awk -v id="$id" '$1 == id && $3 == "RUNNING" { found = 1 } END { exit !found }'; then
+        ctr_k8s tasks kill -s SIGKILL "$id"
+        echo "$id"
+        return 0
+      fi
+    done
+    sleep 0.1
+  done
+  die "container $3 of pod $1/$2 did not run within 120 s"
+}
+
 env_vars() {
   echo "export KUBECONFIG=$ADMIN_KUBECONFIG"
   echo "export RESEED_E2E_AUDIT_LOG=$AUDIT_LOG"
@@ -500,5 +538,13 @@ case ${1:-} in
   up) up ;;
   down) down ;;
   env) env_vars ;;
-  *) die "usage: cluster.sh up|down|env" ;;
+  restart-apiserver)
+    restart kube-apiserver
+    wait_for "kube-apiserver" kubectl_admin get --raw /readyz
+    ;;
+  kill-container)
+    (($# == 4)) || die "usage: cluster.sh kill-container NAMESPACE POD CONTAINER"
+    kill_container "$2" "$3" "$4"
+    ;;
+  *) die "usage: cluster.sh up|down|env|restart-apiserver|kill-container NAMESPACE POD CONTAINER" ;;
 esac

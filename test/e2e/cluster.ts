@@ -14,6 +14,8 @@ export interface E2eEnv {
   auditLog: string;
   helm: string;
   argo: string;
+  /** `<nodeCtl> restart-apiserver` and `<nodeCtl> kill-container NAMESPACE POD CONTAINER` (argo-faults.test.ts). */
+  nodeCtl: string;
 }
 
 export function e2eEnv(): E2eEnv {
@@ -31,6 +33,11 @@ export function e2eEnv(): E2eEnv {
     auditLog: need("RESEED_E2E_AUDIT_LOG", "the API server's audit log (JSON lines, Metadata level)", "make e2e"),
     helm: need("RESEED_HELM", "a helm binary", "make servers"),
     argo: need("RESEED_ARGO", "an argo CLI binary", "make servers"),
+    nodeCtl: need(
+      "RESEED_E2E_NODE_CTL",
+      "a script that restarts the cluster's API server and kills a container (test/cluster/cluster.sh)",
+      "make e2e",
+    ),
   };
 }
 

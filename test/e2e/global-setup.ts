@@ -50,11 +50,22 @@ export default async function setup(): Promise<void> {
       ((JSON.parse(res.body) as { status?: { availableReplicas?: number } }).status?.availableReplicas ?? 0) > 0;
     return available ? true : undefined;
   });
+  // Pod Security `restricted`: every step pod of every e2e run is admitted under it, Argo's
+  // init and wait containers too (the executor securityContext of test/cluster/argo-install.sh).
+  const labels = { "pod-security.kubernetes.io/enforce": "restricted" };
   await kube.json(
     "POST",
     "/api/v1/namespaces",
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: NS, labels } },
     { allowed: [409] },
+  );
+  await kube.json(
+    "PATCH",
+    `/api/v1/namespaces/${NS}`,
+    { metadata: { labels } },
+    {
+      contentType: "application/merge-patch+json",
+    },
   );
   applyChart(env);
 }

@@ -71,4 +71,28 @@ PULL_POLICY=IfNotPresent \
   EXECUTOR_IMAGE=quay.io/argoproj/argoexec:$ARGO_VERSION \
   test/cluster/argo-install.sh
 
-RESEED_E2E_AUDIT_LOG=$work/audit/audit.log node test/run-vitest.mjs vitest run --config test/e2e/vitest.config.ts
+# The fault tests (argo-faults.test.ts) restart the API server and kill a step's container
+# through this script, as cluster.sh does on the local node: here inside the kind node, where
+# the kubelet starts the API server's static pod again.
+cat > "$work/node-ctl.sh" <<SH
+#!/usr/bin/env bash
+set -euo pipefail
+case \${1:-} in
+  restart-apiserver)
+    docker exec "$cluster-control-plane" sh -c 'crictl stop \$(crictl ps -q --name kube-apiserver)' >/dev/null
+    sleep 5
+    until kubectl --kubeconfig "$work/kubeconfig" get --raw /readyz >/dev/null 2>&1; do sleep 1; done ;;
+  kill-container)
+    for _ in \$(seq 1200); do
+      id=\$(docker exec "$cluster-control-plane" crictl ps -q --state running --label "io.kubernetes.pod.namespace=\$2" \\
+        --label "io.kubernetes.pod.name=\$3" --label "io.kubernetes.container.name=\$4")
+      if [[ -n \$id ]]; then docker exec "$cluster-control-plane" ctr -n k8s.io tasks kill -s SIGKILL "\$id"; echo "\$id"; exit 0; fi
+      sleep 0.1
+    done
+    echo "container \$4 of pod \$2/\$3 did not run" >&2; exit 1 ;;
+  *) echo "usage: node-ctl.sh restart-apiserver|kill-container NAMESPACE POD CONTAINER" >&2; exit 2 ;;
+esac
+SH
+chmod +x "$work/node-ctl.sh"
+
+RESEED_E2E_NODE_CTL=$work/node-ctl.sh RESEED_E2E_AUDIT_LOG=$work/audit/audit.log node test/run-vitest.mjs vitest run --config test/e2e/vitest.config.ts
