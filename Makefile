@@ -27,7 +27,10 @@ include test/servers/versitygw.mk
 include test/servers/external-secrets.mk
 
 NODE_DEPS := node_modules/.installed
-STEP_SOURCES := $(sort $(shell find steps -name '*.ts' -o -name '*.mjs') steps/kinds/registry.ts) package-lock.json
+# What the bundles are built from: every step source but the kinds' conformance cases, which
+# are test code kept in the kind's folder (the import-boundary lint keeps them out of the bundles).
+STEP_SOURCES := $(sort $(shell find steps \( -name '*.ts' -o -name '*.mjs' \) ! -name conformance.ts) \
+  steps/kinds/registry.ts) package-lock.json
 TS_NODE := node --loader ts-node/esm --no-warnings
 VITEST := vitest run --config test/vitest.config.ts
 
