@@ -4,7 +4,7 @@
 // The steps are split (esbuild's code splitting): dist/<step>.bundle.mjs holds what every unit
 // needs, and each kind, loaded with a dynamic import() by the generated registry, is a chunk
 // of its own under dist/chunks/ with the stores and clients only it uses, so a step's process
-// parses and keeps only its unit's kind (issue 13: cold start and memory). The step images
+// parses and keeps only its unit's kind (a step starts sooner and uses less memory). The step images
 // copy dist/chunks/ beside the bundle (steps/Dockerfile). The CLI, which loads every kind
 // anyway and is the npm package's one file, stays one self-contained bundle.
 //

@@ -87,7 +87,7 @@ export interface KindRegistry {
 
 /**
  * Every kind the steps and the CLI know, by name, each loaded on first use: a step's process
- * loads only its unit's kind (issue 13: cold start and memory), the CLI loads them all.
+ * loads only its unit's kind (a step starts sooner and uses less memory), the CLI loads them all.
  */
 export interface KindCatalog {
   names(): string[];

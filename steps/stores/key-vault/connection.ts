@@ -132,7 +132,7 @@ export async function connectKeyVault(
   record: RecordChange,
 ): Promise<KeyVaultClient> {
   // Loaded here, not with this module: the Azure SDK is loaded by a step only when its unit
-  // uses Key Vault (issue 13: a step's start and memory).
+  // uses Key Vault (a step starts sooner and uses less memory).
   const [{ WorkloadIdentityCredential }, { SecretClient }] = await Promise.all([
     import("@azure/identity"),
     import("@azure/keyvault-secrets"),

@@ -83,7 +83,7 @@ export async function connectVault(
   timeoutMs = 15_000,
 ): Promise<VaultClient> {
   // Loaded here, not with this module: node-vault and axios are loaded by a step only when its
-  // unit uses Vault (issue 13: a step's start and memory). Explicit settings only: node-vault
+  // unit uses Vault (a step starts sooner and uses less memory). Explicit settings only: node-vault
   // would otherwise take VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE and VAULT_SKIP_VERIFY from
   // the environment (C5: no hidden fallbacks).
   const { default: vault } = await import("node-vault");
