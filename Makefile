@@ -158,7 +158,7 @@ test-unit: $(NODE_DEPS) dist/.built
 # The inner loop: what needs no server — the unit tests, the chart rendered by the real helm and
 # linted by the argo CLI (both built once into the cache), reseed lint of the values files, and
 # eslint + prettier on the code. The chart's monitoring test needs promtool, whose cold build
-# takes over an hour: it runs in make test, which builds every server first, and not here.
+# takes minutes: it runs in make test, which builds every server first, and not here.
 .PHONY: test-fast
 test-fast: $(NODE_DEPS) dist/.built $(SERVERS_HELM) $(SERVERS_ARGO)
 	$(VITEST) --project unit --project chart --exclude test/chart/monitoring.test.ts

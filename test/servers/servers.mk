@@ -14,7 +14,7 @@
 #   etcd v3.6.16             1m41s
 #   helm v3.22.0             2m16s
 #   argo v3.7.18             6m02s
-#   promtool v0.316.0        71m51s at load 20-25, niced (19) for its first 50 min; no quiet figure yet
+#   promtool v0.316.0        4m27s with -tags remove_all_sd (9m48s without), niced beside a CI run
 #   Argo CRDs (crdjson)      1m03s (compiling the converter)
 # They share much of the build cache, so all of them in a row take less than the sum.
 # A warm `make servers` (nothing changed) takes under a second.
@@ -59,7 +59,12 @@ KUBE_APISERVER_FILE := $(BIN)/kube-apiserver-$(KUBE_VERSION)-$(call build_key,ku
 ETCD_FILE := $(BIN)/etcd-$(ETCD_VERSION)-$(call build_key,etcd,)
 HELM_FILE := $(BIN)/helm-$(HELM_VERSION)-$(call build_key,helm,$(HELM_LDFLAGS))
 PROMTOOL_VERSION := $(call gomod_version,promtool,github.com/prometheus/prometheus)
-PROMTOOL_FILE := $(BIN)/promtool-$(PROMTOOL_VERSION)-$(call build_key,promtool,)
+# remove_all_sd: Prometheus' own build tag that leaves out every service-discovery plugin
+# (the cloud SDKs, client-go, consul …), which rule checks and rule tests never use; it cuts
+# promtool's cold build from 9.8 to 4.4 min (9.7 to 4.2 CPU-minutes; empty Go caches, side by
+# side under the same load, 2026-12-04), and its binary from 123 to 77 MB.
+PROMTOOL_TAGS := -tags remove_all_sd
+PROMTOOL_FILE := $(BIN)/promtool-$(PROMTOOL_VERSION)-$(call build_key,promtool,$(PROMTOOL_TAGS))
 ARGO_KEY := $(call build_key,argo,$(ARGO_LDFLAGS))
 ARGO_FILE := $(BIN)/argo-$(ARGO_VERSION)-$(ARGO_KEY)
 ARGO_SRC := $(CACHE)/src/argo-workflows-$(ARGO_VERSION)-$(ARGO_KEY)
@@ -127,7 +132,7 @@ $(HELM_FILE):
 
 # promtool checks the chart's PrometheusRule and the dashboard's queries (test/chart).
 $(PROMTOOL_FILE):
-	$(call go_tool_build,promtool,github.com/prometheus/prometheus/cmd/promtool,)
+	$(call go_tool_build,promtool,github.com/prometheus/prometheus/cmd/promtool,,$(PROMTOOL_TAGS))
 
 # The argo CLI embeds the UI from ui/dist/app, which the module zip lacks and the
 # module cache may not change (nor overlay). As upstream's Makefile does, a
