@@ -14,7 +14,13 @@ const r = spawnSync(cmd, [...args, "--reporter=default", "--reporter=json", `--o
 let summary = "tests: 0 passed, 0 failed";
 try {
   const j = JSON.parse(readFileSync(report, "utf8"));
-  summary = `tests: ${j.numPassedTests} passed, ${j.numFailedTests + (j.numFailedTestSuites ?? 0)} failed${j.numPendingTests ? `, ${j.numPendingTests} skipped` : ""}`;
+  // A file that failed with no failed test in it (an import error, a failing hook) counts as
+  // one failure. vitest's numFailedTestSuites would count each describe around a failed test.
+  const fileErrors = (j.testResults ?? []).filter(
+    (f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed"),
+  ).length;
+  const skipped = j.numPendingTests ? `, ${j.numPendingTests} skipped` : "";
+  summary = `tests: ${j.numPassedTests} passed, ${j.numFailedTests + fileErrors} failed${skipped}`;
 } catch {
   summary = "tests: 0 passed, 1 failed";
 }
