@@ -52,6 +52,19 @@ async function convergesThenWritesNothing(unit: string): Promise<string> {
   return converged;
 }
 
+/** The unit's state writes since `mark`, one line each: "<verb> <resource>/<name> <HTTP code>". */
+async function writeLines(mark: number): Promise<string[]> {
+  return (await stateWrites(audit, mark, UNIT)).map((w) => `${w.verb} ${w.resource}/${w.name} ${w.code}`);
+}
+
+/** After a fault: `apiKey` written back, `password` as it was before, and the rerun writes nothing. */
+async function expectKeyBackValueKept(before: Record<string, string> | undefined): Promise<void> {
+  const after = await secretData(kube, SECRET);
+  expect(after?.password).toBe(before!.password);
+  expect(after?.apiKey).toHaveLength(40);
+  expect(await convergesThenWritesNothing(UNIT)).toBe("unchanged");
+}
+
 /** The Secret without `key`: the unit's next run must write it and keep the other key. */
 async function takeAwayKey(key: string): Promise<void> {
   await kube.json("PATCH", SECRET_PATH, [{ op: "remove", path: `/data/${key}` }], {
@@ -139,7 +152,7 @@ describe("two runs of one unit at once", () => {
 
       // Exactly one write lands: the winner's create. The loser read the winner's Secret
       // (unchanged), or read it absent and lost the create (HTTP 409, exit 13): never a second value.
-      const writes = (await stateWrites(audit, mark, UNIT)).map((w) => `${w.verb} ${w.resource}/${w.name} ${w.code}`);
+      const writes = await writeLines(mark);
       expect(outcomes.filter((o) => o === "created")).toHaveLength(1);
       const loser = outcomes.find((o) => o !== "created")!;
       expect(loser).toMatch(/^unchanged$|^Failed exit 13: .*(409|already exists)/);
@@ -180,10 +193,7 @@ describe("a step's container SIGKILLed in the middle of ensure-state", () => {
       const outcome = ensureOutcome(next); // `updated`, or `unchanged` when the kill came after the write
       console.log(`SIGKILL in ensure-state: the next scheduled run ${outcome}`);
       expect(outcome).toMatch(/^(updated|unchanged)$/);
-      const after = await secretData(kube, SECRET);
-      expect(after?.password).toBe(before!.password);
-      expect(after?.apiKey).toHaveLength(40);
-      expect(await convergesThenWritesNothing(UNIT)).toBe("unchanged");
+      await expectKeyBackValueKept(before);
     },
     TEST_TIMEOUT,
   );
@@ -203,12 +213,8 @@ describe("the workflow controller killed while a run is in flight", () => {
       const wf = await succeeded(name);
       expect(Object.values(wf.status?.nodes ?? {}).filter((n) => n.type === "Pod")).toHaveLength(STEPS.length);
       expect(ensureOutcome(wf)).toBe("updated");
-      const writes = (await stateWrites(audit, mark, UNIT)).map((w) => `${w.verb} ${w.resource}/${w.name} ${w.code}`);
-      expect(writes).toEqual([`update secrets/${SECRET} 200`]);
-      const after = await secretData(kube, SECRET);
-      expect(after?.password).toBe(before!.password);
-      expect(after?.apiKey).toHaveLength(40);
-      expect(await convergesThenWritesNothing(UNIT)).toBe("unchanged");
+      expect(await writeLines(mark)).toEqual([`update secrets/${SECRET} 200`]);
+      await expectKeyBackValueKept(before);
     },
     TEST_TIMEOUT,
   );
