@@ -76,6 +76,33 @@ export async function readUnitFromEnv(env: NodeJS.ProcessEnv): Promise<unknown> 
   return docs[0];
 }
 
+/**
+ * The fingerprint validate-inputs wrote, which a later step's unit must match: a parameter
+ * (RESEED_FINGERPRINT, runMode dag) or its output file on the pod's shared /tmp
+ * (RESEED_FINGERPRINT_FILE, runMode containerSet). Neither set: nothing to check (a step run
+ * alone, `reseed run`).
+ */
+async function expectedFingerprint(env: NodeJS.ProcessEnv): Promise<{ subject: string; value: string } | undefined> {
+  if (env.RESEED_FINGERPRINT) return { subject: "RESEED_FINGERPRINT", value: env.RESEED_FINGERPRINT };
+  const file = env.RESEED_FINGERPRINT_FILE;
+  if (!file) return undefined;
+  const value = await readFile(file, "utf8").then(
+    (text) => text.trim(),
+    () => "",
+  );
+  if (!value)
+    throw invalidSpec(
+      [
+        {
+          subject: "RESEED_FINGERPRINT_FILE",
+          message: `${file} holds no fingerprint: validate-inputs did not write one`,
+        },
+      ],
+      "the step runs only after validate-inputs succeeded in the same pod; run the unit again",
+    );
+  return { subject: "RESEED_FINGERPRINT_FILE", value };
+}
+
 export function unitNamespace(loaded: LoadedUnit, env: NodeJS.ProcessEnv, kube: () => Kube): string {
   return loaded.unit.spec.namespace ?? env.RESEED_NAMESPACE ?? kube().contextNamespace ?? "default";
 }
@@ -185,12 +212,13 @@ export async function runStep(
     const doc = await readUnitFromEnv(env);
     loaded = loadUnit(doc, await loadKinds(kinds, [kindNameOf(doc)]));
     log = createLogger({ redactor, phase, unit: loaded.unit.metadata.name });
-    if (env.RESEED_FINGERPRINT && env.RESEED_FINGERPRINT !== loaded.fingerprint) {
+    const checked = await expectedFingerprint(env);
+    if (checked && checked.value !== loaded.fingerprint) {
       throw invalidSpec(
         [
           {
-            subject: "RESEED_FINGERPRINT",
-            message: `validate-inputs checked spec ${env.RESEED_FINGERPRINT}, this step got ${loaded.fingerprint}`,
+            subject: checked.subject,
+            message: `validate-inputs checked spec ${checked.value}, this step got ${loaded.fingerprint}`,
           },
         ],
         "the unit changed during the run; the next run uses the new spec",
@@ -224,6 +252,7 @@ export async function runStep(
       {
         ...result.report?.outputs,
         result: result.error ? "failed" : "succeeded",
+        "exit-code": String(result.code),
         summary: JSON.stringify({ phase, unit: loaded?.unit.metadata.name, ...summary }),
       },
       redactor,

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { ExitCode } from "../../steps/core/errors.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
@@ -199,6 +202,39 @@ describe("step programs", () => {
     });
     expect(r.code).toBe(ExitCode.invalidSpec);
     expect(r.stdout).toContain("RESEED_FINGERPRINT");
+  });
+
+  // runMode containerSet: the later steps read validate-inputs' fingerprint from the pod's /tmp.
+  it("in one pod, read the fingerprint validate-inputs wrote and refuse a unit that differs, or a missing file", async () => {
+    const u = unit("fp-file", {
+      ensure: { kind: "generated-secret", with: { secret: { name: "fp-file" }, keys: [{ name: "k" }] } },
+    });
+    const opts = { kubeconfig: kube.adminKubeconfig, namespace: "default" };
+    const validated = await runStepProcess("validate-inputs", u, opts);
+    expect(validated.code).toBe(ExitCode.ok);
+    expect(validated.outputs["exit-code"]).toBe("0");
+    const dir = await mkdtemp(path.join(tmpdir(), "reseed-fp-"));
+    const file = path.join(dir, "fingerprint");
+    try {
+      await writeFile(file, validated.outputs.fingerprint!);
+      const same = await runStepProcess("wait-deps", u, { ...opts, env: { RESEED_FINGERPRINT_FILE: file } });
+      expect(same.code, same.stdout).toBe(ExitCode.ok);
+
+      const changed = unit("fp-file", {
+        ensure: { kind: "generated-secret", with: { secret: { name: "fp-file" }, keys: [{ name: "other" }] } },
+      });
+      const differs = await runStepProcess("wait-deps", changed, { ...opts, env: { RESEED_FINGERPRINT_FILE: file } });
+      expect(differs.code).toBe(ExitCode.invalidSpec);
+      expect(differs.outputs["exit-code"]).toBe(String(ExitCode.invalidSpec));
+      expect(differs.stdout).toContain("RESEED_FINGERPRINT_FILE");
+
+      const missing = path.join(dir, "absent");
+      const none = await runStepProcess("wait-deps", u, { ...opts, env: { RESEED_FINGERPRINT_FILE: missing } });
+      expect(none.code).toBe(ExitCode.invalidSpec);
+      expect(none.stdout).toContain("validate-inputs did not write one");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
