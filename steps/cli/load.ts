@@ -17,6 +17,7 @@ const valuesFile = z.strictObject({
   defaults: chartValues.shape.defaults.partial().optional(),
   imagePullSecrets: chartValues.shape.imagePullSecrets,
   logFormat: chartValues.shape.logFormat.optional(),
+  runMode: chartValues.shape.runMode.optional(),
   monitoring: z
     .strictObject({
       metricPrefix: monitoring.metricPrefix.optional(),

@@ -45,6 +45,12 @@ export const chartValues = z.strictObject({
     .enum(["json", "text"])
     .optional()
     .describe("Step log lines: json (default: for log pipelines) or text (for humans reading `argo logs`)."),
+  runMode: z
+    .enum(["dag", "containerSet"])
+    .optional()
+    .describe(
+      "How a run's steps run: dag (default: a pod per step) or containerSet (one pod, the steps as its containers in order; docs/operating.md).",
+    ),
   imagePullSecrets: z
     .array(z.strictObject({ name: z.string().min(1) }))
     .optional()

@@ -17,6 +17,7 @@ import {
   helmPath,
   KUBE_VERSION,
   NS,
+  parseObjects,
   render,
   root,
   run,
@@ -1007,6 +1008,142 @@ describe("WorkflowTemplate reseed-unit", () => {
       ["1", "internal error"],
     ]) {
       expect(r.out).toMatch(new RegExp(`^#\\s+${code}\\s+${meaning}`, "m"));
+    }
+  });
+});
+
+describe("runMode containerSet: one pod per run (docs/operating.md#run-modes)", () => {
+  const steps = ["validate-inputs", "wait-deps", "ensure-state", "verify"] as const;
+  const containerSetRender = (file: string) => {
+    const r = template([file], "--set", "runMode=containerSet");
+    if (!r.ok) throw new Error(`helm template failed:\n${r.err}`);
+    return r.out;
+  };
+  const objs = () => parseObjects(containerSetRender(examples.dev));
+  const container = z.looseObject({
+    name: z.string(),
+    dependencies: z.array(z.string()).optional(),
+    image: z.string(),
+    command: z.array(z.string()),
+    env: z.array(z.looseObject({ name: z.string(), value: z.string().optional() })).optional(),
+    volumeMounts: z.unknown().optional(),
+    resources: z.unknown(),
+  });
+  const runTemplate = z.looseObject({
+    name: z.string(),
+    outputs: z.object({
+      parameters: z.array(
+        z.object({ name: z.string(), valueFrom: z.object({ path: z.string(), default: z.string() }) }),
+      ),
+    }),
+    containerSet: z.object({
+      volumeMounts: z.array(z.object({ name: z.string(), mountPath: z.string() })),
+      containers: z.array(container),
+    }),
+    metrics: z
+      .object({ prometheus: z.array(z.looseObject({ name: z.string(), when: z.string(), labels: z.unknown() })) })
+      .optional(),
+  });
+  const templates = (o: Obj) =>
+    z
+      .object({ templates: z.array(runTemplate) })
+      .parse((o.kind === "CronWorkflow" ? (o.spec as { workflowSpec: unknown }).workflowSpec : o.spec) as unknown)
+      .templates;
+
+  it("renders the two entrypoints as containerSets: the steps in order, each after the one before, then main", () => {
+    const byName = Object.fromEntries(
+      templates(only(objs(), "WorkflowTemplate", "reseed-unit")).map((t) => [t.name, t]),
+    );
+    expect(Object.keys(byName)).toEqual(["reconcile", "verify-only"]);
+    for (const [name, ran] of [
+      ["reconcile", steps],
+      ["verify-only", ["validate-inputs", "wait-deps", "verify"]],
+    ] as const) {
+      const containers = byName[name]!.containerSet.containers;
+      const order = [...ran, "main"];
+      expect(containers.map((c) => [c.name, c.dependencies])).toEqual(
+        order.map((c, i) => [c, i === 0 ? undefined : [order[i - 1]]]),
+      );
+      expect(byName[name]!.containerSet.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
+      // main exists only because Argo saves a containerSet's outputs through a container of that name.
+      expect(containers.at(-1)!.command).toEqual(["/nodejs/bin/node", "-e", "0"]);
+    }
+  });
+
+  it("each step keeps its image and contract; outputs per step under /tmp, the fingerprint read from validate-inputs' file", () => {
+    const dag = only(rendered.dev, "WorkflowTemplate", "reseed-unit").spec as {
+      templates: { name: string; container?: { env: { name: string }[]; image: string; command: string[] } }[];
+    };
+    const reconcile = templates(only(objs(), "WorkflowTemplate", "reseed-unit")).find((t) => t.name === "reconcile")!;
+    for (const step of steps) {
+      const c = reconcile.containerSet.containers.find((x) => x.name === step)!;
+      const d = dag.templates.find((t) => t.name === step)!.container!;
+      expect(c.image).toBe(d.image);
+      expect(c.command).toEqual(d.command);
+      expect(c.volumeMounts, "the containerSet mounts /tmp for all").toBeUndefined();
+      const env = Object.fromEntries(c.env!.map((e) => [e.name, e.value]));
+      expect(env.RESEED_OUTPUT_DIR).toBe(`/tmp/reseed/outputs/${step}`);
+      expect(env.RESEED_FINGERPRINT).toBeUndefined();
+      expect(env.RESEED_FINGERPRINT_FILE).toBe(
+        step === "validate-inputs" ? undefined : "/tmp/reseed/outputs/validate-inputs/fingerprint",
+      );
+      const others = (names: { name: string }[]) =>
+        names.map((e) => e.name).filter((n) => !n.startsWith("RESEED_FINGERPRINT"));
+      expect(others(c.env!)).toEqual(others(d.env));
+    }
+    const outputs = reconcile.outputs.parameters;
+    expect(outputs.map((o) => o.name)).toEqual([
+      ...["result", "summary", "exit-code", "fingerprint", "facts"].map((n) => `validate-inputs-${n}`),
+      ...["result", "summary", "exit-code"].map((n) => `wait-deps-${n}`),
+      ...["result", "summary", "exit-code", "action", "unit", "targets", "created", "updated", "unchanged"].map(
+        (n) => `ensure-state-${n}`,
+      ),
+      ...["result", "summary", "exit-code"].map((n) => `verify-${n}`),
+    ]);
+    for (const o of outputs) {
+      const step = steps.find((s) => o.name.startsWith(`${s}-`))!;
+      expect(o.valueFrom.path).toBe(`/tmp/reseed/outputs/${step}/${o.name.slice(step.length + 1)}`);
+    }
+    // A step that did not run wrote no result: "none", never "failed".
+    for (const step of steps) expect(outputs.find((o) => o.name === `${step}-result`)!.valueFrom.default).toBe("none");
+  });
+
+  it("keeps the metrics: targets from ensure-state's outputs, failures by step and exit code in every CronWorkflow", () => {
+    const cron = only(objs(), "CronWorkflow", "coder-db-password");
+    const reconcile = templates(cron).find((t) => t.name === "reconcile")!;
+    const metrics = reconcile.metrics!.prometheus;
+    expect(metrics.filter((m) => m.name === "reseed_unit_targets").map((m) => m.labels)).toEqual(
+      ["targets", "created", "updated", "unchanged"].map((c) => [
+        { key: "unit", value: "{{outputs.parameters.ensure-state-unit}}" },
+        { key: "count", value: c },
+      ]),
+    );
+    const failures = metrics.filter((m) => m.name === "reseed_step_failures_total");
+    expect(failures.map((m) => [m.when, m.labels])).toEqual(
+      steps.map((step) => [
+        `{{outputs.parameters.${step}-result}} == failed`,
+        [
+          { key: "unit", value: "{{workflow.labels.reseed.dev/unit}}" },
+          { key: "step", value: step },
+          { key: "exit_code", value: `{{outputs.parameters.${step}-exit-code}}` },
+        ],
+      ]),
+    );
+  });
+
+  it("argo lint accepts it (--offline --strict), dev and prod", () => {
+    const argo = process.env.RESEED_ARGO;
+    if (!argo || !existsSync(argo)) {
+      throw new Error(
+        `RESEED_ARGO must name an argo CLI binary (got ${JSON.stringify(argo ?? null)}): run \`make servers\` to build it`,
+      );
+    }
+    const dir = mkdtempSync(path.join(scratch(), "container-set-"));
+    for (const env of ["dev", "prod"] as const) {
+      const file = path.join(dir, `${env}.yaml`);
+      writeFileSync(file, containerSetRender(examples[env]));
+      const r = run(argo, ["lint", "--offline", "--strict", "--output", "simple", file]);
+      expect(r.ok, `${env}: ${r.out}${r.err}`).toBe(true);
     }
   });
 });

@@ -103,11 +103,10 @@ version: chart, images and CLI are released as one). Call with (dict "step" "<st
 {{/*
 One step of the unit DAG: a single container from reseed-<step>, built around the step
 contract (env in, files under /tmp/reseed/outputs out, exit code says which clause broke).
-Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
+Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $ "metrics" true|false).
 */}}
 {{- define "reseed.step" -}}
-{{- $image := .root.Values.image -}}
-{{- $defaults := dict "result" "failed" "summary" (printf "{\"step\":\"%s\",\"result\":\"failed\",\"message\":\"the step wrote no summary\"}" .step) "fingerprint" "" "facts" "{}" "action" "none" "unit" "unknown" "targets" "0" "created" "0" "updated" "0" "unchanged" "0" -}}
+{{- $defaults := include "reseed.outputDefaults" .step | fromJson -}}
 - name: {{ .step }}
   {{- if ne .step "validate-inputs" }}
   inputs:
@@ -121,50 +120,12 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
         valueFrom: {path: /tmp/reseed/outputs/{{ $out }}, default: {{ get $defaults $out | squote }}}
       {{- end }}
   container:
-    image: {{ include "reseed.image" (dict "step" .step "root" .root) }}
-    imagePullPolicy: {{ $image.pullPolicy }}
-    # The image's ENTRYPOINT (steps/Dockerfile), stated so Argo's emissary executor need not
-    # look it up in the registry (which fails for private or locally imported images).
-    command: [/nodejs/bin/node, /app/step.mjs]
-    env:
-      - {name: RESEED_UNIT, value: "{{`{{workflow.parameters.unit}}`}}"}
-      {{- if ne .step "validate-inputs" }}
-      - {name: RESEED_FINGERPRINT, value: "{{`{{inputs.parameters.fingerprint}}`}}"}
-      {{- end }}
-      - {name: RESEED_WORKFLOW_NAME, value: "{{`{{workflow.name}}`}}"}
-      - {name: RESEED_WORKFLOW_UID, value: "{{`{{workflow.uid}}`}}"}
-      - {name: RESEED_CRONWORKFLOW, value: "{{`{{workflow.parameters.cron-workflow}}`}}"}
-      - {name: RESEED_NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
-      - {name: RESEED_OUTPUT_DIR, value: /tmp/reseed/outputs}
-      - {name: RESEED_LOG_FORMAT, value: {{ .root.Values.logFormat | default "json" | quote }}}
-    volumeMounts:
-      - {name: tmp, mountPath: /tmp}
-    securityContext:
-      runAsNonRoot: true
-      runAsUser: 65532
-      readOnlyRootFilesystem: true
-      allowPrivilegeEscalation: false
-      capabilities: {drop: [ALL]}
-      seccompProfile: {type: RuntimeDefault}
-    resources:
-      requests: {cpu: 50m, memory: 64Mi}
-      limits: {memory: 256Mi}
+    {{- include "reseed.stepContainer" (dict "step" .step "root" .root "containerSet" false) | nindent 4 }}
   {{- if or .metrics (eq .step "ensure-state") }}
   metrics:
     prometheus:
       {{- if eq .step "ensure-state" }}
-      {{- /* Per-target evidence (C4): how many targets the last run had, and what it did to them. */}}
-      {{- range $count := list "targets" "created" "updated" "unchanged" }}
-      - name: reseed_unit_targets
-        help: Targets of the unit's last successful ensure-state, by what it did to them (count=targets is all of them).
-        labels:
-          - {key: unit, value: "{{`{{outputs.parameters.unit}}`}}"}  # a template's metrics cannot resolve workflow.labels
-          - {key: count, value: {{ $count }}}
-        when: "{{`{{status}}`}} == Succeeded"
-        gauge:
-          realtime: false
-          value: "{{`{{outputs.parameters.`}}{{ $count }}{{`}}`}}"
-      {{- end }}
+      {{- include "reseed.targetMetrics" (dict "prefix" "") | trim | nindent 6 }}
       {{- end }}
       {{- if .metrics }}
       # Why a unit fails, for alerts: the exit code names the clause (10 spec C5, 11 input and
@@ -181,4 +142,83 @@ Call with (dict "step" "<step>" "outputs" (list <extra output names>) "root" $).
         counter: {value: "1"}
       {{- end }}
   {{- end }}
+{{- end }}
+
+{{/*
+What a step's output parameter reads when the step wrote no file for it (JSON, by output
+name): the step failed before writing it. Call with the step name.
+*/}}
+{{- define "reseed.outputDefaults" -}}
+{{- toJson (dict "result" "failed" "summary" (printf "{\"step\":\"%s\",\"result\":\"failed\",\"message\":\"the step wrote no summary\"}" .) "exit-code" "" "fingerprint" "" "facts" "{}" "action" "none" "unit" "unknown" "targets" "0" "created" "0" "updated" "0" "unchanged" "0") -}}
+{{- end }}
+
+{{/*
+Per-target evidence (C4): how many targets the last successful ensure-state had, and what it
+did to them. Template metrics of the ensure-state step (DAG) or of the run's one pod
+(containerSet), whose outputs carry ensure-state's under the prefix "ensure-state-".
+Call with (dict "prefix" "" | "ensure-state-").
+*/}}
+{{- define "reseed.targetMetrics" -}}
+{{- $prefix := .prefix -}}
+{{- range $count := list "targets" "created" "updated" "unchanged" }}
+- name: reseed_unit_targets
+  help: Targets of the unit's last successful ensure-state, by what it did to them (count=targets is all of them).
+  labels:
+    - {key: unit, value: "{{`{{outputs.parameters.`}}{{ $prefix }}unit{{`}}`}}"}  # a template's metrics cannot resolve workflow.labels
+    - {key: count, value: {{ $count }}}
+  when: "{{`{{status}}`}} == Succeeded"
+  gauge:
+    realtime: false
+    value: "{{`{{outputs.parameters.`}}{{ $prefix }}{{ $count }}{{`}}`}}"
+{{- end }}
+{{- end }}
+
+{{/*
+The container of one step, the same in both run modes. Call with (dict "step" "<step>" "root" $
+"containerSet" true|false). In a containerSet the four steps share one pod and one /tmp
+(mounted by the containerSet): each writes its outputs under /tmp/reseed/outputs/<step>, and
+the later steps read the fingerprint validate-inputs wrote there instead of a parameter.
+*/}}
+{{- define "reseed.stepContainer" -}}
+{{- $image := .root.Values.image -}}
+{{- $outputs := ternary (printf "/tmp/reseed/outputs/%s" .step) "/tmp/reseed/outputs" .containerSet -}}
+image: {{ include "reseed.image" (dict "step" .step "root" .root) }}
+imagePullPolicy: {{ $image.pullPolicy }}
+# The image's ENTRYPOINT (steps/Dockerfile), stated so Argo's emissary executor need not
+# look it up in the registry (which fails for private or locally imported images).
+command: [/nodejs/bin/node, /app/step.mjs]
+env:
+  - {name: RESEED_UNIT, value: "{{`{{workflow.parameters.unit}}`}}"}
+  {{- if ne .step "validate-inputs" }}
+  {{- if .containerSet }}
+  - {name: RESEED_FINGERPRINT_FILE, value: /tmp/reseed/outputs/validate-inputs/fingerprint}
+  {{- else }}
+  - {name: RESEED_FINGERPRINT, value: "{{`{{inputs.parameters.fingerprint}}`}}"}
+  {{- end }}
+  {{- end }}
+  - {name: RESEED_WORKFLOW_NAME, value: "{{`{{workflow.name}}`}}"}
+  - {name: RESEED_WORKFLOW_UID, value: "{{`{{workflow.uid}}`}}"}
+  - {name: RESEED_CRONWORKFLOW, value: "{{`{{workflow.parameters.cron-workflow}}`}}"}
+  - {name: RESEED_NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+  - {name: RESEED_OUTPUT_DIR, value: {{ $outputs }}}
+  - {name: RESEED_LOG_FORMAT, value: {{ .root.Values.logFormat | default "json" | quote }}}
+{{- if not .containerSet }}
+volumeMounts:
+  - {name: tmp, mountPath: /tmp}
+{{- end }}
+securityContext:
+  runAsNonRoot: true
+  runAsUser: 65532
+  readOnlyRootFilesystem: true
+  allowPrivilegeEscalation: false
+  capabilities: {drop: [ALL]}
+  seccompProfile: {type: RuntimeDefault}
+resources:
+  {{- if .containerSet }}
+  # A containerSet's pod requests the sum of its containers', yet its steps run one at a time.
+  requests: {cpu: 25m, memory: 32Mi}
+  {{- else }}
+  requests: {cpu: 50m, memory: 64Mi}
+  {{- end }}
+  limits: {memory: 256Mi}
 {{- end }}
