@@ -69,7 +69,39 @@ const time = (s: string | undefined) => (s ? Date.parse(s) : Number.NaN);
 const startOf = (wf: WorkflowObject) => time(wf.status?.startedAt ?? wf.metadata.creationTimestamp);
 const outputOf = (node: Node | undefined, name: string) =>
   node?.outputs?.parameters?.find((p) => p.name === name)?.value;
-const stepNodes = (wf: WorkflowObject) => Object.values(wf.status?.nodes ?? {}).filter((n) => n.type === "Pod");
+
+interface RunStep {
+  name: string;
+  node: Node;
+  exitCode?: string;
+  output(name: string): string | undefined;
+}
+
+/**
+ * A run's steps in either run mode: its Pod nodes (runMode dag: a pod per step, outputs on
+ * each), or the Container nodes of its one pod (containerSet: `main` is no step, and the
+ * outputs are on the pod node as <step>-<name>).
+ */
+function stepsOf(wf: WorkflowObject): RunStep[] {
+  const nodes = Object.values(wf.status?.nodes ?? {});
+  const containers = nodes.filter((n) => n.type === "Container" && n.displayName !== "main");
+  if (containers.length === 0)
+    return nodes
+      .filter((n) => n.type === "Pod")
+      .map((node) => ({
+        name: node.displayName ?? "",
+        node,
+        ...(node.outputs?.exitCode ? { exitCode: node.outputs.exitCode } : {}),
+        output: (name) => outputOf(node, name),
+      }));
+  const pod = nodes.find((n) => n.type === "Pod");
+  return containers.map((node) => {
+    const name = node.displayName ?? "";
+    // The step's own record, else the code Argo put in the node message (a killed step wrote none).
+    const exitCode = outputOf(pod, `${name}-exit-code`) || /\(exit code (\d+)\)/.exec(node.message ?? "")?.[1];
+    return { name, node, ...(exitCode ? { exitCode } : {}), output: (o) => outputOf(pod, `${name}-${o}`) };
+  });
+}
 
 function lastRunOf(wf: WorkflowObject, now: number): NonNullable<UnitStatus["lastRun"]> {
   const result = wf.status?.phase || "Pending";
@@ -79,15 +111,17 @@ function lastRunOf(wf: WorkflowObject, now: number): NonNullable<UnitStatus["las
     run.ageSeconds = Math.max(0, Math.round((now - time(wf.status.startedAt)) / 1000));
   }
   if (result === "Failed" || result === "Error") {
-    const failed = stepNodes(wf).find((n) => n.phase === "Failed" || n.phase === "Error");
-    const code = Number(failed?.outputs?.exitCode);
-    if (failed?.displayName) run.step = failed.displayName;
+    // In one pod the steps after a failed one end in Error ("dependency ... exited"): the Failed one is the cause.
+    const steps = stepsOf(wf);
+    const failed = steps.find((s) => s.node.phase === "Failed") ?? steps.find((s) => s.node.phase === "Error");
+    const code = Number(failed?.exitCode);
+    if (failed?.name) run.step = failed.name;
     if (Number.isInteger(code)) {
       run.exitCode = code;
       const clause = clauseOf[code as ExitCode];
       if (clause) run.clause = clause;
     }
-    const message = failed?.message ?? wf.status?.message;
+    const message = failed?.node.message ?? wf.status?.message;
     if (message) run.message = message;
   }
   return run;
@@ -125,10 +159,9 @@ export function unitStatuses(
         success.status?.finishedAt ?? success.status?.startedAt ?? success.metadata.creationTimestamp;
     const action = runs
       .map((wf) =>
-        outputOf(
-          stepNodes(wf).find((n) => n.displayName === "ensure-state"),
-          "action",
-        ),
+        stepsOf(wf)
+          .find((s) => s.name === "ensure-state")
+          ?.output("action"),
       )
       .find((a) => a !== undefined);
     if (action) status.lastAction = action;
