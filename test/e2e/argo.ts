@@ -130,6 +130,12 @@ export class Argo {
     return Object.fromEntries(nodes.map((n) => [n.displayName, n]));
   }
 
+  /** runMode containerSet: the run's container nodes (a step each, and main) by name. */
+  containers(wf: Workflow): Record<string, WorkflowNode> {
+    const nodes = Object.values(wf.status?.nodes ?? {}).filter((n) => n.type === "Container");
+    return Object.fromEntries(nodes.map((n) => [n.displayName, n]));
+  }
+
   /** Pods of the workflow that still exist, by the step (node display name) they ran. */
   async pods(wf: Workflow): Promise<Map<string, Pod>> {
     const list = await this.kube.get<{ items: Pod[] }>(
