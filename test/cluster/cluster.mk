@@ -14,8 +14,9 @@
 # Cold builds measured on a 2-core machine while three other Go builds ran beside
 # it (load average about 20; modules downloaded, Go build cache warm from kube-apiserver):
 #   kubelet, kube-proxy, kube-scheduler, kube-controller-manager   13m04s (3m34s of CPU)
-#   workflow-controller + argoexec (CGO_ENABLED=0 rebuilds the     22m34s (7m18s of CPU)
-#     shared dependencies without cgo)
+#   workflow-controller + argoexec                                  1m03s (1.6 CPU-min)
+#     right after the argo CLI (servers.mk), whose packages they reuse: the same copy and
+#     flags (measured from an empty build cache for the three, load average 5 to 6)
 #   pause, argoexec and workflow-controller images (umoci)         seconds each
 #   Node 24 base + the four step images (buildah, vfs)             2m12s
 # Warm (nothing changed), make skips them all.
@@ -45,31 +46,20 @@ KUBE_NODE_BINS := $(KUBE_NODE_NAMES:%=$(BIN)/%-$(KUBE_VERSION))
 $(KUBE_NODE_BINS): $(BIN)/%-$(KUBE_VERSION): $(SERVERS_DIR)/kube/go.mod $(SERVERS_DIR)/kube/go.sum
 	$(call go_tool_build,kube,k8s.io/kubernetes/cmd/$*,$(KUBE_LDFLAGS))
 
-# The module zip drops upstream's symlink workflow/executor/osspecific/signal_linux.go ->
-# signal_darwin.go, without which argoexec does not build for Linux. As for the CLI's UI
-# placeholder (servers.mk), the file goes into a writable copy an alternate go.mod points at.
-ARGO_NODE_SRC := $(CACHE)/src/argo-workflows-$(ARGO_VERSION)-node
-$(ARGO_NODE_SRC)/.complete: $(SERVERS_DIR)/argo/go.mod $(SERVERS_DIR)/argo/go.sum
-	@mkdir -p $(CACHE)/src
-	rm -rf $(@D) && cp -R "$(call gomod_dir,argo,$(ARGO_MODULE))" $(@D)
-	chmod -R u+w $(@D)
-	cd $(@D)/workflow/executor/osspecific && cp signal_darwin.go signal_linux.go
-	cp $(SERVERS_DIR)/argo/go.mod $(ARGO_NODE_SRC).mod && cp $(SERVERS_DIR)/argo/go.sum $(ARGO_NODE_SRC).sum
-	go mod edit -replace=$(ARGO_MODULE)=$(ARGO_NODE_SRC) $(ARGO_NODE_SRC).mod
-	touch $@
-
+# From the one patched copy of the module that the argo CLI is built from, static like it
+# (argoexec is copied into every step container, whatever its base image) and with the same
+# flags, so they reuse its compiled packages: see ARGO_KEY and $(ARGO_SRC)/.complete in
+# servers.mk. Named by the same key.
 ARGO_NODE_NAMES := workflow-controller argoexec
-ARGO_NODE_BINS := $(ARGO_NODE_NAMES:%=$(BIN)/%-$(ARGO_VERSION))
-# Static: argoexec is copied into every step container, whatever its base image.
-$(ARGO_NODE_BINS): export CGO_ENABLED := 0
-$(ARGO_NODE_BINS): $(BIN)/%-$(ARGO_VERSION): $(ARGO_NODE_SRC)/.complete
-	$(call go_tool_build,argo,$(ARGO_MODULE)/cmd/$*,-X $(ARGO_MODULE).version=$(ARGO_VERSION),-modfile=$(ARGO_NODE_SRC).mod)
+ARGO_NODE_BINS := $(ARGO_NODE_NAMES:%=$(BIN)/%-$(ARGO_VERSION)-$(ARGO_KEY))
+$(ARGO_NODE_BINS): $(BIN)/%-$(ARGO_VERSION)-$(ARGO_KEY): | $(ARGO_SRC)/.complete
+	$(call argo_build,$*)
 
 CLUSTER_LINKS := $(KUBE_NODE_NAMES:%=$(BIN)/%) $(ARGO_NODE_NAMES:%=$(BIN)/%)
 .PHONY: $(CLUSTER_LINKS)
 $(KUBE_NODE_NAMES:%=$(BIN)/%): $(BIN)/%: $(BIN)/%-$(KUBE_VERSION)
 	@ln -sfn $(notdir $<) $@
-$(ARGO_NODE_NAMES:%=$(BIN)/%): $(BIN)/%: $(BIN)/%-$(ARGO_VERSION)
+$(ARGO_NODE_NAMES:%=$(BIN)/%): $(BIN)/%: $(BIN)/%-$(ARGO_VERSION)-$(ARGO_KEY)
 	@ln -sfn $(notdir $<) $@
 
 $(BIN)/pause: $(CLUSTER_SCRIPTS)/pause/main.go $(CLUSTER_SCRIPTS)/pause/go.mod
@@ -101,9 +91,9 @@ CONTROLLER_IMAGE := $(call image_archive,localhost/argoproj/workflow-controller,
 # The upstream images run as uid 8737 with the binary on PATH; the controller names
 # `argoexec` without a path in every pod it makes.
 IMAGE_PATH_ENV := --config.env=PATH=/usr/local/bin:/usr/bin:/bin
-$(ARGOEXEC_IMAGE): $(BIN)/argoexec-$(ARGO_VERSION) $(CLUSTER_SCRIPTS)/oci-image.sh
+$(ARGOEXEC_IMAGE): $(BIN)/argoexec-$(ARGO_VERSION)-$(ARGO_KEY) $(CLUSTER_SCRIPTS)/oci-image.sh
 	$(call static_image,$<,/bin/argoexec,--config.entrypoint=argoexec --config.user=8737 $(IMAGE_PATH_ENV))
-$(CONTROLLER_IMAGE): $(BIN)/workflow-controller-$(ARGO_VERSION) $(CLUSTER_SCRIPTS)/oci-image.sh
+$(CONTROLLER_IMAGE): $(BIN)/workflow-controller-$(ARGO_VERSION)-$(ARGO_KEY) $(CLUSTER_SCRIPTS)/oci-image.sh
 	$(call static_image,$<,/bin/workflow-controller,--config.entrypoint=workflow-controller --config.user=8737 $(IMAGE_PATH_ENV))
 
 # The Node 24 base for steps/Dockerfile: the npm registry's Node binary and its libraries.
