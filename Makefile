@@ -139,7 +139,10 @@ lint-code: $(NODE_DEPS)
 format: $(NODE_DEPS)
 	prettier --write --log-level warn .
 
-# The e2e suite runs even when the others failed, so one CI run reports both.
+# The e2e suite runs even when the others failed, so one CI run reports both. What it
+# builds (cluster binaries, Argo CD, versitygw, images: about 20 CPU-minutes cold, nothing
+# warm) builds beside the other tests, niced: those mostly wait on their servers. Its log
+# is printed when it is done; `make e2e` then builds whatever that left, in the open.
 .PHONY: test
 test: $(NODE_DEPS) servers dist/.built
 	$(MAKE) --no-print-directory typecheck
@@ -147,7 +150,13 @@ test: $(NODE_DEPS) servers dist/.built
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory lint-code
 	$(MAKE) --no-print-directory release-check
-	status=0; node test/run-vitest.mjs $(VITEST) || status=$$?; \
+	@mkdir -p $(CACHE)
+	status=0; started=$$(date +%s); \
+	nice -n 10 $(MAKE) --no-print-directory e2e-deps > $(CACHE)/e2e-deps.log 2>&1 & deps=$$!; \
+	node test/run-vitest.mjs $(VITEST) || status=$$?; \
+	deps_status=0; wait $$deps || deps_status=$$?; \
+	echo "test: e2e builds beside the tests: exit $$deps_status, done $$(( $$(date +%s) - started ))s after they started; log:"; \
+	tail -n 40 $(CACHE)/e2e-deps.log; \
 	$(MAKE) --no-print-directory e2e || status=$$?; \
 	exit $$status
 

@@ -169,6 +169,11 @@ E2E_ENV := KUBECONFIG=$(CLUSTER_DIR)/admin.kubeconfig RESEED_E2E_AUDIT_LOG=$(CLU
 
 E2E_DEPS := $(NODE_DEPS) dist/.built $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS) $(SERVERS_ARGOCD) $(SERVERS_VERSITYGW) $(SERVERS_POSTGRES) cluster-deps \
   $(BIN)/kube-apiserver $(BIN)/etcd $(KUBE_NODE_NAMES:%=$(BIN)/%) $(CLUSTER_IMAGES)
+# Everything `make e2e` builds, without a cluster: `make test` builds it beside the other
+# tests (see there).
+.PHONY: e2e-deps
+e2e-deps: $(E2E_DEPS)
+
 # $(call with_cluster,command): up, Argo installed, the command, down whatever it did;
 # fails if the command failed.
 define with_cluster
