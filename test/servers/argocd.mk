@@ -27,7 +27,7 @@ ARGOCD_FILE := $(BIN)/argocd-$(ARGOCD_VERSION)-$(ARGOCD_KEY)
 ARGOCD_SRC := $$(cd $(SERVERS_DIR)/argocd && export GOTOOLCHAIN=$(ARGOCD_TOOLCHAIN) \
   && go mod download $(ARGOCD_MODULE) && go list -m -f '{{.Dir}}' $(ARGOCD_MODULE))
 
-ifdef RESEED_ARGOCD
+ifneq ($(call given,RESEED_ARGOCD,$(ARGOCD_FILE)),)
 SERVERS_ARGOCD :=
 else
 RESEED_ARGOCD := $(ARGOCD_FILE)

@@ -29,13 +29,13 @@ CODER_VERSION := $(call gomod_version,coder,$(CODER_MODULE))
 CODER_LDFLAGS := -s -w -X $(CODER_MODULE)/buildinfo.tag=$(patsubst v%,%,$(CODER_VERSION)) -X $(CODER_MODULE)/buildinfo.agpl=true
 CODER_TAGS := ts_omit_aws,ts_omit_bird,ts_omit_tap,ts_omit_kube
 
-ifdef RESEED_CODER
+ifneq ($(call given,RESEED_CODER,$(BIN)/coder),)
 SERVERS_CODER :=
 else
 RESEED_CODER := $(BIN)/coder
 SERVERS_CODER := $(RESEED_CODER)
 endif
-ifdef RESEED_CODER_PG_BINDIR
+ifneq ($(call given,RESEED_CODER_PG_BINDIR,/usr/lib/postgresql/15/bin),)
 SERVERS_CODER_PG :=
 else
 RESEED_CODER_PG_BINDIR := /usr/lib/postgresql/15/bin

@@ -17,14 +17,14 @@ ESO_FILE := $(BIN)/external-secrets-$(ESO_VERSION)-$(ESO_KEY)
 # the same module version as the binary.
 ESO_CRDS_DIR := $(CACHE)/external-secrets-$(ESO_VERSION)-$(ESO_KEY)/crds
 
-# As for the servers, a value already given wins and is not built here.
-ifdef RESEED_ESO
+# As for the servers, a value already given wins and is not built here (servers.mk: given).
+ifneq ($(call given,RESEED_ESO,$(ESO_FILE)),)
 SERVERS_ESO :=
 else
 RESEED_ESO := $(ESO_FILE)
 SERVERS_ESO := $(ESO_FILE)
 endif
-ifdef RESEED_ESO_CRDS
+ifneq ($(call given,RESEED_ESO_CRDS,$(ESO_CRDS_DIR)),)
 SERVERS_ESO_CRDS :=
 else
 RESEED_ESO_CRDS := $(ESO_CRDS_DIR)

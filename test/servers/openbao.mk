@@ -17,7 +17,7 @@ OPENBAO_VERSION := $(call gomod_version,openbao,$(OPENBAO_MODULE))
 # The version the server reports (sys/seal-status, logs): the release the commit is.
 OPENBAO_RELEASE := 2.4.0
 
-ifdef RESEED_BAO
+ifneq ($(call given,RESEED_BAO,$(BIN)/bao),)
 SERVERS_BAO :=
 else
 RESEED_BAO := $(BIN)/bao

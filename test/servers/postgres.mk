@@ -3,7 +3,7 @@
 # into a temp dir and start the server on a random loopback port, as the `postgres` user
 # when they run as root. Its apt-get install time is not measured; initdb + start in the
 # tests take 5-7 s (docs/figures.md).
-ifdef RESEED_PG_BIN
+ifneq ($(call given,RESEED_PG_BIN,/usr/lib/postgresql/15/bin),)
 SERVERS_POSTGRES :=
 else
 RESEED_PG_BIN := /usr/lib/postgresql/15/bin

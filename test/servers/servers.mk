@@ -32,6 +32,13 @@ gomod_dir = $$(cd $(SERVERS_DIR)/$(1) && go mod download $(2) && go list -m -f '
 # $(call build_key,dir,extra): a short hash of a wrapper module's go.mod, go.sum and build
 # flags. Built files are named by version and key, never judged by mtime: a fresh clone has
 # new mtimes everywhere and must still find what an earlier clone built.
+# $(call given,VAR,default): what VAR names when that is not this Makefile's own default:
+# a binary of the developer's, which wins and is not built here. A value equal to the
+# default is ours, exported by a parent make (make test runs make e2e and e2e-deps as
+# sub-makes), and must still be built: testing with ifdef left the sub-make believing
+# the developer had given it, so a cold `make test` never built Argo CD or versitygw.
+given = $(filter-out $(2),$($(1)))
+
 build_key = $(shell { cat $(SERVERS_DIR)/$(1)/go.mod $(SERVERS_DIR)/$(1)/go.sum; echo '$(2)'; } | sha256sum | cut -c1-10)
 # $(call semver_word,version,n): major (1) or minor (2) of vX.Y.Z.
 semver_word = $(word $(2),$(subst ., ,$(patsubst v%,%,$(1))))
@@ -87,33 +94,34 @@ KUBE_ASSETS := $(CACHE)/assets/$(notdir $(KUBE_APISERVER_FILE))_$(notdir $(ETCD_
 
 # The tests get the exact files this checkout's go.mod files name, never the stable
 # symlinks in $(BIN): another checkout sharing CACHE may relink those mid-run.
-# A value already given (environment or command line) wins and is not built here,
+# A value already given (environment or command line) that is not the default below wins
+# and is not built here (see given),
 # so a developer can point the tests at binaries of their own.
-ifdef KUBEBUILDER_ASSETS
+ifneq ($(call given,KUBEBUILDER_ASSETS,$(KUBE_ASSETS)),)
 SERVERS_KUBE :=
 else
 KUBEBUILDER_ASSETS := $(KUBE_ASSETS)
 SERVERS_KUBE := $(KUBE_ASSETS)/.complete $(BIN)/kube-apiserver $(BIN)/etcd
 endif
-ifdef RESEED_HELM
+ifneq ($(call given,RESEED_HELM,$(HELM_FILE)),)
 SERVERS_HELM :=
 else
 RESEED_HELM := $(HELM_FILE)
 SERVERS_HELM := $(HELM_FILE) $(BIN)/helm
 endif
-ifdef RESEED_PROMTOOL
+ifneq ($(call given,RESEED_PROMTOOL,$(PROMTOOL_FILE)),)
 SERVERS_PROMTOOL :=
 else
 RESEED_PROMTOOL := $(PROMTOOL_FILE)
 SERVERS_PROMTOOL := $(PROMTOOL_FILE)
 endif
-ifdef RESEED_ARGO
+ifneq ($(call given,RESEED_ARGO,$(ARGO_FILE)),)
 SERVERS_ARGO :=
 else
 RESEED_ARGO := $(ARGO_FILE)
 SERVERS_ARGO := $(ARGO_FILE) $(BIN)/argo
 endif
-ifdef RESEED_ARGO_CRDS
+ifneq ($(call given,RESEED_ARGO_CRDS,$(ARGO_CRDS_DIR)),)
 SERVERS_ARGO_CRDS :=
 else
 RESEED_ARGO_CRDS := $(ARGO_CRDS_DIR)

@@ -12,7 +12,7 @@ VERSITYGW_MODULE := github.com/versity/versitygw
 VERSITYGW_VERSION := $(call gomod_version,versitygw,$(VERSITYGW_MODULE))
 VERSITYGW_FILE := $(BIN)/versitygw-$(VERSITYGW_VERSION)-$(call build_key,versitygw,)
 
-ifdef RESEED_VERSITYGW
+ifneq ($(call given,RESEED_VERSITYGW,$(VERSITYGW_FILE)),)
 SERVERS_VERSITYGW :=
 else
 RESEED_VERSITYGW := $(VERSITYGW_FILE)
