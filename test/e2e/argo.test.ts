@@ -3,7 +3,18 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { UnitStatus } from "../../steps/cli/status.js";
 import { canary, describeLeak, findLeaks } from "../conformance/leak-hunt.js";
-import { Argo, isFinished, NS, param, secretData, stateWrites, STEPS, time, type Workflow } from "./argo.js";
+import {
+  Argo,
+  isFinished,
+  NS,
+  param,
+  secretData,
+  stateWrites,
+  STEPS,
+  summaryLine,
+  time,
+  type Workflow,
+} from "./argo.js";
 import { e2eEnv, Kube, waitFor } from "./cluster.js";
 import { applyChart } from "./global-setup.js";
 
@@ -27,15 +38,6 @@ const RETENTION = {
   podGC: { strategy: "OnWorkflowSuccess", deleteDelayDuration: "600s" },
   ttlStrategy: { secondsAfterSuccess: 3600, secondsAfterFailure: 259200 },
 };
-
-/** The step's closing summary in its container log (Argo's emissary adds lines of its own). */
-function summaryLine(log: string): Record<string, unknown> | undefined {
-  return log
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .find((entry) => entry.event === "step.summary");
-}
 
 /**
  * Makes every pod of the unit's next runs hang before it starts: the CronWorkflow's

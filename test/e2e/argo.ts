@@ -167,6 +167,15 @@ export class Argo {
   }
 }
 
+/** The step's closing summary in its container log (Argo's emissary adds lines of its own). */
+export function summaryLine(log: string): Record<string, unknown> | undefined {
+  return log
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .find((entry) => entry.event === "step.summary");
+}
+
 export function param(
   node: WorkflowNode | undefined,
   direction: "inputs" | "outputs",

@@ -6,7 +6,7 @@
 // nothing run after a failed step, nothing written by an unchanged run. What the mode costs
 // and saves: `make e2e-bench` (docs/figures.md#in-real-argo).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Argo, NS, param, secretData, stateWrites, STEPS, time, type Workflow } from "./argo.js";
+import { Argo, NS, param, secretData, stateWrites, STEPS, summaryLine, time, type Workflow } from "./argo.js";
 import { e2eEnv, Kube, waitFor } from "./cluster.js";
 import { applyChart } from "./global-setup.js";
 
@@ -15,15 +15,6 @@ const kube = new Kube(env.kubeconfig);
 const audit = kube.audit(env.auditLog);
 const argo = new Argo(env, kube);
 const RUN = 150_000;
-
-/** The step's closing summary in its container log (Argo's emissary adds lines of its own). */
-function summaryLine(log: string): Record<string, unknown> | undefined {
-  return log
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .find((entry) => entry.event === "step.summary");
-}
 
 /** The run's one pod node: the containerSet, which carries every step's outputs. */
 function podNode(wf: Workflow) {
