@@ -315,14 +315,9 @@ describe("metrics", () => {
   // Argo 3.6+ exports template metrics with its own prefix: argo_workflows_reseed_unit_….
   const PREFIX = "(?:argo_workflows_)?";
   it("the workflow controller exposes the template metrics of the runs", async () => {
-    const pods = await kube.get<{ items: { metadata: { name: string } }[] }>(
-      `/api/v1/namespaces/argo/pods?labelSelector=${encodeURIComponent("app=workflow-controller")}`,
-    );
-    const pod = pods.items[0]?.metadata.name;
-    expect(pod).toBeDefined();
     const metrics = await waitFor("the reseed metrics on the controller", MINUTE, async () => {
-      const text = await kube.text(`/api/v1/namespaces/argo/pods/${pod}:9090/proxy/metrics`);
-      return text?.includes("reseed_unit_last_success_timestamp_seconds") ? text : undefined;
+      const text = await argo.controllerMetrics();
+      return text.includes("reseed_unit_last_success_timestamp_seconds") ? text : undefined;
     });
     const lastSuccess = new RegExp(
       `^${PREFIX}reseed_unit_last_success_timestamp_seconds\\{unit="coder-db-password"\\} (\\S+)$`,

@@ -149,6 +149,16 @@ export class Argo {
     return byStep;
   }
 
+  /** The workflow controller's /metrics text (Argo 3.6+ prefixes template metrics with argo_workflows_). */
+  async controllerMetrics(): Promise<string> {
+    const pods = await this.kube.get<{ items: { metadata: { name: string } }[] }>(
+      `/api/v1/namespaces/argo/pods?labelSelector=${encodeURIComponent("app=workflow-controller")}`,
+    );
+    const pod = pods.items[0]?.metadata.name;
+    if (!pod) throw new Error("no workflow-controller pod in namespace argo");
+    return (await this.kube.text(`/api/v1/namespaces/argo/pods/${pod}:9090/proxy/metrics`)) ?? "";
+  }
+
   /** A container's log, or undefined when the pod is gone. */
   async log(pod: string, container = "main"): Promise<string | undefined> {
     return this.kube.text(`/api/v1/namespaces/${NS}/pods/${pod}/log?container=${container}`);
@@ -195,6 +205,13 @@ export async function stateWrites(audit: AuditLog, mark: number, unit: string, n
   return (await audit.writesSince(mark, { user: `system:serviceaccount:${ns}:reseed-${unit}` })).filter(
     (w) => !EVIDENCE.has(w.resource),
   );
+}
+
+/** How many pods the API server created for the workflow since `mark` (its audit log). */
+export async function podsCreated(audit: AuditLog, mark: number, wf: Workflow): Promise<number> {
+  return (await audit.requestsSince(mark, { namespace: NS })).filter(
+    (r) => r.verb === "create" && r.resource === "pods" && r.code === 201 && r.name.startsWith(wf.metadata.name),
+  ).length;
 }
 
 /** A Secret's data in namespace reseed, decoded; undefined when there is none. */

@@ -8,7 +8,7 @@
 // each), so a change in the machine's load falls on both alike. Then the same with the
 // controller's DEFAULT_REQUEUE_TIME at 2 s: Argo processes a workflow at most once per that
 // interval (10 s by default), so a run waits for it after each pod it finishes.
-import { Argo, NS, param, time, type Workflow } from "./argo.js";
+import { Argo, NS, param, podsCreated, time, type Workflow } from "./argo.js";
 import { cli, e2eEnv, Kube } from "./cluster.js";
 import installChart, { applyChart } from "./global-setup.js";
 
@@ -63,13 +63,10 @@ async function measure(mode: Mode): Promise<Sample> {
     );
   }
   const created = time(wf.metadata.creationTimestamp);
-  const requests = await audit.requestsSince(mark, { namespace: NS });
   return {
     finished: (time(wf.status?.finishedAt) - created) / 1000,
     verified: ((await verifyExited(wf, mode)) - created) / 1000,
-    pods: requests.filter(
-      (r) => r.verb === "create" && r.resource === "pods" && r.code === 201 && r.name.startsWith(wf.metadata.name),
-    ).length,
+    pods: await podsCreated(audit, mark, wf),
   };
 }
 

@@ -6,7 +6,18 @@
 // nothing run after a failed step, nothing written by an unchanged run. What the mode costs
 // and saves: `make e2e-bench` (docs/figures.md#in-real-argo).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Argo, NS, param, secretData, stateWrites, STEPS, summaryLine, time, type Workflow } from "./argo.js";
+import {
+  Argo,
+  NS,
+  param,
+  podsCreated,
+  secretData,
+  stateWrites,
+  STEPS,
+  summaryLine,
+  time,
+  type Workflow,
+} from "./argo.js";
 import { e2eEnv, Kube, waitFor } from "./cluster.js";
 import { applyChart } from "./global-setup.js";
 
@@ -21,22 +32,6 @@ function podNode(wf: Workflow) {
   const pods = Object.values(wf.status?.nodes ?? {}).filter((n) => n.type === "Pod");
   expect(pods).toHaveLength(1);
   return pods[0]!;
-}
-
-async function podsCreated(mark: number, wf: Workflow): Promise<number> {
-  return (await audit.requestsSince(mark, { namespace: NS })).filter(
-    (r) => r.verb === "create" && r.resource === "pods" && r.code === 201 && r.name.startsWith(wf.metadata.name),
-  ).length;
-}
-
-/** The workflow controller's /metrics text (Argo 3.6+ prefixes template metrics with argo_workflows_). */
-async function controllerMetrics(): Promise<string> {
-  const pods = await kube.get<{ items: { metadata: { name: string } }[] }>(
-    `/api/v1/namespaces/argo/pods?labelSelector=${encodeURIComponent("app=workflow-controller")}`,
-  );
-  const pod = pods.items[0]?.metadata.name;
-  if (!pod) throw new Error("no workflow-controller pod in namespace argo");
-  return (await kube.text(`/api/v1/namespaces/argo/pods/${pod}:9090/proxy/metrics`)) ?? "";
 }
 
 /** reseed_step_failures_total of e2e-missing-input's step with the exit code; 0 before the first. */
@@ -72,7 +67,7 @@ describe("runMode containerSet", () => {
     const mark = await audit.mark();
     const wf = await argo.finished(argo.submitFrom("coder-db-password"), RUN);
     expect(wf.status?.phase, wf.status?.message).toBe("Succeeded");
-    expect(await podsCreated(mark, wf)).toBe(1);
+    expect(await podsCreated(audit, mark, wf)).toBe(1);
 
     const nodes = argo.containers(wf);
     expect(Object.keys(nodes).sort()).toEqual([...STEPS, "main"].sort());
@@ -103,11 +98,11 @@ describe("runMode containerSet", () => {
   });
 
   it("failfast in one pod: validate-inputs exits 11 and says why on its node and in the failure metric; no later step runs; nothing is written", async () => {
-    const before = await controllerMetrics();
+    const before = await argo.controllerMetrics();
     const mark = await audit.mark();
     const wf = await argo.finished(argo.submitFrom("e2e-missing-input"), RUN);
     expect(wf.status?.phase).toBe("Failed");
-    expect(await podsCreated(mark, wf)).toBe(1);
+    expect(await podsCreated(audit, mark, wf)).toBe(1);
 
     const nodes = argo.containers(wf);
     expect(nodes["validate-inputs"]!.phase).toBe("Failed");
@@ -131,7 +126,7 @@ describe("runMode containerSet", () => {
 
     // The same series as in dag mode: one more failure of validate-inputs with exit 11, none of the steps that did not run.
     const after = await waitFor("the failure in the controller's metrics", 60_000, async () => {
-      const text = await controllerMetrics();
+      const text = await argo.controllerMetrics();
       return failures(text, "validate-inputs", "11") > failures(before, "validate-inputs", "11") ? text : undefined;
     });
     expect(failures(after, "validate-inputs", "11")).toBe(failures(before, "validate-inputs", "11") + 1);
