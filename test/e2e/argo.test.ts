@@ -133,7 +133,10 @@ describe("a P1 reconciler unit in real Argo Workflows", () => {
     expect(kept).toHaveLength(3);
     for (const wf of kept) expect(wf.spec).toMatchObject({ ...RETENTION, activeDeadlineSeconds: DEADLINE_S });
     // The controller runs with its default podGCDeleteDelayDuration (5 s: test/cluster/argo-install.sh
-    // sets none); the chart's deleteDelayDuration is what keeps a success readable.
+    // sets none); the chart's deleteDelayDuration is what keeps a success readable. A minute
+    // after the run ended, well past the default, whatever the tests above took.
+    const since = Date.now() - time(first.status?.finishedAt);
+    if (since <= MINUTE) await new Promise((resolve) => setTimeout(resolve, MINUTE - since + 1000));
     expect(Date.now() - time(first.status?.finishedAt)).toBeGreaterThan(MINUTE);
     const pods = await argo.pods(first);
     expect([...pods.keys()].sort()).toEqual([...STEPS].sort());
