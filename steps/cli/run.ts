@@ -69,7 +69,7 @@ export async function runUnits(
       let report: PhaseReport | undefined;
       const changes = changeLog(() => log);
       try {
-        const namespace = unitNamespace(loaded, env, kube);
+        const namespace = await unitNamespace(loaded, env, kube);
         report = await phases[phase]({ loaded, namespace, redactor, log, kube, env, changes });
         if (report.action) e.action = report.action;
         const summary = summarize({ code: ExitCode.ok, report, changes: changes.list() }, redactor);

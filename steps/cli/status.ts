@@ -1,7 +1,7 @@
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { clauseOf, ExitCode } from "../core/errors.js";
 import { nextTicks } from "../core/cron.js";
-import { connectKube } from "../core/kube.js";
+import { clientNodeConfig } from "../core/kube.js";
 
 // `reseed status`: one line per unit from what Argo keeps — the CronWorkflows and Workflows
 // labelled reseed.dev/unit — so a platform's own checks (and a human) see which unit failed,
@@ -247,9 +247,9 @@ export async function readStatuses(opts: {
   intervals: number;
   now?: number;
 }): Promise<UnitStatus[]> {
-  const kube = connectKube(opts.kubeconfig);
-  const api = kube.config.makeApiClient(CustomObjectsApi);
-  const namespace = opts.namespace ?? kube.contextNamespace ?? "default";
+  const config = await clientNodeConfig(opts.kubeconfig);
+  const api = config.makeApiClient(CustomObjectsApi);
+  const namespace = opts.namespace ?? config.getContextObject(config.getCurrentContext())?.namespace ?? "default";
   const list = async <T>(plural: string): Promise<T[]> => {
     const base = { group: "argoproj.io", version: "v1alpha1", plural, labelSelector: "reseed.dev/unit" };
     const res = (

@@ -109,10 +109,11 @@ export function describeError(err: unknown): string {
 }
 
 /**
- * The message and what caused it. fetch (undici, under @kubernetes/client-node 1.x) reports
- * every network failure as "fetch failed" and keeps what happened (ECONNREFUSED, ENOTFOUND,
- * a certificate it does not trust, the server gone mid-request) only in `cause`: without it
- * the summary would not name the fault (docs/faults.md, the kube-apiserver rows).
+ * The message and what caused it. fetch (undici) reports every network failure as "fetch
+ * failed", and the steps' Kubernetes client as "request to the Kubernetes API failed"; both
+ * keep what happened (ECONNREFUSED, ENOTFOUND, a certificate not trusted, the server gone
+ * mid-request) only in `cause`: without it the summary would not name the fault
+ * (docs/faults.md, the kube-apiserver rows).
  */
 function withCauses(err: Error): string {
   const parts = [err.message];

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { ChangeLog, describeChange, type Change } from "../core/changes.js";
 import { ExitCode, SeedError, clauseOf, describeError, invalidSpec, type Problem } from "../core/errors.js";
@@ -29,26 +29,12 @@ export function guardProcessOutput(redactor: Redactor): void {
 
 /**
  * The step's Kubernetes clients, made on first use. The credential they send (a token in the
- * kubeconfig, or the pod's ServiceAccount token file) is registered first: a proxy or an
- * API server error that quotes the Authorization header must not carry it out.
+ * kubeconfig, or the pod's ServiceAccount token file) is registered before each request: a
+ * proxy or an API server error that quotes the Authorization header must not carry it out.
  */
 export function lazyKube(register: (credential: string) => void, kubeconfig?: string): () => Kube {
-  let kube: Kube | undefined;
-  return () => {
-    if (kube) return kube;
-    kube = connectKube(kubeconfig);
-    const user = kube.config.getCurrentUser();
-    if (user?.token) register(user.token);
-    const tokenFile = (user?.authProvider as { config?: { tokenFile?: unknown } } | undefined)?.config?.tokenFile;
-    if (typeof tokenFile === "string") {
-      try {
-        register(readFileSync(tokenFile, "utf8").trim());
-      } catch {
-        // No token file: the client fails on its own, naming the file, and there is nothing to mask.
-      }
-    }
-    return kube;
-  };
+  const kube = connectKube(kubeconfig, register);
+  return () => kube;
 }
 
 /** The one document of a JSON text; undefined for anything else (YAML), which parseDocuments reads and reports on. */
@@ -103,8 +89,8 @@ async function expectedFingerprint(env: NodeJS.ProcessEnv): Promise<{ subject: s
   return { subject: "RESEED_FINGERPRINT_FILE", value };
 }
 
-export function unitNamespace(loaded: LoadedUnit, env: NodeJS.ProcessEnv, kube: () => Kube): string {
-  return loaded.unit.spec.namespace ?? env.RESEED_NAMESPACE ?? kube().contextNamespace ?? "default";
+export async function unitNamespace(loaded: LoadedUnit, env: NodeJS.ProcessEnv, kube: () => Kube): Promise<string> {
+  return loaded.unit.spec.namespace ?? env.RESEED_NAMESPACE ?? (await kube().contextNamespace()) ?? "default";
 }
 
 export interface StepResult {
@@ -224,7 +210,7 @@ export async function runStep(
         "the unit changed during the run; the next run uses the new spec",
       );
     }
-    namespace = unitNamespace(loaded, env, kube);
+    namespace = await unitNamespace(loaded, env, kube);
     const ctx: RunContext = { loaded, namespace, redactor, log, kube, env, changes };
     result = { code: ExitCode.ok, report: await phases[phase](ctx), changes: changes.list() };
   } catch (err) {

@@ -3,7 +3,7 @@ import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminClient } from "./kube-http.js";
-import { adminKubeconfigYaml, connectKube, type KubeAccess, type KubeInfo } from "./kube.js";
+import { adminKubeconfigText, connectKube, type KubeAccess, type KubeInfo } from "./kube.js";
 import { makePki, reuseOrMakePki } from "./pki.js";
 import { freePorts, ServerProcess, startWatchdog } from "./processes.js";
 
@@ -64,7 +64,7 @@ export async function startKubeServer(options: KubeServerOptions = {}): Promise<
     const auditLog = join(dir, "audit.log");
     const adminKubeconfig = join(dir, "admin.kubeconfig");
     await writeFile(auditPolicy, AUDIT_POLICY);
-    await writeFile(adminKubeconfig, adminKubeconfigYaml(url, pki.caCert, pki.adminCert, pki.adminKey), {
+    await writeFile(adminKubeconfig, adminKubeconfigText(url, pki.caCert, pki.adminCert, pki.adminKey), {
       mode: 0o600,
     });
     await mkdir(join(dir, "etcd"), { recursive: true, mode: 0o700 });

@@ -1,6 +1,5 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { AuditLog, type AuditFilter, type AuditRequest, type AuditWrite } from "./audit.js";
 import { installCrds } from "./crds.js";
 import { adminClient, type AdminClient } from "./kube-http.js";
@@ -63,25 +62,33 @@ export function connectKube(info: KubeInfo): KubeAccess {
 }
 
 /** A kubeconfig for the admin (group system:masters) with client cert files. */
-export function adminKubeconfigYaml(url: string, caFile: string, certFile: string, keyFile: string): string {
-  return kubeconfigYaml(url, caFile, "admin", { "client-certificate": certFile, "client-key": keyFile }, "default");
+export function adminKubeconfigText(url: string, caFile: string, certFile: string, keyFile: string): string {
+  return kubeconfig(url, caFile, "admin", { "client-certificate": certFile, "client-key": keyFile }, "default");
 }
 
-function kubeconfigYaml(
+/**
+ * JSON, which kubectl and every YAML reader read too: a step given it parses no YAML, as in a
+ * pod, where it reads its ServiceAccount's files (make bench measures the steps so).
+ */
+function kubeconfig(
   url: string,
   caFile: string,
   user: string,
   credentials: Record<string, string>,
   namespace: string,
 ): string {
-  return stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{ name: CLUSTER, cluster: { server: url, "certificate-authority": caFile } }],
-    users: [{ name: user, user: credentials }],
-    contexts: [{ name: user, context: { cluster: CLUSTER, user, namespace } }],
-    "current-context": user,
-  });
+  return JSON.stringify(
+    {
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: CLUSTER, cluster: { server: url, "certificate-authority": caFile } }],
+      users: [{ name: user, user: credentials }],
+      contexts: [{ name: user, context: { cluster: CLUSTER, user, namespace } }],
+      "current-context": user,
+    },
+    null,
+    2,
+  );
 }
 
 /**
@@ -130,7 +137,7 @@ async function kubeconfigFor(
   const path = join(info.kubeconfigDir, `${namespace}.${serviceAccount}.yaml`);
   // Write then rename: test files in other workers may read the same path concurrently.
   const partial = `${path}.${process.pid}.tmp`;
-  await writeFile(partial, kubeconfigYaml(info.url, info.caFile, serviceAccount, { token }, namespace), {
+  await writeFile(partial, kubeconfig(info.url, info.caFile, serviceAccount, { token }, namespace), {
     mode: 0o600,
   });
   await rename(partial, path);

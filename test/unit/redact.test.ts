@@ -181,7 +181,7 @@ describe("egress: mask first, then bound", () => {
 });
 
 describe("the step's own Kubernetes credential", () => {
-  it("is registered when the clients are made, from a kubeconfig token or a token file", async () => {
+  it("is registered before it is sent, from a kubeconfig token", async () => {
     const { mkdtemp, writeFile } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
     const path = await import("node:path");
@@ -201,8 +201,12 @@ describe("the step's own Kubernetes credential", () => {
     );
     const registered: string[] = [];
     const kube = lazyKube((c) => registered.push(c), file);
-    expect(registered).toEqual([]);
     kube();
+    expect(registered).toEqual([]);
+    // Port 1 refuses the connection: the token was registered before the request was made.
+    await expect(kube().core.readNamespacedSecret({ name: "s", namespace: "n" })).rejects.toThrow(
+      "request to the Kubernetes API failed",
+    );
     expect(registered).toEqual(["sa-token-value-for-the-test"]);
   });
 });
