@@ -5,7 +5,7 @@ import { labelSelector } from "../../core/selector.js";
 import { inputValue, k8sName } from "../../core/spec.js";
 import { httpsUrl } from "../../core/url.js";
 import { workloadIdentityInputs } from "../../stores/key-vault/connection.js";
-import { connectArm, type CredentialRef, type FederatedCredentials } from "./arm.js";
+import type { CredentialRef, FederatedCredentials } from "./arm.js";
 import { fanOutPermissions, matchingServiceAccounts } from "./fan-out.js";
 import {
   CREDENTIAL_NAME,
@@ -101,7 +101,10 @@ function desired(ctx: KindContext, s: Single): Credential {
   };
 }
 
-function armOf(ctx: KindContext, s: Settings): Promise<FederatedCredentials> {
+async function armOf(ctx: KindContext, s: Settings): Promise<FederatedCredentials> {
+  // Loaded here, not with the kind: the Azure SDKs are for ensure-state and verify, and
+  // validate-inputs and wait-deps start sooner and smaller without them.
+  const { connectArm } = await import("./arm.js");
   return connectArm(
     {
       clientId: ctx.inputs.get("env AZURE_CLIENT_ID")!,

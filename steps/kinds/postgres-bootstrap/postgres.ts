@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import pg from "pg";
+import type pg from "pg";
 
 // The PostgreSQL side through `pg`: one client per database, closed after use.
 
@@ -27,7 +27,10 @@ export async function connect(
   database: string,
   as?: { user: string; password: string },
 ): Promise<pg.Client> {
-  const client = new pg.Client({
+  // Loaded at the first connection, not with the kind: validate-inputs and wait-deps of a
+  // unit start sooner and smaller without the driver.
+  const { default: driver } = await import("pg");
+  const client = new driver.Client({
     host: c.host,
     port: c.port,
     user: as?.user ?? c.user,
