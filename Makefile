@@ -192,7 +192,8 @@ bench: $(NODE_DEPS) $(SERVERS_KUBE) dist/.built
 	node --expose-gc --loader ts-node/esm --no-warnings test/bench/redact.ts
 
 # RESEED_BENCH_PEERS_WINDOW_S shortens the steady window (600 s) for a quick run;
-# RESEED_BENCH_PEERS_INTERVAL_S sets the schedule and refreshInterval (60 s).
+# RESEED_BENCH_PEERS_INTERVAL_S sets the schedule and refreshInterval (60 s);
+# RESEED_BENCH_PEERS_KEYS the number of keys synced (1000).
 .PHONY: bench-peers
 bench-peers: $(NODE_DEPS) $(SERVERS_KUBE) $(SERVERS_BAO) $(SERVERS_ESO) $(SERVERS_ESO_CRDS) dist/.built
 	$(TS_NODE) test/bench/peers.ts

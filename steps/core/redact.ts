@@ -30,6 +30,37 @@ function topPower(n: number): number {
 const TOP_WINDOW = topPower(WINDOW);
 const TOP_SHORT = topPower(SHORT);
 
+const BACKSLASH = 92;
+const LOWER_U = 117;
+
+/** How many backslashes in a row end just before position p. */
+function backslashesBefore(text: string, p: number): number {
+  let k = 0;
+  while (p - k > 0 && text.charCodeAt(p - k - 1) === BACKSLASH) k++;
+  return k;
+}
+
+// Log lines are masked after serialisation: a mask that began or ended inside a JSON escape
+// (`\"`, `\\`, `\u0041`) would leave half of it ("\" + MASK) and the line would no longer
+// parse, in the Argo UI or for `reseed status`. So a mask widens to whole escapes; it only
+// ever covers more, never less, and text that is not JSON loses at most a few characters.
+
+/** Where a mask that would start at p starts so that no escape before it is cut in two. */
+function escapeStart(text: string, p: number): number {
+  // An odd run of backslashes before p ends in an escape's introducer: its escaped character is at p.
+  if (backslashesBefore(text, p) % 2 === 1) return p - 1;
+  // A `\uXXXX` that began up to four characters before p.
+  for (let q = p - 1; q >= Math.max(1, p - 4); q--)
+    if (text.charCodeAt(q) === LOWER_U && backslashesBefore(text, q) % 2 === 1) return q - 1;
+  return p;
+}
+
+/** Where a mask that would end at e ends so that no escape it began is left open. */
+function escapeEnd(text: string, e: number): number {
+  if (e >= text.length || backslashesBefore(text, e) % 2 === 0) return e;
+  return Math.min(text.length, e + (text.charCodeAt(e) === LOWER_U ? 5 : 1));
+}
+
 function hashOf(s: string, from: number, n: number): number {
   let h = 0;
   for (let i = from; i < from + n; i++) h = (Math.imul(h, BASE) + s.charCodeAt(i)) | 0;
@@ -222,9 +253,10 @@ export class Redactor {
           if (form.length > len && text.startsWith(form, i)) len = form.length;
       }
       if (len > 0) {
+        const start = Math.max(copied, escapeStart(text, i));
         // Runs that follow each other (a value matched in pieces) read as one mask.
-        out += i === copied && copied > 0 ? "" : text.slice(copied, i) + MASK;
-        i += len;
+        out += start === copied && copied > 0 ? "" : text.slice(copied, start) + MASK;
+        i = escapeEnd(text, i + len);
         copied = i;
         synced = false;
         continue;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { describeError, httpAnswer } from "../../steps/core/errors.js";
-import { egress, MIN_FRAGMENT, Redactor } from "../../steps/core/redact.js";
+import { egress, MASK, MIN_FRAGMENT, Redactor } from "../../steps/core/redact.js";
 import { createLogger } from "../../steps/core/log.js";
-import { encodings } from "../conformance/leak-hunt.js";
+import { canary as hunted, encodings } from "../conformance/leak-hunt.js";
 
 const canary = "canary-Zq8x!p@ss/w0rd";
 
@@ -133,6 +133,29 @@ describe("Redactor forms and fragments", () => {
     r.register(long);
     expect(r.mask(`x ${long} y`)).toBe("x [REDACTED] y");
     expect(r.mask(`x ${Buffer.from(long).toString("base64")} y`)).toBe("x [REDACTED] y");
+  });
+});
+
+describe("a log line masked after serialisation stays JSON", () => {
+  // A server that quotes a secret back in its escaped forms (\u-escapes, backslashes,
+  // quotes) puts escapes next to the secret in the line: the mask must not cut one in two.
+  it("for every encoding of canaries with quotes, backslashes and non-ASCII, next to escapes of every kind", () => {
+    const secrets = [4, 13, 33, 100].map((n) => hunted(n));
+    const r = new Redactor();
+    for (const s of secrets) r.register(s);
+    const lines: string[] = [];
+    const log = createLogger({ redactor: r, phase: "test", sink: { write: (l) => lines.push(l) }, pretty: false });
+    const around = ['"', "\\", "\\u00e9", "\\n", "é", "\\", "\\\\u0041"];
+    for (const s of secrets)
+      for (const [form, value] of Object.entries(encodings(s)))
+        // (A short secret's base64 inside a longer value can be empty: nothing to mask there.)
+        if (value) for (const a of around) log.error({ form }, `${a}${value}${a}|${a}${value}`);
+    expect(lines.length).toBeGreaterThan(100);
+    for (const line of lines) {
+      const parsed = JSON.parse(line) as { msg: string };
+      expect(parsed.msg).toContain(MASK);
+      for (const s of secrets) expect(line).not.toContain(s);
+    }
   });
 });
 
