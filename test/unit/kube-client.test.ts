@@ -1,7 +1,8 @@
 // The steps' small Kubernetes client (steps/core/kube.ts, steps/core/kube-config.ts) against a
 // local HTTP server that answers as the API server would: the paths and bodies it sends, what
 // its errors carry, how it reads kubeconfigs. The real API server (TLS, client certificates,
-// tokens, RBAC) is exercised by every integration test that runs a step.
+// tokens, RBAC) is exercised by every integration test that runs a step; a hostile one, that
+// quotes the step's token back in every encoding, by the last test here, through the steps.
 import { once } from "node:events";
 import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage } from "node:http";
@@ -9,9 +10,12 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeError } from "../../steps/core/errors.js";
+import { describeError, ExitCode } from "../../steps/core/errors.js";
 import { loadKubeTarget } from "../../steps/core/kube-config.js";
 import { connectKube, httpStatus, isNotFound } from "../../steps/core/kube.js";
+import { canary, describeLeak, encodings, findLeaks } from "../conformance/leak-hunt.js";
+import { allText, codes, runStepProcess } from "../harness/steps.js";
+import { seedingUnit } from "../harness/units.js";
 
 interface Seen {
   method: string;
@@ -218,5 +222,68 @@ describe("the kubeconfig", () => {
     await expect(loadKubeTarget(undefined, { HOME: home })).rejects.toThrow(
       "no kubeconfig (KUBECONFIG, ~/.kube/config) and not in a pod (KUBERNETES_SERVICE_HOST is not set): give --kubeconfig",
     );
+  });
+});
+
+describe("a hostile API server that quotes the step's token back", () => {
+  const token = canary(64);
+  // Every encoding the leak hunt knows, in the Status message a 403 carries and in a 200 that is not JSON.
+  const quoted = Object.values(encodings(`Bearer ${token}`)).join(" | ");
+  const hostile = createServer((req, res) => {
+    req.resume();
+    if (req.method === "GET" && req.url?.includes("/secrets/"))
+      return res.writeHead(200, { "content-type": "text/plain" }).end(`you sent ${quoted}`);
+    res
+      .writeHead(403, { "content-type": "application/json" })
+      .end(JSON.stringify({ kind: "Status", code: 403, message: `forbidden: you sent ${quoted}` }));
+  });
+  let kubeconfigFile = "";
+  beforeAll(async () => {
+    hostile.listen(0, "127.0.0.1");
+    await once(hostile, "listening");
+    const port = (hostile.address() as AddressInfo).port;
+    kubeconfigFile = (await kubeconfig({ token }, { server: `http://127.0.0.1:${port}` })).file;
+  });
+  afterAll(() => {
+    hostile.closeAllConnections();
+    hostile.close();
+  });
+
+  it("leaks it in no form from any step: stdout, stderr, outputs, termination message", async () => {
+    const unit = seedingUnit("hostile", {
+      kind: "generated-secret",
+      with: { secret: { name: "s" }, keys: [{ name: "k" }] },
+    });
+    const opts = { kubeconfig: kubeconfigFile, namespace: "ns", workflow: { name: "hostile-1" } };
+    // validate-inputs succeeds (its Event is refused, which it logs); ensure-state's read of the
+    // Secret gets a 200 that is not JSON; verify's the same.
+    const validated = await runStepProcess("validate-inputs", unit, opts);
+    expect(validated.code, validated.stdout).toBe(0);
+    const fingerprint = validated.outputs.fingerprint!;
+    const runs = [
+      validated,
+      await runStepProcess("ensure-state", unit, { ...opts, fingerprint }),
+      await runStepProcess("verify", unit, { ...opts, fingerprint }),
+    ];
+    expect(codes(runs)).toEqual([0, ExitCode.ensureFailed, ExitCode.verifyFailed]);
+    // Every line stays JSON (a mask never cuts an escape), and the failure is named in the summary.
+    const lines = runs.map((r) =>
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    );
+    const summary = lines[1]!.find((l) => l.event === "step.summary");
+    expect(JSON.stringify(summary?.problems)).toContain(
+      "the Kubernetes API answered HTTP 200 with a body that is not JSON",
+    );
+    expect(allText([validated])).toContain("HTTP 403: forbidden: you sent");
+    const evidence = runs.flatMap((r) => [
+      { where: `${r.phase} stdout`, text: r.stdout },
+      { where: `${r.phase} stderr`, text: r.stderr },
+      { where: `${r.phase} termination`, text: r.termination ?? "" },
+      ...Object.entries(r.outputs).map(([name, text]) => ({ where: `${r.phase} output ${name}`, text })),
+    ]);
+    expect(findLeaks({ token }, evidence).map(describeLeak)).toEqual([]);
   });
 });
