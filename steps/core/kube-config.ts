@@ -119,7 +119,7 @@ const decoded = (data: string | undefined, file: string | undefined): Buffer | u
   data !== undefined ? Buffer.from(data, "base64") : file !== undefined ? readFileSync(file) : undefined;
 
 /** The current context's target, or why the small client cannot serve it. */
-export function targetOf(config: Kubeconfig, path: string): KubeTarget {
+function targetOf(config: Kubeconfig, path: string): KubeTarget {
   const current = config["current-context"];
   const context = config.contexts?.find((c) => c.name === current)?.context;
   if (!context) throw new Error(`kubeconfig ${path}: no context ${JSON.stringify(current ?? "")} (current-context)`);

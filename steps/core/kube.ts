@@ -58,7 +58,7 @@ export interface Kube {
 }
 
 /** An answer outside 2xx. Like client-node's ApiException: the status as `code`, the body kept apart from the message. */
-export class KubeApiError extends Error {
+class KubeApiError extends Error {
   constructor(
     readonly code: number,
     readonly body: string,
