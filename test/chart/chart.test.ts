@@ -916,7 +916,7 @@ describe("WorkflowTemplate reseed-unit", () => {
         capabilities: { drop: ["ALL"] },
         seccompProfile: { type: "RuntimeDefault" },
       });
-      expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } });
+      expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "80Mi" }, limits: { memory: "256Mi" } });
     }
     expect(tmpl().spec).toMatchObject({ volumes: [{ name: "tmp", emptyDir: {} }] });
   });
