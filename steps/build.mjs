@@ -12,6 +12,7 @@
 // start on a Node older than package.json's engines, then import dist/<name>.bundle.mjs.
 // Without it an old Node fails while parsing the bundle, far from the cause (a TypeError
 // and pages of minified source).
+import { builtinModules } from "node:module";
 import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
 
@@ -28,8 +29,30 @@ const engines = JSON.parse(await readFile("package.json", "utf8")).engines.node;
 const minMajor = Number(/^>=\s*(\d+)/.exec(engines)?.[1]);
 if (!minMajor) throw new Error(`package.json engines.node must read ">=<major>", found ${JSON.stringify(engines)}`);
 
+// Node's built-ins are loaded with require(), not an ES import. An ES import of a built-in
+// reads every one of its exports, lazy getters included, and node:http's WebSocket getter
+// loads Node's bundled undici: about 25 ms of a step's start on Node 24, to import what
+// require() returns in 4 ms (docs/figures.md). The bundle's banner makes require().
+const names = builtinModules.filter((name) => !name.startsWith("_")).map((name) => name.replace(/^node:/, ""));
+const escape = (name) => name.replace(/[/]/g, "\\/");
+const builtinsByRequire = {
+  name: "builtins-by-require",
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(node:)?(${names.map(escape).join("|")})$`) }, (args) =>
+      args.kind === "import-statement" || args.kind === "dynamic-import"
+        ? { path: args.path.replace(/^node:/, ""), namespace: "builtin-by-require" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "builtin-by-require" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
+      loader: "js",
+    }));
+  },
+};
+
 const common = {
   bundle: true,
+  plugins: [builtinsByRequire],
   platform: "node",
   target: `node${minMajor}`,
   format: "esm",
