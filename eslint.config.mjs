@@ -32,6 +32,14 @@ const testCode = {
   message:
     "product code must not import test code (test/, or a kind's conformance.ts): the step bundles would carry it.",
 };
+// zod's `z` export is a namespace object that carries every locale: a bundle that imports it
+// holds 454 KiB of zod where `import * as z` holds 85 KiB (the locales tree-shaken), parsed at
+// every step's start (docs/figures.md#step-cold-start-and-memory). Same API, same messages.
+// (no-restricted-imports would refuse `import * as z` too, so the rule names the syntax.)
+const zodNamespace = {
+  selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
+  message: 'import * as z from "zod": the `z` export brings every locale into the step bundles.',
+};
 const restrict = (patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
 const kindsLayer = layers.find((l) => l.name === "kinds");
 
@@ -52,6 +60,7 @@ export default tseslint.config(
       "preserve-caught-error": "off",
       // `let x = fallback; try { x = … }` keeps the fallback visible where x is declared.
       "no-useless-assignment": "off",
+      "no-restricted-syntax": ["error", zodNamespace],
     },
   },
   ...layers.map((layer) => ({ files: layer.files, rules: restrict([upward(layer), testCode]) })),

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import * as z from "zod";
 import { SeedError, invalidSpec, type Problem } from "../core/errors.js";
 import { unitName, type SeedingUnit } from "../core/spec.js";
 import type { KindRegistry } from "../kinds/kind.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // Argo Workflows (v3.7, workflow/validate and workflow/cron) parses every CronWorkflow
 // schedule with robfig/cron v3's ParseStandard: five fields (minute hour day-of-month month

@@ -1,5 +1,5 @@
 import type { SecretClientOptions } from "@azure/keyvault-secrets";
-import { z } from "zod";
+import * as z from "zod";
 
 // A vault URL is an origin: the client appends /secrets/<name> to it, so a path would address
 // another vault's or no vault's secrets, a query would be dropped, and http would carry the

@@ -1,5 +1,5 @@
 import type { V1ObjectMeta } from "@kubernetes/client-node";
-import { z } from "zod";
+import * as z from "zod";
 import { k8sName } from "./spec.js";
 
 /** A Kubernetes object a kind writes, with the labels and annotations the unit wants on it. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // A Kubernetes label selector (metav1.LabelSelector) and its string form, the one list
 // requests carry: the API server does the matching, so a fan-out reads only its targets.

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { describeKeyVault, keyVaultConnection, keyVaultName } from "./key-vault-schema.js";
 import { describeVault, vaultConnection } from "./vault-schema.js";
 import { httpUrl } from "./url.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // URL fields say which schemes they take. Without it, "vault.svc:8200" parses as a URL with
 // the scheme "vault.svc:", passes the schema, and fails only at run time (as a dependency

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { cronSchedule, timeZone } from "./cron.js";
 import { requireRunIdForHooks, unitName, unitSpecFields } from "./spec.js";
 

@@ -1,5 +1,5 @@
 import type { V1Secret } from "@kubernetes/client-node";
-import { z } from "zod";
+import * as z from "zod";
 import type { ObjectAccess } from "../core/access.js";
 import { changedKeys } from "../core/changes.js";
 import { decodeSecretData, encodeSecretData, isNotFound } from "../core/kube.js";

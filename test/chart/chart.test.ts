@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { inputRef, seedingUnit, type SeedingUnit } from "../../steps/core/spec.js";
 import { accessRules, ALL_NAMESPACES, apiGroupOf, pluralOf } from "../../steps/core/access.js";
 import { unitValues, type UnitValues } from "../../steps/core/values.js";

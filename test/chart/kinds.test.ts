@@ -4,7 +4,7 @@
 // lint. Both come from _kinds.tpl, generated from steps/kinds; this file proves the chart's
 // reading of it equals the steps' reading, for every kind × store variant.
 import { beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { inputUses } from "../../steps/core/access.js";
 import { unitPermissions } from "../../steps/runtime/permissions.js";
 import type { SeedError } from "../../steps/core/errors.js";

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { jsonClient, type AdminClient } from "../harness/kube-http.js";
 import { Admin } from "../harness/kube-admin.js";
 import { examples, render, type Obj } from "../harness/helm.js";

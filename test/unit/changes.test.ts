@@ -1,6 +1,6 @@
 // The change record: each write recorded as it is made, the step's action derived from the
 // records, and a step that fails after writing names its writes next to its failure.
-import { z } from "zod";
+import * as z from "zod";
 import { describe, expect, it } from "vitest";
 import { runUnits } from "../../steps/cli/run.js";
 import { ChangeLog, actionOf, describeChange, readOnly, type Change } from "../../steps/core/changes.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ExitCode, SeedError } from "../../core/errors.js";
 import { defineKind, type Check, type KindContext, type EnsureReport } from "../kind.js";
 import { labelSelector } from "../../core/selector.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ExitCode, SeedError } from "../../core/errors.js";
 import { defineKind, seedingPatterns, type Check, type KindContext } from "../kind.js";
 import { inputValue } from "../../core/spec.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineKind, type Check, type KindContext } from "../kind.js";
 import { inputValue } from "../../core/spec.js";
 import { openStore, publish, secretLocation, storeAccess } from "../../stores/index.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineKind } from "../kind.js";
 import { objectReference } from "../../core/spec.js";
 import { describeObject, readCondition } from "../../probes/kubernetes.js";

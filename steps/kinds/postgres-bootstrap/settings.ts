@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { inputValue, k8sName } from "../../core/spec.js";
 
 // Names are restricted to plain lowercase identifiers so that what the unit says is what

@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { z } from "zod";
+import * as z from "zod";
 import { changedKeys } from "../../core/changes.js";
 import { defineKind, seedingPatterns, type KindContext } from "../kind.js";
 import { isNotFound } from "../../core/kube.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ExitCode, SeedError, type Problem } from "../../core/errors.js";
 import { defineKind, seedingPatterns, type Check, type KindContext, type EnsureReport } from "../kind.js";
 import { labelSelector } from "../../core/selector.js";

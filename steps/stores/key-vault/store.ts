@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { mapLimit } from "../../core/concurrency.js";
 import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";

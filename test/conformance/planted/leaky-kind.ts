@@ -4,7 +4,7 @@
 // it writes (written objects do not pass the redactor), or straight to file descriptor 1
 // (around the masked stdout).
 import { writeSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { defineKind } from "../../../steps/kinds/kind.js";
 import { isNotFound } from "../../../steps/core/kube.js";
 
