@@ -222,7 +222,7 @@ describe("the workflow controller killed while a run is in flight", () => {
 
 describe("chaos on the north star", () => {
   it("with its units scheduled every minute: a random step's container killed, the API server restarted, the controller killed; afterwards every unit is verified and no seeded value changed", async () => {
-    for (const unit of CHAOS_UNITS) await succeeded(argo.submitFrom(unit));
+    await Promise.all(CHAOS_UNITS.map((unit) => succeeded(argo.submitFrom(unit))));
     const seeded = async () => ({
       faults: await secretData(kube, SECRET),
       chaos: await secretData(kube, "e2e-chaos-generated"),

@@ -21,19 +21,24 @@ function testFiles(dir: string): string[] {
   });
 }
 
-/** Each project's name and include globs; a project given other than inline cannot be read here. */
-function projects(): { name: string; include: string[] }[] {
-  const inline = (main.test?.projects ?? []).map((p) => {
+/** The inline projects of a config: their names, include and exclude globs. */
+function inlineProjects(
+  config: ViteUserConfig,
+  file: string,
+): { name: string; include: string[]; exclude: string[] }[] {
+  return (config.test?.projects ?? []).map((p) => {
     if (typeof p !== "object" || !("test" in p))
-      throw new Error(`test/vitest.config.ts: a project given as ${typeof p}, not inline; this test reads only inline`);
-    return p as TestProjectInlineConfiguration;
-  });
-  return [...inline, e2e as ViteUserConfig].map((p) => {
-    const { name, include } = p.test ?? {};
+      throw new Error(`${file}: a project given as ${typeof p}, not inline; this test reads only inline`);
+    const { name, include, exclude } = (p as TestProjectInlineConfiguration).test ?? {};
     if (typeof name !== "string" || !include?.length)
-      throw new Error(`a vitest project without a name or an include: ${JSON.stringify(p.test)}`);
-    return { name, include };
+      throw new Error(`${file}: a vitest project without a name or an include: ${JSON.stringify(p.test)}`);
+    return { name, include, exclude: exclude ?? [] };
   });
+}
+
+/** Every project of both configs. */
+function projects(): { name: string; include: string[]; exclude: string[] }[] {
+  return [...inlineProjects(main, "test/vitest.config.ts"), ...inlineProjects(e2e, "test/e2e/vitest.config.ts")];
 }
 
 describe("every test file belongs to exactly one vitest project", () => {
@@ -41,12 +46,13 @@ describe("every test file belongs to exactly one vitest project", () => {
   const files = testFiles("test");
 
   it("reads the projects and finds the test files", () => {
-    expect(all.map((p) => p.name).sort()).toEqual(["chart", "corpus", "e2e", "integration", "unit"]);
+    expect(all.map((p) => p.name).sort()).toEqual(["chart", "corpus", "e2e", "e2e-beside", "integration", "unit"]);
     expect(files.length).toBeGreaterThan(40);
   });
 
   it.each(files)("%s", (file) => {
-    const owners = all.filter((p) => p.include.some((glob) => path.matchesGlob(file, glob))).map((p) => p.name);
+    const matches = (globs: string[]) => globs.some((glob) => path.matchesGlob(file, glob));
+    const owners = all.filter((p) => matches(p.include) && !matches(p.exclude)).map((p) => p.name);
     expect(owners, `${file} is matched by the projects ${JSON.stringify(owners)}`).toHaveLength(1);
   });
 });
