@@ -33,12 +33,13 @@ if (!minMajor) throw new Error(`package.json engines.node must read ">=<major>",
 // reads every one of its exports, lazy getters included, and node:http's WebSocket getter
 // loads Node's bundled undici: about 25 ms of a step's start on Node 24, to import what
 // require() returns in 4 ms (docs/figures.md). The bundle's banner makes require().
-const names = builtinModules.filter((name) => !name.startsWith("_")).map((name) => name.replace(/^node:/, ""));
-const escape = (name) => name.replace(/[/]/g, "\\/");
+// Some exist only with the prefix (node:test, node:sea): a bare `test` is an npm package.
+const bare = builtinModules.filter((name) => !name.startsWith("_") && !name.startsWith("node:"));
+const prefixed = [...bare, ...builtinModules.filter((name) => name.startsWith("node:")).map((name) => name.slice(5))];
 const builtinsByRequire = {
   name: "builtins-by-require",
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(node:)?(${names.map(escape).join("|")})$`) }, (args) =>
+    b.onResolve({ filter: new RegExp(`^(node:(${prefixed.join("|")})|(${bare.join("|")}))$`) }, (args) =>
       args.kind === "import-statement" || args.kind === "dynamic-import"
         ? { path: args.path.replace(/^node:/, ""), namespace: "builtin-by-require" }
         : undefined,
