@@ -218,7 +218,7 @@ resources:
   # A containerSet's pod requests the sum of its containers', yet its steps run one at a time.
   requests: {cpu: 25m, memory: 32Mi}
   {{- else }}
-  {{- /* A step peaks at 66–72 MiB (docs/figures.md#step-cold-start-and-memory): the request covers it. */}}
+  {{- /* A step peaks at 62–67 MiB (docs/figures.md#step-cold-start-and-memory): the request covers it. */}}
   requests: {cpu: 50m, memory: 80Mi}
   {{- end }}
   limits: {memory: 256Mi}
