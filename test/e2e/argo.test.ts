@@ -61,12 +61,7 @@ beforeAll(async () => {
   // The first test watches coder-db-password's first run create its Secret and counts the
   // runs kept after it: what earlier files ran of it (container-set.test.ts, which runs
   // first) is cleared, and waited for, so this file starts from an unseeded unit.
-  const runs = `/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows`;
-  const selector = `labelSelector=${encodeURIComponent("reseed.dev/unit=coder-db-password")}`;
-  await kube.json("DELETE", `${runs}?${selector}`);
-  await waitFor("the earlier runs of coder-db-password to be deleted", MINUTE, async () =>
-    (await kube.get<{ items: unknown[] }>(`${runs}?${selector}`)).items.length === 0 ? true : undefined,
-  );
+  await argo.deleteRuns("coder-db-password");
   await kube.json("DELETE", `/api/v1/namespaces/${NS}/secrets/coder-db`, undefined, { allowed: [404] });
   await kube.json("DELETE", `/api/v1/namespaces/${NS}/secrets/e2e-canary-input`, undefined, { allowed: [404] });
   await kube.json("POST", `/api/v1/namespaces/${NS}/secrets`, {

@@ -56,6 +56,7 @@ interface Pod {
 
 const FINISHED = new Set(["Succeeded", "Failed", "Error"]);
 const WORKFLOWS = `/apis/argoproj.io/v1alpha1/namespaces/${NS}/workflows`;
+const unitRuns = (unit: string) => `${WORKFLOWS}?labelSelector=${encodeURIComponent(`reseed.dev/unit=${unit}`)}`;
 
 export const isFinished = (wf: Workflow) => FINISHED.has(wf.status?.phase ?? "");
 
@@ -72,13 +73,19 @@ export class Argo {
 
   /** Every run of a unit, oldest first. */
   async runs(unit: string): Promise<Workflow[]> {
-    const list = await this.kube.get<{ items: Workflow[] }>(
-      `${WORKFLOWS}?labelSelector=${encodeURIComponent(`reseed.dev/unit=${unit}`)}`,
-    );
+    const list = await this.kube.get<{ items: Workflow[] }>(unitRuns(unit));
     return list.items.sort(
       (a, b) =>
         a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) ||
         a.metadata.name.localeCompare(b.metadata.name),
+    );
+  }
+
+  /** Deletes every run of a unit and waits until they are gone. */
+  async deleteRuns(unit: string): Promise<void> {
+    await this.kube.json("DELETE", unitRuns(unit));
+    await waitFor(`the runs of ${unit} to be deleted`, 60_000, async () =>
+      (await this.runs(unit)).length === 0 ? true : undefined,
     );
   }
 
