@@ -7,7 +7,7 @@
 #                     rule, route, bridge and cgroup it made
 #   cluster.sh env    the variables the tests read (KUBECONFIG, RESEED_E2E_AUDIT_LOG)
 #
-# and, for the fault tests of test/e2e/argo-faults.test.ts (RESEED_E2E_NODE_CTL names this
+# and, for the fault tests of test/e2e/argo-*faults.test.ts (RESEED_E2E_NODE_CTL names this
 # script; test/e2e/kind.sh writes its own for a kind node):
 #
 #   cluster.sh restart-apiserver       stops kube-apiserver and starts it again, same flags

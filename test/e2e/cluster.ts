@@ -14,7 +14,7 @@ export interface E2eEnv {
   auditLog: string;
   helm: string;
   argo: string;
-  /** `<nodeCtl> restart-apiserver` and `<nodeCtl> kill-container NAMESPACE POD CONTAINER` (argo-faults.test.ts). */
+  /** `<nodeCtl> restart-apiserver` and `<nodeCtl> kill-container NAMESPACE POD CONTAINER` (argo-faults.test.ts, argo-step-faults.test.ts). */
   nodeCtl: string;
 }
 

@@ -71,7 +71,7 @@ PULL_POLICY=IfNotPresent \
   EXECUTOR_IMAGE=quay.io/argoproj/argoexec:$ARGO_VERSION \
   test/cluster/argo-install.sh
 
-# The fault tests (argo-faults.test.ts) restart the API server and kill a step's container
+# The fault tests (argo-*faults.test.ts) restart the API server and kill a step's container
 # through this script, as cluster.sh does on the local node: here inside the kind node, where
 # the kubelet starts the API server's static pod again.
 cat > "$work/node-ctl.sh" <<SH

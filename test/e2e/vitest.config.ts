@@ -13,8 +13,9 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 // kills the workflow controller, evidence-archive reconfigures and restarts the controller,
 // container-set applies the chart to namespace `reseed` in the other run mode. The others
 // stay out of each other's way: argo-cd and fresh-install install into namespaces of their
-// own, and argo and fan-out, which share `reseed`, assert on their own units' writes (what
-// the tests themselves write there is not counted).
+// own, and argo, fan-out and argo-step-faults (a step killed in its own unit's run), which
+// share `reseed`, assert on their own units' writes (what the tests themselves write there is
+// not counted).
 const exclusive = ["argo-faults", "evidence-archive", "container-set"].map((f) => `test/e2e/${f}.test.ts`);
 const shared = {
   root,
