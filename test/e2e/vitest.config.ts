@@ -8,8 +8,9 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 // never picks it up; `make e2e` and `make e2e-kind` run it.
 //
 // Most of its time is spent waiting (on step pods, on `* * * * *` ticks), so files that do
-// not disturb one another run two at a time. The files that act on the whole cluster run
-// first, one at a time, with nothing beside them: argo-faults restarts the API server and
+// not disturb one another run three at a time: two at a time left the third longest of the
+// five, argo-step-faults, to start after 6 minutes. The files that act on the whole cluster
+// run first, one at a time, with nothing beside them: argo-faults restarts the API server and
 // kills the workflow controller, evidence-archive reconfigures and restarts the controller,
 // container-set applies the chart to namespace `reseed` in the other run mode. The others
 // stay out of each other's way: argo-cd and fresh-install install into namespaces of their
@@ -28,7 +29,7 @@ const shared = {
 
 export default defineConfig({
   test: {
-    maxWorkers: 2,
+    maxWorkers: 3,
     projects: [
       {
         test: {
@@ -46,7 +47,7 @@ export default defineConfig({
           name: "e2e-beside",
           include: ["test/e2e/**/*.test.ts"],
           exclude: exclusive,
-          maxWorkers: 2,
+          maxWorkers: 3,
           sequence: { concurrent: false, groupOrder: 2 },
         },
       },
