@@ -16,7 +16,7 @@ import {
   type Workflow,
 } from "./argo.js";
 import { e2eEnv, Kube, waitFor } from "./cluster.js";
-import { applyChart } from "./global-setup.js";
+import { applyChartUnit } from "./global-setup.js";
 
 // The chart's CronWorkflows, run by the real Argo controller on a real node. Every unit
 // starts suspended (test/e2e/values.yaml); a test resumes the unit it watches and suspends
@@ -207,14 +207,14 @@ describe("a P2 hook unit", () => {
     expect(param(argo.steps(hook)["ensure-state"], "outputs", "action")).toBe("created");
     const seeded = await secretData(kube, "bootstrap-token");
 
-    applyChart(env);
+    applyChartUnit(env, "bootstrap-token");
     const again = await argo.workflow(hook.metadata.name);
     expect(again.metadata.uid).toBe(hook.metadata.uid);
     expect(again.status?.finishedAt).toBe(hook.status?.finishedAt);
     expect((await argo.runs("bootstrap-token")).map((wf) => wf.metadata.name)).toEqual([hook.metadata.name]);
 
     const mark = await audit.mark();
-    applyChart(env, "--set", "units.bootstrap-token.runId=2026-11-28");
+    applyChartUnit(env, "bootstrap-token", "--set", "units.bootstrap-token.runId=2026-11-28");
     const next = await argo.finished("bootstrap-token-2026-11-28", RUN);
     expect(next.status?.phase, next.status?.message).toBe("Succeeded");
     expect(param(argo.steps(next)["ensure-state"], "outputs", "action")).toBe("unchanged");

@@ -17,8 +17,8 @@ function renderChart(...flags: string[]): string {
  * chart renders them (one List, which kubectl applies item by item), then the hooks
  * (PostSync), which run after the unit's ServiceAccount and Role exist.
  */
-export function applyRendered(env: E2eEnv, namespace: string, rendered: string): void {
-  const objects = parseObjects(rendered);
+export function applyRendered(env: E2eEnv, namespace: string, rendered: string, unit?: string): void {
+  const objects = parseObjects(rendered).filter((o) => !unit || o.metadata.labels?.["reseed.dev/unit"] === unit);
   const isHook = (o: (typeof objects)[number]) => o.metadata.annotations?.["argocd.argoproj.io/hook"] !== undefined;
   for (const items of [objects.filter((o) => !isHook(o)), objects.filter(isHook)]) {
     if (items.length === 0) continue;
@@ -34,6 +34,15 @@ export function applyRendered(env: E2eEnv, namespace: string, rendered: string):
 /** The chart with the e2e values, applied to namespace reseed as Argo CD syncs it. */
 export function applyChart(env: E2eEnv, ...flags: string[]): void {
   applyRendered(env, NS, renderChart(...flags));
+}
+
+/**
+ * Only the objects of one unit of the chart, applied as applyChart applies them: for a test
+ * that runs beside others in namespace reseed, whose units' CronWorkflows those others
+ * resume and suspend (the whole chart applied then would fight them over `spec.suspend`).
+ */
+export function applyChartUnit(env: E2eEnv, unit: string, ...flags: string[]): void {
+  applyRendered(env, NS, renderChart(...flags), unit);
 }
 
 /**

@@ -16,7 +16,8 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 // stay out of each other's way: argo-cd and fresh-install install into namespaces of their
 // own, and argo, fan-out and argo-step-faults (a step killed in its own unit's run), which
 // share `reseed`, assert on their own units' writes (what the tests themselves write there is
-// not counted).
+// not counted) and resume and suspend only their own units; argo's hook test applies only its
+// unit's objects of the chart again (applyChartUnit), not the others' CronWorkflows.
 const exclusive = ["argo-faults", "evidence-archive", "container-set"].map((f) => `test/e2e/${f}.test.ts`);
 const shared = {
   root,
