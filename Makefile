@@ -143,9 +143,8 @@ format: $(NODE_DEPS)
 # one CI run reports both. The e2e suite mostly waits (on pods, on `* * * * *` ticks), so it
 # runs beside the rest: first what it builds (cluster binaries, Argo CD, versitygw, images:
 # about 20 CPU-minutes cold, nothing warm, and the servers it shares with the other tests), then
-# the suite on its cluster while the other servers build and the other tests run. Those
-# servers are not niced: cold, they and the tests after them are the longer half (the suite
-# mostly waits, and its waits are minutes long), so they get an equal share of the cores. Its log is printed when both are done. The servers are built by this
+# the suite on its cluster while the other servers build (niced, so its runs keep their pace)
+# and the other tests run. Its log is printed when both are done. The servers are built by this
 # recipe, not as a prerequisite: two makes building one target at once would race, and
 # e2e-deps has built the shared ones before the suite starts. release-check goes before the
 # suite: its `npm pack` rebuilds dist/, which the suite runs.
@@ -163,7 +162,7 @@ test: $(NODE_DEPS) dist/.built
 	  echo "test: e2e-deps took $$(( $$(date +%s) - t ))s; the e2e suite runs beside the rest, its log printed when it is done"; \
 	else status=1; echo "test: what the e2e suite needs did not build: it does not run"; fi; \
 	t=$$(date +%s); \
-	if $(MAKE) --no-print-directory servers; then \
+	if nice -n 10 $(MAKE) --no-print-directory servers; then \
 	  node test/run-vitest.mjs $(VITEST) || status=$$?; \
 	else status=1; echo "test: the servers did not build: the other tests did not run"; fi; \
 	echo "test: the servers and the other tests took $$(( $$(date +%s) - t ))s"; \
