@@ -9,7 +9,7 @@
 // canary or the generated value in any of the leak hunt's forms.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer, type Server } from "node:net";
+import { createConnection, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -53,16 +53,33 @@ function nodeIp(): string {
 }
 
 /** A TCP relay from the pod bridge to a loopback-only server (the harness PostgreSQL listens on 127.0.0.1). */
-async function relay(host: string, to: number): Promise<{ port: number; server: Server }> {
+/**
+ * A TCP relay from `host` (the pod bridge) to a local port. `close` ends the connections it
+ * still holds: a controller pod killed by a restart may leave its side open with no FIN ever
+ * arriving, and a net.Server's close waits for every connection to end.
+ */
+async function relay(host: string, to: number): Promise<{ port: number; close(): Promise<void> }> {
   const [port] = await freePorts(1);
+  const open = new Set<Socket>();
   const server = createServer((socket) => {
     const upstream = createConnection({ host: "127.0.0.1", port: to });
+    for (const s of [socket, upstream]) {
+      open.add(s);
+      s.on("close", () => open.delete(s));
+    }
     socket.pipe(upstream).pipe(socket);
     socket.on("error", () => upstream.destroy());
     upstream.on("error", () => socket.destroy());
   });
   await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port!, host, resolve));
-  return { port: port!, server };
+  return {
+    port: port!,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of open) s.destroy();
+      }),
+  };
 }
 
 async function secret(ns: string, name: string, data: Record<string, string>): Promise<void> {
@@ -123,7 +140,7 @@ beforeAll(async () => {
   await admin.query("CREATE DATABASE argo");
   await admin.end();
   const pgRelay = await relay(ip, postgres.info.port);
-  stops.push(() => new Promise<void>((resolve) => pgRelay.server.close(() => resolve())));
+  stops.push(() => pgRelay.close());
   db = {
     host: postgres.info.host,
     port: postgres.info.port,
