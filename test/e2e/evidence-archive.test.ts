@@ -52,11 +52,11 @@ function nodeIp(): string {
   return new URL(server).hostname;
 }
 
-/** A TCP relay from the pod bridge to a loopback-only server (the harness PostgreSQL listens on 127.0.0.1). */
 /**
- * A TCP relay from `host` (the pod bridge) to a local port. `close` ends the connections it
- * still holds: a controller pod killed by a restart may leave its side open with no FIN ever
- * arriving, and a net.Server's close waits for every connection to end.
+ * A TCP relay from `host` (the pod bridge) to a loopback-only server (the harness PostgreSQL
+ * listens on 127.0.0.1). `close` ends the connections it still holds: a controller pod
+ * killed by a restart may leave its side open with no FIN ever arriving, and a net.Server's
+ * close waits for every connection to end.
  */
 async function relay(host: string, to: number): Promise<{ port: number; close(): Promise<void> }> {
   const [port] = await freePorts(1);
