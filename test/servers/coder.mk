@@ -26,7 +26,7 @@
 
 CODER_MODULE := github.com/coder/coder/v2
 CODER_VERSION := $(call gomod_version,coder,$(CODER_MODULE))
-CODER_LDFLAGS := -s -w -X $(CODER_MODULE)/buildinfo.tag=$(patsubst v%,%,$(CODER_VERSION)) -X $(CODER_MODULE)/buildinfo.agpl=true
+CODER_LDFLAGS := -X $(CODER_MODULE)/buildinfo.tag=$(patsubst v%,%,$(CODER_VERSION)) -X $(CODER_MODULE)/buildinfo.agpl=true
 CODER_TAGS := ts_omit_aws,ts_omit_bird,ts_omit_tap,ts_omit_kube
 
 ifneq ($(call given,RESEED_CODER,$(BIN)/coder),)

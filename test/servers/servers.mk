@@ -39,7 +39,7 @@ gomod_dir = $$(cd $(SERVERS_DIR)/$(1) && go mod download $(2) && go list -m -f '
 # the developer had given it, so a cold `make test` never built Argo CD or versitygw.
 given = $(filter-out $(2),$($(1)))
 
-build_key = $(shell { cat $(SERVERS_DIR)/$(1)/go.mod $(SERVERS_DIR)/$(1)/go.sum; echo '$(2)'; } | sha256sum | cut -c1-10)
+build_key = $(shell { cat $(SERVERS_DIR)/$(1)/go.mod $(SERVERS_DIR)/$(1)/go.sum; echo '$(2) $(GO_NODEBUG_GCFLAGS) $(GO_NODEBUG_LDFLAGS)'; } | sha256sum | cut -c1-10)
 # $(call semver_word,version,n): major (1) or minor (2) of vX.Y.Z.
 semver_word = $(word $(2),$(subst ., ,$(patsubst v%,%,$(1))))
 
@@ -136,10 +136,18 @@ servers: $(SERVERS_KUBE) $(SERVERS_HELM) $(SERVERS_ARGO) $(SERVERS_ARGO_CRDS) $(
 # place: an interrupted build leaves nothing that looks finished, and two checkouts
 # building the same key at once do not write into one file.
 
+# Every build leaves out the debug information: no DWARF from the compiler (in every package,
+# the standard library's too) and neither DWARF nor the symbol table in the link. Nothing here
+# runs these binaries under a debugger, and a Go panic's stack trace needs neither. It is
+# compile and link work a cold CI run does not wait for: helm with an empty build cache took
+# 80 s and 130 CPU-s against 92 s and 149 CPU-s (2 cores, idle machine, 2026-12-05), and its
+# binary went from 105 to 75 MiB. Part of every key (build_key).
+GO_NODEBUG_GCFLAGS := -gcflags=all=-dwarf=false
+GO_NODEBUG_LDFLAGS := -s -w
 # $(call go_tool_build,module dir,package,ldflags[,extra go flags[,environment]])
 define go_tool_build
 @mkdir -p $(@D)
-cd $(SERVERS_DIR)/$(1) && $(5) go build $(4) -ldflags '$(3)' -o $@.$$$$.tmp $(2) && mv -f $@.$$$$.tmp $@
+cd $(SERVERS_DIR)/$(1) && $(5) go build $(GO_NODEBUG_GCFLAGS) $(4) -ldflags '$(GO_NODEBUG_LDFLAGS) $(3)' -o $@.$$$$.tmp $(2) && mv -f $@.$$$$.tmp $@
 endef
 
 $(KUBE_APISERVER_FILE):
