@@ -10,9 +10,11 @@ export interface Logger {
   info(fields: object, msg: string): void;
   warn(fields: object, msg: string): void;
   error(fields: object, msg: string): void;
+  /** The same logger, its lines naming the unit: the step knows the unit only after reading it. */
+  forUnit(unit: string): Logger;
 }
 
-type Level = keyof Logger;
+type Level = Exclude<keyof Logger, "forUnit">;
 const LEVELS: Record<Level | "silent", number> = { debug: 20, info: 30, warn: 40, error: 50, silent: Infinity };
 
 /**
@@ -38,25 +40,29 @@ export function createLogger(opts: {
   // =json for JSON on a terminal. JSON otherwise: log pipelines parse it.
   const format = process.env.RESEED_LOG_FORMAT;
   const pretty = opts.pretty ?? (format === "text" || (process.stdout.isTTY === true && format !== "json"));
-  const base = { phase: opts.phase, ...(opts.unit ? { unit: opts.unit } : {}) };
   const wanted = opts.level ?? process.env.RESEED_LOG_LEVEL ?? "info";
   const known = Object.hasOwn(LEVELS, wanted);
   const threshold = LEVELS[known ? (wanted as Level) : "info"];
 
-  const write = (level: Level, fields: object, msg: string) => {
-    if (LEVELS[level] < threshold) return;
-    const own = { level, time: new Date().toISOString(), ...base };
-    // A field cannot stand in for the line's own keys; Object.assign keeps their place first.
-    const line = `${serialize(Object.assign({ ...own, ...fields, msg }, own))}\n`;
-    const masked = opts.redactor.mask(line);
-    sink.write(pretty ? prettyLine(masked) : masked);
+  const make = (unit: string | undefined): Logger => {
+    const base = { phase: opts.phase, ...(unit ? { unit } : {}) };
+    const write = (level: Level, fields: object, msg: string) => {
+      if (LEVELS[level] < threshold) return;
+      const own = { level, time: new Date().toISOString(), ...base };
+      // A field cannot stand in for the line's own keys; Object.assign keeps their place first.
+      const line = `${serialize(Object.assign({ ...own, ...fields, msg }, own))}\n`;
+      const masked = opts.redactor.mask(line);
+      sink.write(pretty ? prettyLine(masked) : masked);
+    };
+    return {
+      debug: (fields, msg) => write("debug", fields, msg),
+      info: (fields, msg) => write("info", fields, msg),
+      warn: (fields, msg) => write("warn", fields, msg),
+      error: (fields, msg) => write("error", fields, msg),
+      forUnit: make,
+    };
   };
-  const log: Logger = {
-    debug: (fields, msg) => write("debug", fields, msg),
-    info: (fields, msg) => write("info", fields, msg),
-    warn: (fields, msg) => write("warn", fields, msg),
-    error: (fields, msg) => write("error", fields, msg),
-  };
+  const log = make(opts.unit);
   if (!known)
     log.warn(
       { event: "log.level-unknown", wanted },

@@ -197,7 +197,7 @@ export async function runStep(
   try {
     const doc = await readUnitFromEnv(env);
     loaded = loadUnit(doc, await loadKinds(kinds, [kindNameOf(doc)]));
-    log = createLogger({ redactor, phase, unit: loaded.unit.metadata.name });
+    log = log.forUnit(loaded.unit.metadata.name);
     const checked = await expectedFingerprint(env);
     if (checked && checked.value !== loaded.fingerprint) {
       throw invalidSpec(

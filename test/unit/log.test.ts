@@ -49,6 +49,18 @@ describe("createLogger", () => {
     expect(String(records()[0]!.msg)).toContain("RESEED_LOG_LEVEL verbose");
   });
 
+  it("names the unit once the step knows it, with the same level and no second warning", () => {
+    const { log, records } = capture("verbose");
+    const named = log.forUnit("u2");
+    named.debug({}, "d");
+    named.info({}, "i");
+    expect(records()).toMatchObject([
+      { event: "log.level-unknown", unit: "u1" },
+      { msg: "i", phase: "verify", unit: "u2" },
+    ]);
+    expect(records()).toHaveLength(2);
+  });
+
   it("writes an Error as its type, message, stack and own fields, a bigint as text and a cycle as [Circular]", () => {
     const { log, records } = capture();
     const err = Object.assign(new TypeError("refused"), { status: 403 });
