@@ -33,12 +33,18 @@ const testCode = {
     "product code must not import test code (test/, or a kind's conformance.ts): the step bundles would carry it.",
 };
 // zod's `z` export is a namespace object that carries every locale: a bundle that imports it
-// holds 454 KiB of zod where `import * as z` holds 85 KiB (the locales tree-shaken), parsed at
-// every step's start (docs/figures.md#step-cold-start-and-memory). Same API, same messages.
+// holds 454 KiB of zod where `import * as z` holds 85 KiB (the locales tree-shaken).
 // (no-restricted-imports would refuse `import * as z` too, so the rule names the syntax.)
 const zodNamespace = {
   selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
-  message: 'import * as z from "zod": the `z` export brings every locale into the step bundles.',
+  message: 'import * as z from "zod": the `z` export brings every locale into a bundle.',
+};
+// The product code takes zod from steps/core/zod.ts: zod/mini, whose schemas a step builds in
+// half classic zod's time, with the English messages set (docs/figures.md).
+const zodOfTheSteps = {
+  selector: "ImportDeclaration[source.value=/^zod($|\\/)/]",
+  message:
+    'import * as z from "<…>/core/zod.js": the steps build their schemas with zod/mini, English messages set there.',
 };
 const restrict = (patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
 const kindsLayer = layers.find((l) => l.name === "kinds");
@@ -62,6 +68,11 @@ export default tseslint.config(
       "no-useless-assignment": "off",
       "no-restricted-syntax": ["error", zodNamespace],
     },
+  },
+  {
+    files: ["steps/**/*.ts"],
+    ignores: ["steps/core/zod.ts"],
+    rules: { "no-restricted-syntax": ["error", zodNamespace, zodOfTheSteps] },
   },
   ...layers.map((layer) => ({ files: layer.files, rules: restrict([upward(layer), testCode]) })),
   { files: mains.map((main) => `steps/${main}/**`), rules: restrict([testCode]) },

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import * as z from "zod";
+import * as z from "../core/zod.js";
 import { SeedError, invalidSpec, type Problem } from "../core/errors.js";
 import { unitName, type SeedingUnit } from "../core/spec.js";
 import type { KindRegistry } from "../kinds/kind.js";
@@ -11,21 +11,21 @@ import { unitFromValues } from "../core/values-units.js";
 // A values file as helm sees it before merging it over the chart's values.yaml: every key
 // optional (an overlay may set only `defaults.schedule`), nothing unknown. Units are
 // checked one by one below, so each problem keeps its own path.
-const monitoring = chartValues.shape.monitoring.unwrap().shape;
+const monitoring = chartValues.shape.monitoring.def.innerType.shape;
 const valuesFile = z.strictObject({
-  image: chartValues.shape.image.partial().optional(),
-  defaults: chartValues.shape.defaults.partial().optional(),
+  image: z.optional(z.partial(chartValues.shape.image)),
+  defaults: z.optional(z.partial(chartValues.shape.defaults)),
   imagePullSecrets: chartValues.shape.imagePullSecrets,
-  logFormat: chartValues.shape.logFormat.optional(),
-  runMode: chartValues.shape.runMode.optional(),
-  monitoring: z
-    .strictObject({
-      metricPrefix: monitoring.metricPrefix.optional(),
-      prometheusRule: monitoring.prometheusRule.partial().optional(),
-      grafanaDashboard: monitoring.grafanaDashboard.partial().optional(),
-    })
-    .optional(),
-  units: z.record(z.string(), z.unknown()).optional(),
+  logFormat: z.optional(chartValues.shape.logFormat),
+  runMode: z.optional(chartValues.shape.runMode),
+  monitoring: z.optional(
+    z.strictObject({
+      metricPrefix: z.optional(monitoring.metricPrefix),
+      prometheusRule: z.optional(z.partial(monitoring.prometheusRule)),
+      grafanaDashboard: z.optional(z.partial(monitoring.grafanaDashboard)),
+    }),
+  ),
+  units: z.optional(z.record(z.string(), z.unknown())),
 });
 
 export interface FileUnits {

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import * as z from "zod";
+import * as z from "../core/zod.js";
 import { seedingUnit } from "../core/spec.js";
 import { chartValues } from "../core/values.js";
 import type { KindRegistry } from "../kinds/kind.js";

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.js";
 
 // Argo Workflows (v3.7, workflow/validate and workflow/cron) parses every CronWorkflow
 // schedule with robfig/cron v3's ParseStandard: five fields (minute hour day-of-month month
@@ -132,18 +132,20 @@ export function isTimeZone(zone: string): boolean {
 const cronField = "[0-9A-Za-z*?,/+-]+";
 export const cronPattern = `^\\s*((CRON_)?TZ=\\S+\\s+)?(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every \\S+|${cronField}(\\s+${cronField}){4})\\s*$`;
 
-export const cronSchedule = z
-  .string()
-  .superRefine((s, ctx) => {
+export const cronSchedule = z.string().check(
+  z.superRefine((s, ctx) => {
     const problem = cronProblem(s);
     if (problem) ctx.addIssue({ code: "custom", message: `is not a cron schedule Argo accepts: ${problem}` });
-  })
-  .meta({ pattern: cronPattern });
+  }),
+  z.meta({ pattern: cronPattern }),
+);
 
 export const timeZone = z
   .string()
-  .min(1)
-  .refine(isTimeZone, "is not a time zone Argo knows (an IANA name such as Europe/Berlin, or UTC)");
+  .check(
+    z.minLength(1),
+    z.refine(isTimeZone, "is not a time zone Argo knows (an IANA name such as Europe/Berlin, or UTC)"),
+  );
 
 // When a schedule fires next, for `reseed status`: the same grammar as cronProblem, read as
 // robfig/cron does (a restricted day of month OR a restricted day of week; descriptors as

@@ -1,5 +1,5 @@
 import type { SecretClientOptions } from "@azure/keyvault-secrets";
-import * as z from "zod";
+import * as z from "./zod.js";
 
 // A vault URL is an origin: the client appends /secrets/<name> to it, so a path would address
 // another vault's or no vault's secrets, a query would be dropped, and http would carry the
@@ -29,9 +29,11 @@ function notAnOrigin(input: unknown): string {
 
 export const keyVaultUrl = z
   .string()
-  .regex(ORIGIN, { error: (issue) => notAnOrigin(issue.input) })
-  .describe(
-    "The vault URL, an origin: https://kv-platform.vault.azure.net (sovereign-cloud suffixes too), no path or query.",
+  .check(
+    z.regex(ORIGIN, { error: (issue) => notAnOrigin(issue.input) }),
+    z.describe(
+      "The vault URL, an origin: https://kv-platform.vault.azure.net (sovereign-cloud suffixes too), no path or query.",
+    ),
   );
 
 /**
@@ -55,15 +57,17 @@ export const KEY_VAULT_API_VERSIONS = Object.keys(sdkVersions) as [SdkServiceVer
 
 export const keyVaultApiVersion = z
   .enum(KEY_VAULT_API_VERSIONS)
-  .describe(
-    "Pin the Key Vault REST API version (default: the client's newest). For vaults and gateways that lag behind: Azure Stack Hub, sovereign clouds, proxies that allow-list versions.",
+  .check(
+    z.describe(
+      "Pin the Key Vault REST API version (default: the client's newest). For vaults and gateways that lag behind: Azure Stack Hub, sovereign clouds, proxies that allow-list versions.",
+    ),
   );
 export type KeyVaultApiVersion = z.infer<typeof keyVaultApiVersion>;
 
 /** Where a vault is and how to speak to it: the shape under every `keyVault:` of a unit. */
 export const keyVaultConnection = {
   url: keyVaultUrl,
-  apiVersion: keyVaultApiVersion.optional(),
+  apiVersion: z.optional(keyVaultApiVersion),
 };
 
 /** Key Vault secret names: 1–127 letters, digits and dashes. */

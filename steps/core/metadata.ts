@@ -1,13 +1,13 @@
 import type { V1ObjectMeta } from "@kubernetes/client-node";
-import * as z from "zod";
+import * as z from "./zod.js";
 import { k8sName } from "./spec.js";
 
 /** A Kubernetes object a kind writes, with the labels and annotations the unit wants on it. */
 export const managedObject = z.strictObject({
   name: k8sName,
-  namespace: k8sName.optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  namespace: z.optional(k8sName),
+  labels: z.optional(z.record(z.string(), z.string())),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 export type ManagedObject = z.infer<typeof managedObject>;
 

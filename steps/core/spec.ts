@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod.js";
 import { describeKeyVault, keyVaultConnection, keyVaultName } from "./key-vault-schema.js";
 import { describeVault, vaultConnection } from "./vault-schema.js";
 import { httpUrl } from "./url.js";
@@ -6,24 +6,25 @@ import { httpUrl } from "./url.js";
 // Kubernetes object names: RFC 1123 subdomain, the rule Secret/ConfigMap names follow.
 export const k8sName = z
   .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a lowercase RFC 1123 name");
+  .check(
+    z.minLength(1),
+    z.maxLength(253),
+    z.regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a lowercase RFC 1123 name"),
+  );
 
 // Unit names become CronWorkflow names, which Argo caps at 52 characters.
 export const unitName = z
   .string()
-  .min(1)
-  .max(52)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a lowercase DNS label of at most 52 characters");
+  .check(
+    z.minLength(1),
+    z.maxLength(52),
+    z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a lowercase DNS label of at most 52 characters"),
+  );
 
 const keyRef = z.strictObject({
   name: k8sName,
-  key: z
-    .string()
-    .min(1)
-    .regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret/ConfigMap key"),
-  namespace: k8sName.optional(),
+  key: z.string().check(z.minLength(1), z.regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret/ConfigMap key")),
+  namespace: z.optional(k8sName),
 });
 
 /** Where a secret comes from instead of a literal: the one wording lint, the schema and validate-inputs use. */
@@ -32,59 +33,56 @@ export const LITERAL_SECRET = `a literal value is never secret: it would be rend
 
 const common = {
   optional: z
-    .boolean()
-    .optional()
-    .describe("A missing optional input is not an error (C1 still rejects placeholders)."),
-  secret: z.boolean().optional().describe("Override whether the value is treated as secret material."),
+    .optional(z.boolean())
+    .check(z.describe("A missing optional input is not an error (C1 still rejects placeholders).")),
+  secret: z.optional(z.boolean()).check(z.describe("Override whether the value is treated as secret material.")),
 };
 
 export const inputRef = z.union([
   z.strictObject({ secretKeyRef: keyRef, ...common }),
   z.strictObject({ configMapKeyRef: keyRef, ...common }),
   z.strictObject({
-    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"),
+    env: z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")),
     ...common,
   }),
-  z.strictObject({ file: z.string().startsWith("/", "must be an absolute path"), ...common }),
+  z.strictObject({ file: z.string().check(z.startsWith("/", "must be an absolute path")), ...common }),
   z.strictObject({
     httpJson: z.strictObject({
       url: httpUrl,
-      field: z.string().min(1).describe("Dot path into the JSON document, e.g. issuer or keys.0.kid"),
+      field: z.string().check(z.minLength(1), z.describe("Dot path into the JSON document, e.g. issuer or keys.0.kid")),
       caFile: z
-        .string()
-        .startsWith("/")
-        .optional()
-        .describe("CA bundle to trust, e.g. the service-account ca.crt in a pod."),
+        .optional(z.string().check(z.startsWith("/")))
+        .check(z.describe("CA bundle to trust, e.g. the service-account ca.crt in a pod.")),
       bearerTokenFile: z
-        .string()
-        .startsWith("/")
-        .optional()
-        .describe("Token sent as Bearer, e.g. the pod's service-account token."),
+        .optional(z.string().check(z.startsWith("/")))
+        .check(z.describe("Token sent as Bearer, e.g. the pod's service-account token.")),
     }),
     ...common,
   }),
   z.strictObject({
-    value: z.string().describe("A literal non-secret value, e.g. a namespace or a URL."),
+    value: z.string().check(z.describe("A literal non-secret value, e.g. a namespace or a URL.")),
     optional: common.optional,
     // C5: a literal is rendered into the CronWorkflow's parameters, Git and Argo CD's cache.
     // loadUnit refuses `secret: true` here naming the field (a union member refusing it
     // would only say "Invalid input"); the JSON Schema allows `false` alone, so
     // values.schema.json, helm template and an Argo CD sync refuse it too.
-    secret: z.boolean().optional().meta({ const: false, description: LITERAL_SECRET }),
+    secret: z.optional(z.boolean()).check(z.meta({ const: false, description: LITERAL_SECRET })),
   }),
   z.strictObject({
     vault: z.strictObject({
       ...vaultConnection,
-      mount: z.string().min(1).default("secret").describe("Where the KV v2 secrets engine is mounted."),
-      path: z.string().min(1).describe("The KV v2 secret under the mount."),
-      key: z.string().min(1).describe("The key inside that secret."),
+      mount: z
+        ._default(z.string().check(z.minLength(1)), "secret")
+        .check(z.describe("Where the KV v2 secrets engine is mounted.")),
+      path: z.string().check(z.minLength(1), z.describe("The KV v2 secret under the mount.")),
+      key: z.string().check(z.minLength(1), z.describe("The key inside that secret.")),
     }),
     ...common,
   }),
   z.strictObject({
     keyVault: z.strictObject({
       ...keyVaultConnection,
-      name: z.string().regex(keyVaultName, "must be a Key Vault secret name (letters, digits, dashes)"),
+      name: z.string().check(z.regex(keyVaultName, "must be a Key Vault secret name (letters, digits, dashes)")),
     }),
     ...common,
   }),
@@ -94,27 +92,30 @@ export type InputRef = z.infer<typeof inputRef>;
 export const httpProbe = z.strictObject({
   http: z.strictObject({
     url: httpUrl,
-    expectStatus: z.array(z.number().int().min(100).max(599)).optional(),
+    expectStatus: z.optional(z.array(z.number().check(z.int(), z.minimum(100), z.maximum(599)))),
   }),
 });
 export const tcpProbe = z.strictObject({
-  tcp: z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }),
+  tcp: z.strictObject({
+    host: z.string().check(z.minLength(1)),
+    port: z.number().check(z.int(), z.minimum(1), z.maximum(65535)),
+  }),
 });
 /**
  * The fields that name one Kubernetes object, and the resource its Role grants (pluralOf in
  * access.ts): what a kubernetes probe waits on and what operator-ready checks.
  */
 export const objectReference = {
-  apiVersion: z.string().min(1),
-  kind: z.string().min(1),
+  apiVersion: z.string().check(z.minLength(1)),
+  kind: z.string().check(z.minLength(1)),
   resource: z
-    .string()
-    .min(1)
-    .optional()
-    .describe(
-      "Plural resource name for RBAC; defaults to the plural Kubernetes gives the kind (Ingress: ingresses). Set it for a custom resource with an irregular plural.",
+    .optional(z.string().check(z.minLength(1)))
+    .check(
+      z.describe(
+        "Plural resource name for RBAC; defaults to the plural Kubernetes gives the kind (Ingress: ingresses). Set it for a custom resource with an irregular plural.",
+      ),
     ),
-  namespace: k8sName.optional(),
+  namespace: z.optional(k8sName),
   name: k8sName,
 };
 
@@ -122,15 +123,13 @@ export const kubernetesProbe = z.strictObject({
   kubernetes: z.strictObject({
     ...objectReference,
     condition: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("A status condition type that must be True; omitted means the object only has to exist."),
+      .optional(z.string().check(z.minLength(1)))
+      .check(z.describe("A status condition type that must be True; omitted means the object only has to exist.")),
   }),
 });
 export const vaultProbe = z.strictObject({
   vault: z.strictObject({
-    address: httpUrl.describe("Ready when sys/health says initialized, unsealed and active (or standby)."),
+    address: httpUrl.check(z.describe("Ready when sys/health says initialized, unsealed and active (or standby).")),
   }),
 });
 export const dependency = z.union([httpProbe, tcpProbe, kubernetesProbe, vaultProbe]);
@@ -142,54 +141,53 @@ export type Pattern = (typeof patterns)[number];
 export const unitSpecFields = z.strictObject({
   pattern: z
     .enum(patterns)
-    .describe("reconciler (P1), hook (P2, needs runId), operator (P3, verify only), extraction (P4)"),
+    .check(z.describe("reconciler (P1), hook (P2, needs runId), operator (P3, verify only), extraction (P4)")),
   managed: z
-    .boolean()
-    .default(true)
-    .describe("Managed environment: placeholder input values are errors, never fallbacks (C1)."),
+    ._default(z.boolean(), true)
+    .check(z.describe("Managed environment: placeholder input values are errors, never fallbacks (C1).")),
   runId: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-    .max(20)
-    .optional()
-    .describe("Required for hook units: changing it in Git forces a deterministic rerun (P2)."),
-  namespace: k8sName.optional().describe("Default namespace for the unit's Kubernetes references."),
-  inputs: z
-    .record(
+    .optional(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/), z.maxLength(20)))
+    .check(z.describe("Required for hook units: changing it in Git forces a deterministic rerun (P2).")),
+  namespace: z.optional(k8sName).check(z.describe("Default namespace for the unit's Kubernetes references.")),
+  inputs: z._default(
+    z.record(
       z
         .string()
-        .regex(
-          /^[A-Za-z][A-Za-z0-9_]*$/,
-          "is not an input name: input names start with a letter and hold only letters, digits and _ (no -), as kinds refer to them with { input: <name> }",
+        .check(
+          z.regex(
+            /^[A-Za-z][A-Za-z0-9_]*$/,
+            "is not an input name: input names start with a letter and hold only letters, digits and _ (no -), as kinds refer to them with { input: <name> }",
+          ),
         ),
       inputRef,
-    )
-    .default({}),
-  dependencies: z.array(dependency).default([]),
-  waitTimeoutSeconds: z.number().int().min(1).max(3600).default(300),
+    ),
+    {},
+  ),
+  dependencies: z._default(z.array(dependency), []),
+  waitTimeoutSeconds: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3600)), 300),
   ensure: z.strictObject({
-    kind: z.string().min(1),
-    with: z.record(z.string(), z.unknown()).default({}),
+    kind: z.string().check(z.minLength(1)),
+    with: z._default(z.record(z.string(), z.unknown()), {}),
   }),
 });
 
 export function requireRunIdForHooks(
   spec: { pattern: Pattern; runId?: string | undefined },
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void {
   if (spec.pattern === "hook" && !spec.runId) {
     ctx.addIssue({ code: "custom", path: ["runId"], message: "hook units need a runId so Git can force a rerun (P2)" });
   }
 }
 
-export const unitSpec = unitSpecFields.superRefine(requireRunIdForHooks);
+export const unitSpec = unitSpecFields.check(z.superRefine(requireRunIdForHooks));
 
 export const seedingUnit = z.strictObject({
   apiVersion: z.literal("reseed.dev/v1alpha1"),
   kind: z.literal("SeedingUnit"),
   metadata: z.strictObject({
     name: unitName,
-    labels: z.record(z.string(), z.string()).optional(),
+    labels: z.optional(z.record(z.string(), z.string())),
   }),
   spec: unitSpec,
 });
@@ -197,7 +195,7 @@ export type SeedingUnit = z.infer<typeof seedingUnit>;
 export type UnitSpec = SeedingUnit["spec"];
 
 /** A value in a kind's `with` block: a literal, or a reference to a declared input. */
-export const inputValue = z.union([z.string(), z.strictObject({ input: z.string().min(1) })]);
+export const inputValue = z.union([z.string(), z.strictObject({ input: z.string().check(z.minLength(1)) })]);
 export type InputValue = z.infer<typeof inputValue>;
 
 export function isSecretSource(ref: InputRef): boolean {

@@ -1,4 +1,4 @@
-import type { ZodType } from "zod";
+import type { ZodMiniType } from "../core/zod.js";
 import type { ImplicitInput } from "../inputs/implicit.js";
 import type { ResolvedInputs } from "../inputs/source.js";
 import type { RecordChange } from "../core/changes.js";
@@ -57,7 +57,7 @@ export interface UnitKind<Spec = unknown> {
   description: string;
   /** The patterns this kind can run under; operator-ready is P3 only, for instance. */
   patterns: readonly Pattern[];
-  spec: ZodType<Spec>;
+  spec: ZodMiniType<Spec>;
   /** Where `with` names inputs, and which must be secret (lint, validate-inputs and the chart check it). */
   inputs: readonly InputAccess[];
   /** Auth material the kind's stores read from the pod; validate-inputs reports it with the declared inputs (C1). */

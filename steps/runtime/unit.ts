@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ZodError } from "zod";
+import type { core } from "../core/zod.js";
 import { inputUses } from "../core/access.js";
 import { invalidSpec, type Problem } from "../core/errors.js";
 import { placeholderReason } from "../core/placeholder.js";
@@ -28,7 +28,7 @@ export interface LoadedUnit {
  * `input` is the value that was parsed: a union failure is explained by looking at which
  * branch the value evidently meant (see explainUnion).
  */
-export function zodProblems(err: ZodError, prefix: string, input?: unknown): Problem[] {
+export function zodProblems(err: core.$ZodError, prefix: string, input?: unknown): Problem[] {
   const base = prefix ? prefix.split(".") : [];
   return err.issues.flatMap((i) =>
     explain(i as ZodIssueLike, input, []).map((p) => ({

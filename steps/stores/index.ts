@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../core/zod.js";
 import { under, type ObjectAccess, type Path } from "../core/access.js";
 import type { Dependency } from "../core/spec.js";
 import type { ImplicitInput } from "../inputs/implicit.js";

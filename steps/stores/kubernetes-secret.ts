@@ -1,5 +1,5 @@
 import type { V1Secret } from "@kubernetes/client-node";
-import * as z from "zod";
+import * as z from "../core/zod.js";
 import type { ObjectAccess } from "../core/access.js";
 import { changedKeys } from "../core/changes.js";
 import { decodeSecretData, encodeSecretData, isNotFound } from "../core/kube.js";
@@ -8,7 +8,7 @@ import { managedMetadata, type ManagedObject } from "../core/metadata.js";
 import type { SecretStore, StoreProvider } from "./store.js";
 import type { StoreContext } from "./context.js";
 
-const location = z.strictObject({ name: k8sName, namespace: k8sName.optional() });
+const location = z.strictObject({ name: k8sName, namespace: z.optional(k8sName) });
 type Location = z.infer<typeof location>;
 export const kubernetesSecretLocation = z.strictObject({ kubernetesSecret: location });
 

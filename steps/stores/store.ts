@@ -1,4 +1,4 @@
-import type { ZodType } from "zod";
+import type { ZodMiniType } from "../core/zod.js";
 import type { ObjectAccess } from "../core/access.js";
 import type { Dependency } from "../core/spec.js";
 import type { ImplicitInput } from "../inputs/implicit.js";
@@ -67,7 +67,7 @@ export interface SecretStore {
  */
 export interface StoreProvider<Key extends string = string, Location = unknown> {
   key: Key;
-  schema: ZodType<Location>;
+  schema: ZodMiniType<Location>;
   open(loc: Location, ctx: StoreContext): SecretStore;
   access(verbs: ObjectAccess["verbs"]): ObjectAccess[];
   implicitInputs(loc: Location): ImplicitInput[];

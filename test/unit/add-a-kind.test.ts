@@ -19,7 +19,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const kindsDir = path.join(root, "steps/kinds");
 
 // The whole of a new kind: its folder's index.ts, and its conformance case beside it.
-const tinyKind = `import * as z from "zod";
+const tinyKind = `import * as z from "../../../steps/core/zod.js";
 import { defineKind } from "../kind.js";
 
 const settings = z.strictObject({ token: z.strictObject({ input: z.string() }), configMap: z.strictObject({ name: z.string() }) });

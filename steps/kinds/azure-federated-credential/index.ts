@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../core/zod.js";
 import { ExitCode, SeedError } from "../../core/errors.js";
 import { defineKind, type Check, type KindContext, type EnsureReport } from "../kind.js";
 import { labelSelector } from "../../core/selector.js";
@@ -20,26 +20,32 @@ import {
 const common = {
   subscriptionId: inputValue,
   resourceGroup: inputValue,
-  issuer: inputValue.describe("The cluster's OIDC issuer URL, usually a runtime-fact input (ConfigMap cluster-facts)."),
-  audiences: z.array(z.string().min(1)).min(1).default(["api://AzureADTokenExchange"]),
-  armEndpoint: httpsUrl
-    .default("https://management.azure.com")
-    .describe("Azure Resource Manager; another only for sovereign clouds."),
+  issuer: inputValue.check(
+    z.describe("The cluster's OIDC issuer URL, usually a runtime-fact input (ConfigMap cluster-facts)."),
+  ),
+  audiences: z._default(z.array(z.string().check(z.minLength(1))).check(z.minLength(1)), [
+    "api://AzureADTokenExchange",
+  ]),
+  armEndpoint: z
+    ._default(httpsUrl, "https://management.azure.com")
+    .check(z.describe("Azure Resource Manager; another only for sovereign clouds.")),
 };
 
 const single = z.strictObject({
   ...common,
-  identityName: inputValue.describe("The user-assigned managed identity that trusts the ServiceAccount."),
+  identityName: inputValue.check(z.describe("The user-assigned managed identity that trusts the ServiceAccount.")),
   name: z
     .string()
-    .regex(
-      CREDENTIAL_NAME,
-      "must be 3-120 characters: letters, digits, - and _, starting with a letter or digit (Azure's rule)",
-    )
-    .describe("The federated identity credential's name."),
+    .check(
+      z.regex(
+        CREDENTIAL_NAME,
+        "must be 3-120 characters: letters, digits, - and _, starting with a letter or digit (Azure's rule)",
+      ),
+      z.describe("The federated identity credential's name."),
+    ),
   serviceAccount: z
-    .strictObject({ name: k8sName, namespace: k8sName.optional() })
-    .describe("The subject: system:serviceaccount:<namespace>:<name>."),
+    .strictObject({ name: k8sName, namespace: z.optional(k8sName) })
+    .check(z.describe("The subject: system:serviceaccount:<namespace>:<name>.")),
 });
 
 // One credential per matching ServiceAccount (docs/fan-out.md).
@@ -47,30 +53,37 @@ const fanOut = z.strictObject({
   ...common,
   identityNames: z
     .array(inputValue)
-    .min(1)
-    .describe(
-      "User-assigned identities the credentials go on, filled in order: Azure allows 20 credentials per identity.",
+    .check(
+      z.minLength(1),
+      z.describe(
+        "User-assigned identities the credentials go on, filled in order: Azure allows 20 credentials per identity.",
+      ),
     ),
   namePrefix: z
     .string()
-    .regex(NAME_PREFIX, "must be 1-40 characters: letters, digits, - and _, starting with a letter or digit")
-    .describe(
-      "Every credential this unit creates is named <namePrefix><namespace>_<serviceAccount>; a prune touches only names with this prefix.",
+    .check(
+      z.regex(NAME_PREFIX, "must be 1-40 characters: letters, digits, - and _, starting with a letter or digit"),
+      z.describe(
+        "Every credential this unit creates is named <namePrefix><namespace>_<serviceAccount>; a prune touches only names with this prefix.",
+      ),
     ),
   serviceAccounts: z
     .strictObject({
-      selector: labelSelector.optional().describe("The ServiceAccounts' own labels."),
-      namespaceSelector: labelSelector.optional().describe("The labels of the namespaces they are in."),
+      selector: z.optional(labelSelector).check(z.describe("The ServiceAccounts' own labels.")),
+      namespaceSelector: z.optional(labelSelector).check(z.describe("The labels of the namespaces they are in.")),
     })
-    .refine((s) => s.selector !== undefined || s.namespaceSelector !== undefined, {
-      message: "give selector, namespaceSelector or both",
-    })
-    .describe("Every ServiceAccount that matches gets a credential, on every run."),
+    .check(
+      z.refine((s) => s.selector !== undefined || s.namespaceSelector !== undefined, {
+        message: "give selector, namespaceSelector or both",
+      }),
+      z.describe("Every ServiceAccount that matches gets a credential, on every run."),
+    ),
   prune: z
-    .boolean()
-    .default(false)
-    .describe(
-      "Delete this unit's credentials (by name prefix) whose ServiceAccount no longer matches. Nothing is deleted otherwise.",
+    ._default(z.boolean(), false)
+    .check(
+      z.describe(
+        "Delete this unit's credentials (by name prefix) whose ServiceAccount no longer matches. Nothing is deleted otherwise.",
+      ),
     ),
 });
 

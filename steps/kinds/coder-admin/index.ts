@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../core/zod.js";
 import { ExitCode, SeedError } from "../../core/errors.js";
 import { defineKind, seedingPatterns, type Check, type KindContext } from "../kind.js";
 import { inputValue } from "../../core/spec.js";
@@ -12,46 +12,52 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const siteRoles = ["owner", "user-admin", "template-admin", "auditor"] as const;
 
 const settings = z.strictObject({
-  url: httpUrl.describe("Coder's address as the step pods reach it, e.g. http://coder.coder.svc:8080"),
+  url: httpUrl.check(z.describe("Coder's address as the step pods reach it, e.g. http://coder.coder.svc:8080")),
   owner: z
     .strictObject({
       email: inputValue,
       username: inputValue,
       password: z
-        .strictObject({ input: z.string().min(1) })
-        .describe("Must name a secret input (secretKeyRef): never a literal."),
+        .strictObject({ input: z.string().check(z.minLength(1)) })
+        .check(z.describe("Must name a secret input (secretKeyRef): never a literal.")),
     })
-    .describe(
-      "Coder's first user, created through the /setup API: owner role, password login. Its credentials come from the secrets pipeline.",
+    .check(
+      z.describe(
+        "Coder's first user, created through the /setup API: owner role, password login. Its credentials come from the secrets pipeline.",
+      ),
     ),
   admin: z
-    .strictObject({
-      email: inputValue,
-      username: inputValue,
-      loginType: z.enum(["oidc", "github"]).default("oidc"),
-      roles: z.array(z.enum(siteRoles)).min(1).default(["owner"]),
-    })
-    .optional()
-    .describe(
-      "The SSO admin the owner creates with this login type (SSO-only deployments). Omit it when the first user is the admin.",
+    .optional(
+      z.strictObject({
+        email: inputValue,
+        username: inputValue,
+        loginType: z._default(z.enum(["oidc", "github"]), "oidc"),
+        roles: z._default(z.array(z.enum(siteRoles)).check(z.minLength(1)), ["owner"]),
+      }),
+    )
+    .check(
+      z.describe(
+        "The SSO admin the owner creates with this login type (SSO-only deployments). Omit it when the first user is the admin.",
+      ),
     ),
   loginTypeDrift: z
-    .enum(["fail", "recreate"])
-    .default("fail")
-    .describe(
-      "An existing admin with another login type: fail naming the fix, or delete and recreate it (Coder cannot change a user's login type).",
+    ._default(z.enum(["fail", "recreate"]), "fail")
+    .check(
+      z.describe(
+        "An existing admin with another login type: fail naming the fix, or delete and recreate it (Coder cannot change a user's login type).",
+      ),
     ),
-  session: secretLocation.describe(
-    "Where the unit keeps the owner's API token between runs; a run that changes nothing then signs in with nothing.",
+  session: secretLocation.check(
+    z.describe(
+      "Where the unit keeps the owner's API token between runs; a run that changes nothing then signs in with nothing.",
+    ),
   ),
   tokenLifetimeHours: z
-    .number()
-    .int()
-    .min(24)
-    .max(8760)
-    .default(168)
-    .describe(
-      "Lifetime of the owner API token, at most Coder's CODER_MAX_ADMIN_TOKEN_LIFETIME (default 168h); replaced when a third of it is left.",
+    ._default(z.number().check(z.int(), z.minimum(24), z.maximum(8760)), 168)
+    .check(
+      z.describe(
+        "Lifetime of the owner API token, at most Coder's CODER_MAX_ADMIN_TOKEN_LIFETIME (default 168h); replaced when a third of it is left.",
+      ),
     ),
 });
 type Settings = z.infer<typeof settings>;

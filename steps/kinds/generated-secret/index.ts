@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../core/zod.js";
 import { defineKind, seedingPatterns, type Check, type KindContext } from "../kind.js";
 import { managedObject } from "../../core/metadata.js";
 import { keyVaultLocation } from "../../stores/key-vault/store.js";
@@ -18,46 +18,53 @@ import { planKeys, ROTATION_MARK, type CurrentKeys } from "./plan.js";
 
 const settings = z
   .strictObject({
-    secret: managedObject.optional().describe("Keep the values in this Kubernetes Secret (lost with the cluster)."),
-    vault: vaultLocation.shape.vault
-      .optional()
-      .describe("Keep the values in this Vault KV v2 secret: a recreated cluster gets them back."),
-    keyVault: keyVaultLocation.shape.keyVault
-      .optional()
-      .describe("Keep each value as a Key Vault secret named like its key: a recreated cluster gets them back."),
+    secret: z
+      .optional(managedObject)
+      .check(z.describe("Keep the values in this Kubernetes Secret (lost with the cluster).")),
+    vault: z
+      .optional(vaultLocation.shape.vault)
+      .check(z.describe("Keep the values in this Vault KV v2 secret: a recreated cluster gets them back.")),
+    keyVault: z
+      .optional(keyVaultLocation.shape.keyVault)
+      .check(
+        z.describe("Keep each value as a Key Vault secret named like its key: a recreated cluster gets them back."),
+      ),
     keys: z
       .array(
         z.strictObject({
-          name: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret key"),
-          length: z.number().int().min(8).max(256).default(32),
-          charset: z
-            .enum(Object.keys(charsets) as [keyof typeof charsets, ...(keyof typeof charsets)[]])
-            .default("alphanumeric"),
+          name: z.string().check(z.regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret key")),
+          length: z._default(z.number().check(z.int(), z.minimum(8), z.maximum(256)), 32),
+          charset: z._default(
+            z.enum(Object.keys(charsets) as [keyof typeof charsets, ...(keyof typeof charsets)[]]),
+            "alphanumeric",
+          ),
         }),
       )
-      .min(1)
-      .refine((ks) => new Set(ks.map((k) => k.name)).size === ks.length, "key names must be unique"),
+      .check(
+        z.minLength(1),
+        z.refine((ks) => new Set(ks.map((k) => k.name)).size === ks.length, "key names must be unique"),
+      ),
     rotationId: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("Change it in Git to regenerate every listed key once; otherwise values are never changed."),
+      .optional(z.string().check(z.minLength(1)))
+      .check(z.describe("Change it in Git to regenerate every listed key once; otherwise values are never changed.")),
   })
-  .superRefine((s, ctx) => {
-    const stores = (["secret", "vault", "keyVault"] as const).filter((k) => s[k] !== undefined);
-    if (stores.length !== 1) {
-      ctx.addIssue({
-        code: "custom",
-        path: [],
-        message: `give exactly one place to keep the values: secret, vault or keyVault (got ${stores.length ? stores.join(", ") : "none"})`,
+  .check(
+    z.superRefine((s, ctx) => {
+      const stores = (["secret", "vault", "keyVault"] as const).filter((k) => s[k] !== undefined);
+      if (stores.length !== 1) {
+        ctx.addIssue({
+          code: "custom",
+          path: [],
+          message: `give exactly one place to keep the values: secret, vault or keyVault (got ${stores.length ? stores.join(", ") : "none"})`,
+        });
+      }
+      const loc = location(s);
+      s.keys.forEach((k, i) => {
+        const problem = loc && keyNameProblem(loc, k.name);
+        if (problem) ctx.addIssue({ code: "custom", path: ["keys", i, "name"], message: problem });
       });
-    }
-    const loc = location(s);
-    s.keys.forEach((k, i) => {
-      const problem = loc && keyNameProblem(loc, k.name);
-      if (problem) ctx.addIssue({ code: "custom", path: ["keys", i, "name"], message: problem });
-    });
-  });
+    }),
+  );
 type Settings = z.infer<typeof settings>;
 
 /** The external store, as a secretLocation, when the values live outside the cluster. */

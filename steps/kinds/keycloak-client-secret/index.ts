@@ -1,32 +1,36 @@
-import * as z from "zod";
+import * as z from "../../core/zod.js";
 import { defineKind, type Check, type KindContext } from "../kind.js";
 import { inputValue } from "../../core/spec.js";
 import { openStore, publish, secretLocation, storeAccess } from "../../stores/index.js";
 import { connectKeycloak, KeycloakError, type KeycloakAdmin, type KeycloakClient } from "./keycloak.js";
 import { httpUrl } from "../../core/url.js";
 
-const storeKey = z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret key");
+const storeKey = z.string().check(z.regex(/^[-._a-zA-Z0-9]+$/, "must be a valid Secret key"));
 
 const settings = z.strictObject({
-  url: httpUrl.describe("Keycloak's base URL as the step reaches it, e.g. http://keycloak.keycloak.svc:8080."),
-  realm: z.string().min(1).describe("The realm the client lives in."),
-  clientId: z.string().min(1).describe("The clientId whose secret Keycloak generated and this unit publishes."),
+  url: httpUrl.check(z.describe("Keycloak's base URL as the step reaches it, e.g. http://keycloak.keycloak.svc:8080.")),
+  realm: z.string().check(z.minLength(1), z.describe("The realm the client lives in.")),
+  clientId: z
+    .string()
+    .check(z.minLength(1), z.describe("The clientId whose secret Keycloak generated and this unit publishes.")),
   auth: z
     .strictObject({
-      realm: z.string().min(1).optional().describe("Realm of the extractor's own client; defaults to realm."),
-      clientId: inputValue.describe(
-        "The extractor's confidential client (service account with realm-management view-clients).",
+      realm: z
+        .optional(z.string().check(z.minLength(1)))
+        .check(z.describe("Realm of the extractor's own client; defaults to realm.")),
+      clientId: inputValue.check(
+        z.describe("The extractor's confidential client (service account with realm-management view-clients)."),
       ),
       clientSecret: z
-        .strictObject({ input: z.string().min(1) })
-        .describe("The extractor client's secret: a secret input."),
+        .strictObject({ input: z.string().check(z.minLength(1)) })
+        .check(z.describe("The extractor client's secret: a secret input.")),
     })
-    .describe("How the unit signs in: the client-credentials grant of a client of its own."),
-  sink: secretLocation.describe("Where the secret is published."),
-  key: storeKey.default("client-secret").describe("The key the secret is published under."),
-  clientIdKey: storeKey
-    .optional()
-    .describe("Also publish the clientId under this key, for consumers that want both in one place."),
+    .check(z.describe("How the unit signs in: the client-credentials grant of a client of its own.")),
+  sink: secretLocation.check(z.describe("Where the secret is published.")),
+  key: z._default(storeKey, "client-secret").check(z.describe("The key the secret is published under.")),
+  clientIdKey: z
+    .optional(storeKey)
+    .check(z.describe("Also publish the clientId under this key, for consumers that want both in one place.")),
 });
 type Settings = z.infer<typeof settings>;
 

@@ -1,10 +1,13 @@
-import * as z from "zod";
+import * as z from "../../core/zod.js";
 import { defineKind } from "../kind.js";
 import { objectReference } from "../../core/spec.js";
 import { describeObject, readCondition } from "../../probes/kubernetes.js";
 
-const resource = z.strictObject({ ...objectReference, condition: z.string().min(1).default("Ready") });
-const settings = z.strictObject({ resources: z.array(resource).min(1) });
+const resource = z.strictObject({
+  ...objectReference,
+  condition: z._default(z.string().check(z.minLength(1)), "Ready"),
+});
+const settings = z.strictObject({ resources: z.array(resource).check(z.minLength(1)) });
 type Settings = z.infer<typeof settings>;
 
 /** P3: the operator is the authority; reseed only proves its custom resources report ready. */

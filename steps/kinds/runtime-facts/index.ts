@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import * as z from "zod";
+import * as z from "../../core/zod.js";
 import { changedKeys } from "../../core/changes.js";
 import { defineKind, seedingPatterns, type KindContext } from "../kind.js";
 import { isNotFound } from "../../core/kube.js";
@@ -9,8 +9,8 @@ import { managedMetadata, managedObject } from "../../core/metadata.js";
 const settings = z.strictObject({
   configMap: managedObject,
   facts: z
-    .record(z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a valid ConfigMap key"), inputValue)
-    .refine((f) => Object.keys(f).length > 0, "list at least one fact"),
+    .record(z.string().check(z.regex(/^[-._a-zA-Z0-9]+$/, "must be a valid ConfigMap key")), inputValue)
+    .check(z.refine((f) => Object.keys(f).length > 0, "list at least one fact")),
 });
 type Settings = z.infer<typeof settings>;
 

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../core/zod.js";
 import { ExitCode, SeedError, type Problem } from "../../core/errors.js";
 import { defineKind, seedingPatterns, type Check, type KindContext, type EnsureReport } from "../kind.js";
 import { labelSelector } from "../../core/selector.js";
@@ -23,8 +23,7 @@ import { explicitPairs, planFanOut, planSync, prefixPairs, type Pair } from "./p
 
 const keyName = z
   .string()
-  .min(1)
-  .regex(/^[-._a-zA-Z0-9]+$/, "must be a key name (letters, digits, -, _, .)");
+  .check(z.minLength(1), z.regex(/^[-._a-zA-Z0-9]+$/, "must be a key name (letters, digits, -, _, .)"));
 
 // A destination is a store location, except that a Kubernetes Secret may name a
 // namespaceSelector instead of a namespace: one source, the same Secret in every namespace
@@ -34,17 +33,21 @@ const destination = z.union([
     kubernetesSecret: z
       .strictObject({
         name: k8sName,
-        namespace: k8sName.optional(),
-        namespaceSelector: labelSelector
-          .optional()
-          .describe(
-            "Fan-out: every namespace whose labels match gets the Secret, on every run, one created since the last run included.",
+        namespace: z.optional(k8sName),
+        namespaceSelector: z
+          .optional(labelSelector)
+          .check(
+            z.describe(
+              "Fan-out: every namespace whose labels match gets the Secret, on every run, one created since the last run included.",
+            ),
           ),
       })
-      .refine((k) => !(k.namespace && k.namespaceSelector), {
-        path: ["namespaceSelector"],
-        message: "give namespace (one Secret) or namespaceSelector (a fan-out), not both",
-      }),
+      .check(
+        z.refine((k) => !(k.namespace && k.namespaceSelector), {
+          path: ["namespaceSelector"],
+          message: "give namespace (one Secret) or namespaceSelector (a fan-out), not both",
+        }),
+      ),
   }),
   vaultLocation,
   keyVaultLocation,
@@ -52,57 +55,68 @@ const destination = z.union([
 
 const settings = z
   .strictObject({
-    from: secretLocation.describe("The authority the values come from: kubernetesSecret, vault or keyVault."),
-    to: destination.describe(
-      "Where they are written: kubernetesSecret, vault or keyVault; or kubernetesSecret with a namespaceSelector instead of a namespace, to fan out.",
+    from: secretLocation.check(z.describe("The authority the values come from: kubernetesSecret, vault or keyVault.")),
+    to: destination.check(
+      z.describe(
+        "Where they are written: kubernetesSecret, vault or keyVault; or kubernetesSecret with a namespaceSelector instead of a namespace, to fan out.",
+      ),
     ),
     keys: z
-      .array(z.union([keyName, z.strictObject({ from: keyName, to: keyName })]))
-      .min(1)
-      .optional()
-      .describe(
-        "The curated list: each source key, or {from, to} to rename it. Every listed key must exist at the source.",
+      .optional(z.array(z.union([keyName, z.strictObject({ from: keyName, to: keyName })])).check(z.minLength(1)))
+      .check(
+        z.describe(
+          "The curated list: each source key, or {from, to} to rename it. Every listed key must exist at the source.",
+        ),
       ),
     prefix: z
-      .strictObject({ from: z.string(), to: z.string().optional().describe("Defaults to the same prefix.") })
-      .optional()
-      .describe("Every source key starting with `from`, renamed by swapping the prefix for `to`."),
+      .optional(
+        z.strictObject({
+          from: z.string(),
+          to: z.optional(z.string()).check(z.describe("Defaults to the same prefix.")),
+        }),
+      )
+      .check(z.describe("Every source key starting with `from`, renamed by swapping the prefix for `to`.")),
     drift: z
       .enum(["correct", "report"])
-      .describe(
-        "A destination value that differs from the source: `correct` overwrites it, `report` leaves it and fails verify naming it.",
+      .check(
+        z.describe(
+          "A destination value that differs from the source: `correct` overwrites it, `report` leaves it and fails verify naming it.",
+        ),
       ),
     prune: z
-      .boolean()
-      .default(false)
-      .describe(
-        "Prefix syncs: delete destination keys under the destination prefix that the source no longer has. Fan-out: also delete the Secret this unit wrote in a namespace that no longer matches. Nothing is ever deleted otherwise.",
+      ._default(z.boolean(), false)
+      .check(
+        z.describe(
+          "Prefix syncs: delete destination keys under the destination prefix that the source no longer has. Fan-out: also delete the Secret this unit wrote in a namespace that no longer matches. Nothing is ever deleted otherwise.",
+        ),
       ),
   })
-  .superRefine((s, ctx) => {
-    if ((s.keys === undefined) === (s.prefix === undefined))
-      ctx.addIssue({ code: "custom", path: [], message: "give exactly one of keys (a curated list) or prefix" });
-    if (s.prune && !s.prefix && !fanOutOf(s.to))
-      ctx.addIssue({
-        code: "custom",
-        path: ["prune"],
-        message:
-          "prune needs a prefix or a namespaceSelector: only keys under the destination prefix, or Secrets the fan-out labelled, can be known to be the unit's",
-      });
-    if (JSON.stringify(s.from) === JSON.stringify(s.to))
-      ctx.addIssue({ code: "custom", path: ["to"], message: "is the same place as from" });
-    if (s.keys) {
-      const pairs = explicitPairs(s.keys);
-      const seen = new Set<string>();
-      pairs.forEach((p, i) => {
-        if (seen.has(p.to))
-          ctx.addIssue({ code: "custom", path: ["keys", i], message: `two keys are written to ${p.to}` });
-        seen.add(p.to);
-        const problem = keyNameProblem(destinationOf(s.to), p.to) ?? keyNameProblem(s.from, p.from);
-        if (problem) ctx.addIssue({ code: "custom", path: ["keys", i], message: problem });
-      });
-    }
-  });
+  .check(
+    z.superRefine((s, ctx) => {
+      if ((s.keys === undefined) === (s.prefix === undefined))
+        ctx.addIssue({ code: "custom", path: [], message: "give exactly one of keys (a curated list) or prefix" });
+      if (s.prune && !s.prefix && !fanOutOf(s.to))
+        ctx.addIssue({
+          code: "custom",
+          path: ["prune"],
+          message:
+            "prune needs a prefix or a namespaceSelector: only keys under the destination prefix, or Secrets the fan-out labelled, can be known to be the unit's",
+        });
+      if (JSON.stringify(s.from) === JSON.stringify(s.to))
+        ctx.addIssue({ code: "custom", path: ["to"], message: "is the same place as from" });
+      if (s.keys) {
+        const pairs = explicitPairs(s.keys);
+        const seen = new Set<string>();
+        pairs.forEach((p, i) => {
+          if (seen.has(p.to))
+            ctx.addIssue({ code: "custom", path: ["keys", i], message: `two keys are written to ${p.to}` });
+          seen.add(p.to);
+          const problem = keyNameProblem(destinationOf(s.to), p.to) ?? keyNameProblem(s.from, p.from);
+          if (problem) ctx.addIssue({ code: "custom", path: ["keys", i], message: problem });
+        });
+      }
+    }),
+  );
 type Settings = z.infer<typeof settings>;
 type Destination = Settings["to"];
 

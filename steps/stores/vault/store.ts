@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../core/zod.js";
 import type { SecretStore, StoreProvider } from "../store.js";
 import type { StoreContext } from "../context.js";
 import { connectVault, vaultImplicitInputs, type KvSecret, type VaultClient } from "./connection.js";
@@ -6,12 +6,16 @@ import { describeVault, vaultConnection } from "../../core/vault-schema.js";
 
 const location = z.strictObject({
   ...vaultConnection,
-  mount: z.string().min(1).default("secret").describe("Where the KV v2 secrets engine is mounted."),
+  mount: z
+    ._default(z.string().check(z.minLength(1)), "secret")
+    .check(z.describe("Where the KV v2 secrets engine is mounted.")),
   path: z
     .string()
-    .min(1)
-    .regex(/^[^/].*[^/]$|^[^/]$/, "a path under the mount, without leading or trailing /")
-    .describe("The KV v2 secret; its keys are the store's keys."),
+    .check(
+      z.minLength(1),
+      z.regex(/^[^/].*[^/]$|^[^/]$/, "a path under the mount, without leading or trailing /"),
+      z.describe("The KV v2 secret; its keys are the store's keys."),
+    ),
 });
 export const vaultLocation = z.strictObject({ vault: location });
 export type VaultLocation = z.infer<typeof location>;

@@ -4,7 +4,7 @@
 // it writes (written objects do not pass the redactor), or straight to file descriptor 1
 // (around the masked stdout).
 import { writeSync } from "node:fs";
-import * as z from "zod";
+import * as z from "../../../steps/core/zod.js";
 import { defineKind } from "../../../steps/kinds/kind.js";
 import { isNotFound } from "../../../steps/core/kube.js";
 
@@ -13,7 +13,7 @@ const settings = z.strictObject({
   token: z.strictObject({ input: z.string() }),
   leak: z.enum(["configMap", "stdout"]),
   // Where a configMap leak goes; declared in settings so its access is data like every kind's.
-  configMap: z.strictObject({ name: z.string() }).default({ name: "planted-leak" }),
+  configMap: z._default(z.strictObject({ name: z.string() }), { name: "planted-leak" }),
 });
 
 export const leakyKind = defineKind<z.infer<typeof settings>>({
